@@ -1,0 +1,260 @@
+"""The tables. Schema changes go through Alembic migrations (trainerpath/migrations)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, identical on SQLite and PostgreSQL, so migrations can name them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time, aware, in UTC (SQLModel stores and returns UTC)."""
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    """What a user is in trainerpath."""
+
+    CANDIDATE = "candidate"
+    MENTOR = "mentor"
+    ADMIN = "admin"
+
+
+class ReviewStatus(StrEnum):
+    """Where an evidence item is in its review."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+def _in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: candidate, mentor or admin."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)  # stored lower-case
+    name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16, default=Role.CANDIDATE.value)
+    is_active: bool = Field(default=True)
+    # Bumped by logout-everywhere, password change and deactivation: old sessions die.
+    session_version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Mentorship(SQLModel, table=True):
+    """A mentor assigned to a candidate, from started_at until ended_at."""
+
+    __tablename__ = "mentorships"
+    __table_args__ = (
+        Index("ix_mentorships_mentor_active", "mentor_id", "ended_at"),
+        Index("ix_mentorships_candidate", "candidate_id"),
+        Index(
+            "uq_mentorships_active_pair",
+            "mentor_id",
+            "candidate_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentor_id: int = Field(foreign_key="users.id")
+    candidate_id: int = Field(foreign_key="users.id")
+    assigned_by: int | None = Field(default=None, foreign_key="users.id")
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = Field(default=None)
+    ended_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class EvidenceBase(SQLModel):
+    """Fields every evidence item has: its owner and its review."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="users.id")
+    review_status: str = Field(max_length=16, default=ReviewStatus.PENDING.value)
+    review_note: str | None = Field(default=None)
+    reviewed_by: int | None = Field(default=None, foreign_key="users.id")
+    reviewed_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[object, ...]:
+        table = cls.__tablename__
+        return (
+            Index(f"ix_{table}_candidate_status", "candidate_id", "review_status"),
+            CheckConstraint(_in("review_status", ReviewStatus), name="review_status"),
+        )
+
+
+class TeachingSession(EvidenceBase, table=True):
+    """A course the candidate taught."""
+
+    __tablename__ = "teaching_sessions"
+
+    title: str = Field(max_length=200)
+    course_type: str = Field(max_length=32)
+    first_day: date
+    days: int
+    students: int
+    context: str = Field(max_length=32)
+    co_trainer: str | None = Field(default=None, max_length=200)
+    location: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None)
+
+
+class AssessmentAttempt(EvidenceBase, table=True):
+    """One attempt at a Scrum.org assessment."""
+
+    __tablename__ = "assessment_attempts"
+
+    assessment: str = Field(max_length=16)
+    score: float
+    taken_on: date
+    passport_received_on: date | None = Field(default=None)
+
+
+class Credential(EvidenceBase, table=True):
+    """A certification the candidate holds."""
+
+    __tablename__ = "credentials"
+
+    kind: str = Field(max_length=16)
+    issued_on: date
+    expires_on: date | None = Field(default=None)  # as entered
+    # The end of validity the rules derive (Scrum Alliance: issued + 2 years);
+    # None means it never expires. Kept so "active" is a plain SQL comparison.
+    valid_until: date | None = Field(default=None)
+
+
+class ExperiencePeriod(EvidenceBase, table=True):
+    """A period in a Scrum role at an organisation."""
+
+    __tablename__ = "experience_periods"
+
+    role: str = Field(max_length=32)
+    organisation: str = Field(max_length=200)
+    started_on: date
+    ended_on: date | None = Field(default=None)  # None: ongoing
+
+
+class Milestone(EvidenceBase, table=True):
+    """A one-off achievement such as reviewed course materials or TTT attendance."""
+
+    __tablename__ = "milestones"
+
+    kind: str = Field(max_length=40)
+    achieved_on: date
+    note: str | None = Field(default=None)
+
+
+class Enrollment(SQLModel, table=True):
+    """A candidate following one pathway under one ruleset version."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "pathway", name="uq_enrollments_candidate_pathway"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="users.id", index=True)
+    pathway: str = Field(max_length=16)
+    ruleset: str = Field(max_length=32)  # e.g. "cst@1"
+    state: str = Field(max_length=40)
+    withdrawn_from: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, object]:
+        # Optimistic locking: every UPDATE says "WHERE version = <the one I read>".
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class TransitionRecord(SQLModel, table=True):
+    """One fired event of an enrollment; rows are only ever appended."""
+
+    __tablename__ = "enrollment_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrollment_id: int = Field(foreign_key="enrollments.id", index=True)
+    event: str = Field(max_length=40)
+    from_state: str = Field(max_length=40)
+    to_state: str = Field(max_length=40)
+    actor_id: int = Field(foreign_key="users.id")
+    note: str | None = Field(default=None)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to whose record: evidence, reviews, enrollments, mentorships."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_candidate_at", "candidate_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    candidate_id: int | None = Field(default=None, foreign_key="users.id")
+    action: str = Field(max_length=40)  # e.g. "evidence.reviewed", "enrollment.transition"
+    subject: str = Field(max_length=80)  # e.g. "teaching-sessions/12", "enrollments/3"
+    detail: str | None = Field(default=None)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API; only its SHA-256 hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = Field(default=None)
+    last_used_at: datetime | None = Field(default=None)
+
+
+class Feedback(SQLModel, table=True):
+    """A mentor's (or admin's) note to a candidate, optionally about one enrollment."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_candidate_at", "candidate_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="users.id")
+    author_id: int = Field(foreign_key="users.id")
+    enrollment_id: int | None = Field(default=None, foreign_key="enrollments.id")
+    body: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+EVIDENCE_MODELS: dict[str, type[EvidenceBase]] = {
+    "teaching-sessions": TeachingSession,
+    "assessments": AssessmentAttempt,
+    "credentials": Credential,
+    "experience": ExperiencePeriod,
+    "milestones": Milestone,
+}

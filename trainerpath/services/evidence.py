@@ -1,0 +1,162 @@
+"""Log, correct, delete and review evidence items (pathways.md §3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, utcnow
+
+from . import audit
+from .access import can_view, visible_candidate
+from .errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from .evidence_kinds import REQUIRED, EvidenceKind, evidence_kind
+
+DECISIONS = (ReviewStatus.VERIFIED.value, ReviewStatus.REJECTED.value)
+
+
+def _kind(slug: str) -> EvidenceKind:
+    try:
+        return evidence_kind(slug)
+    except KeyError:
+        raise NotFound(f"No evidence kind called {slug!r}.") from None
+
+
+def visible_item(session: Session, viewer: User, slug: str, item_id: int) -> EvidenceBase:
+    """Return the evidence item if ``viewer`` may see it, else refuse with NotFound."""
+    kind = _kind(slug)
+    item = session.get(kind.model, item_id)
+    if item is None or not can_view(session, viewer, item.candidate_id):
+        raise NotFound(f"No such {kind.label.lower()}.")
+    return item
+
+
+def _ensure_owner(actor: User, item_candidate_id: int, doing: str) -> None:
+    if actor.role != Role.CANDIDATE or actor.id != item_candidate_id:
+        raise Forbidden(f"Only the candidate can {doing}.")
+
+
+def _ensure_changeable(item: EvidenceBase) -> None:
+    if item.review_status == ReviewStatus.VERIFIED:
+        raise InvalidState("A verified item can no longer be changed or deleted.")
+
+
+def log_evidence(
+    *,
+    session: Session,
+    actor: User,
+    candidate_id: int,
+    kind: str,
+    data: dict[str, Any],
+    today: date | None = None,
+) -> EvidenceBase:
+    """Add an evidence item to the candidate's own record, pending review."""
+    spec = _kind(kind)
+    visible_candidate(session, actor, candidate_id)
+    values = spec.validate(data, today or date.today())
+    _ensure_owner(actor, candidate_id, "log evidence on their record")
+    item = spec.model(candidate_id=candidate_id, **values)
+    session.add(item)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=candidate_id,
+        action="evidence.logged",
+        subject=f"{kind}/{item.id}",
+        detail=spec.summary(item),
+    )
+    return item
+
+
+def correct_evidence(
+    *,
+    session: Session,
+    actor: User,
+    kind: str,
+    item_id: int,
+    changes: dict[str, Any],
+    today: date | None = None,
+) -> EvidenceBase:
+    """Merge ``changes`` into a pending or rejected item; a rejected one goes back to pending."""
+    spec = _kind(kind)
+    item = visible_item(session, actor, kind, item_id)
+    values = spec.validate(spec.values_of(item) | changes, today or date.today())
+    _ensure_owner(actor, item.candidate_id, "change their evidence")
+    _ensure_changeable(item)
+    for name, value in values.items():
+        setattr(item, name, value)
+    was_rejected = item.review_status == ReviewStatus.REJECTED
+    if was_rejected:
+        item.review_status = ReviewStatus.PENDING.value
+        item.review_note = item.reviewed_by = item.reviewed_at = None
+    item.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=item.candidate_id,
+        action="evidence.resubmitted" if was_rejected else "evidence.corrected",
+        subject=f"{kind}/{item.id}",
+        detail=spec.summary(item),
+    )
+    return item
+
+
+def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -> None:
+    """Delete a pending or rejected item of the candidate's own."""
+    spec = _kind(kind)
+    item = visible_item(session, actor, kind, item_id)
+    _ensure_owner(actor, item.candidate_id, "delete their evidence")
+    _ensure_changeable(item)
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=item.candidate_id,
+        action="evidence.deleted",
+        subject=f"{kind}/{item.id}",
+        detail=spec.summary(item),
+    )
+    session.delete(item)
+    session.flush()
+
+
+def review_evidence(
+    *,
+    session: Session,
+    actor: User,
+    kind: str,
+    item_id: int,
+    decision: str,
+    note: str | None = None,
+) -> EvidenceBase:
+    """Verify or reject a pending item; rejecting needs a note."""
+    spec = _kind(kind)
+    item = visible_item(session, actor, kind, item_id)
+    if decision not in DECISIONS:
+        raise ValidationFailed({"decision": "must be verified or rejected"})
+    if actor.role == Role.CANDIDATE:
+        raise Forbidden("Only the candidate's mentor or an admin can review evidence.")
+    if item.review_status != ReviewStatus.PENDING:
+        raise InvalidState(
+            f"This item was already {item.review_status}; only pending items can be reviewed."
+        )
+    note = (note or "").strip() or None
+    if decision == ReviewStatus.REJECTED and note is None:
+        raise ValidationFailed({"note": REQUIRED}, "A note is required to reject evidence.")
+    item.review_status = decision
+    item.review_note = note
+    item.reviewed_by = actor.id
+    item.reviewed_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=item.candidate_id,
+        action=f"evidence.{decision}",
+        subject=f"{kind}/{item.id}",
+        detail=spec.summary(item) + (f" (note: {note})" if note else ""),
+    )
+    return item

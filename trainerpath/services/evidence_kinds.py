@@ -1,0 +1,384 @@
+"""The five evidence kinds of pathways.md §3: their fields, rules and validation.
+
+One declaration per kind serves every entrance: the API passes decoded JSON, the web
+forms pass typed form data, the seed passes Python values; all meet ``validate``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from trainerpath.models import (
+    AssessmentAttempt,
+    Credential,
+    EvidenceBase,
+    ExperiencePeriod,
+    Milestone,
+    TeachingSession,
+)
+
+from .errors import ValidationFailed
+
+FieldType = Literal["text", "longtext", "int", "number", "date", "choice"]
+REQUIRED = "required"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of an evidence kind and the rules a value must meet."""
+
+    name: str
+    label: str
+    type: FieldType
+    required: bool = True
+    choices: tuple[tuple[str, str], ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    not_future: bool = False
+    help: str = ""
+
+    @property
+    def choice_values(self) -> tuple[str, ...]:
+        """The stored values a choice field accepts."""
+        return tuple(value for value, _label in self.choices)
+
+    def choice_label(self, value: str | None) -> str:
+        """The label people see for a stored choice value."""
+        return dict(self.choices).get(value or "", value or "")
+
+    def clean(self, value: Any, today: date) -> tuple[Any, str | None]:
+        """Return the value to store, or an error saying why it is unacceptable."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None, (REQUIRED if self.required else None)
+        cleaner = getattr(self, f"_clean_{self.type}")
+        result: tuple[Any, str | None] = cleaner(value, today)
+        return result
+
+    def _clean_text(self, value: Any, _today: date) -> tuple[Any, str | None]:
+        if not isinstance(value, str):
+            return None, "must be text"
+        value = value.strip()
+        if self.max_length is not None and len(value) > self.max_length:
+            return None, f"must be at most {self.max_length} characters"
+        return value, None
+
+    _clean_longtext = _clean_text
+
+    def _in_range(self, value: float) -> str | None:
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None and not low <= value <= high:
+            return f"must be between {low:g} and {high:g}"
+        return None
+
+    def _clean_int(self, value: Any, _today: date) -> tuple[Any, str | None]:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None, "must be a whole number"
+        return value, self._in_range(value)
+
+    def _clean_number(self, value: Any, _today: date) -> tuple[Any, str | None]:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            return None, "must be a number"
+        return float(value), self._in_range(value)
+
+    def _clean_date(self, value: Any, today: date) -> tuple[Any, str | None]:
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value) if len(value) == 10 else None
+            except ValueError:
+                value = None
+        if not isinstance(value, date):
+            return None, "must be a date (YYYY-MM-DD)"
+        if self.not_future and value > today:
+            return None, "cannot be in the future"
+        return value, None
+
+    def _clean_choice(self, value: Any, _today: date) -> tuple[Any, str | None]:
+        if value not in self.choice_values:
+            return None, "must be one of: " + ", ".join(self.choice_values)
+        return value, None
+
+
+CrossRule = Callable[[dict[str, Any]], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """An evidence kind: its URL slug, model, fields and cross-field rules."""
+
+    slug: str
+    label: str
+    plural: str
+    model: type[EvidenceBase]
+    fields: tuple[FieldSpec, ...]
+    rules: CrossRule = lambda _values: {}
+    derive: Callable[[dict[str, Any]], dict[str, Any]] = lambda _values: {}
+    summary: Callable[[Any], str] = field(default=lambda item: "")
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The names of the kind's own fields, in form order."""
+        return tuple(spec.name for spec in self.fields)
+
+    def spec(self, name: str) -> FieldSpec:
+        """Return the field called ``name``."""
+        return next(spec for spec in self.fields if spec.name == name)
+
+    def validate(self, data: Mapping[str, Any], today: date) -> dict[str, Any]:
+        """Return the stored values for ``data``, or raise ValidationFailed per field."""
+        errors = {name: "unknown field" for name in data if name not in self.field_names}
+        values: dict[str, Any] = {}
+        for spec in self.fields:
+            value, error = spec.clean(data.get(spec.name), today)
+            if error:
+                errors[spec.name] = error
+            values[spec.name] = value
+        if not errors:
+            errors.update(self.rules(values))
+        if errors:
+            raise ValidationFailed(errors)
+        return values | self.derive(values)
+
+    def values_of(self, item: EvidenceBase) -> dict[str, Any]:
+        """The kind's own fields of a stored item."""
+        return {name: getattr(item, name) for name in self.field_names}
+
+
+ASSESSMENTS = (
+    ("psm_1", "PSM I"),
+    ("psm_2", "PSM II"),
+    ("psm_3", "PSM III"),
+    ("pspo_1", "PSPO I"),
+    ("pspo_2", "PSPO II"),
+    ("pspo_3", "PSPO III"),
+    ("psd_1", "PSD I"),
+    ("pal_1", "PAL I"),
+    ("psk_1", "PSK I"),
+    ("pspo_a", "PSPO-A"),
+)
+SCRUM_ALLIANCE_CREDENTIALS = (
+    ("csm", "CSM"),
+    ("cspo", "CSPO"),
+    ("csd", "CSD"),
+    ("a_csm", "A-CSM"),
+    ("a_cspo", "A-CSPO"),
+    ("csp_sm", "CSP-SM"),
+    ("csp_po", "CSP-PO"),
+)
+CREDENTIAL_KINDS = (*SCRUM_ALLIANCE_CREDENTIALS, *ASSESSMENTS, ("other", "Other"))
+EXPERIENCE_ROLES = (
+    ("product_owner", "Product Owner"),
+    ("scrum_master", "ScrumMaster"),
+    ("team_member", "Team member"),
+    ("other", "Other"),
+)
+MILESTONE_KINDS = (
+    ("course_materials_reviewed", "Course materials reviewed"),
+    ("learning_objectives_mapped", "Learning objectives mapped"),
+    ("ttt_attended", "Train the Trainer attended"),
+    ("application_drafted", "Application drafted"),
+    ("other", "Other"),
+)
+CREDENTIAL_LABELS = dict(CREDENTIAL_KINDS)
+ROLE_LABELS = dict(EXPERIENCE_ROLES)
+MILESTONE_LABELS = dict(MILESTONE_KINDS)
+SCRUM_ALLIANCE_KINDS = frozenset(value for value, _label in SCRUM_ALLIANCE_CREDENTIALS)
+SCRUM_ALLIANCE_VALIDITY_YEARS = 2
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def _after(later: str, earlier: str, *, allow_equal: bool, message: str) -> CrossRule:
+    def rule(values: dict[str, Any]) -> dict[str, str]:
+        first, second = values.get(earlier), values.get(later)
+        if first is None or second is None:
+            return {}
+        ok = second >= first if allow_equal else second > first
+        return {} if ok else {later: message}
+
+    return rule
+
+
+def _teaching_rules(values: dict[str, Any]) -> dict[str, str]:
+    if values["context"] == "co_trained" and not values.get("co_trainer"):
+        return {"co_trainer": "required when the session was co-trained with a CST"}
+    return {}
+
+
+def _credential_validity(values: dict[str, Any]) -> dict[str, Any]:
+    valid_until = values.get("expires_on")
+    if valid_until is None and values["kind"] in SCRUM_ALLIANCE_KINDS:
+        valid_until = add_years(values["issued_on"], SCRUM_ALLIANCE_VALIDITY_YEARS)
+    return {"valid_until": valid_until}
+
+
+TEACHING_SESSIONS = EvidenceKind(
+    slug="teaching-sessions",
+    label="Teaching session",
+    plural="Teaching sessions",
+    model=TeachingSession,
+    fields=(
+        FieldSpec("title", "Title", "text", max_length=200),
+        FieldSpec(
+            "course_type",
+            "Course type",
+            "choice",
+            choices=(
+                ("scrum_master", "ScrumMaster"),
+                ("product_owner", "Product Owner"),
+                ("other", "Other"),
+            ),
+        ),
+        FieldSpec("first_day", "First day", "date", not_future=True),
+        FieldSpec(
+            "days", "Days", "int", minimum=1, maximum=30, help="2 or more is a multi-day session"
+        ),
+        FieldSpec("students", "Students", "int", minimum=1, maximum=500),
+        FieldSpec(
+            "context",
+            "Context",
+            "choice",
+            choices=(
+                ("co_trained", "Co-trained with a CST"),
+                ("independent", "Independent (non-certified)"),
+            ),
+        ),
+        FieldSpec("co_trainer", "Co-trainer", "text", required=False, max_length=200),
+        FieldSpec("location", "Location", "text", required=False, max_length=200),
+        FieldSpec("notes", "Notes", "longtext", required=False, max_length=5000),
+    ),
+    rules=_teaching_rules,
+    summary=lambda item: (
+        f"{item.title}: {item.students} students, {item.days} "
+        f"{'day' if item.days == 1 else 'days'} from {item.first_day.isoformat()}"
+    ),
+)
+
+ASSESSMENT_ATTEMPTS = EvidenceKind(
+    slug="assessments",
+    label="Assessment attempt",
+    plural="Assessment attempts",
+    model=AssessmentAttempt,
+    fields=(
+        FieldSpec("assessment", "Assessment", "choice", choices=ASSESSMENTS),
+        FieldSpec("score", "Score (%)", "number", minimum=0, maximum=100),
+        FieldSpec("taken_on", "Taken on", "date", not_future=True),
+        FieldSpec(
+            "passport_received_on",
+            "Passport received on",
+            "date",
+            required=False,
+            not_future=True,
+            help="The day the free assessment password arrived, if from a class",
+        ),
+    ),
+    rules=_after(
+        "taken_on",
+        "passport_received_on",
+        allow_equal=True,
+        message="cannot be before the passport was received",
+    ),
+    summary=lambda item: (
+        f"{dict(ASSESSMENTS).get(item.assessment, item.assessment)}: "
+        f"{item.score:g}% on {item.taken_on.isoformat()}"
+    ),
+)
+
+CREDENTIALS = EvidenceKind(
+    slug="credentials",
+    label="Credential",
+    plural="Credentials",
+    model=Credential,
+    fields=(
+        FieldSpec(
+            "kind",
+            "Credential",
+            "choice",
+            choices=CREDENTIAL_KINDS,
+        ),
+        FieldSpec("issued_on", "Issued on", "date", not_future=True),
+        FieldSpec(
+            "expires_on",
+            "Expires on",
+            "date",
+            required=False,
+            help="Leave empty: Scrum Alliance credentials then last 2 years, others never expire",
+        ),
+    ),
+    rules=_after(
+        "expires_on", "issued_on", allow_equal=False, message="must be after the issue date"
+    ),
+    derive=_credential_validity,
+    summary=lambda item: (
+        f"{CREDENTIAL_LABELS.get(item.kind, item.kind)} issued "
+        f"{item.issued_on.isoformat()}"
+        + (f", valid until {item.valid_until.isoformat()}" if item.valid_until else ", no expiry")
+    ),
+)
+
+EXPERIENCE = EvidenceKind(
+    slug="experience",
+    label="Experience",
+    plural="Experience",
+    model=ExperiencePeriod,
+    fields=(
+        FieldSpec(
+            "role",
+            "Role",
+            "choice",
+            choices=EXPERIENCE_ROLES,
+        ),
+        FieldSpec("organisation", "Organisation", "text", max_length=200),
+        FieldSpec("started_on", "Started on", "date", not_future=True),
+        FieldSpec("ended_on", "Ended on", "date", required=False, help="Leave empty if ongoing"),
+    ),
+    rules=_after("ended_on", "started_on", allow_equal=True, message="cannot be before the start"),
+    summary=lambda item: (
+        f"{ROLE_LABELS.get(item.role, item.role)} at {item.organisation}, "
+        f"{item.started_on.isoformat()} to {item.ended_on.isoformat() if item.ended_on else 'now'}"
+    ),
+)
+
+MILESTONES = EvidenceKind(
+    slug="milestones",
+    label="Milestone",
+    plural="Milestones",
+    model=Milestone,
+    fields=(
+        FieldSpec(
+            "kind",
+            "Milestone",
+            "choice",
+            choices=MILESTONE_KINDS,
+        ),
+        FieldSpec("achieved_on", "Achieved on", "date", not_future=True),
+        FieldSpec("note", "Note", "longtext", required=False, max_length=5000),
+    ),
+    summary=lambda item: (
+        f"{MILESTONE_LABELS.get(item.kind, item.kind)} on {item.achieved_on.isoformat()}"
+    ),
+)
+
+KINDS: dict[str, EvidenceKind] = {
+    kind.slug: kind
+    for kind in (TEACHING_SESSIONS, ASSESSMENT_ATTEMPTS, CREDENTIALS, EXPERIENCE, MILESTONES)
+}
+
+
+def evidence_kind(slug: str) -> EvidenceKind:
+    """Return the kind for a URL slug such as ``teaching-sessions``."""
+    return KINDS[slug]

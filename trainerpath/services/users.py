@@ -1,0 +1,153 @@
+"""Create users, check passwords, and assign or end mentorships."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from trainerpath.models import Mentorship, Role, User, utcnow
+
+from . import audit
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .evidence_kinds import REQUIRED
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+ROLES = tuple(role.value for role in Role)
+# Checked when an e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are unique case-insensitively: store them lower-case."""
+    return email.strip().lower()
+
+
+def _user_errors(email: object, name: object, password: object, role: object) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not isinstance(email, str) or not email.strip():
+        errors["email"] = REQUIRED
+    elif not EMAIL.match(email.strip()) or len(email.strip()) > 254:
+        errors["email"] = "must be a valid e-mail address"
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = REQUIRED
+    elif len(name.strip()) > 120:
+        errors["name"] = "must be at most 120 characters"
+    if not isinstance(password, str) or not password:
+        errors["password"] = REQUIRED
+    elif len(password) < MIN_PASSWORD:
+        errors["password"] = f"must be at least {MIN_PASSWORD} characters"
+    if role not in ROLES:
+        errors["role"] = "must be one of: " + ", ".join(ROLES)
+    return errors
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """Return the user with this e-mail address, in any letter case."""
+    stmt = select(User).where(func.lower(User.email) == normalise_email(email))
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def create_user(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    password: str,
+    role: str = Role.CANDIDATE.value,
+    actor: User | None = None,
+) -> User:
+    """Create a user with a hashed password; a taken e-mail is a Conflict."""
+    if errors := _user_errors(email, name, password, role):
+        raise ValidationFailed(errors)
+    if find_user_by_email(session, email) is not None:
+        raise Conflict("A user with this e-mail address already exists.", {"email": "taken"})
+    user = User(
+        email=normalise_email(email),
+        name=name.strip(),
+        password_hash=generate_password_hash(password),
+        role=role,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=user.id if role == Role.CANDIDATE else None,
+        action="user.created",
+        subject=f"users/{user.id}",
+        detail=f"{user.email} as {role}",
+    )
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None (same cost either way)."""
+    user = find_user_by_email(session, email) if isinstance(email, str) else None
+    if user is None or not isinstance(password, str):
+        check_password_hash(_DUMMY_HASH, password if isinstance(password, str) else "")
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active:
+        return None
+    return user
+
+
+def _user_with_role(session: Session, user_id: int, role: Role, field: str) -> User:
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.role != role:
+        raise ValidationFailed({field: f"must be the id of a {role.value}"})
+    return user
+
+
+def assign_mentor(
+    *, session: Session, actor: User, mentor_id: int, candidate_id: int
+) -> Mentorship:
+    """Assign a mentor to a candidate (admins only); an active duplicate is a Conflict."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden("Only an admin can assign mentors.")
+    mentor = _user_with_role(session, mentor_id, Role.MENTOR, "mentor_id")
+    candidate = _user_with_role(session, candidate_id, Role.CANDIDATE, "candidate_id")
+    active = select(col(Mentorship.id)).where(
+        col(Mentorship.mentor_id) == mentor.id,
+        col(Mentorship.candidate_id) == candidate.id,
+        col(Mentorship.ended_at).is_(None),
+    )
+    if session.execute(active).first() is not None:
+        raise Conflict(f"{mentor.name} already mentors {candidate.name}.")
+    assert mentor.id is not None and candidate.id is not None
+    mentorship = Mentorship(mentor_id=mentor.id, candidate_id=candidate.id, assigned_by=actor.id)
+    session.add(mentorship)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=candidate.id,
+        action="mentorship.started",
+        subject=f"mentorships/{mentorship.id}",
+        detail=f"{mentor.name} mentors {candidate.name}",
+    )
+    return mentorship
+
+
+def end_mentorship(*, session: Session, actor: User, mentorship_id: int) -> Mentorship:
+    """End an active mentorship; the mentor loses access at once."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden("Only an admin can end mentorships.")
+    mentorship = session.get(Mentorship, mentorship_id)
+    if mentorship is None or mentorship.ended_at is not None:
+        raise NotFound("No such active mentorship.")
+    mentorship.ended_at = utcnow()
+    mentorship.ended_by = actor.id
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=mentorship.candidate_id,
+        action="mentorship.ended",
+        subject=f"mentorships/{mentorship.id}",
+    )
+    return mentorship
