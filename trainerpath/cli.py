@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from . import migrate
 from .db import get_engine
-from .models import User
+from .models import Role, User
 from .pathways import RULESETS, Ruleset
 from .services.errors import Refusal
 from .services.users import ROLES, create_user
@@ -94,7 +94,7 @@ def format_ruleset(ruleset: Ruleset) -> str:
             source,
             event + (" (note required)" if event in ruleset.notes_required else ""),
             "the state it was withdrawn from" if event == "resume" else target,
-            ", ".join(sorted(role.value for role in ruleset.who[event])),
+            ", ".join(role.value for role in Role if role in ruleset.who[event]),
             " · ".join(guards) or "—",
         )
         for source, event, target, guards in _unique_rows(ruleset)
@@ -105,8 +105,8 @@ def format_ruleset(ruleset: Ruleset) -> str:
     out = [
         f"{ruleset.id}: {ruleset.title} ({ruleset.awarding_body})",
         f"states: {states}; starts in {ruleset.initial_state}",
-        line.format(*header),
-        line.format(*("-" * width for width in widths)),
+        line.format(*header).rstrip(),
+        line.format(*("-" * width for width in widths)).rstrip(),
     ]
     out += [line.format(*row).rstrip() for row in rows]
     return "\n".join(out) + "\n"
