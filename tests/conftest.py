@@ -194,6 +194,7 @@ def make_evidence(session: Session) -> Callable[..., EvidenceBase]:
     def make(
         candidate: User,
         kind: str,
+        /,  # positional-only, so credentials and milestones can pass their own ``kind``
         status: str = ReviewStatus.VERIFIED.value,
         today: date = TODAY,
         **fields: Any,

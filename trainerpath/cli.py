@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ def main() -> None:
 
 
 @click.command("init-db")
+@with_appcontext  # `flask` pushes one itself; app.test_cli_runner() does not
 def init_db() -> None:
     """Create or upgrade the database schema (runs the migrations; safe to repeat)."""
     engine = get_engine()
@@ -47,6 +48,7 @@ def init_db() -> None:
 @click.option("--password", required=True, prompt=True, hide_input=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="candidate", show_default=True)
+@with_appcontext
 def create_user_command(email: str, password: str, name: str, role: str) -> None:
     """Create a user."""
     with Session(get_engine()) as session, session.begin():
@@ -61,11 +63,13 @@ def create_user_command(email: str, password: str, name: str, role: str) -> None
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Fill the database with demo users, evidence and enrollments; print the logins."""
     from .demo import DEMO_PASSWORD, seed
 
-    with Session(get_engine()) as session, session.begin():
+    # expire_on_commit=False: the logins are printed after the commit closes the session.
+    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
         users = session.execute(select(func.count()).select_from(User)).scalar_one()
         if users and if_empty:
             click.echo("The database already has users; demo data not loaded.")
@@ -80,6 +84,7 @@ def seed_demo(if_empty: bool) -> None:
 
 
 @click.command("pathways")
+@with_appcontext
 def pathways() -> None:
     """Print each ruleset's table of states, events, guards and who may fire them."""
     for ruleset in RULESETS.values():

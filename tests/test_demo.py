@@ -1,0 +1,367 @@
+"""The demo data: what someone exploring a freshly seeded trainerpath sees."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+from typing import Any
+
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+from werkzeug.security import generate_password_hash
+
+from trainerpath.demo import DEMO_PASSWORD, seed
+from trainerpath.models import (
+    EVIDENCE_MODELS,
+    AssessmentAttempt,
+    Enrollment,
+    EvidenceBase,
+    Mentorship,
+    ReviewStatus,
+    Role,
+    TeachingSession,
+    TransitionRecord,
+    User,
+)
+from trainerpath.pathways import ruleset_for
+from trainerpath.pathways.requirements import Facts, po_experience
+from trainerpath.services import users as user_service
+from trainerpath.services.access import can_view, is_assigned_mentor
+from trainerpath.services.evidence_kinds import evidence_kind
+from trainerpath.services.pathways import enrollment_status, history_of
+from trainerpath.services.users import authenticate, find_user_by_email
+
+LEAP_DAY = date(2024, 2, 29)
+
+# login -> the start of their story, and per pathway: state and the events that led there.
+CANDIDATES: dict[str, tuple[str, dict[str, tuple[str, list[str]]]]] = {
+    "hannah": ("CST: Preparing", {"cst": ("preparing", [])}),
+    "marco": (
+        "CST: TAC review; PST: Preparing",
+        {"cst": ("tac_review", ["submit_application"]), "pst": ("preparing", [])},
+    ),
+    "aisha": (
+        "CST: Certified",
+        {
+            "cst": (
+                "certified",
+                [
+                    "submit_application",
+                    "tac_decline",
+                    "submit_application",
+                    "tac_approve",
+                    "interview_pass",
+                ],
+            )
+        },
+    ),
+    "daniel": (
+        "PST: PSPO III",
+        {
+            "pst": (
+                "pspo3",
+                ["submit_application", "accept_application", "complete_ttt", "pass_pspo2"],
+            )
+        },
+    ),
+    "sofia": (
+        "PST: Licensed",
+        {
+            "pst": (
+                "licensed",
+                [
+                    "submit_application",
+                    "accept_application",
+                    "complete_ttt",
+                    "withdraw",
+                    "resume",
+                    "pass_pspo2",
+                    "pass_pspo3",
+                    "staff_interview_fail",
+                    "staff_interview_pass",
+                    "peer_review_pass",
+                ],
+            )
+        },
+    ),
+}
+MENTEES = {"priya": {"hannah", "marco", "aisha"}, "tom": {"aisha", "daniel", "sofia"}}
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash with few rounds: the demo hashes eight passwords per seeding."""
+    fast = partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    monkeypatch.setattr(user_service, "generate_password_hash", fast)
+
+
+@pytest.fixture
+def people(session: Session) -> list[tuple[User, str]]:
+    """Seed the demo on the test database and commit it, as the CLI does."""
+    people = seed(session)
+    session.commit()
+    return people
+
+
+def email(login: str) -> str:
+    """The demo e-mail address of ``login``."""
+    return f"{login}@demo.trainerpath.test"
+
+
+def user(session: Session, login: str) -> User:
+    """The demo user with this login."""
+    found = find_user_by_email(session, email(login))
+    assert found is not None, f"no demo user {login}"
+    return found
+
+
+def user_id(session: Session, login: str) -> int:
+    """The id of the demo user with this login."""
+    found = user(session, login).id
+    assert found is not None
+    return found
+
+
+def enrollment_of(session: Session, login: str, pathway: str) -> Enrollment:
+    """The demo user's enrollment in ``pathway``."""
+    stmt = select(Enrollment).where(
+        col(Enrollment.candidate_id) == user_id(session, login),
+        col(Enrollment.pathway) == pathway,
+    )
+    return session.execute(stmt).scalar_one()
+
+
+def evidence_of(session: Session, model: type[EvidenceBase], login: str) -> list[Any]:
+    """The demo user's evidence items of one kind, in the order they were logged."""
+    stmt = (
+        select(model)
+        .where(col(model.candidate_id) == user_id(session, login))
+        .order_by(col(model.id))
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def all_evidence(session: Session) -> list[Any]:
+    """Every evidence item of every kind."""
+    return [
+        item
+        for model in EVIDENCE_MODELS.values()
+        for item in session.execute(select(model)).scalars()
+    ]
+
+
+def test_demo_has_one_admin_two_mentors_and_five_candidates(session, people):
+    counts = dict(
+        session.execute(select(col(User.role), func.count()).group_by(col(User.role))).all()
+    )
+    assert counts == {"admin": 1, "mentor": 2, "candidate": 5}
+    assert [u.role for u, _story in people] == ["admin", "mentor", "mentor"] + ["candidate"] * 5
+
+
+def test_every_demo_login_works_with_the_demo_password(session, people):
+    assert len(DEMO_PASSWORD) >= 8
+    for person, _story in people:
+        assert person.email.endswith("@demo.trainerpath.test")
+        assert authenticate(session, person.email, DEMO_PASSWORD) == person
+
+
+@pytest.mark.parametrize("login", sorted(CANDIDATES))
+def test_each_candidate_stands_where_their_story_says(session, people, login):
+    story, pathways = CANDIDATES[login]
+    enrollments = session.execute(
+        select(Enrollment).where(col(Enrollment.candidate_id) == user_id(session, login))
+    ).scalars()
+    assert {e.pathway: e.state for e in enrollments} == {p: s for p, (s, _) in pathways.items()}
+    for pathway, (_state, events) in pathways.items():
+        history = history_of(session, enrollment_of(session, login, pathway))
+        assert [record.event for record in history] == events
+    assert dict((u.email, s) for u, s in people)[email(login)].startswith(story)
+
+
+def test_every_enrollment_state_was_reached_through_history_fired_by_the_right_roles(
+    session, people
+):
+    enrollments = session.execute(select(Enrollment)).scalars().all()
+    assert len(enrollments) == 6
+    for enrollment in enrollments:
+        ruleset = ruleset_for(enrollment.ruleset)
+        state, withdrawn_from = ruleset.initial_state, None
+        for record in history_of(session, enrollment):
+            actor = session.get(User, record.actor_id)
+            assert actor is not None
+            assert record.from_state == state
+            if record.event == "resume":
+                assert record.to_state == withdrawn_from
+            else:
+                assert record.to_state == ruleset.target(state, record.event)
+            withdrawn_from = state if record.event == "withdraw" else None
+            assert actor.role in ruleset.who[record.event], (record.event, actor.role)
+            if actor.role == Role.MENTOR:
+                assert is_assigned_mentor(session, record.actor_id, enrollment.candidate_id)
+            if record.event in ruleset.notes_required:
+                assert record.note
+            state = record.to_state
+        assert state == enrollment.state
+        assert enrollment.withdrawn_from is None
+
+
+def test_cst_preparing_candidate_sees_73_verified_and_20_pending_students(session, people):
+    status = enrollment_status(
+        session=session,
+        enrollment=enrollment_of(session, "hannah", "cst"),
+        viewer=user(session, "hannah"),
+    )
+    requirements = {r.key: r for r in status.requirements}
+    students = requirements["students_taught"]
+    assert (students.current, students.pending, students.target) == (73, 20, 100)
+    assert students.message == "27 more students needed (20 waiting for review)"
+    assert {key for key, r in requirements.items() if r.met} == {"csp_active", "scrum_experience"}
+    submit = next(event for event in status.events if event.name == "submit_application")
+    assert not submit.allowed
+    assert "27 more students needed (20 waiting for review)" in submit.reasons
+    story = dict((u.email, s) for u, s in people)[email("hannah")]
+    assert "73 verified + 20 pending of 100 students" in story
+
+
+def test_pspo3_candidate_sees_the_failed_attempt_as_best_score_so_far(session, people):
+    status = enrollment_status(
+        session=session,
+        enrollment=enrollment_of(session, "daniel", "pst"),
+        viewer=user(session, "daniel"),
+    )
+    (pspo3,) = status.requirements
+    assert not pspo3.met
+    assert pspo3.message == "PSPO III with at least 85% is needed (best verified score so far: 81%)"
+
+
+def test_pspo3_candidate_passed_pspo1_on_the_free_second_attempt(session, people):
+    pspo1 = [
+        a for a in evidence_of(session, AssessmentAttempt, "daniel") if a.assessment == "pspo_1"
+    ]
+    assert [a.score for a in pspo1] == [82.5, 97.0]
+    assert all((a.taken_on - a.passport_received_on).days <= 14 for a in pspo1)
+
+
+def test_pst_preparing_candidate_counts_overlapping_product_owner_jobs_once(session, people):
+    daniel = user_id(session, "daniel")
+    # Northwind 2300 to 800 days ago, Brightside 1000 days ago to now: 2300 days, not 2500.
+    assert po_experience(Facts(session, daniel, date.today())).current == 6.29
+    marco = enrollment_status(
+        session=session,
+        enrollment=enrollment_of(session, "marco", "pst"),
+        viewer=user(session, "marco"),
+    )
+    po_years = next(r for r in marco.requirements if r.key == "po_experience")
+    assert not po_years.met and 2 < po_years.current < 3
+
+
+def test_evidence_mixes_verified_pending_and_rejected_with_helpful_notes(session, people):
+    items = all_evidence(session)
+    assert {item.review_status for item in items} == set(ReviewStatus)
+    rejected = [item for item in items if item.review_status == ReviewStatus.REJECTED]
+    assert all(len(item.review_note or "") > 40 for item in rejected)
+    hannah_rejected = [
+        item.title
+        for item in evidence_of(session, TeachingSession, "hannah")
+        if item.review_status == ReviewStatus.REJECTED
+    ]
+    assert hannah_rejected == ["Scrum lunch-and-learn"]
+
+
+def test_evidence_was_reviewed_by_an_assigned_mentor(session, people):
+    reviewed = [item for item in all_evidence(session) if item.reviewed_by is not None]
+    assert reviewed
+    for item in reviewed:
+        assert is_assigned_mentor(session, item.reviewed_by, item.candidate_id)
+
+
+@pytest.mark.parametrize("mentor", sorted(MENTEES))
+def test_mentors_see_only_their_assigned_candidates(session, people, mentor):
+    viewer = user(session, mentor)
+    candidates = session.execute(select(User).where(col(User.role) == Role.CANDIDATE)).scalars()
+    visible = {c.email for c in candidates if c.id is not None and can_view(session, viewer, c.id)}
+    assert visible == {email(login) for login in MENTEES[mentor]}
+
+
+def test_admin_assigned_every_mentorship(session, people):
+    mentorships = session.execute(select(Mentorship)).scalars().all()
+    assert len(mentorships) == sum(len(mentees) for mentees in MENTEES.values())
+    assert {m.assigned_by for m in mentorships} == {user_id(session, "admin")}
+
+
+def test_seed_demo_command_prints_every_login(runner: FlaskCliRunner, session):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert repr(DEMO_PASSWORD) in result.output
+    users = session.execute(select(User)).scalars().all()
+    assert len(users) == 8
+    lines = result.output.splitlines()[1:]
+    assert len(lines) == 8
+    for u in users:
+        (line,) = [line for line in lines if f" {u.email} " in line]
+        assert line.split()[0] == u.role
+
+
+def test_seed_demo_twice_refuses_and_changes_nothing(runner: FlaskCliRunner, session):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    histories = session.execute(select(func.count()).select_from(TransitionRecord)).scalar_one()
+    session.rollback()  # end the read, which on SQLite holds the write lock the CLI needs
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 1
+    assert "Demo data not loaded: A user with this e-mail address already exists." in again.output
+    skipped = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert skipped.exit_code == 0
+    assert "demo data not loaded" in skipped.output
+    assert session.execute(select(func.count()).select_from(User)).scalar_one() == 8
+    count = session.execute(select(func.count()).select_from(TransitionRecord)).scalar_one()
+    assert count == histories
+
+
+def snapshot(session: Session, today: date) -> dict[str, Any]:
+    """Everything the demo created, with dates as days before ``today`` and ids as e-mails."""
+    emails: dict[int | None, str] = {
+        row.id: row.email for row in session.execute(select(col(User.id), col(User.email)))
+    }
+
+    def plain(value: Any) -> Any:
+        return ("days before", (today - value).days) if isinstance(value, date) else value
+
+    evidence = [
+        (
+            slug,
+            emails[item.candidate_id],
+            item.review_status,
+            item.review_note,
+            emails.get(item.reviewed_by),
+            {k: plain(v) for k, v in evidence_kind(slug).values_of(item).items()},
+        )
+        for slug, model in EVIDENCE_MODELS.items()
+        for item in session.execute(select(model).order_by(col(model.id))).scalars()
+    ]
+    history = [
+        (emails[e.candidate_id], e.pathway, r.event, r.to_state, emails[r.actor_id], r.note)
+        for e in session.execute(select(Enrollment).order_by(col(Enrollment.id))).scalars()
+        for r in history_of(session, e)
+    ]
+    users = session.execute(
+        select(col(User.email), col(User.name), col(User.role)).order_by(col(User.id))
+    )
+    return {"users": users.all(), "evidence": evidence, "history": history}
+
+
+def test_seeding_is_deterministic_and_dated_relative_to_the_given_day(session):
+    seed(session, today=LEAP_DAY)
+    on_leap_day = snapshot(session, LEAP_DAY)
+    session.rollback()
+    seed(session, today=date.today())
+    assert snapshot(session, date.today()) == on_leap_day
+    dates = [
+        value
+        for *_rest, fields in on_leap_day["evidence"]
+        for value in fields.values()
+        if isinstance(value, tuple)
+    ]
+    assert dates and all(days >= 0 for _before, days in dates)

@@ -1,0 +1,571 @@
+"""Demo data for a first run: users, mentorships, evidence and enrollments.
+
+Everything goes through the real services, exactly as the web pages and the API would
+call them: users are created, mentors assigned by the admin, evidence logged by each
+candidate and reviewed by an assigned mentor, and every state reached by firing the
+pathway events with the role the rules name. So a seeded demo is also proof that the
+rules let a candidate get there. ``seed`` only flushes; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .models import Enrollment, ReviewStatus, Role, User
+from .pathways import ruleset_for
+from .services.evidence import log_evidence, review_evidence
+from .services.pathways import check_requirements, enrol, fire_event, state_label
+from .services.users import assign_mentor, create_user
+
+DEMO_PASSWORD = "trainerpath-demo"
+DEMO_DOMAIN = "demo.trainerpath.test"
+
+# Co-trainers named on co-trained sessions (fictional people).
+REBECCA = "Rebecca Hart, CST"
+JONAS = "Jonas Weber, CST"
+
+
+@dataclass(frozen=True)
+class Item:
+    """An evidence item the demo logged: its kind's slug and its id."""
+
+    kind: str
+    id: int
+
+
+# A teaching session as the stories list it: days ago, title, course type, days,
+# students, co-trainer (None: taught independently), location.
+Taught = tuple[int, str, str, int, int, str | None, str]
+
+
+@dataclass
+class _Demo:
+    """The seeding session: who acts, which day is today, and the stories so far."""
+
+    session: Session
+    today: date
+    admin: User | None = None
+    mentors_of: dict[int, list[User]] = field(default_factory=dict)
+
+    def ago(self, days: int) -> date:
+        """The date ``days`` before the demo's today."""
+        return self.today - timedelta(days=days)
+
+    def person(self, role: Role, login: str, name: str) -> User:
+        """Create a demo user whose e-mail is ``login@demo.trainerpath.test``."""
+        return create_user(
+            session=self.session,
+            email=f"{login}@{DEMO_DOMAIN}",
+            name=name,
+            password=DEMO_PASSWORD,
+            role=role.value,
+            actor=self.admin,
+        )
+
+    def assign(self, mentor: User, *candidates: User) -> None:
+        """Have the admin assign ``mentor`` to each candidate."""
+        assert self.admin is not None
+        for candidate in candidates:
+            assert mentor.id is not None and candidate.id is not None
+            assign_mentor(
+                session=self.session,
+                actor=self.admin,
+                mentor_id=mentor.id,
+                candidate_id=candidate.id,
+            )
+            self.mentors_of.setdefault(candidate.id, []).append(mentor)
+
+    def log(self, candidate: User, slug: str, /, **data: Any) -> Item:
+        """Log an evidence item of kind ``slug`` as the candidate; it starts pending."""
+        assert candidate.id is not None
+        item = log_evidence(
+            session=self.session,
+            actor=candidate,
+            candidate_id=candidate.id,
+            kind=slug,
+            data=data,
+            today=self.today,
+        )
+        assert item.id is not None
+        return Item(slug, item.id)
+
+    def verify(self, reviewer: User, *items: Item) -> None:
+        """Verify the items as ``reviewer`` (an assigned mentor or the admin)."""
+        for item in items:
+            review_evidence(
+                session=self.session,
+                actor=reviewer,
+                kind=item.kind,
+                item_id=item.id,
+                decision=ReviewStatus.VERIFIED.value,
+            )
+
+    def reject(self, reviewer: User, item: Item, note: str) -> None:
+        """Reject the item as ``reviewer``, saying what to fix."""
+        review_evidence(
+            session=self.session,
+            actor=reviewer,
+            kind=item.kind,
+            item_id=item.id,
+            decision=ReviewStatus.REJECTED.value,
+            note=note,
+        )
+
+    def enrol(self, candidate: User, pathway: str) -> Enrollment:
+        """Enrol the candidate, as the candidate, in ``pathway``."""
+        assert candidate.id is not None
+        return enrol(
+            session=self.session, actor=candidate, candidate_id=candidate.id, pathway=pathway
+        )
+
+    def fire(
+        self, enrollment: Enrollment, actor: User, event: str, note: str | None = None
+    ) -> None:
+        """Fire ``event`` as ``actor``; a refusal aborts the whole demo."""
+        fire_event(
+            session=self.session,
+            enrollment=enrollment,
+            event=event,
+            actor=actor,
+            note=note,
+            today=self.today,
+        )
+
+    def teaching(self, candidate: User, rows: list[Taught]) -> list[Item]:
+        """Log one teaching session per row as the candidate."""
+        return [
+            self.log(
+                candidate,
+                "teaching-sessions",
+                title=title,
+                course_type=course_type,
+                first_day=self.ago(days_ago),
+                days=days,
+                students=students,
+                context="co_trained" if co_trainer else "independent",
+                co_trainer=co_trainer,
+                location=location,
+            )
+            for days_ago, title, course_type, days, students, co_trainer, location in rows
+        ]
+
+
+CSM_COURSE = "Certified ScrumMaster (CSM)"
+FUNDAMENTALS = "Scrum Fundamentals for Teams"
+
+
+def seed(session: Session, today: date | None = None) -> list[tuple[User, str]]:
+    """Create the demo through the services; return each user with where they stand."""
+    demo = _Demo(session, today or date.today())
+    admin = demo.admin = demo.person(Role.ADMIN, "admin", "Alex Morgan")
+    priya = demo.person(Role.MENTOR, "priya", "Priya Natarajan")
+    tom = demo.person(Role.MENTOR, "tom", "Tom Okafor")
+    hannah = demo.person(Role.CANDIDATE, "hannah", "Hannah Lewis")
+    marco = demo.person(Role.CANDIDATE, "marco", "Marco Bianchi")
+    aisha = demo.person(Role.CANDIDATE, "aisha", "Aisha Rahman")
+    daniel = demo.person(Role.CANDIDATE, "daniel", "Daniel Kowalski")
+    sofia = demo.person(Role.CANDIDATE, "sofia", "Sofia Lindqvist")
+
+    # Priya mentors the CST candidates, Tom the PST ones; Aisha has both.
+    demo.assign(priya, hannah, marco, aisha)
+    demo.assign(tom, aisha, daniel, sofia)
+
+    enrollments = {
+        hannah.id: _hannah(demo, hannah, priya),
+        marco.id: _marco(demo, marco, priya),
+        aisha.id: _aisha(demo, aisha, priya, tom),
+        daniel.id: _daniel(demo, daniel, tom),
+        sofia.id: _sofia(demo, sofia, tom, admin),
+    }
+    details = {
+        hannah.id: _students(demo, hannah),
+        marco.id: "applied once every CST guard was met",
+        aisha.id: "declined once by the TAC, then approved",
+        daniel.id: "first PSPO III attempt scored 81%",
+        sofia.id: "passed the staff interview on retry",
+    }
+
+    people: list[tuple[User, str]] = [(admin, "manages users and mentors, sees everyone")]
+    for mentor in (priya, tom):
+        mentees = [
+            c.name for c in (hannah, marco, aisha, daniel, sofia) if _mentors(demo, c, mentor)
+        ]
+        people.append((mentor, "mentors " + ", ".join(mentees)))
+    for candidate in (hannah, marco, aisha, daniel, sofia):
+        stands = "; ".join(_where(e) for e in enrollments[candidate.id])
+        people.append((candidate, f"{stands} ({details[candidate.id]})"))
+    return people
+
+
+def _mentors(demo: _Demo, candidate: User, mentor: User) -> bool:
+    assert candidate.id is not None
+    return mentor in demo.mentors_of.get(candidate.id, [])
+
+
+def _students(demo: _Demo, candidate: User) -> str:
+    """Say how far the candidate is toward 100 students, as their dashboard will."""
+    assert candidate.id is not None
+    (students,) = check_requirements(demo.session, candidate.id, ["students_taught"], demo.today)
+    return f"{students.current} verified + {students.pending} pending of {students.target} students"
+
+
+def _where(enrollment: Enrollment) -> str:
+    """Say where an enrollment stands, e.g. "CST: TAC review"."""
+    ruleset = ruleset_for(enrollment.ruleset)
+    return f"{enrollment.pathway.upper()}: {state_label(ruleset, enrollment.state)}"
+
+
+def _hannah(demo: _Demo, hannah: User, priya: User) -> list[Enrollment]:
+    """CST, still preparing: active CSP, experience, 73 verified + 20 pending students."""
+    cst = demo.enrol(hannah, "cst")
+    csm = demo.log(hannah, "credentials", kind="csm", issued_on=demo.ago(2250))
+    csp = demo.log(hannah, "credentials", kind="csp_sm", issued_on=demo.ago(420))
+    # Two overlapping jobs: a ScrumMaster role and a volunteer team that went on beside it.
+    jobs = [
+        demo.log(
+            hannah,
+            "experience",
+            role="scrum_master",
+            organisation="Harbour Bank",
+            started_on=demo.ago(2900),
+            ended_on=demo.ago(1200),
+        ),
+        demo.log(
+            hannah,
+            "experience",
+            role="team_member",
+            organisation="Open Food Collective",
+            started_on=demo.ago(1500),
+        ),
+    ]
+    verified = demo.teaching(
+        hannah,
+        [
+            (700, FUNDAMENTALS, "scrum_master", 2, 12, None, "Leeds"),
+            (600, CSM_COURSE, "scrum_master", 2, 14, REBECCA, "London"),
+            (500, FUNDAMENTALS, "scrum_master", 2, 9, None, "Online (Zoom)"),
+            (380, CSM_COURSE, "scrum_master", 2, 15, REBECCA, "Manchester"),
+            (300, "Product Ownership Essentials", "product_owner", 1, 11, None, "Leeds"),
+            (200, "ScrumMaster Skills Lab", "scrum_master", 3, 12, None, "Bristol"),
+        ],
+    )  # 73 students
+    demo.teaching(
+        hannah,
+        [
+            (45, CSM_COURSE, "scrum_master", 2, 12, JONAS, "Birmingham"),
+            (12, FUNDAMENTALS, "scrum_master", 2, 8, None, "Online (Microsoft Teams)"),
+        ],
+    )  # 20 students, left pending
+    (talk,) = demo.teaching(
+        hannah, [(90, "Scrum lunch-and-learn", "other", 1, 25, None, "Harbour Bank, Leeds")]
+    )
+    objectives = demo.log(
+        hannah,
+        "milestones",
+        kind="learning_objectives_mapped",
+        achieved_on=demo.ago(150),
+        note="CSM learning objectives mapped to my two-day course outline.",
+    )
+    demo.log(
+        hannah,
+        "milestones",
+        kind="course_materials_reviewed",
+        achieved_on=demo.ago(20),
+        note="Review panel feedback received; final sign-off letter attached.",
+    )  # pending
+    demo.verify(priya, csm, csp, *jobs, *verified, objectives)
+    demo.reject(
+        priya,
+        talk,
+        "A 90-minute lunch talk is not a training course, so it cannot count toward the "
+        "100 students. Log it as an 'other' milestone if you want it on record.",
+    )
+    return [cst]
+
+
+def _marco(demo: _Demo, marco: User, priya: User) -> list[Enrollment]:
+    """CST applicant in TAC review after meeting every guard; PST just started."""
+    cst = demo.enrol(marco, "cst")
+    items = [
+        demo.log(marco, "credentials", kind="csm", issued_on=demo.ago(2400)),
+        demo.log(marco, "credentials", kind="csp_sm", issued_on=demo.ago(250)),
+        demo.log(
+            marco,
+            "experience",
+            role="scrum_master",
+            organisation="Fjord Software",
+            started_on=demo.ago(3000),
+            ended_on=demo.ago(1400),
+        ),
+        demo.log(
+            marco,
+            "experience",
+            role="scrum_master",
+            organisation="Lumen Insurance",
+            started_on=demo.ago(1450),
+            ended_on=demo.ago(900),
+        ),
+        demo.log(
+            marco,
+            "experience",
+            role="product_owner",
+            organisation="Lumen Insurance",
+            started_on=demo.ago(900),
+        ),
+        *demo.teaching(
+            marco,
+            [
+                (820, FUNDAMENTALS, "scrum_master", 2, 10, None, "Milan"),
+                (760, CSM_COURSE, "scrum_master", 2, 12, REBECCA, "London"),
+                (700, CSM_COURSE, "scrum_master", 2, 9, JONAS, "Berlin"),
+                (640, FUNDAMENTALS, "scrum_master", 2, 11, None, "Online (Zoom)"),
+                (560, CSM_COURSE, "scrum_master", 2, 14, JONAS, "Munich"),
+                (500, "ScrumMaster Skills Lab", "scrum_master", 3, 8, None, "Turin"),
+                (430, CSM_COURSE, "scrum_master", 2, 12, REBECCA, "Edinburgh"),
+                (360, FUNDAMENTALS, "scrum_master", 2, 10, None, "Milan"),
+                (280, CSM_COURSE, "scrum_master", 2, 13, JONAS, "Vienna"),
+                (190, FUNDAMENTALS, "scrum_master", 2, 9, None, "Online (Zoom)"),
+                (110, CSM_COURSE, "scrum_master", 2, 11, REBECCA, "Dublin"),
+            ],
+        ),  # 119 students in 11 multi-day ScrumMaster sessions
+        demo.log(
+            marco,
+            "milestones",
+            kind="course_materials_reviewed",
+            achieved_on=demo.ago(75),
+            note="Materials approved by the review panel after one round of changes.",
+        ),
+        demo.log(
+            marco,
+            "assessments",
+            assessment="pspo_1",
+            score=91.0,
+            taken_on=demo.ago(60),
+        ),
+    ]
+    demo.verify(priya, *items)
+    demo.log(marco, "milestones", kind="application_drafted", achieved_on=demo.ago(14))  # pending
+    demo.fire(cst, marco, "submit_application")
+    pst = demo.enrol(marco, "pst")
+    return [cst, pst]
+
+
+def _aisha(demo: _Demo, aisha: User, priya: User, tom: User) -> list[Enrollment]:
+    """CST certified: submitted, declined with a note, resubmitted, approved, passed."""
+    cst = demo.enrol(aisha, "cst")
+    items = [
+        demo.log(aisha, "credentials", kind="csm", issued_on=demo.ago(3000)),
+        demo.log(aisha, "credentials", kind="csp_sm", issued_on=demo.ago(500)),
+        demo.log(
+            aisha,
+            "experience",
+            role="team_member",
+            organisation="Kestrel Telecom",
+            started_on=demo.ago(3600),
+            ended_on=demo.ago(2500),
+        ),
+        demo.log(
+            aisha,
+            "experience",
+            role="scrum_master",
+            organisation="Kestrel Telecom",
+            started_on=demo.ago(2500),
+        ),
+        *demo.teaching(
+            aisha,
+            [
+                (900, CSM_COURSE, "scrum_master", 2, 14, REBECCA, "London"),
+                (830, CSM_COURSE, "scrum_master", 2, 12, REBECCA, "Cambridge"),
+                (760, FUNDAMENTALS, "scrum_master", 2, 10, None, "Birmingham"),
+                (690, CSM_COURSE, "scrum_master", 2, 15, JONAS, "Amsterdam"),
+                (620, CSM_COURSE, "scrum_master", 2, 11, REBECCA, "London"),
+                (550, "ScrumMaster Skills Lab", "scrum_master", 3, 9, None, "Online (Zoom)"),
+                (480, CSM_COURSE, "scrum_master", 2, 13, JONAS, "Rotterdam"),
+                (410, CSM_COURSE, "scrum_master", 2, 12, REBECCA, "Oxford"),
+                (340, FUNDAMENTALS, "scrum_master", 2, 10, None, "Nottingham"),
+                (270, CSM_COURSE, "scrum_master", 2, 14, REBECCA, "London"),
+            ],
+        ),  # 120 students
+        demo.log(
+            aisha,
+            "milestones",
+            kind="course_materials_reviewed",
+            achieved_on=demo.ago(240),
+            note="Review panel approved the CSM materials and facilitator guide.",
+        ),
+    ]
+    demo.verify(priya, *items)
+    wrong_date = demo.log(aisha, "credentials", kind="a_csm", issued_on=demo.ago(1700))
+    demo.reject(
+        tom,
+        wrong_date,
+        "The Scrum Alliance directory lists a different issue date for this A-CSM. "
+        "Please correct the date and it will be verified.",
+    )
+    demo.fire(cst, aisha, "submit_application")
+    demo.fire(
+        cst,
+        priya,
+        "tac_decline",
+        note="The TAC asks for more independently taught sessions and a recorded "
+        "teaching segment before it reconsiders.",
+    )
+    # What she did about it: two more sessions of her own, then she applied again.
+    more = demo.teaching(
+        aisha,
+        [
+            (150, FUNDAMENTALS, "scrum_master", 2, 11, None, "Sheffield"),
+            (80, "ScrumMaster Skills Lab", "scrum_master", 3, 9, None, "Online (Zoom)"),
+        ],
+    )
+    demo.verify(tom, *more)
+    demo.fire(cst, aisha, "submit_application")
+    demo.fire(cst, tom, "tac_approve")
+    demo.fire(cst, tom, "interview_pass")
+    return [cst]
+
+
+def _daniel(demo: _Demo, daniel: User, tom: User) -> list[Enrollment]:
+    """PST at PSPO III: accepted, TTT done, PSPO II passed, PSPO III failed at 81%."""
+    pst = demo.enrol(daniel, "pst")
+    passport = demo.ago(1110)
+    items = [
+        # Two Product Owner jobs that overlapped for 200 days count once.
+        demo.log(
+            daniel,
+            "experience",
+            role="product_owner",
+            organisation="Northwind Logistics",
+            started_on=demo.ago(2300),
+            ended_on=demo.ago(800),
+        ),
+        demo.log(
+            daniel,
+            "experience",
+            role="product_owner",
+            organisation="Brightside Health",
+            started_on=demo.ago(1000),
+        ),
+        *demo.teaching(
+            daniel,
+            [
+                (400, "Product Ownership Essentials", "product_owner", 2, 14, None, "Kraków"),
+                (260, "Backlog Refinement Workshop", "other", 1, 18, None, "Online (Zoom)"),
+            ],
+        ),
+        # A class passport: a first attempt below 85% earns a free second one within 14 days.
+        demo.log(
+            daniel,
+            "assessments",
+            assessment="pspo_1",
+            score=82.5,
+            taken_on=demo.ago(1105),
+            passport_received_on=passport,
+        ),
+        demo.log(
+            daniel,
+            "assessments",
+            assessment="pspo_1",
+            score=97.0,
+            taken_on=demo.ago(1099),
+            passport_received_on=passport,
+        ),
+        demo.log(daniel, "credentials", kind="pspo_1", issued_on=demo.ago(1099)),
+    ]
+    demo.verify(tom, *items)
+    demo.fire(pst, daniel, "submit_application")
+    demo.fire(pst, tom, "accept_application")
+    ttt = demo.log(
+        daniel,
+        "milestones",
+        kind="ttt_attended",
+        achieved_on=demo.ago(150),
+        note="3-day Train the Trainer in Amsterdam, including the 2-day PSPO class.",
+    )
+    demo.verify(tom, ttt)
+    demo.fire(pst, daniel, "complete_ttt")
+    pspo2 = demo.log(daniel, "assessments", assessment="pspo_2", score=88.0, taken_on=demo.ago(100))
+    demo.verify(tom, pspo2)
+    demo.fire(pst, daniel, "pass_pspo2")
+    pspo3 = demo.log(daniel, "assessments", assessment="pspo_3", score=81.0, taken_on=demo.ago(20))
+    demo.verify(tom, pspo3)
+    demo.teaching(
+        daniel, [(8, "Product Ownership Essentials", "product_owner", 2, 16, None, "Warsaw")]
+    )  # pending
+    return [pst]
+
+
+def _sofia(demo: _Demo, sofia: User, tom: User, admin: User) -> list[Enrollment]:
+    """PST licensed, with a pause (withdrawn, resumed) and a staff interview retry."""
+    pst = demo.enrol(sofia, "pst")
+    items = [
+        demo.log(
+            sofia,
+            "experience",
+            role="product_owner",
+            organisation="Aurora Games",
+            started_on=demo.ago(3300),
+            ended_on=demo.ago(1800),
+        ),
+        demo.log(
+            sofia,
+            "experience",
+            role="product_owner",
+            organisation="Nordlys Energy",
+            started_on=demo.ago(1850),
+        ),
+        *demo.teaching(
+            sofia,
+            [
+                (1000, "Product Ownership Essentials", "product_owner", 2, 12, None, "Stockholm"),
+                (820, "Product Discovery Bootcamp", "product_owner", 3, 16, None, "Gothenburg"),
+                (640, "Scrum for Leaders", "other", 1, 20, None, "Online (Zoom)"),
+            ],
+        ),
+        demo.log(
+            sofia,
+            "assessments",
+            assessment="pspo_1",
+            score=98.0,
+            taken_on=demo.ago(720),
+        ),
+        demo.log(sofia, "credentials", kind="pspo_1", issued_on=demo.ago(720)),
+        demo.log(sofia, "credentials", kind="cspo", issued_on=demo.ago(2000)),
+    ]
+    demo.verify(tom, *items)
+    demo.fire(pst, sofia, "submit_application")
+    demo.fire(pst, tom, "accept_application")
+    ttt = demo.log(
+        sofia,
+        "milestones",
+        kind="ttt_attended",
+        achieved_on=demo.ago(560),
+        note="Train the Trainer in Boston.",
+    )
+    demo.verify(tom, ttt)
+    demo.fire(pst, sofia, "complete_ttt")
+    demo.fire(pst, sofia, "withdraw", note="Parental leave; back after the summer.")
+    demo.fire(pst, sofia, "resume")
+    for assessment, score, days_ago, event in (
+        ("pspo_2", 90.0, 300, "pass_pspo2"),
+        ("pspo_3", 87.5, 180, "pass_pspo3"),
+    ):
+        attempt = demo.log(
+            sofia, "assessments", assessment=assessment, score=score, taken_on=demo.ago(days_ago)
+        )
+        demo.verify(tom, attempt)
+        demo.fire(pst, sofia, event)
+    demo.fire(
+        pst,
+        tom,
+        "staff_interview_fail",
+        note="Strong on ordering the backlog by value; practise coaching stakeholders "
+        "on empiricism, then book a retry.",
+    )
+    demo.fire(pst, tom, "staff_interview_pass")
+    demo.fire(pst, admin, "peer_review_pass")
+    return [pst]
