@@ -110,7 +110,12 @@ def engine(app: Flask) -> Engine:
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    """A session for arranging and inspecting data; tests commit what they arrange."""
+    """A session for arranging and inspecting data; tests commit what they arrange.
+
+    On SQLite every transaction begins IMMEDIATE (it takes the write lock), so end a
+    read with ``session.rollback()`` or ``commit()`` before the app or a CLI command
+    writes, or that write waits for the busy timeout.
+    """
     with Session(engine, expire_on_commit=False) as session:
         yield session
 

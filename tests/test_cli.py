@@ -1,0 +1,357 @@
+"""The command line: init-db, create-user, pathways and seed-demo, as an operator uses them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+from werkzeug.security import check_password_hash
+
+from trainerpath import create_app, migrate
+from trainerpath.db import make_engine
+from trainerpath.models import Enrollment, User
+from trainerpath.services.users import authenticate
+
+SECRET = "cli-test-secret"
+
+
+def users_with_email(session: Session, email: str) -> list[User]:
+    """The users whose e-mail is ``email`` in any letter case."""
+    stmt = select(User).where(func.lower(col(User.email)) == email.lower())
+    return list(session.execute(stmt).scalars())
+
+
+# -- init-db -------------------------------------------------------------------------
+
+
+def test_init_db_migrates_an_empty_database_then_says_it_is_up_to_date(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"})
+    runner = app.test_cli_runner()
+    engine = app.extensions["trainerpath.engine"]
+    head = migrate.head_revision(engine)
+
+    first = runner.invoke(args=["init-db"])
+    second = runner.invoke(args=["init-db"])
+    engine.dispose()
+
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == f"Database upgraded from empty to revision {head}."
+    assert second.exit_code == 0, second.output
+    assert second.output.strip() == f"Database is up to date (revision {head})."
+
+
+def test_init_db_on_the_migrated_test_database_is_up_to_date(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["init-db"])
+
+    assert result.exit_code == 0, result.output
+    assert "Database is up to date" in result.output
+
+
+# -- create-user ---------------------------------------------------------------------
+
+NEW_USER = {
+    "--email": "Mia.Mentor@Example.org",
+    "--password": "a long enough password",
+    "--role": "mentor",
+    "--name": "Mia Mentor",
+}
+
+
+def create_user_args(**changes: str) -> list[str]:
+    """The create-user command line for NEW_USER, with options changed by name."""
+    options = NEW_USER | {f"--{name}": value for name, value in changes.items()}
+    return ["create-user", *(part for pair in options.items() for part in pair)]
+
+
+def test_create_user_stores_the_user_with_a_hashed_password(
+    runner: FlaskCliRunner, session: Session
+) -> None:
+    result = runner.invoke(args=create_user_args())
+
+    assert result.exit_code == 0, result.output
+    assert "Created mentor Mia Mentor <mia.mentor@example.org>" in result.output
+    [user] = users_with_email(session, "mia.mentor@example.org")
+    assert (user.role, user.name, user.email) == ("mentor", "Mia Mentor", "mia.mentor@example.org")
+    assert NEW_USER["--password"] not in user.password_hash
+    assert check_password_hash(user.password_hash, NEW_USER["--password"])
+    assert authenticate(session, "MIA.MENTOR@example.org", NEW_USER["--password"]) == user
+
+
+def test_create_user_refuses_an_email_that_is_taken_in_any_letter_case(
+    runner: FlaskCliRunner, session: Session, make_user: Callable[..., User]
+) -> None:
+    existing = make_user(role="candidate", email="mia.mentor@example.org")
+
+    result = runner.invoke(args=create_user_args(email="MIA.MENTOR@EXAMPLE.ORG"))
+
+    assert result.exit_code != 0
+    assert "Error: A user with this e-mail address already exists." in result.output
+    assert [user.id for user in users_with_email(session, "mia.mentor@example.org")] == [
+        existing.id
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "exit_code", "message"),
+    [
+        ({"role": "superuser"}, 2, "Invalid value for '--role': 'superuser' is not one of"),
+        ({"email": "not-an-address"}, 1, "email: must be a valid e-mail address"),
+        ({"password": "short"}, 1, "password: must be at least 8 characters"),
+        ({"name": "   "}, 1, "name: required"),
+    ],
+    ids=["bad role", "bad email", "short password", "blank name"],
+)
+def test_create_user_refuses_bad_input_and_creates_nobody(
+    runner: FlaskCliRunner,
+    session: Session,
+    changes: dict[str, str],
+    exit_code: int,
+    message: str,
+) -> None:
+    result = runner.invoke(args=create_user_args(**changes))
+
+    assert result.exit_code == exit_code, result.output
+    assert message in result.output
+    assert session.execute(select(func.count()).select_from(User)).scalar_one() == 0
+
+
+# -- pathways ------------------------------------------------------------------------
+
+Row = dict[str, str]
+
+
+def parse_pathways(output: str) -> dict[str, list[Row]]:
+    """Read the printed tables back: ruleset id -> rows of from/event/to/who/guards."""
+    tables: dict[str, list[Row]] = {}
+    for block in output.strip().split("\n\n"):
+        title, _states, header, _rule, *lines = block.splitlines()
+        columns = re.split(r"\s{2,}", header.strip())
+        tables[title.split(":")[0]] = [
+            dict(zip(columns, re.split(r"\s{2,}", line.strip()), strict=True)) for line in lines
+        ]
+    return tables
+
+
+def row_for(rows: list[Row], source: str, event: str) -> Row:
+    """The one row for ``event`` leaving ``source``."""
+    [row] = [r for r in rows if r["from"] == source and r["event"].split(" ")[0] == event]
+    return row
+
+
+@pytest.fixture
+def pathway_tables(runner: FlaskCliRunner) -> dict[str, list[Row]]:
+    """The output of ``flask pathways``, parsed."""
+    result = runner.invoke(args=["pathways"])
+    assert result.exit_code == 0, result.output
+    return parse_pathways(result.output)
+
+
+def test_pathways_prints_both_rulesets_with_their_titles(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["pathways"])
+
+    assert "cst@1: Certified Scrum Trainer (Scrum Alliance)" in result.output
+    assert "pst@1: Professional Scrum Trainer (Product Owner track) (Scrum.org)" in result.output
+    assert set(parse_pathways(result.output)) == {"cst@1", "pst@1"}
+
+
+@pytest.mark.parametrize(
+    ("ruleset", "source", "event", "target", "who", "guards"),
+    [
+        (
+            "cst@1",
+            "preparing",
+            "submit_application",
+            "tac_review",
+            {"candidate"},
+            {
+                "csp_active",
+                "students_taught",
+                "multi_day_sm_sessions",
+                "course_materials_reviewed",
+                "scrum_experience",
+            },
+        ),
+        ("cst@1", "tac_review", "tac_approve", "interview", {"mentor", "admin"}, set()),
+        ("cst@1", "interview", "interview_pass", "certified", {"mentor", "admin"}, set()),
+        (
+            "pst@1",
+            "preparing",
+            "submit_application",
+            "application_review",
+            {"candidate"},
+            {"po_experience", "training_provided", "pspo1_95"},
+        ),
+        ("pst@1", "ttt", "complete_ttt", "pspo2", {"candidate"}, {"ttt_attended"}),
+        ("pst@1", "pspo3", "pass_pspo3", "staff_interview", {"candidate"}, {"pspo3_85"}),
+        ("pst@1", "pspo2", "withdraw", "withdrawn", {"candidate", "admin"}, set()),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_pathways_lists_each_transition_with_its_roles_and_guards(
+    pathway_tables: dict[str, list[Row]],
+    ruleset: str,
+    source: str,
+    event: str,
+    target: str,
+    who: set[str],
+    guards: set[str],
+) -> None:
+    row = row_for(pathway_tables[ruleset], source, event)
+
+    assert row["to"] == target
+    assert set(row["who"].split(", ")) == who
+    assert (set(row["guards"].split(" · ")) if guards else row["guards"]) == (guards or "—")
+
+
+@pytest.mark.parametrize(
+    ("ruleset", "source", "event"),
+    [
+        ("cst@1", "tac_review", "tac_decline"),
+        ("cst@1", "interview", "interview_fail"),
+        ("pst@1", "application_review", "reject_application"),
+        ("pst@1", "staff_interview", "staff_interview_fail"),
+        ("pst@1", "peer_review", "peer_review_fail"),
+    ],
+)
+def test_pathways_marks_the_events_that_need_a_note(
+    pathway_tables: dict[str, list[Row]], ruleset: str, source: str, event: str
+) -> None:
+    assert row_for(pathway_tables[ruleset], source, event)["event"] == f"{event} (note required)"
+
+
+def test_pathways_marks_no_other_event_as_needing_a_note(
+    pathway_tables: dict[str, list[Row]],
+) -> None:
+    marked = {
+        (ruleset, row["event"].split(" ")[0])
+        for ruleset, rows in pathway_tables.items()
+        for row in rows
+        if "note required" in row["event"]
+    }
+    assert marked == {
+        ("cst@1", "tac_decline"),
+        ("cst@1", "interview_fail"),
+        ("pst@1", "reject_application"),
+        ("pst@1", "staff_interview_fail"),
+        ("pst@1", "peer_review_fail"),
+    }
+
+
+@pytest.mark.parametrize("ruleset", ["cst@1", "pst@1"])
+def test_pathways_shows_resume_once_returning_to_the_state_withdrawn_from(
+    pathway_tables: dict[str, list[Row]], ruleset: str
+) -> None:
+    [resume] = [row for row in pathway_tables[ruleset] if row["event"] == "resume"]
+
+    assert resume["from"] == "withdrawn"
+    assert resume["to"] == "the state it was withdrawn from"
+    assert set(resume["who"].split(", ")) == {"candidate", "admin"}
+
+
+# -- seed-demo -----------------------------------------------------------------------
+
+
+def test_seed_demo_loads_people_and_enrollments_and_prints_working_logins(
+    runner: FlaskCliRunner, session: Session
+) -> None:
+    result = runner.invoke(args=["seed-demo"])
+
+    assert result.exit_code == 0, result.output
+    users = list(session.execute(select(User)).scalars())
+    assert Counter(user.role for user in users) == {"admin": 1, "mentor": 2, "candidate": 5}
+    password = re.search(r"uses the password '([^']+)'", result.output)
+    assert password is not None, result.output
+    login_lines = [line.split() for line in result.output.splitlines() if "@" in line]
+    assert sorted((words[0], words[1]) for words in login_lines) == sorted(
+        (user.role, user.email) for user in users
+    )
+    for user in users:
+        assert authenticate(session, user.email, password.group(1)) == user
+    states: dict[str, set[str]] = {"cst": set(), "pst": set()}
+    for enrollment in session.execute(select(Enrollment)).scalars():
+        states[enrollment.pathway].add(enrollment.state)
+    assert len(states["cst"]) >= 2 and len(states["pst"]) >= 2, states
+
+
+def test_seed_demo_if_empty_does_nothing_the_second_time(
+    runner: FlaskCliRunner, session: Session
+) -> None:
+    assert runner.invoke(args=["seed-demo", "--if-empty"]).exit_code == 0
+    counts = counts_of_users_and_enrollments(session)
+
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+
+    assert again.exit_code == 0, again.output
+    assert "already has users; demo data not loaded" in again.output
+    assert "@" not in again.output  # no logins printed: nothing new was created
+    assert counts_of_users_and_enrollments(session) == counts
+
+
+def counts_of_users_and_enrollments(session: Session) -> tuple[int, int]:
+    """How many users and enrollments the database holds."""
+    count = func.count()
+    users = session.execute(select(count).select_from(User)).scalar_one()
+    enrollments = session.execute(select(count).select_from(Enrollment)).scalar_one()
+    # End the read: on SQLite an open transaction holds the write lock the CLI needs.
+    session.rollback()
+    return users, enrollments
+
+
+# -- the real command ----------------------------------------------------------------
+
+
+def flask_command() -> list[str]:
+    """The ``flask`` executable of this virtualenv (or ``python -m flask``)."""
+    script = Path(sys.executable).with_name("flask")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "flask"]
+
+
+def run_flask(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``flask --app trainerpath ARGS`` with only the given TRAINERPATH_* settings."""
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("TRAINERPATH_", "FLASK_"))
+    }
+    return subprocess.run(
+        [*flask_command(), "--app", "trainerpath", *args],
+        cwd=cwd,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_flask_command_migrates_and_creates_a_user_end_to_end(tmp_path: Path) -> None:
+    db_file = tmp_path / "e2e.db"
+    env = {
+        "TRAINERPATH_DATABASE_URL": f"sqlite:///{db_file}",
+        "TRAINERPATH_SECRET_KEY": SECRET,
+    }
+
+    migrated = run_flask(["init-db"], tmp_path, **env)
+    created = run_flask(create_user_args(role="admin"), tmp_path, **env)
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert "Database upgraded from empty to revision" in migrated.stdout
+    assert created.returncode == 0, created.stderr
+    assert "Created admin Mia Mentor <mia.mentor@example.org>" in created.stdout
+    engine = make_engine(env["TRAINERPATH_DATABASE_URL"])
+    try:
+        with Session(engine) as session:
+            user = authenticate(session, "mia.mentor@example.org", NEW_USER["--password"])
+            assert user is not None and user.role == "admin"
+    finally:
+        engine.dispose()

@@ -1,0 +1,192 @@
+"""Configuration: the secret-key refusal, the environment, the instance folder.
+
+create_app() takes no instance path, and Flask finds the instance folder from where the
+package lives (``<checkout>/instance``), where a developer's own config.py may sit. So
+in-process tests point Flask's ``auto_find_instance_path`` at a temporary folder, and
+the real-command tests run ``flask`` on a copy of the package in a temporary checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, make_url
+
+from trainerpath import PACKAGE, create_app
+from trainerpath.config import DEFAULT_SECRET_KEY, ConfigError
+
+SECRET = "a-real-secret-for-tests"
+
+
+@pytest.fixture
+def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty instance folder Flask will use, and an environment without our settings."""
+    folder = tmp_path / "instance"
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(folder))
+    for name in list(os.environ):
+        if name.startswith(("TRAINERPATH_", "FLASK_")):
+            monkeypatch.delenv(name)
+    return folder
+
+
+def started(app: Flask) -> Flask:
+    """Return the app after closing its engine, so no file stays open."""
+    engine: Engine = app.extensions["trainerpath.engine"]
+    engine.dispose()
+    return app
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [None, DEFAULT_SECRET_KEY, ""],
+    ids=["missing", "the insecure default", "empty"],
+)
+def test_app_refuses_to_start_without_a_real_secret_key(
+    instance: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    if secret is not None:
+        monkeypatch.setenv("TRAINERPATH_SECRET_KEY", secret)
+
+    with pytest.raises(ConfigError) as refusal:
+        create_app()
+
+    message = str(refusal.value)
+    assert isinstance(refusal.value, SystemExit)
+    assert "\n" not in message
+    assert "TRAINERPATH_SECRET_KEY" in message
+
+
+def test_app_refuses_the_insecure_default_written_in_the_instance_file(instance: Path) -> None:
+    instance.mkdir()
+    (instance / "config.py").write_text(f"SECRET_KEY = {DEFAULT_SECRET_KEY!r}\n")
+
+    with pytest.raises(ConfigError, match="TRAINERPATH_SECRET_KEY"):
+        create_app()
+
+
+def test_app_starts_with_the_secret_key_from_the_environment(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINERPATH_SECRET_KEY", SECRET)
+
+    app = started(create_app())
+
+    assert app.config["SECRET_KEY"] == SECRET
+    assert not app.debug and not app.testing
+
+
+def test_app_in_debug_mode_starts_without_a_secret_key(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+
+    assert started(create_app()).debug
+
+
+def test_app_under_test_starts_without_a_secret_key(instance: Path) -> None:
+    assert started(create_app({"TESTING": True})).testing
+
+
+def test_database_url_from_the_environment_overrides_the_default(
+    instance: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    monkeypatch.setenv("TRAINERPATH_SECRET_KEY", SECRET)
+    monkeypatch.setenv("TRAINERPATH_DATABASE_URL", url)
+
+    app = started(create_app())
+
+    assert app.config["DATABASE_URL"] == url
+    assert app.extensions["trainerpath.engine"].url == make_url(url)
+
+
+def test_default_database_is_a_sqlite_file_in_the_instance_folder(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINERPATH_SECRET_KEY", SECRET)
+    app = create_app()
+
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    started(app)
+
+    assert result.exit_code == 0, result.output
+    assert app.config["DATABASE_URL"] == f"sqlite:///{instance / 'trainerpath.db'}"
+    assert (instance / "trainerpath.db").is_file()
+
+
+def test_instance_config_file_is_read_and_the_environment_wins_over_it(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        "SECRET_KEY = 'from-the-instance-file'\nTOKEN_TTL_DAYS = 7\nREMEMBER_COOKIE_SECURE = True\n"
+    )
+    monkeypatch.setenv("TRAINERPATH_TOKEN_TTL_DAYS", "3")
+
+    app = started(create_app())
+
+    assert app.config["SECRET_KEY"] == "from-the-instance-file"
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["TOKEN_TTL_DAYS"] == 3
+
+
+# -- the real command, on a copy of the package ------------------------------------
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A folder holding a copy of the package, so its instance folder is a fresh one."""
+    root = tmp_path / "checkout"
+    shutil.copytree(
+        PACKAGE, root / "trainerpath", ignore=shutil.ignore_patterns("__pycache__", "static")
+    )
+    return root
+
+
+def run_flask(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``flask --app trainerpath ARGS`` in ``cwd`` with only the given settings."""
+    script = Path(sys.executable).with_name("flask")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "flask"]
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("TRAINERPATH_", "FLASK_"))
+    }
+    return subprocess.run(
+        [*command, "--app", "trainerpath", *args],
+        cwd=cwd,
+        # The copy must win over the installed package, whatever the working directory does.
+        env=clean | {"PYTHONPATH": str(cwd)} | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_flask_command_without_a_secret_refuses_in_one_line(checkout: Path) -> None:
+    result = run_flask(["init-db"], checkout)
+
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert "TRAINERPATH_SECRET_KEY" in line
+    assert not (checkout / "instance" / "trainerpath.db").exists()
+
+
+def test_flask_command_reads_the_instance_config_and_keeps_the_database_there(
+    checkout: Path,
+) -> None:
+    (checkout / "instance").mkdir()
+    (checkout / "instance" / "config.py").write_text(f"SECRET_KEY = {SECRET!r}\n")
+
+    result = run_flask(["init-db"], checkout)
+
+    assert result.returncode == 0, result.stderr
+    assert "Database upgraded from empty to revision" in result.stdout
+    assert (checkout / "instance" / "trainerpath.db").is_file()

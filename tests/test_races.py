@@ -1,0 +1,187 @@
+"""Ten processes fire the same event on the same enrollment at once: exactly one wins.
+
+Each process is a separate interpreter (the "spawn" start method) with its own app,
+engine and session, as ten web workers would be. Every process reads the enrollment
+first and then waits at a barrier, so all ten hold the same version and race on the
+write; the version column must turn every loser into a typed 409 refusal.
+
+Starting ten interpreters is the slow part, so one set of processes runs every race
+in RACES, one after the other, each race starting at its own barrier.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from trainerpath import create_app
+from trainerpath.db import get_engine
+from trainerpath.models import AuditEntry, Enrollment, TransitionRecord, User
+from trainerpath.services.pathways import fire_event
+
+pytestmark = pytest.mark.slow
+
+PROCESSES = 10
+# Refusals that mean "someone else got there first": 409 in the API.
+LOST_THE_RACE = {"Conflict", "InvalidState"}
+# Generous, so a slow machine fails with a message instead of hanging the run.
+WAIT_SECONDS = 90
+
+
+@dataclass(frozen=True)
+class Race:
+    """One event fired by every process on one CST enrollment."""
+
+    actor_role: str
+    state: str
+    event: str
+    target: str
+    guarded: bool
+
+
+RACES = [
+    Race("admin", "tac_review", "tac_approve", "interview", guarded=False),
+    Race("candidate", "preparing", "submit_application", "tac_review", guarded=True),
+]
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a process fires in one race: ``event`` on the enrollment, as the actor."""
+
+    enrollment_id: int
+    actor_id: int
+    event: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one process's attempt ended: "ok", or the class of the exception raised."""
+
+    name: str
+    message: str
+
+
+def fire_in_own_process(database_url: str, jobs: list[Job], barrier: Any, results: Any) -> None:
+    """Run each race: load the enrollment, wait for the others, fire, commit; report outcomes."""
+    outcomes: list[Outcome] = []
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "race", "DATABASE_URL": database_url})
+        with app.app_context():
+            for job in jobs:
+                outcomes.append(fire_at_the_barrier(job, barrier))
+    except BaseException as error:  # a crash outside the races is reported too
+        outcomes.append(Outcome(type(error).__name__, "".join(traceback.format_exception(error))))
+    results.put(outcomes)
+
+
+def fire_at_the_barrier(job: Job, barrier: Any) -> Outcome:
+    """Read the enrollment, wait until every process has, then fire the event and commit."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            enrollment = session.get(Enrollment, job.enrollment_id)
+            actor = session.get(User, job.actor_id)
+            assert enrollment is not None and actor is not None
+            if session.get_bind().dialect.name == "sqlite":
+                # The engine begins SQLite transactions with BEGIN IMMEDIATE, so this read
+                # holds the write lock: keeping it across the barrier would deadlock. Ending
+                # the transaction keeps the loaded (soon stale) enrollment: the worst case.
+                session.commit()
+            barrier.wait(timeout=WAIT_SECONDS)
+            fire_event(session=session, enrollment=enrollment, event=job.event, actor=actor)
+            session.commit()
+        except Exception as error:  # every outcome goes back to the parent, crashes included
+            session.rollback()
+            return Outcome(type(error).__name__, "".join(traceback.format_exception(error)))
+    return Outcome("ok", "")
+
+
+def race(database_url: str, jobs: list[Job]) -> list[list[Outcome]]:
+    """Run every job from PROCESSES processes at once; return each job's outcomes."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(PROCESSES)
+    results = context.Queue()
+    processes = [
+        context.Process(target=fire_in_own_process, args=(database_url, jobs, barrier, results))
+        for _ in range(PROCESSES)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        reports: list[list[Outcome]] = [results.get(timeout=WAIT_SECONDS) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=WAIT_SECONDS)
+            if process.is_alive():
+                process.kill()
+    assert [process.exitcode for process in processes] == [0] * PROCESSES
+    crashed = [report[-1].message for report in reports if len(report) != len(jobs)]
+    assert not crashed, "\n".join(crashed)
+    return [[report[i] for report in reports] for i in range(len(jobs))]
+
+
+def give_all_cst_evidence(make_evidence: Callable[..., Any], candidate: User) -> None:
+    """Store verified evidence that meets every guard of CST submit_application."""
+    make_evidence(candidate, "credentials", kind="csp_sm")
+    for _ in range(10):
+        make_evidence(
+            candidate, "teaching-sessions", course_type="scrum_master", days=2, students=10
+        )
+    make_evidence(candidate, "milestones", kind="course_materials_reviewed")
+    make_evidence(candidate, "experience", role="scrum_master")
+
+
+def test_ten_processes_firing_the_same_event_change_the_enrollment_once(
+    database_url: str,
+    engine: Engine,
+    make_user: Callable[..., User],
+    make_evidence: Callable[..., Any],
+    make_enrollment: Callable[..., Enrollment],
+) -> None:
+    jobs, enrollments = [], []
+    for plan in RACES:
+        candidate = make_user()
+        actor = candidate if plan.actor_role == "candidate" else make_user(role=plan.actor_role)
+        if plan.guarded:
+            give_all_cst_evidence(make_evidence, candidate)
+        enrollment = make_enrollment(candidate, "cst", state=plan.state)
+        assert enrollment.id is not None and actor.id is not None
+        jobs.append(Job(enrollment.id, actor.id, plan.event))
+        enrollments.append(enrollment)
+
+    outcomes_per_race = race(database_url, jobs)
+
+    for plan, job, enrollment, outcomes in zip(
+        RACES, jobs, enrollments, outcomes_per_race, strict=True
+    ):
+        names = sorted(outcome.name for outcome in outcomes)
+        unexpected = [o.message for o in outcomes if o.name not in LOST_THE_RACE | {"ok"}]
+        assert not unexpected, f"{plan.event}:\n" + "\n".join(unexpected)
+        assert names.count("ok") == 1, f"{plan.event}: {names}"
+        with Session(engine) as session:
+            stored = session.get(Enrollment, job.enrollment_id)
+            assert stored is not None
+            assert (stored.state, stored.version) == (plan.target, enrollment.version + 1)
+            history = session.execute(
+                select(TransitionRecord).where(col(TransitionRecord.enrollment_id) == stored.id)
+            ).scalars()
+            assert [(h.event, h.from_state, h.to_state, h.actor_id) for h in history] == [
+                (plan.event, plan.state, plan.target, job.actor_id)
+            ]
+            audited = session.execute(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    col(AuditEntry.action) == "enrollment.transition",
+                    col(AuditEntry.subject) == f"enrollments/{stored.id}",
+                )
+            ).scalar_one()
+            assert audited == 1, plan.event
