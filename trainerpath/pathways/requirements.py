@@ -95,7 +95,8 @@ def _yes_no_report(
 ) -> Requirement:
     """Build a yes/no requirement: a count with target 1."""
     met = current >= 1
-    message = done if met else needed + (" (one is waiting for review)" if pending else "")
+    waiting = f" ({pending} waiting for review)" if pending > 1 else " (one is waiting for review)"
+    message = done if met else needed + (waiting if pending else "")
     return Requirement(key, label, met, current, pending, 1, "item", message)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from trainerpath.models import (
@@ -95,7 +95,8 @@ class FieldSpec:
                 value = date.fromisoformat(value) if len(value) == 10 else None
             except ValueError:
                 value = None
-        if not isinstance(value, date):
+        # A datetime is a date subclass, but comparing it with a date raises TypeError.
+        if not isinstance(value, date) or isinstance(value, datetime):
             return None, "must be a date (YYYY-MM-DD)"
         if self.not_future and value > today:
             return None, "cannot be in the future"

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
+from statemachine.exceptions import TransitionNotAllowed
 
 from trainerpath.models import Enrollment, Role, TransitionRecord, User, utcnow
 from trainerpath.pathways import CHECKS, CURRENT, Facts, Requirement, Ruleset, ruleset_for
@@ -215,7 +216,12 @@ def fire_event(
         raise GuardUnmet(unmet)
 
     machine = ruleset.bind(enrollment, {r.key: r.met for r in requirements})
-    machine.send(event)
+    try:
+        machine.send(event)
+    except TransitionNotAllowed:  # e.g. a withdrawn enrollment with no state to resume to
+        raise InvalidState(
+            f"{event_label(ruleset, event)} is not possible for this enrollment now."
+        ) from None
     if event == "withdraw":
         enrollment.withdrawn_from = source
     elif event == "resume":
