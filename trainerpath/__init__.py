@@ -18,7 +18,7 @@ def _templates_folder() -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure a trainerpath application."""
-    from . import cli, db, web
+    from . import api, cli, db, web
     from .config import load_config
 
     app = Flask(__name__, instance_relative_config=True, template_folder=_templates_folder())
@@ -26,5 +26,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     web.init_app(app)
+    api.init_app(app)
     cli.init_app(app)
     return app

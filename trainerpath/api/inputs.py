@@ -1,0 +1,97 @@
+"""Read a request: its JSON body (400 if malformed, 422 if the wrong shape) and its page."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from trainerpath.services.errors import ValidationFailed
+
+from .errors import ApiError, validation_failed
+
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 100
+MAX_PAGE = 2**31 - 1
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _has_bad_text(value: Any) -> bool:
+    """Whether a decoded value holds text that is not valid Unicode (a lone surrogate)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_bad_text(k) or _has_bad_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_bad_text(v) for v in value)
+    return False
+
+
+def json_object() -> dict[str, Any]:
+    """Decode the body as a JSON object, or refuse with 400."""
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    if _has_bad_text(data):
+        raise ApiError(400, "The request body holds text that is not valid Unicode.")
+    return data
+
+
+def _validated(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise validation_failed(model, error) from None
+
+
+def read_body(model: type[M]) -> M:
+    """Decode and validate the body against a strict model (400, then 422 per field)."""
+    return _validated(model, json_object())
+
+
+def read_raw_body(model: type[BaseModel]) -> dict[str, Any]:
+    """Like read_body, but return the decoded fields as sent, for a service to clean."""
+    data = json_object()
+    _validated(model, data)
+    return data
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> tuple[int, str | None]:
+    text = request.args.get(name)
+    if text is None:
+        return default, None
+    if not WHOLE_NUMBER.fullmatch(text):
+        return default, "must be a whole number"
+    value = int(text)
+    if not low <= value <= high:
+        return default, f"must be between {low} and {high}"
+    return value, None
+
+
+def pagination() -> tuple[int, int]:
+    """Return ``page`` and ``per_page`` from the query string, or refuse with 422."""
+    page, page_error = _whole_number("page", 1, 1, MAX_PAGE)
+    per_page, per_page_error = _whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    errors = {
+        name: error for name, error in (("page", page_error), ("per_page", per_page_error)) if error
+    }
+    if errors:
+        raise ValidationFailed(errors)
+    return page, per_page

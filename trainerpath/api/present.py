@@ -1,0 +1,140 @@
+"""Turn rows and service results into the API's response bodies, checked by their models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from pydantic import BaseModel
+
+from trainerpath.models import Enrollment, EvidenceBase, TransitionRecord, User
+from trainerpath.queries import CandidateRecord, Page
+from trainerpath.services.evidence_kinds import evidence_kind
+from trainerpath.services.pathways import EnrollmentStatus
+
+
+def respond(model: type[BaseModel], data: dict[str, Any], status: int = 200) -> Response:
+    """Validate ``data`` against the documented response model and send it as JSON."""
+    body = model.model_validate(data).model_dump_json(by_alias=True)
+    return Response(body, status=status, mimetype="application/json")
+
+
+def no_content() -> Response:
+    """An empty 204 response."""
+    return Response(status=204)
+
+
+def user_out(user: User) -> dict[str, Any]:
+    """A user without any secret."""
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+
+
+def item_out(kind: str, item: EvidenceBase) -> dict[str, Any]:
+    """An evidence item: its own fields and its review."""
+    return {
+        "id": item.id,
+        "candidate_id": item.candidate_id,
+        **evidence_kind(kind).values_of(item),
+        "review_status": item.review_status,
+        "review_note": item.review_note,
+        "reviewed_by": item.reviewed_by,
+        "reviewed_at": item.reviewed_at,
+        "created_at": item.created_at,
+    }
+
+
+def page_out(page: Page[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A page of items with its position and the total."""
+    return {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+def enrollment_summary(enrollment: Enrollment) -> dict[str, Any]:
+    """An enrollment in a list: id, pathway and state."""
+    return {"id": enrollment.id, "pathway": enrollment.pathway, "state": enrollment.state}
+
+
+def history_out(record: TransitionRecord) -> dict[str, Any]:
+    """One history entry."""
+    return {
+        "event": record.event,
+        "from": record.from_state,
+        "to": record.to_state,
+        "actor_id": record.actor_id,
+        "at": record.at,
+        "note": record.note,
+    }
+
+
+def enrollment_out(status: EnrollmentStatus) -> dict[str, Any]:
+    """The enrollment object of api.md: requirements, events and history."""
+    enrollment = status.enrollment
+    return {
+        "id": enrollment.id,
+        "candidate_id": enrollment.candidate_id,
+        "pathway": enrollment.pathway,
+        "ruleset": enrollment.ruleset,
+        "state": enrollment.state,
+        "requirements": [requirement.as_dict() for requirement in status.requirements],
+        "events": [
+            {"name": event.name, "allowed": event.allowed, "reasons": event.reasons}
+            for event in status.events
+        ],
+        "history": [history_out(record) for record in status.history],
+        "created_at": enrollment.created_at,
+        "updated_at": enrollment.updated_at,
+    }
+
+
+def export_out(record: CandidateRecord, exported_at: Any) -> dict[str, Any]:
+    """The candidate's whole record as one document."""
+    candidate = record.candidate
+    return {
+        "format": "trainerpath-export",
+        "version": 1,
+        "exported_at": exported_at,
+        "profile": {
+            "id": candidate.id,
+            "email": candidate.email,
+            "name": candidate.name,
+            "role": candidate.role,
+            "is_active": candidate.is_active,
+            "created_at": candidate.created_at,
+        },
+        "evidence": {
+            kind: [item_out(kind, item) for item in items]
+            for kind, items in record.evidence.items()
+        },
+        "enrollments": [
+            {
+                "id": enrollment.id,
+                "pathway": enrollment.pathway,
+                "ruleset": enrollment.ruleset,
+                "state": enrollment.state,
+                "withdrawn_from": enrollment.withdrawn_from,
+                "created_at": enrollment.created_at,
+                "updated_at": enrollment.updated_at,
+                "history": [history_out(entry) for entry in history],
+            }
+            for enrollment, history in record.enrollments
+        ],
+        "mentorships": [
+            {
+                "id": row.mentorship.id,
+                "mentor_id": row.mentorship.mentor_id,
+                "mentor_name": row.mentor_name,
+                "started_at": row.mentorship.started_at,
+                "ended_at": row.mentorship.ended_at,
+            }
+            for row in record.mentorships
+        ],
+        "feedback": [
+            {
+                "id": note.id,
+                "author_id": note.author_id,
+                "enrollment_id": note.enrollment_id,
+                "body": note.body,
+                "created_at": note.created_at,
+            }
+            for note in record.feedback
+        ],
+    }

@@ -1,0 +1,548 @@
+"""The API's request and response models; the OpenAPI document is generated from them.
+
+Request models are strict: unknown fields are refused, numbers are not coerced from
+strings or booleans, and dates are ``YYYY-MM-DD`` strings. The evidence models are
+built from the FieldSpecs in services/evidence_kinds.py, the single declaration of
+each kind's fields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
+
+from trainerpath.models import ReviewStatus, Role
+from trainerpath.pathways import RULESETS
+from trainerpath.services.evidence import DECISIONS
+from trainerpath.services.evidence_kinds import KINDS, EvidenceKind, FieldSpec
+
+from .registry import ID_MAX
+
+# Text may hold anything but NUL, which PostgreSQL cannot store; required text must
+# also hold something besides white space.
+ANY_TEXT = r"^[^\x00]*$"
+NON_BLANK = r"^\s*[^\s\x00][^\x00]*$"
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_MESSAGE = "must be a date (YYYY-MM-DD)"
+
+
+@dataclass(frozen=True)
+class Why:
+    """Annotation metadata: the reason to give when the field's pattern does not match."""
+
+    message: str
+
+
+def literal(values: tuple[str, ...]) -> Any:
+    """Return ``Literal[values]`` for values known only at run time."""
+    return Literal.__getitem__(values)
+
+
+def _iso_date(value: Any) -> date:
+    if isinstance(value, str) and DATE_SHAPE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date_format", DATE_MESSAGE)
+
+
+def iso_utc(moment: datetime) -> str:
+    """Format a timestamp as ISO 8601 in UTC with a ``Z``."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Text = Annotated[str, StringConstraints(pattern=ANY_TEXT)]
+RequiredText = Annotated[str, StringConstraints(pattern=NON_BLANK)]
+UtcDateTime = Annotated[
+    datetime,
+    PlainSerializer(iso_utc, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2025-03-05T14:03:00Z"]}),
+]
+RoleName = literal(tuple(role.value for role in Role))
+PathwayName = literal(tuple(dict.fromkeys(ruleset.pathway for ruleset in RULESETS.values())))
+ReviewStatusName = literal(tuple(status.value for status in ReviewStatus))
+
+
+class RequestBody(BaseModel):
+    """A strict request body: unknown fields and coerced types are refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+
+class ResponseBody(BaseModel):
+    """A response body: exactly these fields, nothing more."""
+
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+
+
+# -- authentication and users -------------------------------------------------------
+
+
+class TokenRequest(RequestBody):
+    """The credentials exchanged for a token."""
+
+    email: Text
+    password: str
+
+
+class Token(ResponseBody):
+    """A new token: shown once, never again."""
+
+    token: str = Field(description="Send it as `Authorization: Bearer <token>`.")
+    expires_at: UtcDateTime
+
+
+class UserCreate(RequestBody):
+    """A new user account."""
+
+    email: Annotated[
+        str,
+        StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
+        Why("must be a valid e-mail address"),
+    ] = Field(description="Unique, compared case-insensitively; stored lower-case.")
+    name: Annotated[str, StringConstraints(max_length=120, pattern=NON_BLANK)]
+    password: Annotated[str, StringConstraints(min_length=8)]
+    role: RoleName  # type: ignore[valid-type]
+
+
+class User(ResponseBody):
+    """A user as the API shows one: never the password or its hash."""
+
+    id: int
+    email: str
+    name: str
+    role: RoleName  # type: ignore[valid-type]
+
+
+class MentorshipCreate(RequestBody):
+    """Assign a mentor to a candidate."""
+
+    mentor_id: Id = Field(description="The id of a user whose role is mentor.")
+    candidate_id: Id = Field(description="The id of a user whose role is candidate.")
+
+
+class Mentorship(ResponseBody):
+    """An active mentorship."""
+
+    id: int
+    mentor_id: int
+    candidate_id: int
+    started_at: UtcDateTime
+
+
+# -- candidates and enrollments -----------------------------------------------------
+
+
+class EnrollmentSummary(ResponseBody):
+    """Where one enrollment stands."""
+
+    id: int
+    pathway: PathwayName  # type: ignore[valid-type]
+    state: str
+
+
+class CandidateSummary(ResponseBody):
+    """A candidate in a list."""
+
+    id: int
+    name: str
+    email: str
+    enrollments: list[EnrollmentSummary]
+    pending_reviews: int = Field(description="Evidence items of any kind waiting for review.")
+
+
+class ReviewCounts(ResponseBody):
+    """How many items of one kind are in each review status."""
+
+    verified: int
+    pending: int
+    rejected: int
+
+
+def _attribute(slug: str) -> str:
+    return slug.replace("-", "_")
+
+
+_count_fields: dict[str, Any] = {
+    _attribute(slug): (ReviewCounts, Field(alias=slug)) for slug in KINDS
+}
+EvidenceCounts: type[BaseModel] = create_model(
+    "EvidenceCounts",
+    __base__=ResponseBody,
+    __doc__="Review counts for every evidence kind.",
+    **_count_fields,
+)
+
+
+class CandidateDetail(ResponseBody):
+    """One candidate: evidence counts and enrollments."""
+
+    id: int
+    name: str
+    email: str
+    evidence: EvidenceCounts
+    enrollments: list[EnrollmentSummary]
+
+
+class EnrollmentCreate(RequestBody):
+    """Enrol in a pathway."""
+
+    pathway: PathwayName  # type: ignore[valid-type]
+
+
+class Requirement(ResponseBody):
+    """Progress toward one guard; ``current`` counts verified evidence."""
+
+    key: str
+    label: str
+    met: bool
+    current: int | float
+    pending: int | float = Field(description="What waits for review.")
+    target: int | float
+    unit: str
+    message: str = Field(description="A sentence for people, e.g. '27 more students needed'.")
+
+
+class Event(ResponseBody):
+    """An event of the current state as the caller sees it."""
+
+    name: str
+    allowed: bool
+    reasons: list[str] = Field(description="Why the caller cannot fire it now; empty if allowed.")
+
+
+class HistoryEntry(ResponseBody):
+    """One fired event."""
+
+    event: str
+    from_: str = Field(alias="from")
+    to: str
+    actor_id: int
+    at: UtcDateTime
+    note: str | None
+
+
+class Enrollment(ResponseBody):
+    """An enrollment with the requirements of its next steps, its events and its history."""
+
+    id: int
+    candidate_id: int
+    pathway: PathwayName  # type: ignore[valid-type]
+    ruleset: str = Field(description="The ruleset version it follows, e.g. `cst@1`.")
+    state: str
+    requirements: list[Requirement] = Field(
+        description="The requirements of the guards leaving the current state."
+    )
+    events: list[Event] = Field(description="Every event of the current state.")
+    history: list[HistoryEntry] = Field(description="Oldest first.")
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class TransitionRequest(RequestBody):
+    """Fire an event of the enrollment's pathway."""
+
+    event: Text = Field(description="An event name of the pathway, e.g. `submit_application`.")
+    note: Text | None = Field(
+        default=None, description="Required (non-blank) for the events that need a note."
+    )
+
+
+class ReviewRequest(RequestBody):
+    """Verify or reject a pending evidence item."""
+
+    decision: literal(DECISIONS)  # type: ignore[valid-type]
+    note: Text | None = Field(default=None, description="Required (non-blank) to reject.")
+
+
+# -- evidence, generated from the FieldSpecs ----------------------------------------
+
+
+def _camel(label: str) -> str:
+    return "".join(word.capitalize() for word in re.split(r"[^A-Za-z0-9]+", label) if word)
+
+
+def _description(spec: FieldSpec) -> str:
+    parts = [spec.label + "."]
+    if spec.type in ("text", "longtext") and spec.required:
+        parts.append("Must not be blank.")
+    if spec.not_future:
+        parts.append("Not in the future.")
+    if spec.help:
+        parts.append(spec.help + ".")
+    return " ".join(parts)
+
+
+def _input_type(spec: FieldSpec) -> Any:
+    if spec.type in ("text", "longtext"):
+        pattern = NON_BLANK if spec.required else ANY_TEXT
+        return Annotated[str, StringConstraints(max_length=spec.max_length, pattern=pattern)]
+    if spec.type == "int":
+        return Annotated[int, Field(ge=spec.minimum, le=spec.maximum)]
+    if spec.type == "number":
+        return Annotated[float, Field(ge=spec.minimum, le=spec.maximum)]
+    if spec.type == "date":
+        return IsoDate
+    return literal(spec.choice_values)
+
+
+def _output_type(spec: FieldSpec) -> Any:
+    base: Any = {
+        "text": str,
+        "longtext": str,
+        "int": int,
+        "number": float,
+        "date": date,
+    }.get(spec.type) or literal(spec.choice_values)
+    return base if spec.required else base | None
+
+
+def _drop_defaults(schema: dict[str, Any]) -> None:
+    # A PATCH field that is left out keeps its value; "default: null" would say otherwise.
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+@dataclass(frozen=True)
+class KindModels:
+    """The generated models of one evidence kind."""
+
+    kind: EvidenceKind
+    create: type[BaseModel]
+    patch: type[BaseModel]
+    item: type[BaseModel]
+    page: type[BaseModel]
+
+
+# Example bodies for the reference page: data, not declarations of fields.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "teaching-sessions": {
+        "title": "Certified ScrumMaster, Leeds",
+        "course_type": "scrum_master",
+        "first_day": "2025-03-04",
+        "days": 2,
+        "students": 14,
+        "context": "co_trained",
+        "co_trainer": "Alex Example, CST",
+    },
+    "assessments": {"assessment": "pspo_1", "score": 96.5, "taken_on": "2025-02-10"},
+    "credentials": {"kind": "csp_sm", "issued_on": "2024-11-01"},
+    "experience": {
+        "role": "product_owner",
+        "organisation": "Acme Ltd",
+        "started_on": "2019-09-01",
+        "ended_on": None,
+    },
+    "milestones": {"kind": "course_materials_reviewed", "achieved_on": "2025-01-20"},
+}
+
+
+def _kind_models(kind: EvidenceKind) -> KindModels:
+    name = _camel(kind.label)
+    create_fields: dict[str, Any] = {}
+    patch_fields: dict[str, Any] = {}
+    item_fields: dict[str, Any] = {
+        "id": (int, ...),
+        "candidate_id": (int, ...),
+    }
+    for spec in kind.fields:
+        kind_type = _input_type(spec)
+        title, description = spec.label, _description(spec)
+        if spec.required:
+            create_fields[spec.name] = (kind_type, Field(title=title, description=description))
+        else:
+            kind_type = kind_type | None
+            create_fields[spec.name] = (
+                kind_type,
+                Field(default=None, title=title, description=description),
+            )
+        patch_fields[spec.name] = (
+            kind_type,
+            Field(default=None, title=title, description=description),
+        )
+        item_fields[spec.name] = (_output_type(spec), Field(title=spec.label))
+    item_fields |= {
+        "review_status": (ReviewStatusName, ...),
+        "review_note": (str | None, ...),
+        "reviewed_by": (int | None, Field(description="The id of the reviewer.")),
+        "reviewed_at": (UtcDateTime | None, ...),
+        "created_at": (UtcDateTime, ...),
+    }
+    example = EXAMPLES.get(kind.slug)
+    create = create_model(
+        f"{name}Create",
+        __config__=ConfigDict(
+            strict=True,
+            extra="forbid",
+            allow_inf_nan=False,
+            json_schema_extra={"examples": [example]} if example else None,
+        ),
+        __doc__=f"A new {kind.label.lower()}, pending review.",
+        **create_fields,
+    )
+    patch = create_model(
+        f"{name}Patch",
+        __config__=ConfigDict(
+            strict=True, extra="forbid", allow_inf_nan=False, json_schema_extra=_drop_defaults
+        ),
+        __doc__=(
+            f"Changes to a {kind.label.lower()}: merged into the item, then the whole item "
+            "is validated again."
+        ),
+        **patch_fields,
+    )
+    item = create_model(
+        name,
+        __base__=ResponseBody,
+        __doc__=f"A {kind.label.lower()} with its review.",
+        **item_fields,
+    )
+    page = create_model(
+        f"{name}Page",
+        __base__=ResponseBody,
+        __doc__=f"One page of {kind.plural.lower()}, newest first.",
+        items=(list[item], ...),
+        page=(int, ...),
+        per_page=(int, ...),
+        total=(int, ...),
+    )
+    return KindModels(kind, create, patch, item, page)
+
+
+EVIDENCE: dict[str, KindModels] = {slug: _kind_models(kind) for slug, kind in KINDS.items()}
+
+
+class CandidatePage(ResponseBody):
+    """One page of candidates, newest first."""
+
+    items: list[CandidateSummary]
+    page: int
+    per_page: int
+    total: int
+
+
+# -- export -------------------------------------------------------------------------
+
+
+class Profile(ResponseBody):
+    """The candidate's account."""
+
+    id: int
+    email: str
+    name: str
+    role: RoleName  # type: ignore[valid-type]
+    is_active: bool
+    created_at: UtcDateTime
+
+
+class ExportedEnrollment(ResponseBody):
+    """An enrollment with its ruleset version and full history."""
+
+    id: int
+    pathway: PathwayName  # type: ignore[valid-type]
+    ruleset: str
+    state: str
+    withdrawn_from: str | None = Field(description="Set while withdrawn: where resume leads.")
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    history: list[HistoryEntry]
+
+
+class ExportedMentorship(ResponseBody):
+    """A mentorship of the candidate, active or ended."""
+
+    id: int
+    mentor_id: int
+    mentor_name: str
+    started_at: UtcDateTime
+    ended_at: UtcDateTime | None
+
+
+class ExportedFeedback(ResponseBody):
+    """A note a mentor or admin left for the candidate."""
+
+    id: int
+    author_id: int
+    enrollment_id: int | None
+    body: str
+    created_at: UtcDateTime
+
+
+_export_fields: dict[str, Any] = {
+    _attribute(slug): (list[models.item], Field(alias=slug))  # type: ignore[name-defined]
+    for slug, models in EVIDENCE.items()
+}
+ExportedEvidence: type[BaseModel] = create_model(
+    "ExportedEvidence",
+    __base__=ResponseBody,
+    __doc__="Every evidence item of every kind, oldest first.",
+    **_export_fields,
+)
+
+
+class Export(ResponseBody):
+    """The candidate's whole record, theirs to take with them."""
+
+    format: Literal["trainerpath-export"]
+    version: Literal[1]
+    exported_at: UtcDateTime
+    profile: Profile
+    evidence: ExportedEvidence
+    enrollments: list[ExportedEnrollment]
+    mentorships: list[ExportedMentorship]
+    feedback: list[ExportedFeedback]
+
+
+# -- errors -------------------------------------------------------------------------
+
+ERROR_CODES = (
+    "bad_request",
+    "unauthenticated",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "invalid_state",
+    "guard_unmet",
+    "conflict",
+    "validation_error",
+    "internal_error",
+)
+
+
+class ErrorDetail(ResponseBody):
+    """What went wrong."""
+
+    code: literal(ERROR_CODES)  # type: ignore[valid-type]
+    message: str = Field(description="A sentence for people.")
+    details: Any = Field(
+        description=(
+            "validation_error: {field: why}; guard_unmet: {unmet: [keys], requirements: "
+            "[requirement objects]}; otherwise usually null."
+        )
+    )
+
+
+class Error(ResponseBody):
+    """Every error has this shape."""
+
+    error: ErrorDetail

@@ -1,0 +1,217 @@
+"""Read-only selects shared by the web pages and the JSON API; nothing here writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, literal, select, union_all
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from trainerpath.models import (
+    EVIDENCE_MODELS,
+    Enrollment,
+    EvidenceBase,
+    Feedback,
+    Mentorship,
+    ReviewStatus,
+    Role,
+    TransitionRecord,
+    User,
+)
+
+T = TypeVar("T")
+
+REVIEW_STATUSES = tuple(status.value for status in ReviewStatus)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, with the total number of rows across all pages."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+
+def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page[Any]:
+    """Run an ordered select for one page and count every row it would return."""
+    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars()
+    return Page(items=list(rows), page=page, per_page=per_page, total=int(total.scalar_one()))
+
+
+def visible_candidates_stmt(viewer: User) -> Select[Any]:
+    """Select the candidates ``viewer`` may see, newest first."""
+    stmt = select(User).where(col(User.role) == Role.CANDIDATE.value)
+    if viewer.role == Role.MENTOR:
+        assigned = select(col(Mentorship.candidate_id)).where(
+            col(Mentorship.mentor_id) == viewer.id, col(Mentorship.ended_at).is_(None)
+        )
+        stmt = stmt.where(col(User.id).in_(assigned))
+    elif viewer.role != Role.ADMIN:
+        stmt = stmt.where(col(User.id) == viewer.id)
+    return stmt.order_by(col(User.created_at).desc(), col(User.id).desc())
+
+
+def visible_candidates(
+    session: Session, viewer: User, *, page: int = 1, per_page: int = 50
+) -> Page[User]:
+    """One page of the candidates ``viewer`` may see: a mentor's assigned, or all for admins."""
+    return paginate(session, visible_candidates_stmt(viewer), page, per_page)
+
+
+def enrollments_by_candidate(
+    session: Session, candidate_ids: Iterable[int]
+) -> dict[int, list[Enrollment]]:
+    """Each candidate's enrollments in the order they enrolled."""
+    ids = list(candidate_ids)
+    result: dict[int, list[Enrollment]] = {candidate_id: [] for candidate_id in ids}
+    if not ids:
+        return result
+    stmt = (
+        select(Enrollment)
+        .where(col(Enrollment.candidate_id).in_(ids))
+        .order_by(col(Enrollment.created_at), col(Enrollment.id))
+    )
+    for enrollment in session.execute(stmt).scalars():
+        result[enrollment.candidate_id].append(enrollment)
+    return result
+
+
+def enrollments_of(session: Session, candidate_id: int) -> list[Enrollment]:
+    """The candidate's enrollments in the order they enrolled."""
+    return enrollments_by_candidate(session, [candidate_id])[candidate_id]
+
+
+def pending_review_counts(session: Session, candidate_ids: Iterable[int]) -> dict[int, int]:
+    """How many evidence items of each candidate wait for review, across every kind."""
+    ids = list(candidate_ids)
+    result = dict.fromkeys(ids, 0)
+    if not ids:
+        return result
+    pending = union_all(
+        *(
+            select(col(model.candidate_id).label("candidate_id")).where(
+                col(model.candidate_id).in_(ids),
+                col(model.review_status) == ReviewStatus.PENDING.value,
+            )
+            for model in EVIDENCE_MODELS.values()
+        )
+    ).subquery()
+    stmt = select(pending.c.candidate_id, func.count()).group_by(pending.c.candidate_id)
+    for candidate_id, count in session.execute(stmt):
+        result[candidate_id] = int(count)
+    return result
+
+
+def evidence_counts(session: Session, candidate_id: int) -> dict[str, dict[str, int]]:
+    """For each evidence kind, how many of the candidate's items are in each review status."""
+    parts: list[Any] = [
+        select(
+            literal(slug).label("kind"),
+            col(model.review_status).label("status"),
+            func.count().label("n"),
+        )
+        .where(col(model.candidate_id) == candidate_id)
+        .group_by(col(model.review_status))
+        for slug, model in EVIDENCE_MODELS.items()
+    ]
+    counts = {slug: dict.fromkeys(REVIEW_STATUSES, 0) for slug in EVIDENCE_MODELS}
+    for slug, status, n in session.execute(union_all(*parts)):
+        counts[slug][status] = int(n)
+    return counts
+
+
+def evidence_stmt(kind: str, candidate_id: int) -> Select[Any]:
+    """Select the candidate's items of one kind, newest first."""
+    model = EVIDENCE_MODELS[kind]
+    return (
+        select(model)
+        .where(col(model.candidate_id) == candidate_id)
+        .order_by(col(model.created_at).desc(), col(model.id).desc())
+    )
+
+
+def evidence_page(
+    session: Session, kind: str, candidate_id: int, page: int = 1, per_page: int = 50
+) -> Page[EvidenceBase]:
+    """One page of the candidate's items of one kind, newest first."""
+    return paginate(session, evidence_stmt(kind, candidate_id), page, per_page)
+
+
+@dataclass(frozen=True)
+class MentorshipRow:
+    """A mentorship of the candidate with the mentor's name."""
+
+    mentorship: Mentorship
+    mentor_name: str
+
+
+@dataclass(frozen=True)
+class CandidateRecord:
+    """Everything stored about one candidate, for an export."""
+
+    candidate: User
+    evidence: dict[str, list[EvidenceBase]]
+    enrollments: list[tuple[Enrollment, list[TransitionRecord]]]
+    mentorships: list[MentorshipRow]
+    feedback: list[Feedback]
+
+
+def _history_by_enrollment(
+    session: Session, enrollments: Sequence[Enrollment]
+) -> dict[int, list[TransitionRecord]]:
+    ids = [enrollment.id for enrollment in enrollments if enrollment.id is not None]
+    result: dict[int, list[TransitionRecord]] = {enrollment_id: [] for enrollment_id in ids}
+    if not ids:
+        return result
+    stmt = (
+        select(TransitionRecord)
+        .where(col(TransitionRecord.enrollment_id).in_(ids))
+        .order_by(col(TransitionRecord.at), col(TransitionRecord.id))
+    )
+    for record in session.execute(stmt).scalars():
+        result[record.enrollment_id].append(record)
+    return result
+
+
+def candidate_export(session: Session, candidate: User) -> CandidateRecord:
+    """Gather the candidate's whole record: evidence, enrollments, mentorships, feedback."""
+    assert candidate.id is not None
+    evidence = {
+        kind: list(
+            session.execute(
+                evidence_stmt(kind, candidate.id).order_by(None).order_by(col(model.id))
+            ).scalars()
+        )
+        for kind, model in EVIDENCE_MODELS.items()
+    }
+    enrollments = enrollments_of(session, candidate.id)
+    history = _history_by_enrollment(session, enrollments)
+    mentorships = [
+        MentorshipRow(mentorship, name)
+        for mentorship, name in session.execute(
+            select(Mentorship, col(User.name))
+            .join(User, col(User.id) == col(Mentorship.mentor_id))
+            .where(col(Mentorship.candidate_id) == candidate.id)
+            .order_by(col(Mentorship.started_at), col(Mentorship.id))
+        ).all()
+    ]
+    feedback = list(
+        session.execute(
+            select(Feedback)
+            .where(col(Feedback.candidate_id) == candidate.id)
+            .order_by(col(Feedback.created_at), col(Feedback.id))
+        ).scalars()
+    )
+    return CandidateRecord(
+        candidate=candidate,
+        evidence=evidence,
+        enrollments=[(e, history[e.id]) for e in enrollments if e.id is not None],
+        mentorships=mentorships,
+        feedback=feedback,
+    )

@@ -1,0 +1,105 @@
+"""Issue, verify and revoke API bearer tokens; only a token's SHA-256 hash is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from trainerpath.models import ApiToken, User, utcnow
+
+from .errors import ValidationFailed
+
+DEFAULT_TTL_DAYS = 30
+PREFIX = "tp_"
+# A token is PREFIX plus 43 URL-safe characters; anything much longer is not ours.
+MAX_TOKEN_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token: ``token`` is shown once and never stored."""
+
+    token: str
+    record: ApiToken
+
+
+def hash_token(token: str) -> str:
+    """Return the hex SHA-256 of a token, the only form in which it is stored."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return ``moment`` as an aware UTC datetime (SQLite hands back naive UTC values)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def issue_token(
+    *, session: Session, user: User, ttl_days: int = DEFAULT_TTL_DAYS, now: datetime | None = None
+) -> IssuedToken:
+    """Create a random token for ``user`` that expires after ``ttl_days`` days."""
+    if isinstance(ttl_days, bool) or not isinstance(ttl_days, int) or ttl_days < 1:
+        raise ValidationFailed({"ttl_days": "must be a whole number of days, at least 1"})
+    assert user.id is not None
+    issued_at = now or utcnow()
+    token = PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(
+        user_id=user.id,
+        token_hash=hash_token(token),
+        created_at=issued_at,
+        expires_at=issued_at + timedelta(days=ttl_days),
+    )
+    session.add(record)
+    session.flush()
+    return IssuedToken(token=token, record=record)
+
+
+def token_is_usable(record: ApiToken, user: User | None, now: datetime | None = None) -> bool:
+    """Whether a stored token still authenticates: not revoked, not expired, user active."""
+    moment = now or utcnow()
+    return (
+        record.revoked_at is None
+        and as_utc(record.expires_at) > moment
+        and user is not None
+        and user.is_active
+    )
+
+
+def verify_token(
+    session: Session, token: str, now: datetime | None = None
+) -> tuple[User, ApiToken] | None:
+    """Return the user and the stored token for a presented token, or None if it is unusable."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    record = session.execute(
+        select(ApiToken).where(col(ApiToken.token_hash) == hash_token(token))
+    ).scalar_one_or_none()
+    if record is None:
+        return None
+    user = session.get(User, record.user_id)
+    if user is None or not token_is_usable(record, user, now):
+        return None
+    return user, record
+
+
+def revoke_token(*, session: Session, token: ApiToken, now: datetime | None = None) -> None:
+    """Revoke one token; it stops working at once."""
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+        session.flush()
+
+
+def revoke_user_tokens(*, session: Session, user: User, now: datetime | None = None) -> int:
+    """Revoke every live token of ``user`` (for logout-everywhere or a password change)."""
+    result = session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
