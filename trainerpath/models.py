@@ -234,7 +234,6 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = Field(default=None)
-    last_used_at: datetime | None = Field(default=None)
 
 
 class Feedback(SQLModel, table=True):
