@@ -61,7 +61,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # a configured database that is down must fail the run
-        pytest.fail(f"TRAINERPATH_TEST_DATABASE_URL={url} cannot be reached: {error}", pytrace=False)
+        message = f"TRAINERPATH_TEST_DATABASE_URL={url} cannot be reached: {error}"
+        pytest.fail(message, pytrace=False)
     if engine.dialect.name == "postgresql":
         _fresh_postgres_schema(engine)
     migrate.upgrade(engine)

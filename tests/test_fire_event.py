@@ -810,7 +810,10 @@ def test_withdraw_is_refused_once_certified_licensed_or_withdrawn(
     put_in_state(session, enrollment, state)
     refusal = refused(session, engine, enrollment, event="withdraw", actor=people.candidate)
     assert isinstance(refusal, InvalidState)
-    assert refusal.message == f"Withdraw is not possible while the enrollment is in {label}."
+    assert (
+        refusal.message
+        == f"Withdraw from this pathway is not possible while the enrollment is in {label}."
+    )
 
 
 @pytest.mark.parametrize(

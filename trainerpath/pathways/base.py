@@ -13,7 +13,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from statemachine import State, StateMachine
+from statemachine import Event, State, StateMachine
 from statemachine.transition_list import TransitionList
 
 from trainerpath.models import Role
@@ -25,11 +25,16 @@ MENTOR_OR_ADMIN = frozenset({Role.MENTOR, Role.ADMIN})
 CANDIDATE_OR_ADMIN = frozenset({Role.CANDIDATE, Role.ADMIN})
 
 
-def withdrawal(withdrawn: State, *active: State) -> tuple[TransitionList, TransitionList]:
+def withdrawal(withdrawn: State, *active: State) -> tuple[Event, Event]:
     """Build ``withdraw`` from each active state and ``resume`` back to where it was."""
-    withdraw = reduce(or_, (state.to(withdrawn) for state in active))
-    resume = reduce(or_, (withdrawn.to(state, cond=_withdrawn_from(state)) for state in active))
-    return withdraw, resume
+    withdraw: TransitionList = reduce(or_, (state.to(withdrawn) for state in active))
+    resume: TransitionList = reduce(
+        or_, (withdrawn.to(state, cond=_withdrawn_from(state)) for state in active)
+    )
+    return (
+        Event(withdraw, name="Withdraw from this pathway"),
+        Event(resume, name="Resume this pathway"),
+    )
 
 
 def _withdrawn_from(state: State) -> Any:

@@ -1,6 +1,6 @@
 """Scrum Alliance Certified Scrum Trainer (CST), ruleset version 1 — pathways.md §4."""
 
-from statemachine import State, StateMachine
+from statemachine import Event, State, StateMachine
 
 from .base import CANDIDATE, CANDIDATE_OR_ADMIN, MENTOR_OR_ADMIN, Ruleset, withdrawal
 
@@ -14,20 +14,23 @@ class CstMachine(StateMachine):
     certified = State("Certified", final=True)
     withdrawn = State("Withdrawn")
 
-    submit_application = preparing.to(
-        tac_review,
-        cond=[
-            "csp_active",
-            "students_taught",
-            "multi_day_sm_sessions",
-            "course_materials_reviewed",
-            "scrum_experience",
-        ],
+    submit_application = Event(
+        preparing.to(
+            tac_review,
+            cond=[
+                "csp_active",
+                "students_taught",
+                "multi_day_sm_sessions",
+                "course_materials_reviewed",
+                "scrum_experience",
+            ],
+        ),
+        name="Submit application",
     )
-    tac_approve = tac_review.to(interview)
-    tac_decline = tac_review.to(preparing)
-    interview_pass = interview.to(certified)
-    interview_fail = interview.to(preparing)
+    tac_approve = Event(tac_review.to(interview), name="Record TAC approval")
+    tac_decline = Event(tac_review.to(preparing), name="Record TAC decline")
+    interview_pass = Event(interview.to(certified), name="Record interview passed")
+    interview_fail = Event(interview.to(preparing), name="Record interview failed")
     withdraw, resume = withdrawal(withdrawn, preparing, tac_review, interview)
 
 

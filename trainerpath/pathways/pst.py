@@ -1,6 +1,6 @@
 """Scrum.org Professional Scrum Trainer (PST), Product Owner track, ruleset version 1."""
 
-from statemachine import State, StateMachine
+from statemachine import Event, State, StateMachine
 
 from .base import CANDIDATE, CANDIDATE_OR_ADMIN, MENTOR_OR_ADMIN, Ruleset, withdrawal
 
@@ -18,18 +18,21 @@ class PstMachine(StateMachine):
     licensed = State("Licensed", final=True)
     withdrawn = State("Withdrawn")
 
-    submit_application = preparing.to(
-        application_review, cond=["po_experience", "training_provided", "pspo1_95"]
+    submit_application = Event(
+        preparing.to(application_review, cond=["po_experience", "training_provided", "pspo1_95"]),
+        name="Submit application",
     )
-    accept_application = application_review.to(ttt)
-    reject_application = application_review.to(preparing)
-    complete_ttt = ttt.to(pspo2, cond="ttt_attended")
-    pass_pspo2 = pspo2.to(pspo3, cond="pspo2_85")
-    pass_pspo3 = pspo3.to(staff_interview, cond="pspo3_85")
-    staff_interview_pass = staff_interview.to(peer_review)
-    staff_interview_fail = staff_interview.to.itself()
-    peer_review_pass = peer_review.to(licensed)
-    peer_review_fail = peer_review.to.itself()
+    accept_application = Event(application_review.to(ttt), name="Record application accepted")
+    reject_application = Event(application_review.to(preparing), name="Record application rejected")
+    complete_ttt = Event(ttt.to(pspo2, cond="ttt_attended"), name="Mark Train the Trainer complete")
+    pass_pspo2 = Event(pspo2.to(pspo3, cond="pspo2_85"), name="Mark PSPO II passed")
+    pass_pspo3 = Event(pspo3.to(staff_interview, cond="pspo3_85"), name="Mark PSPO III passed")
+    staff_interview_pass = Event(
+        staff_interview.to(peer_review), name="Record staff interview passed"
+    )
+    staff_interview_fail = Event(staff_interview.to.itself(), name="Record staff interview failed")
+    peer_review_pass = Event(peer_review.to(licensed), name="Record peer review passed")
+    peer_review_fail = Event(peer_review.to.itself(), name="Record peer review failed")
     withdraw, resume = withdrawal(
         withdrawn,
         preparing,

@@ -70,6 +70,12 @@ def event_label(ruleset: Ruleset, event: str) -> str:
     return str(getattr(ruleset.machine, event).name)
 
 
+def event_phrase(ruleset: Ruleset, event: str) -> str:
+    """The event's name to use mid-sentence: "record TAC approval" (acronyms kept)."""
+    label = event_label(ruleset, event)
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
 def state_label(ruleset: Ruleset, state: str) -> str:
     """The state's name for people, e.g. "TAC review"."""
     return str(ruleset.state(state).name)
@@ -195,9 +201,7 @@ def fire_event(
     if not isinstance(event, str) or not ruleset.has_event(event):
         raise ValidationFailed({"event": "unknown"}, f"There is no event called {event!r}.")
     if actor.role not in ruleset.who[event]:
-        raise Forbidden(
-            f"Only {who_phrase(ruleset, event)} can {event_label(ruleset, event).lower()}."
-        )
+        raise Forbidden(f"Only {who_phrase(ruleset, event)} can {event_phrase(ruleset, event)}.")
     source = enrollment.state
     if event not in ruleset.event_names(source):
         raise InvalidState(
@@ -207,7 +211,7 @@ def fire_event(
     note = (note or "").strip() or None
     if event in ruleset.notes_required and note is None:
         raise ValidationFailed(
-            {"note": REQUIRED}, f"A note is required to {event_label(ruleset, event).lower()}."
+            {"note": REQUIRED}, f"A note is required to {event_phrase(ruleset, event)}."
         )
     requirements = check_requirements(
         session, enrollment.candidate_id, ruleset.guards(source, event), today

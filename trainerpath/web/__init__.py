@@ -1,10 +1,59 @@
-"""Blueprints for people."""
+"""The web interface for people: blueprints, login, CSRF, htmx, headers, error pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import Flask
 
-from . import public
+from trainerpath.extensions import htmx, login_manager
+from trainerpath.pathways import CURRENT
+from trainerpath.services.evidence_kinds import KINDS
+
+from . import admin, auth, candidate, errors, login, mentor, public, security
+
+
+def format_day(value: date | datetime | None) -> str:
+    """A date as people read it: 5 Mar 2025."""
+    if value is None:
+        return "—"
+    return f"{value.day} {value:%b %Y}"
+
+
+def format_moment(value: datetime | None) -> str:
+    """A timestamp as people read it (UTC): 5 Mar 2025, 14:03."""
+    if value is None:
+        return "—"
+    return f"{format_day(value)}, {value:%H:%M}"
+
+
+def days_ago(days: int | None) -> str:
+    """A number of days as a phrase: today, yesterday, 5 days ago."""
+    if days is None:
+        return "—"
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    return f"{days} days ago"
+
+
+def _template_globals() -> dict[str, Any]:
+    return {"EVIDENCE_KINDS": KINDS, "PATHWAYS": CURRENT}
 
 
 def init_app(app: Flask) -> None:
-    """Register the web blueprints."""
-    app.register_blueprint(public.bp)
+    """Register the web blueprints and everything they rely on."""
+    app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=30))
+    login.init_app()
+    login_manager.init_app(app)
+    htmx.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.filters["days_ago"] = days_ago
+    app.jinja_env.globals.update(_template_globals())
+    for blueprint in (public.bp, auth.bp, candidate.bp, mentor.bp, admin.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,207 @@
+"""htmx in a real browser: inline errors, live lists and bars, inline reviews, no reloads;
+and the same forms with JavaScript switched off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from conftest import PASSWORD
+from playwright.sync_api import Browser, Page, expect
+
+from trainerpath.models import Enrollment, Role, User
+
+pytestmark = pytest.mark.browser
+
+
+def iso(days: int) -> str:
+    """An ISO date ``days`` ago."""
+    return (date.today() - timedelta(days=days)).isoformat()
+
+
+def mark_page(page: Page) -> None:
+    """Leave a marker in the window; it survives htmx swaps but not a page load."""
+    page.evaluate("() => { window.notReloaded = true; }")
+
+
+def not_reloaded(page: Page) -> bool:
+    """Whether the page was updated in place since ``mark_page``."""
+    return bool(page.evaluate("() => window.notReloaded === true"))
+
+
+@pytest.fixture
+def people(
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Any],
+    make_enrollment: Callable[..., Enrollment],
+) -> tuple[User, User]:
+    """Cara (enrolled in CST) and her mentor Mia."""
+    cara = make_user(name="Cara Candidate", email="cara@example.org")
+    mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
+    assign(mia, cara)
+    make_enrollment(cara, "cst")
+    return cara, mia
+
+
+def test_evidence_forms_validate_inline_and_update_the_page_without_reloading(
+    open_as: Callable[..., Page], people: tuple[User, User]
+) -> None:
+    cara, _mia = people
+    page = open_as(cara.email)
+    page.goto("/evidence/teaching-sessions")
+    mark_page(page)
+    form = page.locator("#evidence-form")
+
+    form.get_by_label("Students", exact=True).fill("900")
+    form.get_by_label("Students", exact=True).press("Tab")
+    expect(page.locator("#field-students .field-error")).to_have_text(
+        "✗ Must be between 1 and 500."
+    )
+    expect(form.get_by_label("Students", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    form.get_by_label("Title", exact=True).fill("Certified ScrumMaster")
+    form.get_by_label("Course type").select_option("scrum_master")
+    form.get_by_label("First day").fill(iso(10))
+    form.get_by_label("Days", exact=True).fill("2")
+    form.get_by_label("Students", exact=True).fill("14")
+    form.get_by_label("Context").select_option("co_trained")
+    form.get_by_role("button", name="Add").click()
+    expect(page.locator("#field-co_trainer .field-error")).to_contain_text(
+        "Required when the session was co-trained with a CST"
+    )
+    expect(page.locator("#field-students .field-error")).to_have_count(0)
+
+    page.locator("#evidence-form").get_by_label("Co-trainer").fill("Tom Trainer")
+    page.locator("#evidence-form").get_by_role("button", name="Add").click()
+    expect(page.locator("#toast")).to_contain_text("Teaching session added.")
+    expect(page.locator("#evidence-list .evidence-item")).to_have_count(1)
+    expect(page.locator("#progress")).to_contain_text("0 verified + 14 pending of 100 students")
+    assert not_reloaded(page)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#evidence-list").get_by_role("button", name="Delete").click()
+    expect(page.locator("#evidence-list")).to_contain_text("No teaching sessions logged yet.")
+    expect(page.locator("#progress")).to_contain_text("0 verified + 0 pending of 100 students")
+    assert not_reloaded(page)
+
+
+def test_a_rejected_item_is_corrected_and_resubmitted(
+    open_as: Callable[..., Page], people: tuple[User, User]
+) -> None:
+    cara, mia = people
+    candidate = open_as(cara.email)
+    candidate.goto("/evidence/credentials")
+    form = candidate.locator("#evidence-form")
+    form.get_by_label("Credential").select_option("csm")
+    form.get_by_label("Issued on").fill(iso(300))
+    form.get_by_role("button", name="Add").click()
+    expect(candidate.locator("#evidence-list .evidence-item")).to_have_count(1)
+
+    mentor = open_as(mia.email)
+    mentor.goto("/mentor/reviews")
+    mark_page(mentor)
+    mentor.get_by_role("button", name="Reject").click()
+    expect(mentor.locator(".review-item .field-error")).to_contain_text("Is required to reject")
+    mentor.get_by_label("Note for Cara Candidate").fill("A CSM is not a CSP: log your CSP-SM.")
+    mentor.get_by_role("button", name="Reject").click()
+    expect(mentor.locator(".review-item")).to_contain_text("Credential rejected.")
+    assert not_reloaded(mentor)
+
+    candidate.goto("/candidate")
+    attention = candidate.locator("section.attention")
+    expect(attention).to_contain_text("A CSM is not a CSP: log your CSP-SM.")
+    attention.get_by_role("link", name="Correct and resubmit").click()
+    form = candidate.locator("#evidence-form")
+    expect(form).to_contain_text("Rejected: “A CSM is not a CSP: log your CSP-SM.”")
+    form.get_by_label("Credential").select_option("csp_sm")
+    form.get_by_role("button", name="Save and resubmit").click()
+    expect(candidate.locator("#evidence-form")).to_contain_text("sent back for review")
+    expect(candidate.locator("#evidence-list")).to_contain_text("Waiting for review")
+
+    mentor.goto("/mentor/reviews")
+    expect(mentor.locator(".review-item")).to_contain_text("CSP-SM issued")
+    expect(mentor.locator(".review-item")).to_contain_text("updated today")
+
+
+def test_the_candidates_table_filters_and_sorts_in_place(
+    open_as: Callable[..., Page],
+    people: tuple[User, User],
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Any],
+) -> None:
+    _cara, mia = people
+    assign(mia, make_user(name="Bea Busy", email="bea@example.org"))
+    page = open_as(mia.email)
+    page.goto("/mentor/")
+    mark_page(page)
+    rows = page.locator("#candidates tbody tr")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Search").fill("bea")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Bea Busy")
+    assert "q=bea" in page.url
+    page.get_by_label("Search").fill("")
+    expect(rows).to_have_count(2)
+    page.get_by_role("link", name="Candidate", exact=True).click()
+    expect(rows.first).to_contain_text("Cara Candidate")  # name, descending
+    assert not_reloaded(page)
+
+
+def test_the_forms_work_without_javascript(
+    browser: Browser, live_server: str, people: tuple[User, User]
+) -> None:
+    cara, _mia = people
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(cara.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/evidence/milestones")
+    form = page.locator("#evidence-form")
+    form.get_by_label("Milestone").select_option("course_materials_reviewed")
+    form.get_by_role("button", name="Add").click()
+    expect(page.locator("#field-achieved_on .field-error")).to_have_text(
+        "✗ This field is required."
+    )
+    page.locator("#evidence-form").get_by_label("Achieved on").fill(iso(3))
+    page.locator("#evidence-form").get_by_role("button", name="Add").click()
+    expect(
+        page.get_by_text("Milestone added. It now waits for your mentor's review.")
+    ).to_be_visible()
+    expect(page.locator("#evidence-list .evidence-item")).to_have_count(1)
+    assert page.url.endswith("/evidence/milestones")
+    context.close()
+
+
+def test_pages_and_htmx_swaps_break_no_content_security_rule(
+    open_as: Callable[..., Page], people: tuple[User, User]
+) -> None:
+    cara, mia = people
+    problems: list[str] = []
+    for user, urls in [
+        (cara, ["/", "/candidate", "/evidence/milestones", "/pathways/compare"]),
+        (mia, ["/mentor/", "/mentor/reviews", f"/mentor/candidates/{cara.id}"]),
+    ]:
+        page = open_as(user.email)
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type in ("error", "warning") else None)  # fmt: skip
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        for url in urls:
+            page.goto(url)
+            expect(page.locator("main h1")).to_be_visible()
+        if user is cara:
+            page.goto("/evidence/milestones")
+            page.locator("#evidence-form").get_by_label("Milestone").select_option("other")
+            expect(page.locator("#field-kind .field-error")).to_have_count(0)
+            page.locator("#evidence-form").get_by_role("button", name="Add").click()
+            expect(page.locator("#field-achieved_on .field-error")).to_be_visible()
+        # htmx loaded and read its configuration from the meta tag
+        assert page.evaluate("() => htmx.config.allowEval") is False
+        assert page.evaluate("() => htmx.config.includeIndicatorStyles") is False
+        assert page.evaluate("() => document.querySelectorAll('style').length") == 0
+    # A 422 answer to a refused form is logged as a failed load: that is not a problem.
+    assert [p for p in problems if not p.startswith("Failed to load resource")] == []

@@ -1,0 +1,232 @@
+"""The admin's pages: users and roles, deactivation, mentor assignments, the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from conftest import PASSWORD
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+
+from trainerpath.models import AuditEntry, Enrollment, Mentorship, User
+
+from .conftest import HTMX, Cast, fetch_all, fetch_one, log_in, page, text
+
+
+@pytest.fixture
+def ada(client: FlaskClient, cast: Cast) -> Cast:
+    """The cast, with Ada (admin) logged in."""
+    log_in(client, cast.admin)
+    return cast
+
+
+NEW_MENTOR = {
+    "name": "Nora New",
+    "email": "nora@example.org",
+    "password": PASSWORD,
+    "role": "mentor",
+}
+
+
+def test_the_users_page_lists_everyone_with_role_mentors_and_status(
+    client: FlaskClient, ada: Cast
+) -> None:
+    html = page(client.get("/admin/users"))
+    row = html.by_id(f"user-{ada.candidate.id}")
+    assert "Cara Candidate" in row.text and "cara@example.org" in row.text
+    assert "Mia Mentor" in row.text and "Active" in row.text
+    mentor_row = html.by_id(f"user-{ada.mentor.id}")
+    assert "1 candidate" in mentor_row.text
+    own = html.by_id(f"user-{ada.admin.id}")
+    assert "(you)" in own.text and own.find("form") is None  # no self-demotion or self-lockout
+
+
+@pytest.mark.parametrize(("query", "expected"), [("?role=mentor", 2), ("?q=otto", 1), ("", 5)])
+def test_the_users_list_filters_by_role_and_search(
+    client: FlaskClient, ada: Cast, query: str, expected: int
+) -> None:
+    response = client.get(f"/admin/users{query}", headers=HTMX)
+    assert response.get_data(as_text=True).lstrip().startswith('<div id="users"')
+    assert len(page(response).find("tbody").find_all("tr")) == expected
+
+
+def test_an_admin_creates_a_mentor_who_can_then_log_in(
+    app: Any, client: FlaskClient, ada: Cast, engine: Engine
+) -> None:
+    response = client.post("/admin/users", data=NEW_MENTOR)
+    assert response.headers["Location"] == "/admin/users"
+    assert "Nora New can now log in as mentor" in text(client.get("/admin/users"))
+    nora = fetch_one(engine, select(User).where(User.email == "nora@example.org"))
+    assert nora.role == "mentor"
+    other = app.test_client()
+    assert log_in(other, nora).headers["Location"] == "/mentor/"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message", "status"),
+    [
+        ({"email": "nope"}, "email", "Must be a valid e-mail address.", 422),
+        ({"name": ""}, "name", "This field is required.", 422),
+        ({"password": "short"}, "password", "Must be at least 8 characters.", 422),
+        ({"role": "wizard"}, "role", "Must be one of: candidate, mentor, admin", 422),
+        ({"email": "MIA@example.org"}, "email", "Already belongs to another user.", 409),
+    ],
+)
+def test_creating_a_user_with_bad_details_explains_each_field(
+    client: FlaskClient,
+    ada: Cast,
+    engine: Engine,
+    changes: dict[str, str],
+    field: str,
+    message: str,
+    status: int,
+) -> None:
+    response = client.post("/admin/users", data=NEW_MENTOR | changes)
+    assert response.status_code == status
+    assert message in page(response).by_id(f"field-{field}").text
+    assert len(fetch_all(engine, select(User))) == 5
+
+
+def test_changing_a_role(client: FlaskClient, ada: Cast, engine: Engine) -> None:
+    client.post(f"/admin/users/{ada.other_candidate.id}/role", data={"role": "mentor"})
+    assert "Otto Other is now a mentor." in text(client.get("/admin/users"))
+    assert fetch_one(engine, select(User).where(User.id == ada.other_candidate.id)).role == "mentor"
+
+
+def test_a_role_change_is_refused_while_the_user_has_assignments(
+    client: FlaskClient, ada: Cast, engine: Engine
+) -> None:
+    client.post(f"/admin/users/{ada.mentor.id}/role", data={"role": "candidate"})
+    assert "End Mia Mentor's mentor assignments before changing their role." in text(
+        client.get("/admin/users")
+    )
+    assert fetch_one(engine, select(User).where(User.id == ada.mentor.id)).role == "mentor"
+
+
+def test_an_admin_cannot_demote_or_deactivate_themselves(
+    client: FlaskClient, ada: Cast, engine: Engine
+) -> None:
+    client.post(f"/admin/users/{ada.admin.id}/role", data={"role": "candidate"})
+    assert "You cannot change the role of your own account" in text(client.get("/admin/users"))
+    client.post(f"/admin/users/{ada.admin.id}/active", data={"active": "0"})
+    assert "You cannot deactivate your own account" in text(client.get("/admin/users"))
+    me = fetch_one(engine, select(User).where(User.id == ada.admin.id))
+    assert (me.role, me.is_active) == ("admin", True)
+
+
+def test_deactivating_and_reactivating_a_user(
+    app: Any, client: FlaskClient, ada: Cast, engine: Engine
+) -> None:
+    client.post(f"/admin/users/{ada.candidate.id}/active", data={"active": "0"})
+    html = page(client.get("/admin/users"))
+    assert "Cara Candidate is deactivated and has been logged out everywhere." in html.text
+    assert "Deactivated" in html.by_id(f"user-{ada.candidate.id}").text
+    other = app.test_client()
+    assert (
+        other.post("/login", data={"email": ada.candidate.email, "password": PASSWORD}).status_code
+        == 200
+    )
+    client.post(f"/admin/users/{ada.candidate.id}/active", data={"active": "1"})
+    assert "Cara Candidate can log in again." in text(client.get("/admin/users"))
+    assert log_in(other, ada.candidate).status_code == 303
+
+
+def test_acting_on_a_missing_user_is_not_found(client: FlaskClient, ada: Cast) -> None:
+    assert client.post("/admin/users/9999/active", data={"active": "0"}).status_code == 404
+
+
+def test_assigning_a_mentor(client: FlaskClient, ada: Cast, engine: Engine) -> None:
+    form = page(client.get("/admin/mentorships")).find("form", action="/admin/mentorships")
+    mentors = [o.text for o in form.find("select", id="mentor_id").find_all("option")]
+    assert mentors == [
+        "Choose a mentor…",
+        "Max Mentor (max@example.org)",
+        "Mia Mentor (mia@example.org)",
+    ]
+    response = client.post(
+        "/admin/mentorships",
+        data={"mentor_id": str(ada.other_mentor.id), "candidate_id": str(ada.other_candidate.id)},
+    )
+    assert response.headers["Location"] == "/admin/mentorships"
+    html = page(client.get("/admin/mentorships"))
+    assert "Max Mentor now mentors Otto Other." in html.text
+    assert "Otto Other" in html.by_id("mentorships").text
+    assert len(fetch_all(engine, select(Mentorship))) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "status"),
+    [
+        ({"mentor_id": "", "candidate_id": ""}, "Choose one from the list.", 422),
+        (
+            {"mentor_id": "{candidate}", "candidate_id": "{candidate}"},
+            "Choose one from the list.",
+            422,
+        ),
+        (
+            {"mentor_id": "{mentor}", "candidate_id": "{candidate}"},
+            "Mia Mentor already mentors Cara",
+            409,
+        ),
+    ],
+)
+def test_a_refused_assignment_says_why(
+    client: FlaskClient, ada: Cast, engine: Engine, data: dict[str, str], message: str, status: int
+) -> None:
+    filled = {
+        key: value.format(candidate=ada.candidate.id, mentor=ada.mentor.id)
+        for key, value in data.items()
+    }
+    response = client.post("/admin/mentorships", data=filled)
+    assert response.status_code == status
+    assert message in text(response)
+    assert len(fetch_all(engine, select(Mentorship))) == 1
+
+
+def test_ending_an_assignment(client: FlaskClient, ada: Cast, engine: Engine) -> None:
+    client.post(f"/admin/mentorships/{ada.mentorship.id}/end")
+    html = page(client.get("/admin/mentorships"))
+    assert "The assignment has ended." in html.text
+    assert "No mentor is assigned yet." in html.by_id("mentorships").text
+    assert fetch_one(engine, select(Mentorship)).ended_at is not None
+    assert client.post(f"/admin/mentorships/{ada.mentorship.id}/end").status_code == 404
+
+
+def test_the_audit_trail_shows_changes_and_filters_by_candidate(
+    client: FlaskClient, ada: Cast, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    client.post(f"/admin/users/{ada.other_candidate.id}/active", data={"active": "0"})
+    enrollment = make_enrollment(ada.candidate, "pst")
+    client.post(f"/enrollments/{enrollment.id}/events", data={"event": "withdraw"})
+    everyone = page(client.get("/admin/audit"))
+    actions = [row.find("code").text for row in everyone.find("tbody").find_all("tr")]
+    assert actions[:2] == ["enrollment.transition", "user.deactivated"]
+    cara_only = page(client.get(f"/admin/audit?candidate={ada.candidate.id}"))
+    rows = cara_only.find("tbody").find_all("tr")
+    assert [row.find("code").text for row in rows] == ["enrollment.transition", "user.created"]
+    assert "withdraw: preparing → withdrawn" in rows[0].text and "Ada Admin" in rows[0].text
+    histories = cara_only.find("section", aria_labelledby="histories-title")
+    assert "Withdrawn (Preparing → Withdrawn)" in histories.text
+
+
+def test_the_audit_partial_is_served_to_htmx(client: FlaskClient, ada: Cast) -> None:
+    response = client.get(f"/admin/audit?candidate={ada.candidate.id}", headers=HTMX)
+    assert response.get_data(as_text=True).lstrip().startswith('<div id="audit"')
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_audit_trail_pages_through_long_histories(
+    client: FlaskClient, ada: Cast, session: Any, engine: Engine
+) -> None:
+    already = len(fetch_all(engine, select(AuditEntry)))  # the cast's sign-ups
+    for n in range(60 - already):
+        session.add(AuditEntry(actor_id=ada.admin.id, action="test.entry", subject=f"x/{n}"))
+    session.commit()
+    first = page(client.get("/admin/audit"))
+    assert len(first.find("tbody").find_all("tr")) == 50
+    assert "Page 1 of 2" in first.find("nav", class_="pager").text
+    second = page(client.get("/admin/audit?page=2"))
+    assert len(second.find("tbody").find_all("tr")) == 10
+    assert second.find("a", rel="prev").get("href") == "/admin/audit?page=1"

@@ -1,0 +1,344 @@
+"""The mentor's pages: candidates table, review queue, a candidate's record, feedback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from trainerpath.models import (
+    EVIDENCE_MODELS,
+    AuditEntry,
+    Enrollment,
+    Feedback,
+    ReviewStatus,
+    User,
+    utcnow,
+)
+
+from .conftest import HTMX, Cast, fetch_all, fetch_one, log_in, page, text
+
+
+@pytest.fixture
+def mia(client: FlaskClient, cast: Cast) -> Cast:
+    """The cast, with Mia (Cara's mentor) logged in."""
+    log_in(client, cast.mentor)
+    return cast
+
+
+def rows(client: FlaskClient, query: str = "") -> list[list[str]]:
+    """The candidates table as text cells."""
+    html = page(client.get(f"/mentor/{query}", headers=HTMX))
+    return [
+        [cell.text for cell in row.find_all() if cell.tag in ("th", "td")]
+        for row in html.find("tbody").find_all("tr")
+    ]
+
+
+@pytest.fixture
+def three_candidates(
+    session: Session,
+    cast: Cast,
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], object],
+    make_enrollment: Callable[..., Enrollment],
+    make_evidence: Callable[..., Any],
+) -> list[User]:
+    """Cara (CST, 2 waiting), Bea (PST in TTT, idle for 40 days), Dan (not enrolled)."""
+    bea = make_user(name="Bea Busy", email="bea@example.org")
+    dan = make_user(name="Dan Dormant", email="dan@example.org")
+    assign(cast.mentor, bea)
+    assign(cast.mentor, dan)
+    make_enrollment(cast.candidate, "cst")
+    make_enrollment(bea, "pst", state="ttt")
+    make_evidence(cast.candidate, "teaching-sessions", status="pending")
+    make_evidence(cast.candidate, "credentials", status="pending")
+    make_evidence(cast.candidate, "credentials")
+    session.add(
+        AuditEntry(
+            actor_id=bea.id,
+            candidate_id=bea.id,
+            action="evidence.logged",
+            subject="x/1",
+            at=utcnow() - timedelta(days=40),
+        )
+    )
+    bea.created_at = utcnow() - timedelta(days=60)
+    session.commit()
+    return [cast.candidate, bea, dan]
+
+
+def test_the_table_lists_only_assigned_candidates(
+    client: FlaskClient, mia: Cast, three_candidates: list[User]
+) -> None:
+    names = [row[0] for row in rows(client)]
+    assert [name.split(" ")[0] for name in names] == ["Bea", "Cara", "Dan"]
+    assert not any("Otto" in name for name in names)
+
+
+def test_each_row_shows_pathway_state_progress_waiting_and_last_activity(
+    client: FlaskClient, mia: Cast, three_candidates: list[User]
+) -> None:
+    table = {row[0].split(" ")[0]: row for row in rows(client)}
+    assert table["Cara"][1:] == [
+        "CST",
+        "Preparing",
+        "1 of 5 requirements met",
+        "2 waiting",
+        "today",
+    ]
+    assert table["Bea"][1:] == ["PST", "Train the Trainer", "0 of 1 requirements met", "none",
+                                "⚠ 40 days ago"]  # fmt: skip
+    assert table["Dan"][1:4] == ["—", "—", "Not enrolled"]
+
+
+@pytest.mark.parametrize(
+    ("query", "first_names"),
+    [
+        ("?sort=name", ["Bea", "Cara", "Dan"]),
+        ("?sort=name&dir=desc", ["Dan", "Cara", "Bea"]),
+        ("?sort=pending&dir=desc", ["Cara", "Bea", "Dan"]),
+        ("?sort=activity&dir=desc", ["Bea", "Cara", "Dan"]),
+        ("?sort=state", ["Dan", "Cara", "Bea"]),
+        ("?pathway=pst", ["Bea"]),
+        ("?pathway=none", ["Dan"]),
+        ("?waiting=1", ["Cara"]),
+        ("?q=bea", ["Bea"]),
+        ("?q=DAN%40example", ["Dan"]),
+        ("?sort=nonsense", ["Bea", "Cara", "Dan"]),
+    ],
+)
+def test_the_table_sorts_and_filters_on_the_server(
+    client: FlaskClient, mia: Cast, three_candidates: list[User], query: str, first_names: list[str]
+) -> None:
+    assert [row[0].split(" ")[0] for row in rows(client, query)] == first_names
+
+
+def test_sort_links_work_without_javascript_and_say_the_order(
+    client: FlaskClient, mia: Cast, three_candidates: list[User]
+) -> None:
+    html = page(client.get("/mentor/?sort=pending&dir=desc&pathway=cst"))
+    header = html.find("th", aria_sort="descending")
+    assert "To review" in header.text
+    link = header.find("a")
+    assert link.get("href") == "/mentor/?pathway=cst&sort=pending"  # the second click reverses
+    assert link.get("hx-get") == link.get("href")
+    assert html.find("form", class_="filters").get("method") == "get"
+
+
+def test_the_table_partial_is_served_to_htmx_with_vary(
+    client: FlaskClient, mia: Cast, three_candidates: list[User]
+) -> None:
+    response = client.get("/mentor/?waiting=1", headers=HTMX)
+    assert response.get_data(as_text=True).lstrip().startswith('<div id="candidates"')
+    assert "HX-Request" in response.headers["Vary"]
+    assert "1 row match the filters" in text(response)
+
+
+def test_the_review_queue_shows_the_longest_waiting_first(
+    client: FlaskClient, mia: Cast, session: Session, make_evidence: Callable[..., Any]
+) -> None:
+    newer = make_evidence(mia.candidate, "milestones", status="pending")
+    older = make_evidence(mia.candidate, "credentials", status="pending")
+    older.updated_at = utcnow() - timedelta(days=9)
+    make_evidence(mia.other_candidate, "milestones", status="pending")  # not Mia's
+    make_evidence(mia.candidate, "experience")  # already verified
+    session.commit()
+    html = page(client.get("/mentor/reviews"))
+    items = html.find_all("article", class_="review-item")
+    assert [item.get("id") for item in items] == [
+        f"review-credentials-{older.id}",
+        f"review-milestones-{newer.id}",
+    ]
+    assert "submitted 9 days ago" in items[0].text
+    assert "2 items waiting." in html.text
+
+
+def test_verifying_inline_replaces_the_item_with_its_outcome(
+    client: FlaskClient, mia: Cast, engine: Engine, make_evidence: Callable[..., Any]
+) -> None:
+    item = make_evidence(mia.candidate, "milestones", status="pending")
+    response = client.post(
+        f"/mentor/reviews/milestones/{item.id}", data={"decision": "verified"}, headers=HTMX
+    )
+    assert response.status_code == 200
+    article = page(response).by_id(f"review-milestones-{item.id}")
+    assert "Milestone verified." in article.find(role="status").text
+    assert article.find("form") is None
+    assert json.loads(response.headers["HX-Trigger"])["notify"]["message"] == "Milestone verified."
+    stored = fetch_one(engine, select(EVIDENCE_MODELS["milestones"]))
+    assert (stored.review_status, stored.reviewed_by) == ("verified", mia.mentor.id)
+
+
+def test_rejecting_needs_a_note_saying_what_to_correct(
+    client: FlaskClient, mia: Cast, engine: Engine, make_evidence: Callable[..., Any]
+) -> None:
+    item = make_evidence(mia.candidate, "milestones", status="pending")
+    url = f"/mentor/reviews/milestones/{item.id}"
+    response = client.post(url, data={"decision": "rejected", "note": "  "}, headers=HTMX)
+    assert response.status_code == 422
+    article = page(response).by_id(f"review-milestones-{item.id}")
+    note = article.find("textarea")
+    assert note.get("aria-invalid") == "true"
+    assert (
+        "Is required to reject: say what to correct."
+        in article.by_id(note.get("aria-describedby")).text
+    )
+    assert fetch_one(engine, select(EVIDENCE_MODELS["milestones"])).review_status == "pending"
+    response = client.post(
+        url, data={"decision": "rejected", "note": "Attach the panel's letter."}, headers=HTMX
+    )
+    assert "Milestone rejected. Note: “Attach the panel's letter.”" in text(response)
+
+
+def test_reviewing_without_javascript_redirects_back_with_a_message(
+    client: FlaskClient, mia: Cast, make_evidence: Callable[..., Any]
+) -> None:
+    item = make_evidence(mia.candidate, "experience", status="pending")
+    back = f"/mentor/candidates/{mia.candidate.id}"
+    response = client.post(
+        f"/mentor/reviews/experience/{item.id}", data={"decision": "verified", "next": back}
+    )
+    assert response.headers["Location"] == back
+    assert "Experience verified." in text(client.get(back))
+
+
+def test_an_item_already_reviewed_cannot_be_reviewed_again(
+    client: FlaskClient, mia: Cast, make_evidence: Callable[..., Any]
+) -> None:
+    item = make_evidence(mia.candidate, "experience")
+    response = client.post(
+        f"/mentor/reviews/experience/{item.id}", data={"decision": "rejected", "note": "x"},
+        headers=HTMX,
+    )  # fmt: skip
+    assert response.status_code == 409
+    assert "This item was already verified" in text(response)
+
+
+@pytest.mark.parametrize("who", ["other_mentor", "candidate"])
+def test_only_the_candidates_mentor_may_review(
+    client: FlaskClient, cast: Cast, engine: Engine, make_evidence: Callable[..., Any], who: str
+) -> None:
+    item = make_evidence(cast.candidate, "milestones", status="pending")
+    log_in(client, getattr(cast, who))
+    response = client.post(f"/mentor/reviews/milestones/{item.id}", data={"decision": "verified"})
+    assert response.status_code == {"other_mentor": 404, "candidate": 403}[who]
+    assert fetch_one(engine, select(EVIDENCE_MODELS["milestones"])).review_status == "pending"
+
+
+def test_the_candidate_page_is_their_dashboard_read_only_with_outcome_buttons(
+    client: FlaskClient, mia: Cast, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    enrollment = make_enrollment(mia.candidate, "cst", state="tac_review")
+    html = page(client.get(f"/mentor/candidates/{mia.candidate.id}"))
+    assert "Cara Candidate" in html.find("h1").text
+    card = html.by_id(f"enrollment-{enrollment.id}")
+    buttons = {b.text.split(" →")[0]: b for b in card.find_all("button")}
+    assert "disabled" not in buttons["Record TAC approval"].attrs
+    assert "disabled" not in buttons["Record TAC decline"].attrs
+    assert "Withdraw from this pathway" not in buttons  # only the candidate or an admin
+    # a mentor logs no evidence and enrols nobody
+    assert html.find("a", href="/evidence/teaching-sessions") is None
+    assert not [b for b in html.find_all("button") if b.text.startswith("Enrol")]
+
+
+def test_a_mentor_records_an_outcome_that_needs_a_note(
+    client: FlaskClient, mia: Cast, engine: Engine, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    enrollment = make_enrollment(mia.candidate, "cst", state="tac_review")
+    url = f"/enrollments/{enrollment.id}/events"
+    card = page(client.get(f"/mentor/candidates/{mia.candidate.id}")).by_id(
+        f"enrollment-{enrollment.id}"
+    )
+    decline = next(f for f in card.find_all("form") if f.find("input", value="tac_decline"))
+    assert "(required)" in decline.find("label").text and decline.find("textarea")
+    response = client.post(url, data={"event": "tac_decline", "note": ""}, headers=HTMX)
+    assert response.status_code == 422
+    assert (
+        "A note is required to record TAC decline."
+        in page(response).find(class_="field-error").text
+    )
+    response = client.post(
+        url, data={"event": "tac_decline", "note": "Needs more co-training."}, headers=HTMX
+    )
+    assert "Declined by the TAC. Now: Preparing." in text(response)
+    assert fetch_one(engine, select(Enrollment)).state == "preparing"
+
+
+def test_feedback_reaches_the_candidates_dashboard(
+    app: Any, client: FlaskClient, mia: Cast, engine: Engine
+) -> None:
+    response = client.post(
+        f"/mentor/candidates/{mia.candidate.id}/feedback",
+        data={"body": "Lovely retrospective exercise."},
+        headers=HTMX,
+    )
+    assert response.get_data(as_text=True).lstrip().startswith('<div id="feedback"')
+    assert "Feedback sent to Cara Candidate." in text(response)
+    assert "Lovely retrospective exercise." in text(response)
+    (feedback,) = fetch_all(engine, select(Feedback))
+    assert feedback.author_id == mia.mentor.id
+    candidate = app.test_client()
+    log_in(candidate, mia.candidate)
+    assert "Lovely retrospective exercise." in text(candidate.get("/candidate"))
+
+
+def test_empty_feedback_is_refused_next_to_the_field(
+    client: FlaskClient, mia: Cast, engine: Engine
+) -> None:
+    url = f"/mentor/candidates/{mia.candidate.id}/feedback"
+    for headers in ({}, HTMX):
+        response = client.post(url, data={"body": "   "}, headers=headers)
+        assert response.status_code == 422
+        assert "This field is required." in page(response).by_id("field-body").text
+    assert fetch_all(engine, select(Feedback)) == []
+
+
+def test_feedback_without_javascript_redirects_to_the_feedback_section(
+    client: FlaskClient, mia: Cast
+) -> None:
+    url = f"/mentor/candidates/{mia.candidate.id}"
+    response = client.post(f"{url}/feedback", data={"body": "Keep going."})
+    assert response.headers["Location"] == f"{url}#feedback"
+
+
+def test_an_unassigned_mentor_cannot_leave_feedback(
+    client: FlaskClient, cast: Cast, engine: Engine
+) -> None:
+    log_in(client, cast.other_mentor)
+    response = client.post(f"/mentor/candidates/{cast.candidate.id}/feedback", data={"body": "Hi"})
+    assert response.status_code == 404
+    assert fetch_all(engine, select(Feedback)) == []
+
+
+def test_the_candidate_page_lists_that_candidates_waiting_evidence(
+    client: FlaskClient, mia: Cast, make_evidence: Callable[..., Any]
+) -> None:
+    mine = make_evidence(mia.candidate, "milestones", status="pending")
+    html = page(client.get(f"/mentor/candidates/{mia.candidate.id}"))
+    reviews = html.by_id("reviews")
+    assert reviews.find("article", id=f"review-milestones-{mine.id}") is not None
+    assert (
+        reviews.find("input", name="next").get("value") == f"/mentor/candidates/{mia.candidate.id}"
+    )
+
+
+def test_admins_see_every_candidate(client: FlaskClient, cast: Cast) -> None:
+    log_in(client, cast.admin)
+    names = [row[0].split(" ")[0] for row in rows(client)]
+    assert names == ["Cara", "Otto"]
+    assert "All candidates" in text(client.get("/mentor/"))
+
+
+def test_review_status_is_not_shown_by_colour_alone(
+    client: FlaskClient, mia: Cast, make_evidence: Callable[..., Any]
+) -> None:
+    make_evidence(mia.candidate, "milestones", status=ReviewStatus.PENDING.value)
+    badge = page(client.get("/mentor/reviews")).find(class_="badge")
+    assert badge.text == "◷ Waiting for review"

@@ -1,0 +1,124 @@
+"""Manage accounts: end sessions, change a password, change a role, deactivate.
+
+Each change that must cut off existing sign-ins bumps ``User.session_version``: the web
+session cookie and the remember-me cookie carry the version they were issued with, so
+an old cookie no longer matches and is treated as anonymous.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from trainerpath.models import Mentorship, Role, User
+
+from . import audit
+from .errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from .evidence_kinds import REQUIRED
+from .tokens import revoke_user_tokens
+from .users import MIN_PASSWORD, ROLES
+
+
+def end_sessions(*, session: Session, user: User) -> None:
+    """Make every existing sign-in of ``user`` (all browsers, remember-me too) invalid."""
+    user.session_version += 1
+    session.flush()
+
+
+def change_password(
+    *, session: Session, user: User, current_password: str, new_password: str
+) -> User:
+    """Replace the user's password after checking the current one.
+
+    Other browser sessions end and every API token is revoked: whoever knew the old
+    password may have used it to sign in or to mint a token.
+    """
+    errors: dict[str, str] = {}
+    if not isinstance(current_password, str) or not current_password:
+        errors["current_password"] = REQUIRED
+    elif not check_password_hash(user.password_hash, current_password):
+        errors["current_password"] = "is not your current password"
+    if not isinstance(new_password, str) or not new_password:
+        errors["new_password"] = REQUIRED
+    elif len(new_password) < MIN_PASSWORD:
+        errors["new_password"] = f"must be at least {MIN_PASSWORD} characters"
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = generate_password_hash(new_password)
+    end_sessions(session=session, user=user)
+    revoke_user_tokens(session=session, user=user)
+    audit.record(
+        session,
+        actor=user,
+        candidate_id=user.id if user.role == Role.CANDIDATE else None,
+        action="user.password_changed",
+        subject=f"users/{user.id}",
+    )
+    return user
+
+
+def _other_user(session: Session, actor: User, user_id: int, doing: str) -> User:
+    """Return the user an admin acts on; ``doing`` completes "Only an admin can …"."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden(f"Only an admin can {doing} users.")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None:
+        raise NotFound("No such user.")
+    if user.id == actor.id:
+        # An admin who demotes or deactivates themselves could leave nobody in charge.
+        raise InvalidState(f"You cannot {doing} your own account; ask another admin.")
+    return user
+
+
+def _has_active_mentorships(session: Session, user_id: int) -> bool:
+    stmt = select(col(Mentorship.id)).where(
+        (col(Mentorship.mentor_id) == user_id) | (col(Mentorship.candidate_id) == user_id),
+        col(Mentorship.ended_at).is_(None),
+    )
+    return session.execute(stmt).first() is not None
+
+
+def change_role(*, session: Session, actor: User, user_id: int, role: str) -> User:
+    """Give a user another role (admins only); active mentorships must be ended first."""
+    if role not in ROLES:
+        raise ValidationFailed({"role": "must be one of: " + ", ".join(ROLES)})
+    user = _other_user(session, actor, user_id, "change the role of")
+    if user.role == role:
+        return user
+    assert user.id is not None
+    if _has_active_mentorships(session, user.id):
+        raise Conflict(f"End {user.name}'s mentor assignments before changing their role.")
+    before = user.role
+    user.role = role
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=user.id if Role.CANDIDATE in (before, role) else None,
+        action="user.role_changed",
+        subject=f"users/{user.id}",
+        detail=f"{before} → {role}",
+    )
+    return user
+
+
+def set_active(*, session: Session, actor: User, user_id: int, active: bool) -> User:
+    """Deactivate (ending every session at once) or reactivate an account (admins only)."""
+    user = _other_user(session, actor, user_id, "reactivate" if active else "deactivate")
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    if not active:
+        end_sessions(session=session, user=user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=user.id if user.role == Role.CANDIDATE else None,
+        action="user.reactivated" if active else "user.deactivated",
+        subject=f"users/{user.id}",
+        detail=user.email,
+    )
+    return user

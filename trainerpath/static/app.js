@@ -1,0 +1,96 @@
+// trainerpath's own script. Every page works without it; it adds the htmx niceties:
+// the CSRF header on htmx requests, short notifications, focus after a swap, and a
+// confirmation question for plain forms that carry data-confirm.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // Flask-WTF reads the token from this header on every unsafe htmx request.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = csrfToken();
+    if (token) {
+      event.detail.headers["X-CSRFToken"] = token;
+    }
+  });
+
+  var toastTimer = null;
+
+  function notify(message, kind) {
+    var toast = document.getElementById("toast");
+    if (!toast || !message) {
+      return;
+    }
+    toast.textContent = message;
+    toast.setAttribute("data-kind", kind || "success");
+    toast.classList.add("is-visible");
+    window.clearTimeout(toastTimer);
+    toastTimer = window.setTimeout(function () {
+      toast.classList.remove("is-visible");
+    }, 6000);
+  }
+
+  // The server names successes in an HX-Trigger header: {"notify": {"message": "..."}}.
+  document.addEventListener("notify", function (event) {
+    notify(event.detail && event.detail.message, "success");
+  });
+
+  var FAILURES = {
+    403: "You are not allowed to do that.",
+    404: "That is no longer there. Reload the page to see the latest.",
+    429: "Too many attempts. Please wait a little.",
+  };
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    notify(FAILURES[status] || "Something went wrong. Please reload the page and try again.", "error");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    notify("The server could not be reached. Check your connection and try again.", "error");
+  });
+
+  // A swap can remove the focused element; put focus somewhere useful in the new content.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.id) {
+      return;
+    }
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) {
+      return;
+    }
+    var fresh = document.getElementById(target.id);
+    if (!fresh) {
+      return;
+    }
+    var spot =
+      fresh.querySelector('[aria-invalid="true"]') ||
+      fresh.querySelector('[role="alert"], [role="status"]') ||
+      fresh.querySelector("h2, h3");
+    if (spot) {
+      if (!spot.matches("input, select, textarea, button, a")) {
+        spot.setAttribute("tabindex", "-1");
+      }
+      spot.focus();
+    }
+  });
+
+  // Plain (non-htmx) forms that need a second thought: deactivate a user, end an assignment.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (form instanceof HTMLFormElement && form.hasAttribute("data-confirm")) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) {
+          event.preventDefault();
+          event.stopPropagation();
+        }
+      }
+    },
+    true
+  );
+})();

@@ -1,0 +1,145 @@
+"""Sign up, log in (with remember-me and a rate limit), log out, change the password."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from trainerpath.db import get_session
+from trainerpath.models import Role
+from trainerpath.services.accounts import change_password, end_sessions
+from trainerpath.services.errors import Conflict, ValidationFailed
+from trainerpath.services.users import authenticate, create_user, normalise_email
+
+from .common import after_post, safe_next, web_blueprint
+from .forms import LoginForm, PasswordForm, SignupForm
+from .login import SignedIn, me
+from .security import login_limiter, login_limits
+
+bp = web_blueprint("auth")
+
+WRONG_CREDENTIALS = "That e-mail and password do not match an account. Please try again."
+
+
+def home_for(role: str) -> str:
+    """The page each role starts from."""
+    if role == Role.MENTOR:
+        return url_for("mentor.dashboard")
+    if role == Role.ADMIN:
+        return url_for("admin.users")
+    return url_for("candidate.dashboard")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> Response:
+    """Send each user to their own start page."""
+    return redirect(home_for(me().role))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int, dict[str, str]]:
+    """Show the login form; log in, slowing down repeated failures."""
+    form = LoginForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(home_for(me().role))
+        form.next.data = request.args.get("next", "")
+        return render_template("auth/login.html", form=form)
+    email = normalise_email(form.value("email"))
+    limits = login_limits(request.remote_addr, email)
+    limiter = login_limiter()
+    wait = limiter.retry_after(limits)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        form.form_errors.append(
+            f"Too many failed attempts. Please wait {minutes} "
+            f"minute{'s' if minutes != 1 else ''} and try again."
+        )
+        return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
+    user = authenticate(get_session(), email, form.password.data or "")
+    if user is None:
+        limiter.fail(limits)
+        form.form_errors.append(WRONG_CREDENTIALS)
+        return render_template("auth/login.html", form=form), 200, {}
+    limiter.forget(list(limits)[:1])
+    login_user(SignedIn(user), remember=bool(form.remember.data))
+    flash(f"Welcome back, {user.name}.", "success")
+    return after_post(safe_next(form.value("next"), home_for(user.role)))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> Response | str | tuple[str, int]:
+    """Create a candidate account and log in."""
+    form = SignupForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(home_for(me().role))
+        return render_template("auth/signup.html", form=form)
+    session = get_session()
+    if form.password.data != form.confirm.data:
+        form.show_errors({"confirm": "does not match the password"})
+        return render_template("auth/signup.html", form=form), 422
+    try:
+        user = create_user(
+            session=session,
+            email=form.value("email"),
+            name=form.value("name"),
+            password=form.password.data or "",
+            role=Role.CANDIDATE.value,
+        )
+    except ValidationFailed as refusal:
+        session.rollback()
+        form.show_errors(refusal.errors)
+        return render_template("auth/signup.html", form=form), 422
+    except Conflict:
+        session.rollback()
+        form.show_errors({"email": "already has an account: log in instead"})
+        return render_template("auth/signup.html", form=form), 409
+    session.commit()
+    login_user(SignedIn(user))
+    flash(f"Welcome to trainerpath, {user.name}! Start by choosing a pathway.", "success")
+    return after_post(url_for("candidate.dashboard"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Log out everywhere: the session and every remembered device of this user end."""
+    if current_user.is_authenticated:
+        session = get_session()
+        end_sessions(session=session, user=me())
+        session.commit()
+        logout_user()
+        flash("You are logged out.", "info")
+    return after_post(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password() -> Response | str | tuple[str, int]:
+    """Change one's password; other sessions end, this one stays logged in."""
+    form = PasswordForm()
+    if request.method == "GET":
+        return render_template("auth/password.html", form=form)
+    if form.new_password.data != form.confirm.data:
+        form.show_errors({"confirm": "does not match the new password"})
+        return render_template("auth/password.html", form=form), 422
+    session = get_session()
+    user = me()
+    try:
+        change_password(
+            session=session,
+            user=user,
+            current_password=form.current_password.data or "",
+            new_password=form.new_password.data or "",
+        )
+    except ValidationFailed as refusal:
+        session.rollback()
+        form.show_errors(refusal.errors)
+        return render_template("auth/password.html", form=form), 422
+    session.commit()
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(SignedIn(user), remember=remembered)  # re-issue cookies with the new version
+    flash("Your password is changed. Other devices have been logged out.", "success")
+    return after_post(home_for(user.role))

@@ -1,0 +1,322 @@
+"""The candidate's pages: dashboard, enrolment, evidence; and firing enrollment events."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from trainerpath import dashboards
+from trainerpath.db import get_session
+from trainerpath.models import EvidenceBase, ReviewStatus, Role, User
+from trainerpath.pathways import CURRENT, ruleset_for
+from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
+from trainerpath.services.evidence import (
+    correct_evidence,
+    delete_evidence,
+    log_evidence,
+    visible_item,
+)
+from trainerpath.services.evidence_kinds import KINDS, EvidenceKind
+from trainerpath.services.pathways import enrol, fire_event, state_label, visible_enrollment
+
+from .common import after_post, page_or_partial, partial, safe_next, wants_partial, web_blueprint
+from .forms import WebForm, evidence_form, submitted_values
+from .login import me, role_required
+
+bp = web_blueprint("candidate")
+
+CANDIDATE = Role.CANDIDATE
+
+
+def _kind(slug: str) -> EvidenceKind:
+    kind = KINDS.get(slug)
+    if kind is None:
+        abort(404)
+    return kind
+
+
+# -- Dashboard and enrolment ----------------------------------------------------------
+
+
+@bp.get("/candidate")
+@role_required(CANDIDATE)
+def dashboard() -> Response:
+    """The candidate's dashboard: each pathway, what is met, what is next."""
+    user = me()
+    board = dashboards.candidate_dashboard(get_session(), user, user)
+    return page_or_partial(
+        "candidate/dashboard.html",
+        "candidate/_overview.html",
+        board=board,
+        viewer=user,
+    )
+
+
+@bp.post("/candidate/enrol")
+@role_required(CANDIDATE)
+def enrol_in_pathway() -> Response:
+    """Enrol the signed-in candidate in a pathway."""
+    session = get_session()
+    user = me()
+    assert user.id is not None
+    pathway = request.form.get("pathway", "")
+    try:
+        enrollment = enrol(session=session, actor=user, candidate_id=user.id, pathway=pathway)
+    except Refusal as refusal:
+        session.rollback()
+        unknown = isinstance(refusal, ValidationFailed)
+        flash("Please choose one of the pathways." if unknown else refusal.message, "error")
+        return after_post(url_for("candidate.dashboard"))
+    session.commit()
+    title = CURRENT[enrollment.pathway].title
+    flash(f"You are enrolled in the {title} pathway. Here is what it takes.", "success")
+    return after_post(url_for("candidate.dashboard") + f"#enrollment-{enrollment.id}")
+
+
+# -- Events (candidates, mentors and admins) -----------------------------------------
+
+
+def _dashboard_url_for(viewer: User, candidate_id: int) -> str:
+    if viewer.role == Role.CANDIDATE:
+        return url_for("candidate.dashboard")
+    return url_for("mentor.candidate", candidate_id=candidate_id)
+
+
+@bp.post("/enrollments/<int:enrollment_id>/events")
+@login_required
+def fire(enrollment_id: int) -> Response:
+    """Fire an event on an enrollment; the service decides who may and whether it is due."""
+    session = get_session()
+    viewer = me()
+    enrollment = visible_enrollment(session, viewer, enrollment_id)
+    event = request.form.get("event", "")
+    note = request.form.get("note")
+    back = safe_next(request.form.get("next"), _dashboard_url_for(viewer, enrollment.candidate_id))
+    error: dict[str, str] = {}
+    status = 200
+    message = None
+    try:
+        record = fire_event(
+            session=session, enrollment=enrollment, event=event, actor=viewer, note=note
+        )
+    except NotFound:
+        raise
+    except Refusal as refusal:
+        session.rollback()
+        status = {"validation_error": 422, "forbidden": 403}.get(refusal.code, 409)
+        note_missing = isinstance(refusal, ValidationFailed) and "note" in refusal.errors
+        error = {"event": event, "note" if note_missing else "message": refusal.message}
+        if not wants_partial():
+            flash(refusal.message, "error")
+            return after_post(back)
+    else:
+        session.commit()
+        ruleset = ruleset_for(enrollment.ruleset)
+        message = (
+            f"{dashboards.history_label(ruleset, record.event)}. "
+            f"Now: {state_label(ruleset, record.to_state)}."
+        )
+        if not wants_partial():
+            flash(message, "success")
+            return after_post(back)
+    view = dashboards.enrollment_view(session, enrollment, viewer)
+    return partial(
+        "candidate/_enrollment.html",
+        status,
+        view=view,
+        viewer=viewer,
+        error=error,
+        message=message,
+        next_url=back,
+    )
+
+
+# -- Evidence -------------------------------------------------------------------------
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _evidence_context(
+    kind: EvidenceKind, user: User, form: WebForm, **extra: Any
+) -> dict[str, Any]:
+    session = get_session()
+    assert user.id is not None
+    return {
+        "kind": kind,
+        "rows": dashboards.evidence_rows(session, user.id, kind.slug),
+        "counts": dashboards.evidence_counts(session, user.id),
+        "progress": dashboards.progress_overview(session, user, user),
+        "form": form,
+        "editing": None,
+        "message": None,
+    } | extra
+
+
+@bp.get("/evidence")
+@role_required(CANDIDATE)
+def evidence_home() -> Response:
+    """The evidence pages start with teaching sessions."""
+    return redirect(url_for("candidate.evidence", kind=next(iter(KINDS))))
+
+
+@bp.get("/evidence/<kind>")
+@role_required(CANDIDATE)
+def evidence(kind: str) -> Response:
+    """One kind of evidence: the list, the form to add one, and the progress it makes."""
+    spec = _kind(kind)
+    context = _evidence_context(spec, me(), evidence_form(spec, _today(), {}))
+    return page_or_partial("candidate/evidence.html", "candidate/_evidence_list.html", **context)
+
+
+@bp.get("/evidence/<kind>/list")
+@role_required(CANDIDATE)
+def evidence_list(kind: str) -> Response:
+    """The list of one kind (htmx refreshes it after a change)."""
+    spec = _kind(kind)
+    if not wants_partial():
+        return redirect(url_for("candidate.evidence", kind=spec.slug))
+    user = me()
+    assert user.id is not None
+    rows = dashboards.evidence_rows(get_session(), user.id, spec.slug)
+    return partial("candidate/_evidence_list.html", kind=spec, rows=rows)
+
+
+@bp.get("/progress")
+@role_required(CANDIDATE)
+def progress() -> Response:
+    """The requirement bars of the candidate's pathways (htmx refreshes them)."""
+    if not wants_partial():
+        return redirect(url_for("candidate.dashboard"))
+    user = me()
+    views = dashboards.progress_overview(get_session(), user, user)
+    return partial("candidate/_progress.html", progress=views)
+
+
+def _saved(kind: EvidenceKind, message: str) -> Response:
+    """Answer a successful add/edit/delete: a fresh form for htmx, else a redirect."""
+    if wants_partial():
+        return partial(
+            "candidate/_evidence_form.html",
+            trigger={"evidence-changed": None, "notify": {"message": message}},
+            kind=kind,
+            form=evidence_form(kind, _today(), {}),
+            editing=None,
+            message=message,
+        )
+    flash(message, "success")
+    return after_post(url_for("candidate.evidence", kind=kind.slug))
+
+
+def _refused_form(
+    kind: EvidenceKind, refusal: ValidationFailed, editing: EvidenceBase | None
+) -> Response:
+    """Show the form again with each reason next to its field; nothing was saved."""
+    get_session().rollback()
+    form = evidence_form(kind, _today())
+    form.show_errors(refusal.errors)
+    context = _evidence_context(kind, me(), form, editing=editing)
+    return page_or_partial(
+        "candidate/evidence.html", "candidate/_evidence_form.html", status=422, **context
+    )
+
+
+@bp.post("/evidence/<kind>")
+@role_required(CANDIDATE)
+def add_evidence(kind: str) -> Response:
+    """Log a new evidence item; it waits for the mentor's review."""
+    spec = _kind(kind)
+    session = get_session()
+    user = me()
+    assert user.id is not None
+    values = submitted_values(spec, request.form)
+    try:
+        log_evidence(session=session, actor=user, candidate_id=user.id, kind=spec.slug, data=values)
+    except ValidationFailed as refusal:
+        return _refused_form(spec, refusal, None)
+    session.commit()
+    return _saved(spec, f"{spec.label} added. It now waits for your mentor's review.")
+
+
+def _own_item(kind: EvidenceKind, item_id: int) -> EvidenceBase:
+    """The signed-in candidate's item, or 404 (mentors edit nothing)."""
+    return visible_item(get_session(), me(), kind.slug, item_id)
+
+
+@bp.route("/evidence/<kind>/<int:item_id>/edit", methods=["GET", "POST"])
+@role_required(CANDIDATE)
+def edit_evidence(kind: str, item_id: int) -> Response:
+    """Correct a pending or rejected item; a rejected one goes back for review."""
+    spec = _kind(kind)
+    session = get_session()
+    item = _own_item(spec, item_id)
+    if item.review_status == ReviewStatus.VERIFIED:
+        flash("This item is verified, so it can no longer be changed.", "info")
+        return after_post(url_for("candidate.evidence", kind=spec.slug))
+    if request.method == "GET":
+        form = evidence_form(spec, _today(), spec.values_of(item))
+        context = _evidence_context(spec, me(), form, editing=item)
+        return page_or_partial(
+            "candidate/evidence.html", "candidate/_evidence_form.html", **context
+        )
+    was_rejected = item.review_status == ReviewStatus.REJECTED
+    values = submitted_values(spec, request.form)
+    try:
+        correct_evidence(
+            session=session, actor=me(), kind=spec.slug, item_id=item_id, changes=values
+        )
+    except ValidationFailed as refusal:
+        return _refused_form(spec, refusal, item)
+    session.commit()
+    if was_rejected:
+        return _saved(spec, f"{spec.label} corrected and sent back for review.")
+    return _saved(spec, f"{spec.label} updated.")
+
+
+@bp.post("/evidence/<kind>/<int:item_id>/delete")
+@role_required(CANDIDATE)
+def remove_evidence(kind: str, item_id: int) -> Response:
+    """Delete a pending or rejected item."""
+    spec = _kind(kind)
+    session = get_session()
+    _own_item(spec, item_id)
+    try:
+        delete_evidence(session=session, actor=me(), kind=spec.slug, item_id=item_id)
+    except Refusal as refusal:
+        if isinstance(refusal, NotFound):
+            raise
+        session.rollback()
+        flash(refusal.message, "error")
+        return after_post(url_for("candidate.evidence", kind=spec.slug))
+    session.commit()
+    message = f"{spec.label} deleted."
+    if wants_partial():
+        return partial(
+            "candidate/_notice.html",
+            trigger={"evidence-changed": None, "notify": {"message": message}},
+            message=message,
+        )
+    flash(message, "success")
+    return after_post(url_for("candidate.evidence", kind=spec.slug))
+
+
+@bp.post("/evidence/<kind>/check")
+@role_required(CANDIDATE)
+def check_field(kind: str) -> Response:
+    """Check the field the candidate just left and show its error beside it (htmx)."""
+    spec = _kind(kind)
+    name = request.headers.get("HX-Trigger-Name", "")
+    if name not in spec.field_names:
+        abort(400)
+    form = evidence_form(spec, _today())
+    try:
+        spec.validate(submitted_values(spec, request.form), _today())
+    except ValidationFailed as refusal:
+        if name in refusal.errors:
+            form.show_errors({name: refusal.errors[name]})
+    return partial("candidate/_field.html", field=form[name], kind=spec)

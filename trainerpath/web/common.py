@@ -1,0 +1,85 @@
+"""Small helpers every web view uses: pages or partials, redirects, messages."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_htmx import make_response as htmx_response
+from werkzeug.wrappers import Response
+
+from trainerpath.extensions import htmx
+from trainerpath.services.errors import Refusal
+
+from .errors import handle_refusal
+
+
+def web_blueprint(name: str, url_prefix: str | None = None) -> Blueprint:
+    """A blueprint for people: a refusal nobody handled becomes a friendly page."""
+    blueprint = Blueprint(name, __name__, url_prefix=url_prefix)
+    blueprint.register_error_handler(Refusal, handle_refusal)
+    return blueprint
+
+
+def wants_partial() -> bool:
+    """Whether htmx asked for a fragment (a history restore needs the whole page)."""
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def page_or_partial(page: str, partial: str, /, status: int = 200, **context: Any) -> Response:
+    """Render the page, or only its partial for htmx; the answer varies with HX-Request."""
+    template = partial if wants_partial() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def partial(
+    template: str,
+    /,
+    status: int = 200,
+    trigger: str | dict[str, Any] | None = None,
+    **context: Any,
+) -> Response:
+    """Render a fragment for htmx, optionally telling other parts of the page to refresh."""
+    response = htmx_response(render_template(template, **context), status, trigger=trigger)
+    response.vary.add("HX-Request")
+    return response
+
+
+def after_post(endpoint_url: str) -> Response:
+    """Redirect after a successful form post (Post/Redirect/Get)."""
+    response = redirect(endpoint_url, 303)
+    response.vary.add("HX-Request")
+    return response
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Return ``target`` when it is a path on this site, else ``default``."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target
+
+
+def back_or(default_endpoint: str, **values: Any) -> str:
+    """Where to go after a form: the form's ``next`` field if safe, else an endpoint."""
+    return safe_next(request.form.get("next"), url_for(default_endpoint, **values))
+
+
+def humanise(reason: str) -> str:
+    """Turn a service's field reason ("must be at most 5") into a sentence."""
+    if reason == "required":
+        return "This field is required."
+    text = reason[:1].upper() + reason[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def form_errors(reasons: dict[str, str]) -> dict[str, str]:
+    """The service's per-field reasons as sentences."""
+    return {name: humanise(reason) for name, reason in reasons.items()}

@@ -1,0 +1,276 @@
+"""The web forms. Rules live in the services: forms render fields and carry the errors.
+
+Views never call ``form.validate()`` for business rules; they pass the submitted values
+to a service and, when it raises ValidationFailed, put its per-field reasons back on the
+form with ``show_errors``. CSRF is checked for every POST before the view runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import cache
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import DateInput, NumberInput
+
+from trainerpath.models import Role
+from trainerpath.services.evidence_kinds import KINDS, EvidenceKind, FieldSpec
+
+from .common import humanise
+
+
+def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """The options of a select field from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+ROLE_CHOICES = options(
+    [
+        (Role.CANDIDATE.value, "Candidate"),
+        (Role.MENTOR.value, "Mentor"),
+        (Role.ADMIN.value, "Admin"),
+    ]
+)
+
+
+class WebForm(FlaskForm):
+    """A form that can show the reasons a service gave for refusing its values."""
+
+    def show_errors(
+        self, reasons: Mapping[str, str], aliases: Mapping[str, str] | None = None
+    ) -> None:
+        """Attach each reason to its field (``aliases`` maps service names to field names)."""
+        aliases = aliases or {}
+        leftovers = []
+        for name, reason in reasons.items():
+            field = self._fields.get(aliases.get(name, name))
+            if field is None:
+                leftovers.append(f"{name.replace('_', ' ').capitalize()}: {humanise(reason)}")
+            else:
+                field.errors = [humanise(reason)]
+        self.form_errors.extend(leftovers)
+
+    def value(self, name: str) -> str:
+        """The submitted text of a field, stripped ("" when absent)."""
+        data = self._fields[name].data
+        return data.strip() if isinstance(data, str) else ""
+
+
+# -- Accounts -------------------------------------------------------------------------
+
+
+class LoginForm(WebForm):
+    """Log in with e-mail and password."""
+
+    email = EmailField("E-mail", render_kw={"autocomplete": "username", "required": True})
+    password = PasswordField(
+        "Password", render_kw={"autocomplete": "current-password", "required": True}
+    )
+    remember = BooleanField("Keep me logged in on this device")
+    next = HiddenField()
+
+
+class SignupForm(WebForm):
+    """Create a candidate account."""
+
+    name = StringField(
+        "Your name", render_kw={"autocomplete": "name", "required": True, "maxlength": 120}
+    )
+    email = EmailField("E-mail", render_kw={"autocomplete": "email", "required": True})
+    password = PasswordField(
+        "Password",
+        description="At least 8 characters.",
+        render_kw={"autocomplete": "new-password", "required": True, "minlength": 8},
+    )
+    confirm = PasswordField(
+        "Repeat the password", render_kw={"autocomplete": "new-password", "required": True}
+    )
+
+
+class PasswordForm(WebForm):
+    """Change one's own password."""
+
+    current_password = PasswordField(
+        "Current password", render_kw={"autocomplete": "current-password", "required": True}
+    )
+    new_password = PasswordField(
+        "New password",
+        description="At least 8 characters. Your other devices will be logged out.",
+        render_kw={"autocomplete": "new-password", "required": True, "minlength": 8},
+    )
+    confirm = PasswordField(
+        "Repeat the new password", render_kw={"autocomplete": "new-password", "required": True}
+    )
+
+
+# -- Candidates, mentors ---------------------------------------------------------------
+
+
+class ReviewForm(WebForm):
+    """Verify or reject an evidence item; the decision comes from the button pressed."""
+
+    note = TextAreaField(
+        "Note for the candidate",
+        description="Required to reject: say what to correct.",
+        render_kw={"rows": 2, "maxlength": 2000},
+    )
+
+
+class FeedbackForm(WebForm):
+    """Leave feedback for a candidate."""
+
+    body = TextAreaField("Feedback", render_kw={"rows": 4, "maxlength": 5000, "required": True})
+    enrollment_id = SelectField(
+        "About", choices=options([("", "Their work in general")]), validate_choice=False
+    )
+
+
+# -- Admin ----------------------------------------------------------------------------
+
+
+class UserForm(WebForm):
+    """Create a user of any role."""
+
+    name = StringField(
+        "Name", render_kw={"required": True, "maxlength": 120, "autocomplete": "off"}
+    )
+    email = EmailField("E-mail", render_kw={"required": True, "autocomplete": "off"})
+    password = PasswordField(
+        "Initial password",
+        description="At least 8 characters; tell the person to change it.",
+        render_kw={"required": True, "minlength": 8, "autocomplete": "new-password"},
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default="mentor", validate_choice=False)
+
+
+class RoleForm(WebForm):
+    """Change a user's role."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
+
+
+class AssignForm(WebForm):
+    """Assign a mentor to a candidate."""
+
+    mentor_id = SelectField("Mentor", choices=[], validate_choice=False)
+    candidate_id = SelectField("Candidate", choices=[], validate_choice=False)
+    names: dict[int | None, str] = {}  # set per instance by the view
+
+
+# -- Evidence: one form builder for every kind ----------------------------------------
+
+
+def _field_for(spec: FieldSpec) -> Field:
+    """Build the form field that edits one FieldSpec."""
+    render_kw: dict[str, Any] = {}
+    if spec.required:
+        render_kw["required"] = True
+    if spec.max_length is not None:
+        render_kw["maxlength"] = spec.max_length
+    if spec.type == "longtext":
+        return TextAreaField(spec.label, description=spec.help, render_kw=render_kw | {"rows": 3})
+    if spec.type in ("int", "number"):
+        widget = NumberInput(
+            step=1 if spec.type == "int" else "any",
+            min=spec.minimum,
+            max=spec.maximum,
+        )
+        mode = "numeric" if spec.type == "int" else "decimal"
+        return StringField(
+            spec.label,
+            description=spec.help,
+            widget=widget,
+            render_kw=render_kw | {"inputmode": mode},
+        )
+    if spec.type == "date":
+        return StringField(
+            spec.label, description=spec.help, widget=DateInput(), render_kw=render_kw
+        )
+    if spec.type == "choice":
+        choices = options([("", "Choose…"), *spec.choices])
+        return SelectField(
+            spec.label,
+            description=spec.help,
+            choices=choices,
+            validate_choice=False,
+            render_kw=render_kw,
+        )
+    return StringField(spec.label, description=spec.help, render_kw=render_kw)
+
+
+@cache
+def evidence_form_class(slug: str) -> type[WebForm]:
+    """The form class of an evidence kind, generated from its FieldSpecs."""
+    kind = KINDS[slug]
+    fields = {spec.name: _field_for(spec) for spec in kind.fields}
+    return type(f"{kind.model.__name__}Form", (WebForm,), fields)
+
+
+def evidence_form(
+    kind: EvidenceKind, today: date, values: Mapping[str, Any] | None = None
+) -> WebForm:
+    """An evidence form: from the request when posted, else from ``values`` (for editing)."""
+    cls = evidence_form_class(kind.slug)
+    form = cls(formdata=None, data=as_form_data(kind, values)) if values is not None else cls()
+    for spec in kind.fields:
+        if spec.type == "date" and spec.not_future:
+            # The browser's date picker then stops at today; the service still checks.
+            form[spec.name].render_kw = (form[spec.name].render_kw or {}) | {
+                "max": today.isoformat()
+            }
+    return form
+
+
+def as_form_data(kind: EvidenceKind, values: Mapping[str, Any]) -> dict[str, str]:
+    """Stored values as the strings the form shows."""
+    data = {}
+    for spec in kind.fields:
+        value = values.get(spec.name)
+        if value is None:
+            data[spec.name] = ""
+        elif isinstance(value, date):
+            data[spec.name] = value.isoformat()
+        elif isinstance(value, float):
+            data[spec.name] = f"{value:g}"
+        else:
+            data[spec.name] = str(value)
+    return data
+
+
+def _typed(spec: FieldSpec, raw: str) -> Any:
+    """Convert the text of a number field; leave anything unreadable for the service to name."""
+    if spec.type == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    if spec.type == "number":
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw
+        return number if math.isfinite(number) else raw
+    return raw
+
+
+def submitted_values(kind: EvidenceKind, formdata: Mapping[str, str]) -> dict[str, Any]:
+    """The kind's fields from a posted form, typed as the service expects (blank is None)."""
+    values: dict[str, Any] = {}
+    for spec in kind.fields:
+        raw = formdata.get(spec.name, "")
+        values[spec.name] = None if not raw.strip() else _typed(spec, raw.strip())
+    return values

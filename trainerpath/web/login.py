@@ -1,0 +1,110 @@
+"""Flask-Login glue: who is signed in, and why an old cookie stops working.
+
+The id stored in the session cookie and in the remember-me cookie is
+``"<user id>:<session version>"``. Logging out, changing the password and being
+deactivated bump ``User.session_version``, so every cookie issued before no longer
+matches and the request is anonymous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import abort, flash, redirect, request
+from flask_login import UserMixin, current_user, login_required, login_url
+from werkzeug.wrappers import Response
+
+from trainerpath.db import get_session
+from trainerpath.extensions import login_manager
+from trainerpath.models import Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class SignedIn(UserMixin):
+    """The signed-in user as Flask-Login sees it, wrapping the database row."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        """The id the cookies carry: user id and session version."""
+        return f"{self.user.id}:{self.user.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated users cannot sign in."""
+        return bool(self.user.is_active)
+
+    @property
+    def id(self) -> int | None:
+        """The user's id."""
+        return self.user.id
+
+    @property
+    def name(self) -> str:
+        """The user's name."""
+        return self.user.name
+
+    @property
+    def email(self) -> str:
+        """The user's e-mail address."""
+        return self.user.email
+
+    @property
+    def role(self) -> str:
+        """The user's role."""
+        return self.user.role
+
+
+def load_user(cookie_id: str) -> SignedIn | None:
+    """Return the signed-in user for a cookie's id, or None when it is stale or malformed."""
+    user_id, _, version = cookie_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = get_session().get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return SignedIn(user)
+
+
+def me() -> User:
+    """The signed-in user's row, bound to this request's database session."""
+    user: User = cast(SignedIn, current_user).user
+    return user
+
+
+def role_required(*roles: Role) -> Callable[[F], F]:
+    """Let signed-in users with one of ``roles`` in; others get 403, anonymous users log in."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if me().role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, login_required(wrapped))
+
+    return decorate
+
+
+def ask_to_log_in() -> Response:
+    """Send an anonymous visitor to the login page, then back; htmx follows via HX-Redirect."""
+    target = login_url("auth.login", next_url=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request") == "true":
+        # An XHR would follow a plain redirect and swap the login page into a fragment.
+        return Response(status=401, headers={"HX-Redirect": target})
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(target)
+
+
+def init_app() -> None:
+    """Configure the login manager (bound to the app by the caller)."""
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(ask_to_log_in)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"

@@ -1,0 +1,191 @@
+"""The mentor's pages: candidates table, review queue, one candidate's record, feedback.
+
+Admins see the same pages for every candidate; a mentor only for assigned candidates
+(anyone else's URL is a 404, as if the candidate did not exist).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from werkzeug.wrappers import Response
+
+from trainerpath import dashboards
+from trainerpath.db import get_session
+from trainerpath.models import Role, User
+from trainerpath.pathways import ruleset_for
+from trainerpath.services.access import visible_candidate
+from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
+from trainerpath.services.evidence import review_evidence, visible_item
+from trainerpath.services.evidence_kinds import KINDS
+from trainerpath.services.feedback import leave_feedback
+
+from .common import after_post, back_or, page_or_partial, partial, wants_partial, web_blueprint
+from .forms import FeedbackForm, ReviewForm, options
+from .login import me, role_required
+
+bp = web_blueprint("mentor", url_prefix="/mentor")
+
+REVIEWERS = (Role.MENTOR, Role.ADMIN)
+
+
+@bp.get("/")
+@role_required(*REVIEWERS)
+def dashboard() -> Response:
+    """The candidates table: pathway, state, progress, reviews waiting, last activity."""
+    session = get_session()
+    viewer = me()
+    filters = dashboards.CandidateFilters.parse(request.args)
+    rows = dashboards.candidate_rows(session, viewer, filters)
+    waiting = len(dashboards.review_queue(session, viewer))
+    return page_or_partial(
+        "mentor/dashboard.html",
+        "mentor/_candidates.html",
+        rows=rows,
+        filters=filters,
+        waiting=waiting,
+        viewer=viewer,
+    )
+
+
+@bp.get("/reviews")
+@role_required(*REVIEWERS)
+def reviews() -> Response:
+    """Evidence waiting for review, the longest waiting first."""
+    viewer = me()
+    queue = dashboards.review_queue(get_session(), viewer)
+    return page_or_partial(
+        "mentor/reviews.html", "mentor/_queue.html", queue=queue, viewer=viewer, form=ReviewForm()
+    )
+
+
+@bp.post("/reviews/<kind>/<int:item_id>")
+@role_required(*REVIEWERS)
+def review(kind: str, item_id: int) -> Response:
+    """Verify or reject one item; rejecting needs a note saying what to correct."""
+    if kind not in KINDS:
+        abort(404)
+    session = get_session()
+    viewer = me()
+    decision = request.form.get("decision", "")
+    note = request.form.get("note")
+    back = back_or("mentor.reviews")
+    try:
+        item = review_evidence(
+            session=session, actor=viewer, kind=kind, item_id=item_id, decision=decision, note=note
+        )
+    except NotFound:
+        raise
+    except Refusal as refusal:
+        session.rollback()
+        if not wants_partial():
+            flash(refusal.message, "error")
+            return after_post(back)
+        entry = dashboards.queue_item(session, kind, visible_item(session, viewer, kind, item_id))
+        form = ReviewForm()
+        if isinstance(refusal, ValidationFailed) and "note" in refusal.errors:
+            form.show_errors({"note": "is required to reject: say what to correct"})
+        else:
+            form.form_errors.append(refusal.message)
+        status = 422 if isinstance(refusal, ValidationFailed) else 409
+        return partial(
+            "mentor/_review_item.html", status, entry=entry, form=form, next_url=back, done=None
+        )
+    session.commit()
+    label = KINDS[kind].label
+    message = f"{label} {'verified' if decision == 'verified' else 'rejected'}."
+    if not wants_partial():
+        flash(message, "success")
+        return after_post(back)
+    entry = dashboards.queue_item(session, kind, item)
+    return partial(
+        "mentor/_review_item.html",
+        trigger={"review-changed": None, "notify": {"message": message}},
+        entry=entry,
+        form=ReviewForm(formdata=None),
+        next_url=back,
+        done=message,
+    )
+
+
+def _candidate(candidate_id: int) -> User:
+    return visible_candidate(get_session(), me(), candidate_id)
+
+
+def _feedback_form(person: User, formdata: bool = False) -> FeedbackForm:
+    """The feedback form, offering the candidate's enrollments as subjects."""
+    assert person.id is not None
+    form = FeedbackForm() if formdata else FeedbackForm(formdata=None)
+    enrollments = dashboards.enrollments_of(get_session(), person.id)
+    form.enrollment_id.choices = options(
+        [("", "Their work in general")]
+        + [(str(e.id), ruleset_for(e.ruleset).title) for e in enrollments]
+    )
+    return form
+
+
+def _candidate_page(person: User, feedback_form: FeedbackForm, status: int = 200) -> Response:
+    session = get_session()
+    viewer = me()
+    board = dashboards.candidate_dashboard(session, person, viewer)
+    return page_or_partial(
+        "mentor/candidate.html",
+        "candidate/_overview.html",
+        status=status,
+        board=board,
+        viewer=viewer,
+        queue=dashboards.review_queue(session, viewer, candidate_id=person.id),
+        form=ReviewForm(formdata=None),
+        feedback_form=feedback_form,
+    )
+
+
+@bp.get("/candidates/<int:candidate_id>")
+@role_required(*REVIEWERS)
+def candidate(candidate_id: int) -> Response:
+    """A candidate's dashboard, read-only, with the outcomes a mentor records."""
+    person = _candidate(candidate_id)
+    return _candidate_page(person, _feedback_form(person))
+
+
+@bp.post("/candidates/<int:candidate_id>/feedback")
+@role_required(*REVIEWERS)
+def feedback(candidate_id: int) -> Response:
+    """Leave feedback for the candidate; it appears on their dashboard."""
+    session = get_session()
+    person = _candidate(candidate_id)
+    raw_enrollment = request.form.get("enrollment_id", "")
+    try:
+        leave_feedback(
+            session=session,
+            actor=me(),
+            candidate_id=candidate_id,
+            body=request.form.get("body"),
+            enrollment_id=int(raw_enrollment) if raw_enrollment.isdigit() else None,
+        )
+    except ValidationFailed as refusal:
+        session.rollback()
+        form = _feedback_form(person, formdata=True)
+        form.show_errors(refusal.errors)
+        if not wants_partial():
+            return _candidate_page(person, form, status=422)
+        return partial(
+            "mentor/_feedback.html",
+            422,
+            candidate=person,
+            feedback=dashboards.feedback_for(session, candidate_id),
+            feedback_form=form,
+            message=None,
+        )
+    session.commit()
+    message = f"Feedback sent to {person.name}."
+    if not wants_partial():
+        flash(message, "success")
+        return after_post(url_for("mentor.candidate", candidate_id=candidate_id) + "#feedback")
+    return partial(
+        "mentor/_feedback.html",
+        trigger={"notify": {"message": message}},
+        candidate=person,
+        feedback=dashboards.feedback_for(session, candidate_id),
+        feedback_form=_feedback_form(person),
+        message=message,
+    )
