@@ -12,9 +12,11 @@ trap cleanup EXIT
 
 "$ROOT/.venv/bin/pip" wheel --quiet --no-deps --wheel-dir "$WORK/dist" "$ROOT"
 WHEEL="$(ls "$WORK"/dist/trainerpath-*.whl)"
+# List once: `zipfile -l | grep -q` would die of a broken pipe under pipefail.
+"$PYTHON" -m zipfile -l "$WHEEL" > "$WORK/contents.txt"
 for required in trainerpath/templates/base.html trainerpath/static/vendor/htmx.min.js \
                 trainerpath/static/vendor/pico.min.css trainerpath/migrations/env.py; do
-  "$PYTHON" -m zipfile -l "$WHEEL" | grep -q " *$required" || { echo "wheel lacks $required" >&2; exit 1; }
+  grep -q "^$required " "$WORK/contents.txt" || { echo "wheel lacks $required" >&2; exit 1; }
 done
 
 "$PYTHON" -m venv "$WORK/venv"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
-from werkzeug.security import generate_password_hash
 
 from trainerpath.demo import DEMO_PASSWORD, seed
 from trainerpath.models import (
@@ -28,7 +26,6 @@ from trainerpath.models import (
 )
 from trainerpath.pathways import ruleset_for
 from trainerpath.pathways.requirements import Facts, po_experience
-from trainerpath.services import users as user_service
 from trainerpath.services.access import can_view, is_assigned_mentor
 from trainerpath.services.evidence_kinds import evidence_kind
 from trainerpath.services.pathways import enrollment_status, history_of
@@ -89,13 +86,6 @@ CANDIDATES: dict[str, tuple[str, dict[str, tuple[str, list[str]]]]] = {
     ),
 }
 MENTEES = {"priya": {"hannah", "marco", "aisha"}, "tom": {"aisha", "daniel", "sofia"}}
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash with few rounds: the demo hashes eight passwords per seeding."""
-    fast = partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr(user_service, "generate_password_hash", fast)
 
 
 @pytest.fixture

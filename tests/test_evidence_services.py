@@ -10,17 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cached_property, partial
 from typing import Any
 
 import pytest
-from conftest import TODAY, days_ago, empty_all_tables
+from conftest import TODAY, People, days_ago, pk
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
-from werkzeug.security import generate_password_hash
 
-from trainerpath.db import make_engine
 from trainerpath.models import (
     EVIDENCE_MODELS,
     AssessmentAttempt,
@@ -29,7 +26,6 @@ from trainerpath.models import (
     EvidenceBase,
     Mentorship,
     TeachingSession,
-    User,
     utcnow,
 )
 from trainerpath.services.errors import (
@@ -47,88 +43,11 @@ from trainerpath.services.evidence import (
 )
 from trainerpath.services.evidence_kinds import KINDS
 
+pytestmark = pytest.mark.without_app  # services need no Flask app
+
 MakeEvidence = Callable[..., EvidenceBase]
 TOMORROW = TODAY + timedelta(days=1)
 REMOVE = object()  # in a case's changes: leave the field out of the payload
-
-
-def pk(row: Any) -> int:
-    """The id of a flushed row (never None once stored)."""
-    assert row.id is not None
-    return int(row.id)
-
-
-@pytest.fixture(scope="module")
-def engine(database_url: str) -> Iterator[Engine]:
-    """The test database without a Flask app: services need none, and an app costs ~0.1 s.
-
-    Overrides conftest's ``engine`` (which builds the whole app per test) for this module:
-    one engine keeps its connections and compiled statements from test to test.
-    """
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _empty_after_each_test(engine: Engine) -> Iterator[None]:
-    """Empty every table after each test, as conftest's app fixture does."""
-    yield
-    empty_all_tables(engine)
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nobody signs in here, so spare each created user the deliberately slow hash."""
-    monkeypatch.setattr(
-        "trainerpath.services.users.generate_password_hash",
-        partial(generate_password_hash, method="pbkdf2:sha256:1"),
-    )
-
-
-class People:
-    """The candidate, who may see their record, and who may not.
-
-    Each person is created on first use: every user costs a few commits, and most
-    tests need only two of them.
-    """
-
-    def __init__(self, make_user: Callable[..., User], assign: Callable[[User, User], Any]) -> None:
-        self._make_user = make_user
-        self._assign = assign
-
-    @cached_property
-    def candidate(self) -> User:
-        """The candidate whose record is at stake."""
-        return self._make_user(name="Cara Candidate")
-
-    @cached_property
-    def mentor(self) -> User:
-        """A mentor assigned to the candidate."""
-        mentor = self._make_user(role="mentor", name="Mo Mentor")
-        self._assign(mentor, self.candidate)
-        return mentor
-
-    @cached_property
-    def admin(self) -> User:
-        """An admin, who sees everyone."""
-        return self._make_user(role="admin", name="Ada Admin")
-
-    @cached_property
-    def unassigned_mentor(self) -> User:
-        """A mentor of nobody, who must not learn the candidate exists."""
-        return self._make_user(role="mentor", name="Una Unassigned")
-
-    @cached_property
-    def other_candidate(self) -> User:
-        """Another candidate, who must not see this one's record."""
-        return self._make_user(name="Otto Other")
-
-
-@pytest.fixture
-def people(make_user: Callable[..., User], assign: Callable[[User, User], Any]) -> People:
-    """The cast of a test, each created when the test first names them."""
-    return People(make_user, assign)
 
 
 def iso(day: date) -> str:

@@ -7,21 +7,18 @@ a fresh session after the rollback a view would do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property, partial
 from typing import Any
 
 import pytest
-from conftest import DEFAULT_FIELDS, TODAY, days_ago, empty_all_tables
+from conftest import DEFAULT_FIELDS, TODAY, People, days_ago
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 from test_pathway_machines import ROLES, SPECS, Row, Spec, row_id
-from werkzeug.security import generate_password_hash
 
-from trainerpath.db import make_engine
 from trainerpath.models import (
     EVIDENCE_MODELS,
     AuditEntry,
@@ -41,90 +38,13 @@ from trainerpath.services.errors import (
 from trainerpath.services.evidence_kinds import add_years, evidence_kind
 from trainerpath.services.pathways import fire_event, history_of
 
+pytestmark = pytest.mark.without_app  # services need no Flask app
+
 MakeEnrollment = Callable[..., Enrollment]
 MakeEvidence = Callable[..., EvidenceBase]
 Items = list[tuple[str, dict[str, Any]]]
 
 NOTE = "The panel wants more co-training first."
-
-
-@pytest.fixture(scope="module")
-def engine(database_url: str) -> Iterator[Engine]:
-    """The test database without a Flask app: services need none, and an app costs ~0.1 s.
-
-    Overrides conftest's ``engine`` (which builds the whole app per test) for this module:
-    one engine keeps its connections and compiled statements from test to test.
-    """
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _empty_after_each_test(engine: Engine) -> Iterator[None]:
-    """Empty every table after each test, as conftest's app fixture does."""
-    yield
-    empty_all_tables(engine)
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nobody signs in here, so spare each created user the deliberately slow hash."""
-    monkeypatch.setattr(
-        "trainerpath.services.users.generate_password_hash",
-        partial(generate_password_hash, method="pbkdf2:sha256:1"),
-    )
-
-
-class People:
-    """Everyone who might try to fire an event on the candidate's enrollment.
-
-    Each person is created on first use: every user costs a few commits, and most
-    tests need only two of them.
-    """
-
-    def __init__(self, make_user: Callable[..., User], assign: Callable[[User, User], Any]) -> None:
-        self._make_user = make_user
-        self._assign = assign
-
-    @cached_property
-    def candidate(self) -> User:
-        """The candidate whose record is at stake."""
-        return self._make_user(name="Cara Candidate")
-
-    @cached_property
-    def mentor(self) -> User:
-        """A mentor assigned to the candidate."""
-        mentor = self._make_user(role="mentor", name="Mo Mentor")
-        self._assign(mentor, self.candidate)
-        return mentor
-
-    @cached_property
-    def admin(self) -> User:
-        """An admin, who sees everyone."""
-        return self._make_user(role="admin", name="Ada Admin")
-
-    @cached_property
-    def unassigned_mentor(self) -> User:
-        """A mentor of nobody, who must not learn the candidate exists."""
-        return self._make_user(role="mentor", name="Una Unassigned")
-
-    @cached_property
-    def other_candidate(self) -> User:
-        """Another candidate, who must not see this one's record."""
-        return self._make_user(name="Otto Other")
-
-    def acting_as(self, role: str) -> User:
-        """The person of ``role`` who may see the candidate."""
-        assert role in ROLES
-        user: User = getattr(self, role)
-        return user
-
-
-@pytest.fixture
-def people(make_user: Callable[..., User], assign: Callable[[User, User], Any]) -> People:
-    """The cast of a test, each created when the test first names them."""
-    return People(make_user, assign)
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 import pytest
-from conftest import TODAY, days_ago, empty_all_tables
-from sqlalchemy import Engine
+from conftest import TODAY, days_ago
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
-from trainerpath.db import make_engine
 from trainerpath.models import Credential, EvidenceBase, User
 from trainerpath.pathways.requirements import (
     CHECKS,
@@ -30,38 +26,12 @@ from trainerpath.pathways.requirements import (
 )
 from trainerpath.services.evidence_kinds import add_years
 
+pytestmark = pytest.mark.without_app  # services need no Flask app
+
 MakeEvidence = Callable[..., EvidenceBase]
 
 # Exactly four years of the spec: 1 year = 365.25 days.
 FOUR_YEARS = 1461
-
-
-@pytest.fixture(scope="module")
-def engine(database_url: str) -> Iterator[Engine]:
-    """The test database without a Flask app: services need none, and an app costs ~0.1 s.
-
-    Overrides conftest's ``engine`` (which builds the whole app per test) for this module:
-    one engine keeps its connections and compiled statements from test to test.
-    """
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _empty_after_each_test(engine: Engine) -> Iterator[None]:
-    """Empty every table after each test, as conftest's app fixture does."""
-    yield
-    empty_all_tables(engine)
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nobody signs in here, so spare each created user the deliberately slow hash."""
-    monkeypatch.setattr(
-        "trainerpath.services.users.generate_password_hash",
-        partial(generate_password_hash, method="pbkdf2:sha256:1"),
-    )
 
 
 @pytest.fixture
@@ -312,49 +282,41 @@ def test_pending_csp_is_mentioned_but_not_counted(
 # -- milestones and experience (yes/no checks) ----------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("kind", "met"),
-    [
-        ("course_materials_reviewed", True),
-        ("learning_objectives_mapped", False),
-        ("application_drafted", False),
-        ("ttt_attended", False),
-        ("other", False),
-    ],
-)
-def test_course_materials_need_a_course_materials_reviewed_milestone(
-    session: Session, candidate: User, make_evidence: MakeEvidence, kind: str, met: bool
-) -> None:
-    make_evidence(candidate, "milestones", kind=kind)
-    requirement = course_materials_reviewed(facts(session, candidate))
-    assert progress(requirement) == (met, int(met), 0)
-    assert requirement.message == (
-        "Course materials have been reviewed"
-        if met
-        else "Course materials reviewed by a review panel are needed"
-    )
+# What each milestone check says when met and when not.
+MILESTONE_CHECKS: dict[str, tuple[Callable[[Facts], Requirement], str, str]] = {
+    "course_materials_reviewed": (
+        course_materials_reviewed,
+        "Course materials have been reviewed",
+        "Course materials reviewed by a review panel are needed",
+    ),
+    "ttt_attended": (
+        ttt_attended,
+        "Train the Trainer attended",
+        "Attendance at the 3-day Train the Trainer course is needed",
+    ),
+}
 
 
 @pytest.mark.parametrize(
-    ("kind", "met"),
+    "kind",
     [
-        ("ttt_attended", True),
-        ("course_materials_reviewed", False),
-        ("application_drafted", False),
-        ("other", False),
+        "course_materials_reviewed",
+        "learning_objectives_mapped",
+        "ttt_attended",
+        "application_drafted",
+        "other",
     ],
 )
-def test_ttt_attended_needs_a_ttt_attended_milestone(
-    session: Session, candidate: User, make_evidence: MakeEvidence, kind: str, met: bool
+@pytest.mark.parametrize("check", sorted(MILESTONE_CHECKS))
+def test_a_milestone_check_is_met_by_a_milestone_of_its_own_kind_only(
+    session: Session, candidate: User, make_evidence: MakeEvidence, check: str, kind: str
 ) -> None:
     make_evidence(candidate, "milestones", kind=kind)
-    requirement = ttt_attended(facts(session, candidate))
+    measure, met_message, unmet_message = MILESTONE_CHECKS[check]
+    requirement = measure(facts(session, candidate))
+    met = kind == check  # e.g. only a ttt_attended milestone meets ttt_attended
     assert progress(requirement) == (met, int(met), 0)
-    assert requirement.message == (
-        "Train the Trainer attended"
-        if met
-        else "Attendance at the 3-day Train the Trainer course is needed"
-    )
+    assert requirement.message == (met_message if met else unmet_message)
 
 
 @pytest.mark.parametrize(

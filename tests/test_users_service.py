@@ -2,66 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, empty_all_tables
+from conftest import PASSWORD, pk
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
-from trainerpath.db import make_engine
 from trainerpath.models import AuditEntry, Mentorship, User
 from trainerpath.services.access import can_review, can_view, visible_candidate
 from trainerpath.services.errors import Conflict, Forbidden, NotFound, Refusal, ValidationFailed
 from trainerpath.services.users import assign_mentor, authenticate, create_user, end_mentorship
 
+pytestmark = pytest.mark.without_app  # services need no Flask app
+
 MakeUser = Callable[..., User]
-
-
-def pk(row: Any) -> int:
-    """The id of a flushed row (never None once stored)."""
-    assert row.id is not None
-    return int(row.id)
-
-
-@pytest.fixture(scope="module")
-def engine(database_url: str) -> Iterator[Engine]:
-    """The test database without a Flask app: services need none, and an app costs ~0.1 s.
-
-    Overrides conftest's ``engine`` (which builds the whole app per test) for this module:
-    one engine keeps its connections and compiled statements from test to test.
-    """
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _empty_after_each_test(engine: Engine) -> Iterator[None]:
-    """Empty every table after each test, as conftest's app fixture does."""
-    yield
-    empty_all_tables(engine)
-
-
-@pytest.fixture
-def real_password_hashing() -> None:
-    """Ask for this to keep the deliberately slow production hash in a test."""
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Spare the many users created here the slow hash, unless a test checks hashing."""
-    if "real_password_hashing" not in request.fixturenames:
-        monkeypatch.setattr(
-            "trainerpath.services.users.generate_password_hash",
-            partial(generate_password_hash, method="pbkdf2:sha256:1"),
-        )
 
 
 def count(engine: Engine, model: type[Any]) -> int:
@@ -99,7 +57,7 @@ def mentorship_actions(session: Session) -> list[str]:
 # -- creating users and signing in ---------------------------------------------------
 
 
-@pytest.mark.usefixtures("real_password_hashing")
+@pytest.mark.real_password_hashing
 def test_new_user_is_stored_with_a_lower_case_email_and_a_hashed_password(
     session: Session,
 ) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Select, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -44,17 +44,25 @@ def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> P
     return Page(items=list(rows), page=page, per_page=per_page, total=int(total.scalar_one()))
 
 
-def visible_candidates_stmt(viewer: User) -> Select[Any]:
-    """Select the candidates ``viewer`` may see, newest first."""
-    stmt = select(User).where(col(User.role) == Role.CANDIDATE.value)
+def visible_to(viewer: User, candidate_id: Any) -> ColumnElement[bool]:
+    """A condition on a candidate id column: a mentor's assigned, all for admins, else self."""
+    if viewer.role == Role.ADMIN:
+        return true()
     if viewer.role == Role.MENTOR:
         assigned = select(col(Mentorship.candidate_id)).where(
             col(Mentorship.mentor_id) == viewer.id, col(Mentorship.ended_at).is_(None)
         )
-        stmt = stmt.where(col(User.id).in_(assigned))
-    elif viewer.role != Role.ADMIN:
-        stmt = stmt.where(col(User.id) == viewer.id)
-    return stmt.order_by(col(User.created_at).desc(), col(User.id).desc())
+        return cast(ColumnElement[bool], candidate_id.in_(assigned))
+    return cast(ColumnElement[bool], candidate_id == viewer.id)
+
+
+def visible_candidates_stmt(viewer: User) -> Select[Any]:
+    """Select the candidates ``viewer`` may see, newest first."""
+    return (
+        select(User)
+        .where(col(User.role) == Role.CANDIDATE.value, visible_to(viewer, col(User.id)))
+        .order_by(col(User.created_at).desc(), col(User.id).desc())
+    )
 
 
 def visible_candidates(
@@ -162,9 +170,10 @@ class CandidateRecord:
     feedback: list[Feedback]
 
 
-def _history_by_enrollment(
+def history_by_enrollment(
     session: Session, enrollments: Sequence[Enrollment]
 ) -> dict[int, list[TransitionRecord]]:
+    """Each enrollment's transitions, oldest first."""
     ids = [enrollment.id for enrollment in enrollments if enrollment.id is not None]
     result: dict[int, list[TransitionRecord]] = {enrollment_id: [] for enrollment_id in ids}
     if not ids:
@@ -191,7 +200,7 @@ def candidate_export(session: Session, candidate: User) -> CandidateRecord:
         for kind, model in EVIDENCE_MODELS.items()
     }
     enrollments = enrollments_of(session, candidate.id)
-    history = _history_by_enrollment(session, enrollments)
+    history = history_by_enrollment(session, enrollments)
     mentorships = [
         MentorshipRow(mentorship, name)
         for mentorship, name in session.execute(

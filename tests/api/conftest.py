@@ -3,7 +3,6 @@ against the OpenAPI document the app serves."""
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -20,7 +19,6 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
 from werkzeug.exceptions import HTTPException
-from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
 from trainerpath import create_app
@@ -52,15 +50,6 @@ def app(app_config: dict[str, Any], _apps: dict[str, Flask]) -> Iterator[Flask]:
         _apps[key] = create_app(app_config)
     yield _apps[key]
     empty_all_tables(_apps[key].extensions["trainerpath.engine"])
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash test passwords cheaply: the default scrypt costs 0.2 s per user."""
-    monkeypatch.setattr(
-        "trainerpath.services.users.generate_password_hash",
-        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
-    )
 
 
 class OpenApiChecker:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,23 +11,13 @@ from conftest import PASSWORD
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, Select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
 from trainerpath.models import Mentorship, Role, User
-from trainerpath.services import accounts, users
 
 from .dom import Node, parse
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash test passwords cheaply: scrypt's deliberate slowness adds minutes to the suite."""
-    quick = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr(users, "generate_password_hash", quick)
-    monkeypatch.setattr(accounts, "generate_password_hash", quick)
 
 
 def fetch_one(engine: Engine, stmt: Select[Any]) -> Any:

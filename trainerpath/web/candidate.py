@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from trainerpath import dashboards
+from trainerpath import dashboards, queries
 from trainerpath.db import get_session
 from trainerpath.models import EvidenceBase, ReviewStatus, Role, User
 from trainerpath.pathways import CURRENT, ruleset_for
@@ -150,7 +150,7 @@ def _evidence_context(
     return {
         "kind": kind,
         "rows": dashboards.evidence_rows(session, user.id, kind.slug),
-        "counts": dashboards.evidence_counts(session, user.id),
+        "counts": queries.evidence_counts(session, user.id),
         "progress": dashboards.progress_overview(session, user, user),
         "form": form,
         "editing": None,

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from trainerpath.api.errors import CODE_OF_STATUS
 from trainerpath.db import get_session
 from trainerpath.services.errors import Refusal
 
@@ -35,17 +36,7 @@ PAGES: dict[int, tuple[str, str]] = {
     ),
 }
 
-API_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    422: "validation_error",
-    429: "too_many_requests",
-    500: "internal_error",
-}
+API_CODES = CODE_OF_STATUS | {429: "too_many_requests", 500: "internal_error"}
 
 REFUSAL_STATUS = {
     "not_found": 404,

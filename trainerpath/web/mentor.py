@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, request, url_for
 from werkzeug.wrappers import Response
 
-from trainerpath import dashboards
+from trainerpath import dashboards, queries
 from trainerpath.db import get_session
 from trainerpath.models import Role, User
 from trainerpath.pathways import ruleset_for
@@ -115,7 +115,7 @@ def _feedback_form(person: User, formdata: bool = False) -> FeedbackForm:
     """The feedback form, offering the candidate's enrollments as subjects."""
     assert person.id is not None
     form = FeedbackForm() if formdata else FeedbackForm(formdata=None)
-    enrollments = dashboards.enrollments_of(get_session(), person.id)
+    enrollments = queries.enrollments_of(get_session(), person.id)
     form.enrollment_id.choices = options(
         [("", "Their work in general")]
         + [(str(e.id), ruleset_for(e.ruleset).title) for e in enrollments]

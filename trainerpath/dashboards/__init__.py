@@ -1,0 +1,48 @@
+"""Read-only views of the data for the web pages: dashboards, queues, tables, outlines.
+
+Nothing here changes data. The rules themselves live in services/ and pathways/; this
+package arranges what they report into what a page shows (steps with dates, progress
+bars, plain-language next steps, sortable rows). One module a part of the site:
+enrollment (a pathway card), candidate, mentor, admin and outlines; common holds the
+words and small lookups they share.
+"""
+
+from trainerpath.dashboards.admin import (
+    AUDIT_PAGE,
+    active_mentorships,
+    audit_trail,
+    histories_of,
+    user_rows,
+    users_with_role,
+)
+from trainerpath.dashboards.candidate import (
+    candidate_dashboard,
+    evidence_rows,
+    feedback_for,
+    progress_overview,
+)
+from trainerpath.dashboards.common import history_label
+from trainerpath.dashboards.enrollment import enrollment_view
+from trainerpath.dashboards.mentor import CandidateFilters, candidate_rows, queue_item, review_queue
+from trainerpath.dashboards.outlines import pathway_outline, standings
+
+__all__ = [
+    "AUDIT_PAGE",
+    "CandidateFilters",
+    "active_mentorships",
+    "audit_trail",
+    "candidate_dashboard",
+    "candidate_rows",
+    "enrollment_view",
+    "evidence_rows",
+    "feedback_for",
+    "histories_of",
+    "history_label",
+    "pathway_outline",
+    "progress_overview",
+    "queue_item",
+    "review_queue",
+    "standings",
+    "user_rows",
+    "users_with_role",
+]

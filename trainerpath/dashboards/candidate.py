@@ -1,0 +1,200 @@
+"""The candidate's dashboard: evidence rows, reviews, feedback and enrollment cards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from trainerpath import queries
+from trainerpath.dashboards.common import (
+    REJECTED,
+    STATUS_LABELS,
+    VERIFIED,
+    aware,
+    format_number,
+    user_names,
+)
+from trainerpath.dashboards.enrollment import EnrollmentView, enrollment_view
+from trainerpath.models import Enrollment, EvidenceBase, Feedback, Mentorship, User
+from trainerpath.pathways import CURRENT, Ruleset, ruleset_for
+from trainerpath.services.evidence_kinds import KINDS, EvidenceKind, FieldSpec
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """An evidence item as a list row."""
+
+    kind: EvidenceKind
+    item: EvidenceBase
+    summary: str
+    status_label: str
+    reviewer: str | None
+    details: list[tuple[str, str]]
+
+    @property
+    def changeable(self) -> bool:
+        """Whether the candidate may still edit or delete it (verified items are final)."""
+        return self.item.review_status != VERIFIED
+
+    @property
+    def status(self) -> str:
+        """The review status value."""
+        return self.item.review_status
+
+
+def display_value(spec: FieldSpec, value: Any) -> str:
+    """A stored field value as people read it."""
+    if value is None or value == "":
+        return "—"
+    if spec.type == "choice":
+        return spec.choice_label(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
+
+
+def as_evidence_rows(
+    session: Session, kind: EvidenceKind, items: Sequence[EvidenceBase]
+) -> list[EvidenceRow]:
+    names = user_names(session, (item.reviewed_by for item in items))
+    return [
+        EvidenceRow(
+            kind=kind,
+            item=item,
+            summary=kind.summary(item),
+            status_label=STATUS_LABELS.get(item.review_status, item.review_status),
+            reviewer=names.get(item.reviewed_by) if item.reviewed_by else None,
+            details=[
+                (spec.label, display_value(spec, getattr(item, spec.name)))
+                for spec in kind.fields
+                if getattr(item, spec.name) not in (None, "")
+            ],
+        )
+        for item in items
+    ]
+
+
+def evidence_rows(session: Session, candidate_id: int, slug: str) -> list[EvidenceRow]:
+    """The candidate's items of one kind, newest first."""
+    stmt = queries.evidence_stmt(slug, candidate_id)
+    return as_evidence_rows(session, KINDS[slug], list(session.execute(stmt).scalars()))
+
+
+def recent_reviews(session: Session, candidate_id: int, limit: int = 8) -> list[EvidenceRow]:
+    """The candidate's most recently reviewed items that carry a note, newest first."""
+    rows: list[EvidenceRow] = []
+    for kind in KINDS.values():
+        model = kind.model
+        stmt = (
+            select(model)
+            .where(
+                col(model.candidate_id) == candidate_id,
+                col(model.reviewed_at).is_not(None),
+                col(model.review_note).is_not(None),
+            )
+            .order_by(col(model.reviewed_at).desc())
+            .limit(limit)
+        )
+        rows.extend(as_evidence_rows(session, kind, list(session.execute(stmt).scalars())))
+    rows.sort(key=lambda row: aware(row.item.reviewed_at or row.item.created_at), reverse=True)
+    return rows[:limit]
+
+
+def rejected_items(session: Session, candidate_id: int) -> list[EvidenceRow]:
+    """The candidate's rejected items, which they may correct and resubmit."""
+    rows: list[EvidenceRow] = []
+    for kind in KINDS.values():
+        model = kind.model
+        stmt = select(model).where(
+            col(model.candidate_id) == candidate_id, col(model.review_status) == REJECTED
+        )
+        rows.extend(as_evidence_rows(session, kind, list(session.execute(stmt).scalars())))
+    return rows
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """A mentor's note to the candidate."""
+
+    feedback: Feedback
+    author: str
+    pathway_title: str | None
+
+
+def feedback_for(session: Session, candidate_id: int, limit: int = 20) -> list[FeedbackRow]:
+    """Feedback left for the candidate, newest first."""
+    stmt = (
+        select(Feedback, col(User.name), col(Enrollment.ruleset))
+        .join(User, col(User.id) == col(Feedback.author_id))
+        .outerjoin(Enrollment, col(Enrollment.id) == col(Feedback.enrollment_id))
+        .where(col(Feedback.candidate_id) == candidate_id)
+        .order_by(col(Feedback.created_at).desc(), col(Feedback.id).desc())
+        .limit(limit)
+    )
+    return [
+        FeedbackRow(feedback, author, ruleset_for(ruleset).title if ruleset else None)
+        for feedback, author, ruleset in session.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class CandidateDashboard:
+    """The whole candidate dashboard."""
+
+    candidate: User
+    enrollments: list[EnrollmentView]
+    open_pathways: list[Ruleset]
+    counts: dict[str, dict[str, int]]
+    reviews: list[EvidenceRow]
+    rejected: list[EvidenceRow]
+    feedback: list[FeedbackRow]
+    mentors: list[User]
+
+
+def mentors_of(session: Session, candidate_id: int) -> list[User]:
+    """The candidate's active mentors."""
+    stmt = (
+        select(User)
+        .join(Mentorship, col(Mentorship.mentor_id) == col(User.id))
+        .where(col(Mentorship.candidate_id) == candidate_id, col(Mentorship.ended_at).is_(None))
+        .order_by(col(User.name))
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def candidate_dashboard(
+    session: Session, candidate: User, viewer: User, today: date | None = None
+) -> CandidateDashboard:
+    """Gather everything the candidate dashboard shows (the viewer may be their mentor)."""
+    assert candidate.id is not None
+    enrollments = queries.enrollments_of(session, candidate.id)
+    followed = {enrollment.pathway for enrollment in enrollments}
+    return CandidateDashboard(
+        candidate=candidate,
+        enrollments=[enrollment_view(session, e, viewer, today) for e in enrollments],
+        open_pathways=[r for pathway, r in CURRENT.items() if pathway not in followed],
+        counts=queries.evidence_counts(session, candidate.id),
+        reviews=recent_reviews(session, candidate.id),
+        rejected=rejected_items(session, candidate.id),
+        feedback=feedback_for(session, candidate.id),
+        mentors=mentors_of(session, candidate.id),
+    )
+
+
+def progress_overview(
+    session: Session, candidate: User, viewer: User, today: date | None = None
+) -> list[EnrollmentView]:
+    """The candidate's enrollments with their requirement bars (the progress aside)."""
+    assert candidate.id is not None
+    return [
+        enrollment_view(session, e, viewer, today)
+        for e in queries.enrollments_of(session, candidate.id)
+    ]
