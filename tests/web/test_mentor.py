@@ -342,3 +342,17 @@ def test_review_status_is_not_shown_by_colour_alone(
     make_evidence(mia.candidate, "milestones", status=ReviewStatus.PENDING.value)
     badge = page(client.get("/mentor/reviews")).find(class_="badge")
     assert badge.text == "◷ Waiting for review"
+
+
+def test_the_review_queue_badge_counts_every_assigned_candidates_waiting_items_only(
+    client: FlaskClient,
+    mia: Cast,
+    three_candidates: list[User],
+    make_evidence: Callable[..., Any],
+) -> None:
+    bea = three_candidates[1]
+    make_evidence(bea, "milestones", status="pending")
+    make_evidence(mia.other_candidate, "teaching-sessions", status="pending")  # not Mia's
+    for query in ("", "?q=dan"):  # a filtered table does not change what waits
+        badge = page(client.get(f"/mentor/{query}")).find("a", role="button").find(class_="count")
+        assert badge.text == "3"

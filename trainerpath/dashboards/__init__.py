@@ -23,7 +23,13 @@ from trainerpath.dashboards.candidate import (
 )
 from trainerpath.dashboards.common import history_label
 from trainerpath.dashboards.enrollment import enrollment_view
-from trainerpath.dashboards.mentor import CandidateFilters, candidate_rows, queue_item, review_queue
+from trainerpath.dashboards.mentor import (
+    CandidateFilters,
+    candidate_rows,
+    queue_item,
+    review_queue,
+    reviews_waiting,
+)
 from trainerpath.dashboards.outlines import pathway_outline, standings
 
 __all__ = [
@@ -42,6 +48,7 @@ __all__ = [
     "progress_overview",
     "queue_item",
     "review_queue",
+    "reviews_waiting",
     "standings",
     "user_rows",
     "users_with_role",

@@ -22,9 +22,9 @@ from trainerpath.dashboards.common import (
     withdrawn_state,
 )
 from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, User
-from trainerpath.pathways import CURRENT, Ruleset
+from trainerpath.pathways import CURRENT, Ruleset, ruleset_for
 from trainerpath.services.evidence_kinds import KINDS
-from trainerpath.services.pathways import enrollment_status
+from trainerpath.services.pathways import check_requirements
 
 
 def visible_candidates(session: Session, viewer: User, q: str | None = None) -> list[User]:
@@ -156,10 +156,13 @@ def _row(
             idle_days=days_since(active_at, today) or 0,
             stage=-1.0,
         )
-    status = enrollment_status(session=session, enrollment=enrollment, viewer=viewer, today=today)
-    ruleset = status.ruleset
-    met = sum(1 for r in status.requirements if r.met)
-    total = len(status.requirements)
+    ruleset = ruleset_for(enrollment.ruleset)
+    # Only the requirements: the row shows neither history nor events, so skip loading them.
+    requirements = check_requirements(
+        session, enrollment.candidate_id, ruleset.guards_leaving(enrollment.state), today
+    )
+    met = sum(1 for requirement in requirements if requirement.met)
+    total = len(requirements)
     state = ruleset.state(enrollment.state)
     if state.final:
         text, pct = f"{state.name}", 100
@@ -253,6 +256,15 @@ class QueueItem:
 def _changed_after_logging(item: EvidenceBase) -> bool:
     # Both stamps are set a moment apart when an item is logged; a correction comes later.
     return aware(item.updated_at) - aware(item.created_at) > timedelta(seconds=1)
+
+
+def reviews_waiting(session: Session, viewer: User) -> int:
+    """How many evidence items wait for ``viewer``'s review (the queue's length, counted)."""
+    visible = session.execute(
+        select(col(User.id)).where(queries.visible_to(viewer, col(User.id)))
+    ).scalars()
+    counts = queries.pending_review_counts(session, (user_id for user_id in visible if user_id))
+    return sum(counts.values(), 0)
 
 
 def review_queue(

@@ -36,7 +36,7 @@ def dashboard() -> Response:
     viewer = me()
     filters = dashboards.CandidateFilters.parse(request.args)
     rows = dashboards.candidate_rows(session, viewer, filters)
-    waiting = len(dashboards.review_queue(session, viewer))
+    waiting = dashboards.reviews_waiting(session, viewer)
     return page_or_partial(
         "mentor/dashboard.html",
         "mentor/_candidates.html",
