@@ -14,6 +14,7 @@ from trainerpath.models import Credential, EvidenceBase, User
 from trainerpath.pathways.requirements import (
     CHECKS,
     Facts,
+    Population,
     Requirement,
     course_materials_reviewed,
     csp_active,
@@ -615,3 +616,32 @@ def test_only_verified_evidence_counts_and_pending_is_reported_apart(
     else:
         assert progress(requirement) == (False, 0, 0)
         assert "waiting for review" not in requirement.message
+
+
+def test_measuring_many_candidates_at_once_gives_each_their_own_answer(
+    session: Session, make_user: Callable[..., User], make_evidence: Callable[..., EvidenceBase]
+) -> None:
+    """The mentor table measures everyone in one batch: no candidate's evidence may leak."""
+    ann, ben, cat = (make_user(name=name) for name in ("Ann", "Ben", "Cat"))
+    # Ann's and Ben's Product Owner periods interleave in time: the union must be per person.
+    make_evidence(ann, "experience", started_on=days_ago(3000), ended_on=days_ago(2000))
+    make_evidence(ben, "experience", started_on=days_ago(2500), ended_on=days_ago(1000))
+    make_evidence(ann, "experience", started_on=days_ago(1500), ended_on=days_ago(500))
+    make_evidence(ben, "experience", status="pending", started_on=days_ago(900))
+    make_evidence(ann, "teaching-sessions", students=60)
+    make_evidence(ben, "teaching-sessions", status="pending", students=30)
+    make_evidence(ann, "assessments", score=91.0)
+    make_evidence(ben, "assessments", score=97.0)
+    make_evidence(ben, "credentials", kind="csp_po")
+    people = Population(session, tuple(c.id for c in (ann, ben, cat) if c.id), TODAY)
+    for check in CHECKS.values():
+        together = check.many(people)
+        for person in (ann, ben, cat):
+            alone = check(facts(session, person))
+            assert together[person.id] == alone, (check.key, person.name)
+    years = CHECKS["po_experience"].many(people)
+    assert (years[ann.id].current, years[ben.id].current, years[cat.id].current) == (
+        5.47,  # 1000 + 1000 days, not merged with Ben's
+        4.1,  # 1500 days
+        0,
+    )

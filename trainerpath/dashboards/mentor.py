@@ -22,9 +22,9 @@ from trainerpath.dashboards.common import (
     withdrawn_state,
 )
 from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, User
-from trainerpath.pathways import CURRENT, Ruleset, ruleset_for
+from trainerpath.pathways import CURRENT, Requirement, Ruleset, ruleset_for
 from trainerpath.services.evidence_kinds import KINDS
-from trainerpath.services.pathways import check_requirements
+from trainerpath.services.pathways import check_requirements_of_many
 
 
 def visible_candidates(session: Session, viewer: User, q: str | None = None) -> list[User]:
@@ -132,10 +132,9 @@ def _stage(ruleset: Ruleset, enrollment: Enrollment) -> float:
 
 
 def _row(
-    session: Session,
     candidate: User,
     enrollment: Enrollment | None,
-    viewer: User,
+    requirements: list[Requirement],
     pending: int,
     active_at: datetime,
     today: date,
@@ -157,10 +156,6 @@ def _row(
             stage=-1.0,
         )
     ruleset = ruleset_for(enrollment.ruleset)
-    # Only the requirements: the row shows neither history nor events, so skip loading them.
-    requirements = check_requirements(
-        session, enrollment.candidate_id, ruleset.guards_leaving(enrollment.state), today
-    )
     met = sum(1 for requirement in requirements if requirement.met)
     total = len(requirements)
     state = ruleset.state(enrollment.state)
@@ -199,7 +194,7 @@ def candidate_rows(
     pending = queries.pending_review_counts(session, ids)
     activity = last_activity(session, candidates)
     by_candidate = queries.enrollments_by_candidate(session, ids)
-    rows: list[CandidateRow] = []
+    shown: list[tuple[User, Enrollment | None]] = []
     for candidate in candidates:
         assert candidate.id is not None
         enrollments: list[Enrollment | None] = list(by_candidate[candidate.id]) or [None]
@@ -212,17 +207,37 @@ def candidate_rows(
                 continue
             if filters.waiting and not pending[candidate.id]:
                 continue
-            rows.append(
-                _row(
-                    session,
-                    candidate,
-                    enrollment,
-                    viewer,
-                    pending[candidate.id],
-                    activity[candidate.id],
-                    today,
-                )
-            )
+            shown.append((candidate, enrollment))
+    # Every row's requirements in one batch: a fixed number of queries, not one set per row.
+    keys = {
+        enrollment.id: ruleset_for(enrollment.ruleset).guards_leaving(enrollment.state)
+        for _candidate, enrollment in shown
+        if enrollment is not None
+    }
+    measured = check_requirements_of_many(
+        session,
+        (
+            (enrollment.candidate_id, key)
+            for _candidate, enrollment in shown
+            if enrollment is not None
+            for key in keys[enrollment.id]
+        ),
+        today,
+    )
+    rows = [
+        _row(
+            candidate,
+            enrollment,
+            [measured[enrollment.candidate_id, key] for key in keys[enrollment.id]]
+            if enrollment is not None
+            else [],
+            pending[candidate.id],
+            activity[candidate.id],
+            today,
+        )
+        for candidate, enrollment in shown
+        if candidate.id is not None
+    ]
     sort_keys: dict[str, Any] = {
         "name": lambda r: r.candidate.name.lower(),
         "pathway": lambda r: r.pathway or "~",

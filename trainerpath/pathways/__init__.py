@@ -8,7 +8,7 @@ enrollments keep the version they started with.
 from .base import Ruleset
 from .cst import CST_1
 from .pst import PST_1
-from .requirements import CHECKS, Facts, Requirement
+from .requirements import CHECKS, Facts, Population, Requirement
 
 RULESETS: dict[str, Ruleset] = {ruleset.id: ruleset for ruleset in (CST_1, PST_1)}
 
@@ -21,4 +21,13 @@ def ruleset_for(ruleset_id: str) -> Ruleset:
     return RULESETS[ruleset_id]
 
 
-__all__ = ["CHECKS", "CURRENT", "RULESETS", "Facts", "Requirement", "Ruleset", "ruleset_for"]
+__all__ = [
+    "CHECKS",
+    "CURRENT",
+    "RULESETS",
+    "Facts",
+    "Population",
+    "Requirement",
+    "Ruleset",
+    "ruleset_for",
+]

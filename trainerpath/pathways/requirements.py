@@ -1,7 +1,10 @@
 """The requirement checks behind the guards (pathways.md §4 and §5).
 
-Each check reads the candidate's evidence with SQL aggregates: ``current`` counts
+Each check reads the candidates' evidence with SQL aggregates: ``current`` counts
 verified evidence, ``pending`` what waits for review. Rejected evidence never counts.
+A check measures a whole population of candidates in a fixed number of queries
+(``check.many``), so a table of candidates costs no more statements than one row;
+calling it with the Facts of one candidate returns that candidate's requirement.
 """
 
 from __future__ import annotations
@@ -62,7 +65,40 @@ class Facts:
     today: date
 
 
-Check = Callable[[Facts], Requirement]
+@dataclass(frozen=True)
+class Population:
+    """Whose evidence a check reads when it measures many candidates at once."""
+
+    session: Session
+    candidate_ids: tuple[int, ...]
+    today: date
+
+
+Measure = Callable[[Population], dict[int, Requirement]]
+
+
+class Check:
+    """A named requirement check: ``check(facts)`` for one candidate, ``check.many`` for many."""
+
+    def __init__(self, measure: Measure) -> None:
+        self.measure = measure
+        self.key = measure.__name__
+        self.__name__ = measure.__name__
+        self.__doc__ = measure.__doc__
+
+    def many(self, people: Population) -> dict[int, Requirement]:
+        """The requirement of each candidate of ``people``."""
+        return self.measure(people) if people.candidate_ids else {}
+
+    def __call__(self, facts: Facts) -> Requirement:
+        """The requirement of the one candidate ``facts`` names."""
+        people = Population(facts.session, (facts.candidate_id,), facts.today)
+        return self.measure(people)[facts.candidate_id]
+
+
+def check(measure: Measure) -> Check:
+    """Declare a requirement check from its measurement of a population."""
+    return Check(measure)
 
 
 def _plural(n: int | float, singular: str, plural: str) -> str:
@@ -101,31 +137,35 @@ def _yes_no_report(
 
 
 def _sum_by_status(
-    facts: Facts,
+    people: Population,
     model: type[EvidenceBase],
     value: Any,
     *conditions: ColumnElement[bool],
-) -> tuple[float, float]:
-    """Sum ``value`` over the candidate's verified items and over their pending items."""
+) -> dict[int, tuple[float, float]]:
+    """Sum ``value`` over each candidate's verified items and over their pending items."""
     status = col(model.review_status)
+    candidate = col(model.candidate_id)
     amount = literal(value) if isinstance(value, int) else value
-    stmt = select(
-        func.coalesce(func.sum(case((status == VERIFIED, amount), else_=0)), 0),
-        func.coalesce(func.sum(case((status == PENDING, amount), else_=0)), 0),
-    ).where(
-        col(model.candidate_id) == facts.candidate_id,
-        status.in_((VERIFIED, PENDING)),
-        *conditions,
+    stmt = (
+        select(
+            candidate,
+            func.coalesce(func.sum(case((status == VERIFIED, amount), else_=0)), 0),
+            func.coalesce(func.sum(case((status == PENDING, amount), else_=0)), 0),
+        )
+        .where(candidate.in_(people.candidate_ids), status.in_((VERIFIED, PENDING)), *conditions)
+        .group_by(candidate)
     )
-    verified, pending = facts.session.execute(stmt).one()
-    return verified, pending
+    sums: dict[int, tuple[float, float]] = dict.fromkeys(people.candidate_ids, (0, 0))
+    for candidate_id, verified, pending in people.session.execute(stmt):
+        sums[candidate_id] = (verified, pending)
+    return sums
 
 
 def _count_by_status(
-    facts: Facts, model: type[EvidenceBase], *conditions: ColumnElement[bool]
-) -> tuple[int, int]:
-    verified, pending = _sum_by_status(facts, model, 1, *conditions)
-    return int(verified), int(pending)
+    people: Population, model: type[EvidenceBase], *conditions: ColumnElement[bool]
+) -> dict[int, tuple[int, int]]:
+    sums = _sum_by_status(people, model, 1, *conditions)
+    return {candidate_id: (int(v), int(p)) for candidate_id, (v, p) in sums.items()}
 
 
 # -- CST ----------------------------------------------------------------------------
@@ -133,94 +173,111 @@ def _count_by_status(
 CSP_KINDS = ("csp_sm", "csp_po")
 
 
-def csp_active(facts: Facts) -> Requirement:
+@check
+def csp_active(people: Population) -> dict[int, Requirement]:
     """An active CSP-SM or CSP-PO: issued on or before today and not yet expired."""
-    today = bindparam("today", facts.today, type_=Date)
-    verified, pending = _count_by_status(
-        facts,
+    today = bindparam("today", people.today, type_=Date)
+    counts = _count_by_status(
+        people,
         Credential,
         col(Credential.kind).in_(CSP_KINDS),
         col(Credential.issued_on) <= today,
         or_(col(Credential.valid_until).is_(None), col(Credential.valid_until) > today),
     )
-    return _yes_no_report(
-        "csp_active",
-        "Active CSP-SM or CSP-PO",
-        verified,
-        pending,
-        needed="An active CSP-SM or CSP-PO credential is needed",
-        done="An active CSP credential is on record",
-    )
+    return {
+        candidate_id: _yes_no_report(
+            "csp_active",
+            "Active CSP-SM or CSP-PO",
+            verified,
+            pending,
+            needed="An active CSP-SM or CSP-PO credential is needed",
+            done="An active CSP credential is on record",
+        )
+        for candidate_id, (verified, pending) in counts.items()
+    }
 
 
-def students_taught(facts: Facts) -> Requirement:
+@check
+def students_taught(people: Population) -> dict[int, Requirement]:
     """At least 100 students across all teaching sessions."""
-    verified, pending = _sum_by_status(facts, TeachingSession, col(TeachingSession.students))
-    return _count_report(
-        "students_taught",
-        "Students taught",
-        int(verified),
-        int(pending),
-        100,
-        ("student", "students"),
-        done=f"{int(verified)} students taught",
-    )
+    sums = _sum_by_status(people, TeachingSession, col(TeachingSession.students))
+    return {
+        candidate_id: _count_report(
+            "students_taught",
+            "Students taught",
+            int(verified),
+            int(pending),
+            100,
+            ("student", "students"),
+            done=f"{int(verified)} students taught",
+        )
+        for candidate_id, (verified, pending) in sums.items()
+    }
 
 
-def multi_day_sm_sessions(facts: Facts) -> Requirement:
+@check
+def multi_day_sm_sessions(people: Population) -> dict[int, Requirement]:
     """At least 10 ScrumMaster sessions of two days or more."""
-    verified, pending = _count_by_status(
-        facts,
+    counts = _count_by_status(
+        people,
         TeachingSession,
         col(TeachingSession.course_type) == "scrum_master",
         col(TeachingSession.days) >= 2,
     )
-    return _count_report(
-        "multi_day_sm_sessions",
-        "Multi-day ScrumMaster sessions",
-        verified,
-        pending,
-        10,
-        ("multi-day ScrumMaster session", "multi-day ScrumMaster sessions"),
-        done=f"{verified} multi-day ScrumMaster sessions hosted",
-    )
+    return {
+        candidate_id: _count_report(
+            "multi_day_sm_sessions",
+            "Multi-day ScrumMaster sessions",
+            verified,
+            pending,
+            10,
+            ("multi-day ScrumMaster session", "multi-day ScrumMaster sessions"),
+            done=f"{verified} multi-day ScrumMaster sessions hosted",
+        )
+        for candidate_id, (verified, pending) in counts.items()
+    }
 
 
-def _milestone(facts: Facts, kind: str) -> tuple[int, int]:
-    return _count_by_status(facts, Milestone, col(Milestone.kind) == kind)
+def _milestone(people: Population, kind: str) -> dict[int, tuple[int, int]]:
+    return _count_by_status(people, Milestone, col(Milestone.kind) == kind)
 
 
-def course_materials_reviewed(facts: Facts) -> Requirement:
+@check
+def course_materials_reviewed(people: Population) -> dict[int, Requirement]:
     """A verified course-materials-reviewed milestone."""
-    verified, pending = _milestone(facts, "course_materials_reviewed")
-    return _yes_no_report(
-        "course_materials_reviewed",
-        "Course materials reviewed",
-        verified,
-        pending,
-        needed="Course materials reviewed by a review panel are needed",
-        done="Course materials have been reviewed",
-    )
+    return {
+        candidate_id: _yes_no_report(
+            "course_materials_reviewed",
+            "Course materials reviewed",
+            verified,
+            pending,
+            needed="Course materials reviewed by a review panel are needed",
+            done="Course materials have been reviewed",
+        )
+        for candidate_id, (verified, pending) in _milestone(
+            people, "course_materials_reviewed"
+        ).items()
+    }
 
 
 SCRUM_ROLES = ("scrum_master", "product_owner", "team_member")
 
 
-def scrum_experience(facts: Facts) -> Requirement:
+@check
+def scrum_experience(people: Population) -> dict[int, Requirement]:
     """At least one experience period as ScrumMaster, Product Owner or team member."""
-    verified, pending = _count_by_status(
-        facts,
-        ExperiencePeriod,
-        col(ExperiencePeriod.role).in_(SCRUM_ROLES),
-    )
-    return _yes_no_report(
-        "scrum_experience",
-        "Hands-on Scrum experience",
-        verified,
-        pending,
-        needed="Experience as ScrumMaster, Product Owner or team member is needed",
-        done="Hands-on Scrum experience is on record",
-    )
+    counts = _count_by_status(people, ExperiencePeriod, col(ExperiencePeriod.role).in_(SCRUM_ROLES))
+    return {
+        candidate_id: _yes_no_report(
+            "scrum_experience",
+            "Hands-on Scrum experience",
+            verified,
+            pending,
+            needed="Experience as ScrumMaster, Product Owner or team member is needed",
+            done="Hands-on Scrum experience is on record",
+        )
+        for candidate_id, (verified, pending) in counts.items()
+    }
 
 
 # -- PST ----------------------------------------------------------------------------
@@ -247,48 +304,61 @@ def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> st
     return f"({compiler.process(end, **kw)} - {compiler.process(start, **kw)})"
 
 
-def _union_days(facts: Facts, role: str, statuses: tuple[str, ...]) -> float:
-    """Days covered by the union of the role's periods, each cut at today.
+def _union_days(people: Population, role: str, statuses: tuple[str, ...]) -> dict[int, float]:
+    """Per candidate, days covered by the union of the role's periods, each cut at today.
 
-    A gaps-and-islands query: periods sorted by start join the island before them
-    unless they start after every earlier period has ended.
+    A gaps-and-islands query: each candidate's periods, sorted by start, join the island
+    before them unless they start after every earlier period has ended.
     """
-    today = bindparam("today", facts.today, type_=Date)
+    today = bindparam("today", people.today, type_=Date)
     period = ExperiencePeriod
     end = case(
         (or_(col(period.ended_on).is_(None), col(period.ended_on) > today), today),
         else_=period.ended_on,
     )
     periods = (
-        select(col(period.started_on).label("s"), end.label("e"))
+        select(
+            col(period.candidate_id).label("c"), col(period.started_on).label("s"), end.label("e")
+        )
         .where(
-            col(period.candidate_id) == facts.candidate_id,
+            col(period.candidate_id).in_(people.candidate_ids),
             col(period.role) == role,
             col(period.review_status).in_(statuses),
             col(period.started_on) < today,
         )
         .subquery()
     )
-    order = (periods.c.s, periods.c.e)
-    latest_end_before = func.max(periods.c.e).over(order_by=order, rows=(None, -1))
+    latest_end_before = func.max(periods.c.e).over(
+        partition_by=periods.c.c, order_by=(periods.c.s, periods.c.e), rows=(None, -1)
+    )
     opens_island = case(
         (or_(latest_end_before.is_(None), periods.c.s > latest_end_before), 1), else_=0
     )
-    marked = select(periods.c.s, periods.c.e, opens_island.label("opens")).subquery()
+    marked = select(periods.c.c, periods.c.s, periods.c.e, opens_island.label("opens")).subquery()
     numbered = select(
+        marked.c.c,
         marked.c.s,
         marked.c.e,
         func.sum(marked.c.opens)
-        .over(order_by=(marked.c.s, marked.c.e), rows=(None, 0))
+        .over(partition_by=marked.c.c, order_by=(marked.c.s, marked.c.e), rows=(None, 0))
         .label("island"),
     ).subquery()
     islands = (
-        select(func.min(numbered.c.s).label("s"), func.max(numbered.c.e).label("e"))
-        .group_by(numbered.c.island)
+        select(
+            numbered.c.c,
+            func.min(numbered.c.s).label("s"),
+            func.max(numbered.c.e).label("e"),
+        )
+        .group_by(numbered.c.c, numbered.c.island)
         .subquery()
     )
-    total = select(func.coalesce(func.sum(days_between(islands.c.s, islands.c.e)), 0))
-    return float(facts.session.execute(total).scalar_one())
+    totals = select(islands.c.c, func.sum(days_between(islands.c.s, islands.c.e))).group_by(
+        islands.c.c
+    )
+    days: dict[int, float] = dict.fromkeys(people.candidate_ids, 0.0)
+    for candidate_id, total in people.session.execute(totals):
+        days[candidate_id] = float(total or 0)
+    return days
 
 
 def _years(days: float) -> float:
@@ -296,11 +366,20 @@ def _years(days: float) -> float:
     return math.floor(days / DAYS_PER_YEAR * 100) / 100
 
 
-def po_experience(facts: Facts) -> Requirement:
+@check
+def po_experience(people: Population) -> dict[int, Requirement]:
     """At least four years as Product Owner, counted on the union of periods."""
+    verified = _union_days(people, "product_owner", (VERIFIED,))
+    with_pending = _union_days(people, "product_owner", (VERIFIED, PENDING))
+    return {
+        candidate_id: _years_report(verified[candidate_id], with_pending[candidate_id])
+        for candidate_id in people.candidate_ids
+    }
+
+
+def _years_report(verified_days: float, with_pending_days: float) -> Requirement:
+    """Build the Product Owner years requirement from the days each union covers."""
     target_years = 4
-    verified_days = _union_days(facts, "product_owner", (VERIFIED,))
-    with_pending_days = _union_days(facts, "product_owner", (VERIFIED, PENDING))
     met = verified_days >= target_years * DAYS_PER_YEAR
     current = _years(verified_days)
     pending = _years(with_pending_days - verified_days)
@@ -323,84 +402,100 @@ def po_experience(facts: Facts) -> Requirement:
     )
 
 
-def training_provided(facts: Facts) -> Requirement:
+@check
+def training_provided(people: Population) -> dict[int, Requirement]:
     """At least one teaching session of any kind."""
-    verified, pending = _count_by_status(facts, TeachingSession)
-    return _count_report(
-        "training_provided",
-        "Training provided",
-        verified,
-        pending,
-        1,
-        ("teaching session", "teaching sessions"),
-        done=f"{verified} teaching {_plural(verified, 'session', 'sessions')} on record",
-    )
+    return {
+        candidate_id: _count_report(
+            "training_provided",
+            "Training provided",
+            verified,
+            pending,
+            1,
+            ("teaching session", "teaching sessions"),
+            done=f"{verified} teaching {_plural(verified, 'session', 'sessions')} on record",
+        )
+        for candidate_id, (verified, pending) in _count_by_status(people, TeachingSession).items()
+    }
 
 
 def _assessment_passed(
-    facts: Facts, key: str, assessment: str, label: str, pass_mark: int
-) -> Requirement:
+    people: Population, key: str, assessment: str, label: str, pass_mark: int
+) -> dict[int, Requirement]:
     """A verified attempt at ``assessment`` scoring at least ``pass_mark``."""
     attempt = AssessmentAttempt
-    verified, pending = _count_by_status(
-        facts,
+    counts = _count_by_status(
+        people,
         attempt,
         col(attempt.assessment) == assessment,
         col(attempt.score) >= pass_mark,
     )
-    best = facts.session.execute(
-        select(func.max(col(attempt.score))).where(
+    candidate = col(attempt.candidate_id)
+    best_scores = people.session.execute(
+        select(candidate, func.max(col(attempt.score)))
+        .where(
             and_(
-                col(attempt.candidate_id) == facts.candidate_id,
+                candidate.in_(people.candidate_ids),
                 col(attempt.assessment) == assessment,
                 col(attempt.review_status) == VERIFIED,
             )
         )
-    ).scalar_one()
-    needed = f"{label} with at least {pass_mark}% is needed"
-    if best is not None:
-        needed += f" (best verified score so far: {best:g}%)"
-    return _yes_no_report(
-        key,
-        f"{label} at {pass_mark}% or more",
-        verified,
-        pending,
-        needed=needed,
-        done=f"{label} passed at {pass_mark}% or more",
+        .group_by(candidate)
     )
+    best: dict[int, float] = {candidate_id: score for candidate_id, score in best_scores}
+    reports = {}
+    for candidate_id, (verified, pending) in counts.items():
+        needed = f"{label} with at least {pass_mark}% is needed"
+        if candidate_id in best:
+            needed += f" (best verified score so far: {best[candidate_id]:g}%)"
+        reports[candidate_id] = _yes_no_report(
+            key,
+            f"{label} at {pass_mark}% or more",
+            verified,
+            pending,
+            needed=needed,
+            done=f"{label} passed at {pass_mark}% or more",
+        )
+    return reports
 
 
-def pspo1_95(facts: Facts) -> Requirement:
+@check
+def pspo1_95(people: Population) -> dict[int, Requirement]:
     """A PSPO I attempt scoring 95% or more."""
-    return _assessment_passed(facts, "pspo1_95", "pspo_1", "PSPO I", 95)
+    return _assessment_passed(people, "pspo1_95", "pspo_1", "PSPO I", 95)
 
 
-def ttt_attended(facts: Facts) -> Requirement:
+@check
+def ttt_attended(people: Population) -> dict[int, Requirement]:
     """A verified Train-the-Trainer-attended milestone."""
-    verified, pending = _milestone(facts, "ttt_attended")
-    return _yes_no_report(
-        "ttt_attended",
-        "Train the Trainer attended",
-        verified,
-        pending,
-        needed="Attendance at the 3-day Train the Trainer course is needed",
-        done="Train the Trainer attended",
-    )
+    return {
+        candidate_id: _yes_no_report(
+            "ttt_attended",
+            "Train the Trainer attended",
+            verified,
+            pending,
+            needed="Attendance at the 3-day Train the Trainer course is needed",
+            done="Train the Trainer attended",
+        )
+        for candidate_id, (verified, pending) in _milestone(people, "ttt_attended").items()
+    }
 
 
-def pspo2_85(facts: Facts) -> Requirement:
+@check
+def pspo2_85(people: Population) -> dict[int, Requirement]:
     """A PSPO II attempt scoring 85% or more."""
-    return _assessment_passed(facts, "pspo2_85", "pspo_2", "PSPO II", 85)
+    return _assessment_passed(people, "pspo2_85", "pspo_2", "PSPO II", 85)
 
 
-def pspo3_85(facts: Facts) -> Requirement:
+@check
+def pspo3_85(people: Population) -> dict[int, Requirement]:
     """A PSPO III attempt scoring 85% or more."""
-    return _assessment_passed(facts, "pspo3_85", "pspo_3", "PSPO III", 85)
+    return _assessment_passed(people, "pspo3_85", "pspo_3", "PSPO III", 85)
 
 
 CHECKS: dict[str, Check] = {
-    check.__name__: check
-    for check in (
+    each.key: each
+    for each in (
         csp_active,
         students_taught,
         multi_day_sm_sessions,

@@ -6,6 +6,7 @@ The one place where pathways.md §4 is enforced: the web pages and the API both 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,7 +18,15 @@ from sqlmodel import col
 from statemachine.exceptions import TransitionNotAllowed
 
 from trainerpath.models import Enrollment, Role, TransitionRecord, User, utcnow
-from trainerpath.pathways import CHECKS, CURRENT, Facts, Requirement, Ruleset, ruleset_for
+from trainerpath.pathways import (
+    CHECKS,
+    CURRENT,
+    Facts,
+    Population,
+    Requirement,
+    Ruleset,
+    ruleset_for,
+)
 
 from . import audit
 from .access import can_view, visible_candidate
@@ -134,6 +143,26 @@ def check_requirements(
     """Run the named requirement checks against the candidate's evidence."""
     facts = Facts(session=session, candidate_id=candidate_id, today=today or date.today())
     return [CHECKS[key](facts) for key in keys]
+
+
+def check_requirements_of_many(
+    session: Session, needs: Iterable[tuple[int, str]], today: date | None = None
+) -> dict[tuple[int, str], Requirement]:
+    """Run each named check once for all the candidates that need it.
+
+    ``needs`` lists (candidate id, check key) pairs; the answer maps each pair to the
+    candidate's requirement. A table of candidates costs a fixed number of queries.
+    """
+    wanted: dict[str, set[int]] = {}
+    for candidate_id, key in needs:
+        wanted.setdefault(key, set()).add(candidate_id)
+    day = today or date.today()
+    results: dict[tuple[int, str], Requirement] = {}
+    for key, candidate_ids in wanted.items():
+        people = Population(session=session, candidate_ids=tuple(sorted(candidate_ids)), today=day)
+        for candidate_id, requirement in CHECKS[key].many(people).items():
+            results[candidate_id, key] = requirement
+    return results
 
 
 def enrollment_status(
