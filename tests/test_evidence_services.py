@@ -227,6 +227,8 @@ INVALID: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
         {"first_day": NOT_A_DATE},
     ),
     ("first-day-words", "teaching-sessions", {"first_day": "last week"}, {"first_day": NOT_A_DATE}),
+    # date.fromisoformat would take this ISO week date; the contract says YYYY-MM-DD.
+    ("first-day-week", "teaching-sessions", {"first_day": "2024-W01-1"}, {"first_day": NOT_A_DATE}),
     ("first-day-number", "teaching-sessions", {"first_day": 20240101}, {"first_day": NOT_A_DATE}),
     (
         "first-day-datetime",

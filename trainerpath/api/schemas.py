@@ -28,7 +28,13 @@ from pydantic_core import PydanticCustomError
 from trainerpath.models import ReviewStatus, Role
 from trainerpath.pathways import RULESETS
 from trainerpath.services.evidence import DECISIONS
-from trainerpath.services.evidence_kinds import KINDS, EvidenceKind, FieldSpec
+from trainerpath.services.evidence_kinds import (
+    DATE_MESSAGE,
+    KINDS,
+    EvidenceKind,
+    FieldSpec,
+    parse_iso_date,
+)
 
 from .registry import ID_MAX
 
@@ -37,8 +43,6 @@ from .registry import ID_MAX
 ANY_TEXT = r"^[^\x00]*$"
 NON_BLANK = r"^\s*[^\s\x00][^\x00]*$"
 EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
-DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-DATE_MESSAGE = "must be a date (YYYY-MM-DD)"
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,10 @@ def literal(values: tuple[str, ...]) -> Any:
 
 
 def _iso_date(value: Any) -> date:
-    if isinstance(value, str) and DATE_SHAPE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise PydanticCustomError("date_format", DATE_MESSAGE)
+    parsed = parse_iso_date(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise PydanticCustomError("date_format", DATE_MESSAGE)
+    return parsed
 
 
 def iso_utc(moment: datetime) -> str:

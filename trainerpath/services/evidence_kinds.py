@@ -7,6 +7,7 @@ forms pass typed form data, the seed passes Python values; all meet ``validate``
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,6 +23,23 @@ from trainerpath.models import (
 )
 
 from .errors import ValidationFailed
+
+DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_MESSAGE = "must be a date (YYYY-MM-DD)"
+
+
+def parse_iso_date(text: str) -> date | None:
+    """The date ``text`` spells as YYYY-MM-DD, or None.
+
+    Stricter than ``date.fromisoformat``, which also takes week dates ("2024-W01-1").
+    """
+    if not DATE_SHAPE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
 
 FieldType = Literal["text", "longtext", "int", "number", "date", "choice"]
 REQUIRED = "required"
@@ -91,13 +109,10 @@ class FieldSpec:
 
     def _clean_date(self, value: Any, today: date) -> tuple[Any, str | None]:
         if isinstance(value, str):
-            try:
-                value = date.fromisoformat(value) if len(value) == 10 else None
-            except ValueError:
-                value = None
+            value = parse_iso_date(value)
         # A datetime is a date subclass, but comparing it with a date raises TypeError.
         if not isinstance(value, date) or isinstance(value, datetime):
-            return None, "must be a date (YYYY-MM-DD)"
+            return None, DATE_MESSAGE
         if self.not_future and value > today:
             return None, "cannot be in the future"
         return value, None
