@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskCliRunner
+from measuring import CHECKS, Facts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -25,7 +26,6 @@ from trainerpath.models import (
     User,
 )
 from trainerpath.pathways import ruleset_for
-from trainerpath.pathways.requirements import Facts, po_experience
 from trainerpath.services.access import can_view, is_assigned_mentor
 from trainerpath.services.evidence_kinds import evidence_kind
 from trainerpath.services.pathways import enrollment_status, history_of
@@ -238,7 +238,7 @@ def test_pspo3_candidate_passed_pspo1_on_the_free_second_attempt(session, people
 def test_pst_preparing_candidate_counts_overlapping_product_owner_jobs_once(session, people):
     daniel = user_id(session, "daniel")
     # Northwind 2300 to 800 days ago, Brightside 1000 days ago to now: 2300 days, not 2500.
-    assert po_experience(Facts(session, daniel, date.today())).current == 6.29
+    assert CHECKS["po_experience"](Facts(session, daniel, date.today())).current == 6.29
     marco = enrollment_status(
         session=session,
         enrollment=enrollment_of(session, "marco", "pst"),

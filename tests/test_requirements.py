@@ -8,26 +8,23 @@ from typing import Any
 
 import pytest
 from conftest import TODAY, days_ago
+from measuring import CHECKS, Facts
 from sqlalchemy.orm import Session
 
 from trainerpath.models import Credential, EvidenceBase, User
-from trainerpath.pathways.requirements import (
-    CHECKS,
-    Facts,
-    Population,
-    Requirement,
-    course_materials_reviewed,
-    csp_active,
-    multi_day_sm_sessions,
-    po_experience,
-    scrum_experience,
-    students_taught,
-    training_provided,
-    ttt_attended,
-)
+from trainerpath.pathways import Population, Requirement
 from trainerpath.services.evidence_kinds import add_years
 
 pytestmark = pytest.mark.without_app  # services need no Flask app
+
+course_materials_reviewed = CHECKS["course_materials_reviewed"]
+csp_active = CHECKS["csp_active"]
+multi_day_sm_sessions = CHECKS["multi_day_sm_sessions"]
+po_experience = CHECKS["po_experience"]
+scrum_experience = CHECKS["scrum_experience"]
+students_taught = CHECKS["students_taught"]
+training_provided = CHECKS["training_provided"]
+ttt_attended = CHECKS["ttt_attended"]
 
 MakeEvidence = Callable[..., EvidenceBase]
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from . import queries
 from .models import Enrollment, ReviewStatus, Role, User
 from .pathways import ruleset_for
 from .services.evidence import log_evidence, review_evidence
-from .services.pathways import check_requirements, enrol, fire_event, state_label
+from .services.pathways import enrol, fire_event, measure_requirements, state_label
 from .services.users import assign_mentor, create_user
 
 DEMO_PASSWORD = "trainerpath-demo"
@@ -115,11 +116,18 @@ class _Demo:
             note=note,
         )
 
-    def enrol(self, candidate: User, pathway: str) -> Enrollment:
-        """Enrol the candidate, as the candidate, in ``pathway``."""
+    def enrol(
+        self, candidate: User, pathway: str, ruleset: str, track: str | None = None
+    ) -> Enrollment:
+        """Enrol the candidate, as the candidate, in ``pathway`` under ``ruleset``."""
         assert candidate.id is not None
         return enrol(
-            session=self.session, actor=candidate, candidate_id=candidate.id, pathway=pathway
+            session=self.session,
+            actor=candidate,
+            candidate_id=candidate.id,
+            pathway=pathway,
+            ruleset=ruleset,
+            track=track,
         )
 
     def fire(
@@ -209,7 +217,8 @@ def _mentors(demo: _Demo, candidate: User, mentor: User) -> bool:
 def _students(demo: _Demo, candidate: User) -> str:
     """Say how far the candidate is toward 100 students, as their dashboard will."""
     assert candidate.id is not None
-    (students,) = check_requirements(demo.session, candidate.id, ["students_taught"], demo.today)
+    cst = next(e for e in queries.enrollments_of(demo.session, candidate.id) if e.pathway == "cst")
+    (students,) = measure_requirements(demo.session, cst, ["students_taught"], demo.today)
     return f"{students.current} verified + {students.pending} pending of {students.target} students"
 
 
@@ -221,7 +230,7 @@ def _where(enrollment: Enrollment) -> str:
 
 def _hannah(demo: _Demo, hannah: User, priya: User) -> list[Enrollment]:
     """CST, still preparing: active CSP, experience, 73 verified + 20 pending students."""
-    cst = demo.enrol(hannah, "cst")
+    cst = demo.enrol(hannah, "cst", "cst@1")
     csm = demo.log(hannah, "credentials", kind="csm", issued_on=demo.ago(2250))
     csp = demo.log(hannah, "credentials", kind="csp_sm", issued_on=demo.ago(420))
     # Two overlapping jobs: a ScrumMaster role and a volunteer team that went on beside it.
@@ -289,7 +298,7 @@ def _hannah(demo: _Demo, hannah: User, priya: User) -> list[Enrollment]:
 
 def _marco(demo: _Demo, marco: User, priya: User) -> list[Enrollment]:
     """CST applicant in TAC review after meeting every guard; PST just started."""
-    cst = demo.enrol(marco, "cst")
+    cst = demo.enrol(marco, "cst", "cst@1")
     items = [
         demo.log(marco, "credentials", kind="csm", issued_on=demo.ago(2400)),
         demo.log(marco, "credentials", kind="csp_sm", issued_on=demo.ago(250)),
@@ -350,13 +359,13 @@ def _marco(demo: _Demo, marco: User, priya: User) -> list[Enrollment]:
     demo.verify(priya, *items)
     demo.log(marco, "milestones", kind="application_drafted", achieved_on=demo.ago(14))  # pending
     demo.fire(cst, marco, "submit_application")
-    pst = demo.enrol(marco, "pst")
+    pst = demo.enrol(marco, "pst", "pst@1")
     return [cst, pst]
 
 
 def _aisha(demo: _Demo, aisha: User, priya: User, tom: User) -> list[Enrollment]:
     """CST certified: submitted, declined with a note, resubmitted, approved, passed."""
-    cst = demo.enrol(aisha, "cst")
+    cst = demo.enrol(aisha, "cst", "cst@1")
     items = [
         demo.log(aisha, "credentials", kind="csm", issued_on=demo.ago(3000)),
         demo.log(aisha, "credentials", kind="csp_sm", issued_on=demo.ago(500)),
@@ -431,7 +440,7 @@ def _aisha(demo: _Demo, aisha: User, priya: User, tom: User) -> list[Enrollment]
 
 def _daniel(demo: _Demo, daniel: User, tom: User) -> list[Enrollment]:
     """PST at PSPO III: accepted, TTT done, PSPO II passed, PSPO III failed at 81%."""
-    pst = demo.enrol(daniel, "pst")
+    pst = demo.enrol(daniel, "pst", "pst@1")
     passport = demo.ago(1110)
     items = [
         # Two Product Owner jobs that overlapped for 200 days count once.
@@ -501,7 +510,7 @@ def _daniel(demo: _Demo, daniel: User, tom: User) -> list[Enrollment]:
 
 def _sofia(demo: _Demo, sofia: User, tom: User, admin: User) -> list[Enrollment]:
     """PST licensed, with a pause (withdrawn, resumed) and a staff interview retry."""
-    pst = demo.enrol(sofia, "pst")
+    pst = demo.enrol(sofia, "pst", "pst@1")
     items = [
         demo.log(
             sofia,

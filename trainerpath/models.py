@@ -122,6 +122,13 @@ class TeachingSession(EvidenceBase, table=True):
     co_trainer: str | None = Field(default=None, max_length=200)
     location: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None)
+    # pathways.md §6 (cst@2): what share the candidate delivered, with which materials,
+    # and how they inspected and adapted afterwards.
+    share_delivered: int = Field(default=100, sa_column_kwargs={"server_default": "100"})
+    with_current_materials: bool = Field(
+        default=False, sa_column_kwargs={"server_default": text("false")}
+    )
+    reflection: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class AssessmentAttempt(EvidenceBase, table=True):
@@ -181,6 +188,7 @@ class Enrollment(SQLModel, table=True):
     candidate_id: int = Field(foreign_key="users.id", index=True)
     pathway: str = Field(max_length=16)
     ruleset: str = Field(max_length=32)  # e.g. "cst@1"
+    track: str | None = Field(default=None, max_length=32)  # for rulesets with tracks
     state: str = Field(max_length=40)
     withdrawn_from: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow)

@@ -10,6 +10,7 @@ from statemachine import State, StateMachine
 from trainerpath.models import Enrollment
 from trainerpath.pathways import RULESETS
 from trainerpath.pathways.base import CANDIDATE_OR_ADMIN, Ruleset
+from trainerpath.pathways.cst import CST_1
 
 from .conftest import Api, Cast, error_of
 from .helpers import valid_body
@@ -204,9 +205,12 @@ TRIAL = Ruleset(
     pathway="trial",
     version=1,
     title="Trial",
+    edition="tests",
     awarding_body="Tests",
     machine=TrialMachine,
+    requirements={"csp_active": CST_1.requirements["csp_active"]},
     who={"finish": CANDIDATE_OR_ADMIN},
+    history={"finish": "Finished"},
     notes_required=frozenset({"finish"}),
 )
 

@@ -73,6 +73,7 @@ def enrollment_out(status: EnrollmentStatus) -> dict[str, Any]:
         "candidate_id": enrollment.candidate_id,
         "pathway": enrollment.pathway,
         "ruleset": enrollment.ruleset,
+        "track": enrollment.track,
         "state": enrollment.state,
         "requirements": [requirement.as_dict() for requirement in status.requirements],
         "events": [

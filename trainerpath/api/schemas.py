@@ -212,6 +212,29 @@ class EnrollmentCreate(RequestBody):
     pathway: PathwayName  # type: ignore[valid-type]
 
 
+class Window(ResponseBody):
+    """A rolling window of ``months`` ending today."""
+
+    months: int
+    from_: date = Field(alias="from", description="Its first day (evidence dated on it counts).")
+
+
+class AgeingEntry(ResponseBody):
+    """A day on which verified evidence leaves the window."""
+
+    on: date
+    current: int | float = Field(description="What `current` becomes on that day.")
+
+
+class Forecast(ResponseBody):
+    """When an unmet requirement is met at the candidate's pace."""
+
+    met_by: date | None = Field(description="null: not at this pace.")
+    pace_per_month: float | None = Field(
+        description="Verified quantity of the last 365 days / 12; null for durations."
+    )
+
+
 class Requirement(ResponseBody):
     """Progress toward one guard; ``current`` counts verified evidence."""
 
@@ -223,6 +246,17 @@ class Requirement(ResponseBody):
     target: int | float
     unit: str
     message: str = Field(description="A sentence for people, e.g. '27 more students needed'.")
+    window: Window | None = Field(
+        description="The rolling window it counts in, or null for a requirement without one."
+    )
+    ageing: list[AgeingEntry] = Field(
+        description="Each day in the next 365 on which verified evidence leaves the window, "
+        "with `current` from that day; empty when nothing ages out."
+    )
+    forecast: Forecast | None = Field(
+        description="When an unmet count, total or duration is met at the candidate's pace; "
+        "null when met, for a yes/no requirement or an assessment score."
+    )
 
 
 class Event(ResponseBody):
@@ -251,6 +285,9 @@ class Enrollment(ResponseBody):
     candidate_id: int
     pathway: PathwayName  # type: ignore[valid-type]
     ruleset: str = Field(description="The ruleset version it follows, e.g. `cst@1`.")
+    track: str | None = Field(
+        description="The track of a ruleset that has tracks (`scrum_master`, `product_owner`)."
+    )
     state: str
     requirements: list[Requirement] = Field(
         description="The requirements of the guards leaving the current state."
@@ -305,6 +342,8 @@ def _input_type(spec: FieldSpec) -> Any:
         return Annotated[float, Field(ge=spec.minimum, le=spec.maximum)]
     if spec.type == "date":
         return IsoDate
+    if spec.type == "bool":
+        return bool
     return literal(spec.choice_values)
 
 
@@ -315,8 +354,9 @@ def _output_type(spec: FieldSpec) -> Any:
         "int": int,
         "number": float,
         "date": date,
+        "bool": bool,
     }.get(spec.type) or literal(spec.choice_values)
-    return base if spec.required else base | None
+    return base if spec.required or spec.default is not None else base | None
 
 
 def _drop_defaults(schema: dict[str, Any]) -> None:

@@ -21,7 +21,6 @@ from trainerpath.dashboards.candidate import (
     feedback_for,
     progress_overview,
 )
-from trainerpath.dashboards.common import history_label
 from trainerpath.dashboards.enrollment import enrollment_view
 from trainerpath.dashboards.mentor import (
     CandidateFilters,
@@ -43,7 +42,6 @@ __all__ = [
     "evidence_rows",
     "feedback_for",
     "histories_of",
-    "history_label",
     "pathway_outline",
     "progress_overview",
     "queue_item",

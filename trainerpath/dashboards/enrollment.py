@@ -11,13 +11,10 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from trainerpath.dashboards.common import (
-    REQUIREMENT_EVIDENCE,
     aware,
     format_number,
-    history_label,
     sentence_case,
     user_names,
-    withdrawn_state,
 )
 from trainerpath.models import Enrollment, Role, TransitionRecord, User
 from trainerpath.pathways import Requirement, Ruleset
@@ -60,13 +57,14 @@ def progress_sentence(requirement: Requirement) -> str:
     return f"{current} verified + {pending} pending of {format_number(requirement.target)} {unit}"
 
 
-def bar_for(requirement: Requirement) -> Bar:
+def bar_for(requirement: Requirement, ruleset: Ruleset) -> Bar:
     """Turn a requirement into a bar whose parts are whole percentages of the target."""
     target = requirement.target or 1
     verified = min(100, math.floor(requirement.current / target * 100))
     pending = min(100 - verified, math.ceil(requirement.pending / target * 100))
-    slug, hint = REQUIREMENT_EVIDENCE.get(requirement.key, (None, ""))
-    return Bar(requirement, verified, pending, progress_sentence(requirement), slug, hint)
+    hint = ruleset.requirements[requirement.key].hint
+    sentence = progress_sentence(requirement)
+    return Bar(requirement, verified, pending, sentence, hint.evidence, hint.action)
 
 
 # -- One enrollment ------------------------------------------------------------------
@@ -145,7 +143,7 @@ class EnrollmentView:
 def stepper(status: EnrollmentStatus) -> list[Step]:
     """The pathway's states in order, each done, current or to do, with the date reached."""
     ruleset, enrollment = status.ruleset, status.enrollment
-    withdrawn = withdrawn_state(ruleset)
+    withdrawn = ruleset.withdrawn_state
     path = [state for state in ruleset.states if state.value != withdrawn]
     current = enrollment.withdrawn_from if enrollment.state == withdrawn else enrollment.state
     reached: dict[str, datetime] = {ruleset.initial_state: aware(enrollment.created_at)}
@@ -177,7 +175,7 @@ def next_steps(status: EnrollmentStatus, bars: Sequence[Bar]) -> list[NextStep]:
     state = ruleset.state(enrollment.state)
     if state.final:
         return [NextStep(f"Done: {state.name}. Congratulations!", "done")]
-    if enrollment.state == withdrawn_state(ruleset):
+    if ruleset.is_withdrawn(enrollment.state):
         return [
             NextStep(
                 "This pathway is paused because it was withdrawn. Resume it to carry on "
@@ -210,7 +208,7 @@ def next_steps(status: EnrollmentStatus, bars: Sequence[Bar]) -> list[NextStep]:
             )
     if outcome_events:
         who = who_phrase(ruleset, outcome_events[0])
-        outcomes = " or ".join(sentence_case(history_label(ruleset, e)) for e in outcome_events)
+        outcomes = " or ".join(sentence_case(ruleset.history_label(e)) for e in outcome_events)
         lines.append(
             NextStep(
                 f"Waiting for the outcome of {state.name}: {who} records it ({outcomes}).", "wait"
@@ -228,7 +226,7 @@ def history_rows(
     return [
         HistoryRow(
             at=aware(record.at),
-            label=history_label(ruleset, record.event),
+            label=ruleset.history_label(record.event),
             from_label=state_label(ruleset, record.from_state),
             to_label=state_label(ruleset, record.to_state),
             actor=names.get(record.actor_id, "someone"),
@@ -244,7 +242,7 @@ def enrollment_view(
     """Describe one enrollment for a dashboard card, as ``viewer`` may act on it."""
     status = enrollment_status(session=session, enrollment=enrollment, viewer=viewer, today=today)
     ruleset = status.ruleset
-    bars = [bar_for(requirement) for requirement in status.requirements]
+    bars = [bar_for(requirement, ruleset) for requirement in status.requirements]
     buttons = [
         EventButton(
             option=option,
@@ -265,7 +263,7 @@ def enrollment_view(
     for b in buttons:
         if b.option.name != "withdraw" and viewer.role not in ruleset.who[b.option.name]:
             who = who_phrase(ruleset, b.option.name)
-            theirs.setdefault(who, []).append(sentence_case(history_label(ruleset, b.option.name)))
+            theirs.setdefault(who, []).append(sentence_case(ruleset.history_label(b.option.name)))
     others = [
         f"{who.capitalize()} records: {' or '.join(labels)}." for who, labels in theirs.items()
     ]
@@ -281,6 +279,6 @@ def enrollment_view(
         withdraw=withdraw,
         others=others,
         history=history,
-        withdrawn=enrollment.state == withdrawn_state(ruleset),
+        withdrawn=ruleset.is_withdrawn(enrollment.state),
         finished=bool(ruleset.state(enrollment.state).final),
     )

@@ -19,12 +19,11 @@ from trainerpath.dashboards.common import (
     aware,
     days_since,
     matches_name_or_email,
-    withdrawn_state,
 )
 from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, User
 from trainerpath.pathways import CURRENT, Requirement, Ruleset, ruleset_for
 from trainerpath.services.evidence_kinds import KINDS
-from trainerpath.services.pathways import check_requirements_of_many
+from trainerpath.services.pathways import requirements_of_enrollments
 
 
 def visible_candidates(session: Session, viewer: User, q: str | None = None) -> list[User]:
@@ -125,7 +124,7 @@ class CandidateFilters:
 
 def _stage(ruleset: Ruleset, enrollment: Enrollment) -> float:
     """How far along its path an enrollment is (a withdrawn one where it stopped)."""
-    withdrawn = withdrawn_state(ruleset)
+    withdrawn = ruleset.withdrawn_state
     path = [str(s.value) for s in ruleset.states if s.value != withdrawn]
     state = enrollment.withdrawn_from if enrollment.state == withdrawn else enrollment.state
     return path.index(state) / (len(path) - 1) if state in path and len(path) > 1 else 0.0
@@ -161,7 +160,7 @@ def _row(
     state = ruleset.state(enrollment.state)
     if state.final:
         text, pct = f"{state.name}", 100
-    elif enrollment.state == withdrawn_state(ruleset):
+    elif ruleset.is_withdrawn(enrollment.state):
         text, pct = "Withdrawn", 0
     elif total:
         text, pct = f"{met} of {total} requirements met", math.floor(met / total * 100)
@@ -209,18 +208,12 @@ def candidate_rows(
                 continue
             shown.append((candidate, enrollment))
     # Every row's requirements in one batch: a fixed number of queries, not one set per row.
-    keys = {
-        enrollment.id: ruleset_for(enrollment.ruleset).guards_leaving(enrollment.state)
-        for _candidate, enrollment in shown
-        if enrollment is not None
-    }
-    measured = check_requirements_of_many(
+    measured = requirements_of_enrollments(
         session,
         (
-            (enrollment.candidate_id, key)
+            (enrollment, ruleset_for(enrollment.ruleset).guards_leaving(enrollment.state))
             for _candidate, enrollment in shown
             if enrollment is not None
-            for key in keys[enrollment.id]
         ),
         today,
     )
@@ -228,9 +221,7 @@ def candidate_rows(
         _row(
             candidate,
             enrollment,
-            [measured[enrollment.candidate_id, key] for key in keys[enrollment.id]]
-            if enrollment is not None
-            else [],
+            measured[enrollment.id] if enrollment is not None and enrollment.id else [],
             pending[candidate.id],
             activity[candidate.id],
             today,

@@ -9,10 +9,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from trainerpath import queries
-from trainerpath.dashboards.common import history_label, withdrawn_state
 from trainerpath.dashboards.enrollment import Bar, bar_for, enrollment_view
 from trainerpath.models import Enrollment, Role, User
-from trainerpath.pathways import CHECKS, Facts, Requirement, Ruleset
+from trainerpath.pathways import Population, Requirement, Ruleset
 from trainerpath.services.pathways import event_label, state_label, who_phrase
 
 
@@ -65,11 +64,6 @@ class Outline:
         return [step.label for step in self.steps]
 
 
-def _describe(key: str) -> str:
-    doc = CHECKS[key].__doc__ or key
-    return doc.strip().splitlines()[0]
-
-
 def pathway_outline(
     session: Session, ruleset: Ruleset, candidate_id: int | None = None, today: date | None = None
 ) -> Outline:
@@ -78,15 +72,19 @@ def pathway_outline(
     Without a candidate the checks run against an empty record (id 0), which yields each
     requirement's label, target and unit exactly as the rules define them.
     """
-    facts = Facts(session=session, candidate_id=candidate_id or 0, today=today or date.today())
+    someone = candidate_id or 0
+    people = Population(session, (someone,), today or date.today(), ruleset.default_track)
     measured: dict[str, Requirement] = {}
 
     def requirement(key: str) -> OutlineRequirement:
         if key not in measured:
-            measured[key] = CHECKS[key](facts)
-        return OutlineRequirement(key, _describe(key), measured[key], bar_for(measured[key]))
+            measured[key] = ruleset.measure(key, people)[someone]
+        need = ruleset.requirements[key]
+        return OutlineRequirement(
+            key, need.describe, measured[key], bar_for(measured[key], ruleset)
+        )
 
-    withdrawn = withdrawn_state(ruleset)
+    withdrawn = ruleset.withdrawn_state
     steps = []
     for state in ruleset.states:
         value = str(state.value)
@@ -97,7 +95,7 @@ def pathway_outline(
                 name=name,
                 label=event_label(ruleset, name)
                 if Role.CANDIDATE in ruleset.who[name]
-                else history_label(ruleset, name),
+                else ruleset.history_label(name),
                 target_label=state_label(ruleset, ruleset.target(value, name) or value),
                 who=who_phrase(ruleset, name),
                 note_required=name in ruleset.notes_required,

@@ -1,8 +1,10 @@
-"""What a pathway ruleset is: a state machine plus who may fire each event.
+"""What a pathway ruleset is: a state machine, its requirements, and who may fire what.
 
 The machine (python-statemachine) holds states, events, transitions and the named
 guards (``cond=``). What the library does not model, the ruleset adds beside it: the
-roles that may fire each event and the events that need a note.
+requirement behind each guard (declared with ``vocabulary``), the roles that may fire
+each event, the events that need a note, how each fired event reads in a timeline, and
+the tracks an enrollment may choose.
 """
 
 from __future__ import annotations
@@ -18,15 +20,28 @@ from statemachine.transition_list import TransitionList
 
 from trainerpath.models import Role
 
-from .requirements import CHECKS
+from .measure import Population
+from .vocabulary import Need, Requirement
 
 CANDIDATE = frozenset({Role.CANDIDATE})
 MENTOR_OR_ADMIN = frozenset({Role.MENTOR, Role.ADMIN})
 CANDIDATE_OR_ADMIN = frozenset({Role.CANDIDATE, Role.ADMIN})
 
 
+# Timeline wording of the events every ruleset has, and of a switch between rulesets.
+COMMON_WORDING = {
+    "withdraw": "Withdrawn",
+    "resume": "Resumed",
+    "switch_ruleset": "Switched to other rules",
+}
+
+
 def withdrawal(withdrawn: State, *active: State) -> tuple[Event, Event]:
-    """Build ``withdraw`` from each active state and ``resume`` back to where it was."""
+    """Build ``withdraw`` from each active state and ``resume`` back to where it was.
+
+    ``Ruleset.after_event`` keeps the state withdrawn from on the enrollment, which the
+    ``resume`` guards read.
+    """
     withdraw: TransitionList = reduce(or_, (state.to(withdrawn) for state in active))
     resume: TransitionList = reduce(
         or_, (withdrawn.to(state, cond=_withdrawn_from(state)) for state in active)
@@ -51,8 +66,8 @@ def _event_ids(transition: Any) -> list[str]:
 class Guards:
     """The guard values a machine reads, as attributes named after the guards."""
 
-    def __init__(self, values: Mapping[str, bool]) -> None:
-        for key in CHECKS:
+    def __init__(self, keys: Iterable[str], values: Mapping[str, bool]) -> None:
+        for key in keys:
             setattr(self, key, bool(values.get(key, False)))
 
 
@@ -64,9 +79,13 @@ class Ruleset:
     version: int
     title: str
     awarding_body: str
+    edition: str  # which rules these are, to tell versions apart: "April 2024"
     machine: type[StateMachine]
+    requirements: Mapping[str, Need]
     who: Mapping[str, frozenset[Role]]
+    history: Mapping[str, str]  # how each fired event reads in a timeline
     notes_required: frozenset[str] = field(default_factory=frozenset)
+    tracks: tuple[tuple[str, str], ...] = ()  # (value, label); the first is the default
 
     def __post_init__(self) -> None:
         events = {event.id for event in self.machine.events}  # type: ignore[attr-defined]
@@ -76,10 +95,52 @@ class Ruleset:
             )
         if extra := self.notes_required - events:
             raise ValueError(f"{self.id}: notes required for unknown events {sorted(extra)}")
+        if missing := events - set(self.history) - set(COMMON_WORDING):
+            raise ValueError(f"{self.id}: no timeline wording for {sorted(missing)}")
         for state in self.states:
             for event in self.event_names(state.id):
-                if unknown := set(self.guards(state.id, event)) - set(CHECKS):
-                    raise ValueError(f"{self.id}: guards without a check: {sorted(unknown)}")
+                if unknown := set(self.guards(state.id, event)) - set(self.requirements):
+                    raise ValueError(f"{self.id}: guards without a requirement: {sorted(unknown)}")
+
+    @property
+    def label(self) -> str:
+        """The ruleset as people tell versions apart: "Certified Scrum Trainer (April 2024)"."""
+        return f"{self.title} ({self.edition})"
+
+    @property
+    def default_track(self) -> str | None:
+        """The track a new enrollment follows unless another is chosen."""
+        return self.tracks[0][0] if self.tracks else None
+
+    def track_label(self, track: str | None) -> str | None:
+        """The track's name for people."""
+        return dict(self.tracks).get(track or "")
+
+    @property
+    def withdrawn_state(self) -> str | None:
+        """The state withdrawing leads to, if the pathway can be withdrawn from."""
+        return self.target(self.initial_state, "withdraw")
+
+    def is_withdrawn(self, state: str) -> bool:
+        """Whether an enrollment in ``state`` is withdrawn (paused)."""
+        return state == self.withdrawn_state
+
+    def history_label(self, event: str) -> str:
+        """The words for a fired ``event`` in a timeline ("Approved by the TAC")."""
+        if event in self.history:
+            return self.history[event]
+        return COMMON_WORDING.get(event, event)
+
+    def after_event(self, model: Any, event: str, source: str) -> None:
+        """Remember where a withdrawn enrollment was, so ``resume`` returns there."""
+        if event == "withdraw":
+            model.withdrawn_from = source
+        elif event == "resume":
+            model.withdrawn_from = None
+
+    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
+        """Measure the requirement ``key`` for every candidate of ``people``."""
+        return self.requirements[key].measure(key, people) if people.candidate_ids else {}
 
     @property
     def id(self) -> str:
@@ -139,7 +200,9 @@ class Ruleset:
 
     def bind(self, model: Any, guards: Mapping[str, bool] | None = None) -> StateMachine:
         """Bind the machine to an enrollment-like object whose ``state`` it reads and sets."""
-        listeners: list[object] = [Guards(guards or {})]  # guards not given count as unmet
+        listeners: list[object] = [
+            Guards(self.requirements, guards or {})
+        ]  # guards not given count as unmet
         return self.machine(model=model, state_field="state", listeners=listeners)
 
     def transitions(self) -> Iterable[tuple[str, str, str, list[str]]]:

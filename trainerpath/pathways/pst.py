@@ -1,8 +1,16 @@
-"""Scrum.org Professional Scrum Trainer (PST), Product Owner track, ruleset version 1."""
+"""Scrum.org Professional Scrum Trainer (PST), Product Owner track, ruleset version 1.
+
+The rules as the seed documents state them (pathways.md §4): four years as Product
+Owner, training provided and PSPO I at 95% to apply; then Train the Trainer, PSPO II
+and III at 85%, a staff interview and a peer review.
+"""
 
 from statemachine import Event, State, StateMachine
 
+from trainerpath.models import Milestone, TeachingSession
+
 from .base import CANDIDATE, CANDIDATE_OR_ADMIN, MENTOR_OR_ADMIN, Ruleset, withdrawal
+from .vocabulary import Count, Duration, Exists, Hint, Passed, milestone
 
 
 class PstMachine(StateMachine):
@@ -45,12 +53,58 @@ class PstMachine(StateMachine):
     )
 
 
+training_provided = Count(
+    TeachingSession,
+    at_least=1,
+    label="Training provided",
+    noun=("teaching session", "teaching sessions"),
+    done="{current} {noun} on record",
+    hint=Hint("teaching-sessions", "Log a course you taught"),
+    describe="At least one teaching session of any kind.",
+)
+
 PST_1 = Ruleset(
     pathway="pst",
     version=1,
     title="Professional Scrum Trainer (Product Owner track)",
+    edition="first published rules",
     awarding_body="Scrum.org",
     machine=PstMachine,
+    requirements={
+        "po_experience": Duration(
+            roles=("product_owner",),
+            at_least_years=4,
+            label="Years as Product Owner",
+            of_what="as Product Owner",
+            hint=Hint("experience", "Log your Product Owner experience"),
+            describe="At least four years as Product Owner, counted on the union of periods.",
+        ),
+        "training_provided": training_provided,
+        "pspo1_95": Passed(
+            {"pspo_1": "PSPO I"},
+            at_least=95,
+            hint=Hint("assessments", "Log your PSPO I attempt"),
+        ),
+        "ttt_attended": Exists(
+            Milestone,
+            where=milestone("ttt_attended"),
+            label="Train the Trainer attended",
+            needed="Attendance at the 3-day Train the Trainer course is needed",
+            done="Train the Trainer attended",
+            hint=Hint("milestones", "Log your Train the Trainer attendance"),
+            describe="A verified Train-the-Trainer-attended milestone.",
+        ),
+        "pspo2_85": Passed(
+            {"pspo_2": "PSPO II"},
+            at_least=85,
+            hint=Hint("assessments", "Log your PSPO II attempt"),
+        ),
+        "pspo3_85": Passed(
+            {"pspo_3": "PSPO III"},
+            at_least=85,
+            hint=Hint("assessments", "Log your PSPO III attempt"),
+        ),
+    },
     who={
         "submit_application": CANDIDATE,
         "accept_application": MENTOR_OR_ADMIN,
@@ -64,6 +118,18 @@ PST_1 = Ruleset(
         "peer_review_fail": MENTOR_OR_ADMIN,
         "withdraw": CANDIDATE_OR_ADMIN,
         "resume": CANDIDATE_OR_ADMIN,
+    },
+    history={
+        "submit_application": "Application submitted",
+        "accept_application": "Application accepted",
+        "reject_application": "Application rejected",
+        "complete_ttt": "Train the Trainer completed",
+        "pass_pspo2": "PSPO II passed",
+        "pass_pspo3": "PSPO III passed",
+        "staff_interview_pass": "Staff interview passed",
+        "staff_interview_fail": "Staff interview not passed",
+        "peer_review_pass": "Peer review passed",
+        "peer_review_fail": "Peer review not passed",
     },
     notes_required=frozenset({"reject_application", "staff_interview_fail", "peer_review_fail"}),
 )

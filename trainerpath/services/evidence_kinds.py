@@ -41,7 +41,7 @@ def parse_iso_date(text: str) -> date | None:
         return None
 
 
-FieldType = Literal["text", "longtext", "int", "number", "date", "choice"]
+FieldType = Literal["text", "longtext", "int", "number", "date", "choice", "bool"]
 REQUIRED = "required"
 
 
@@ -59,6 +59,7 @@ class FieldSpec:
     max_length: int | None = None
     not_future: bool = False
     help: str = ""
+    default: Any = None  # what an optional field left out stores
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -72,7 +73,7 @@ class FieldSpec:
     def clean(self, value: Any, today: date) -> tuple[Any, str | None]:
         """Return the value to store, or an error saying why it is unacceptable."""
         if value is None or (isinstance(value, str) and not value.strip()):
-            return None, (REQUIRED if self.required else None)
+            return self.default, (REQUIRED if self.required else None)
         cleaner = getattr(self, f"_clean_{self.type}")
         result: tuple[Any, str | None] = cleaner(value, today)
         return result
@@ -115,6 +116,11 @@ class FieldSpec:
             return None, DATE_MESSAGE
         if self.not_future and value > today:
             return None, "cannot be in the future"
+        return value, None
+
+    def _clean_bool(self, value: Any, _today: date) -> tuple[Any, str | None]:
+        if not isinstance(value, bool):
+            return None, "must be true or false"
         return value, None
 
     def _clean_choice(self, value: Any, _today: date) -> tuple[Any, str | None]:
@@ -194,6 +200,7 @@ EXPERIENCE_ROLES = (
     ("product_owner", "Product Owner"),
     ("scrum_master", "ScrumMaster"),
     ("team_member", "Team member"),
+    ("agile_coach", "Agile coach"),
     ("other", "Other"),
 )
 MILESTONE_KINDS = (
@@ -276,6 +283,34 @@ TEACHING_SESSIONS = EvidenceKind(
         FieldSpec("co_trainer", "Co-trainer", "text", required=False, max_length=200),
         FieldSpec("location", "Location", "text", required=False, max_length=200),
         FieldSpec("notes", "Notes", "longtext", required=False, max_length=5000),
+        FieldSpec(
+            "share_delivered",
+            "Share you delivered (%)",
+            "int",
+            required=False,
+            minimum=1,
+            maximum=100,
+            default=100,
+            help="Did you deliver at least half of this course? 100 if you taught all of it",
+        ),
+        FieldSpec(
+            "with_current_materials",
+            "With my current course materials",
+            "bool",
+            required=False,
+            default=False,
+            help="Did you teach it with the current version of your own course materials?",
+        ),
+        FieldSpec(
+            "reflection",
+            "Reflection",
+            "longtext",
+            required=False,
+            max_length=5000,
+            default="",
+            help="How did you inspect and adapt after this course (student or co-trainer "
+            "feedback)?",
+        ),
     ),
     rules=_teaching_rules,
     summary=lambda item: (

@@ -19,9 +19,8 @@ from statemachine.exceptions import TransitionNotAllowed
 
 from trainerpath.models import Enrollment, Role, TransitionRecord, User, utcnow
 from trainerpath.pathways import (
-    CHECKS,
     CURRENT,
-    Facts,
+    RULESETS,
     Population,
     Requirement,
     Ruleset,
@@ -98,71 +97,172 @@ def visible_enrollment(session: Session, viewer: User, enrollment_id: int) -> En
     return enrollment
 
 
-def enrol(*, session: Session, actor: User, candidate_id: int, pathway: str) -> Enrollment:
-    """Start the candidate on the current ruleset of ``pathway``."""
-    visible_candidate(session, actor, candidate_id)
-    ruleset = CURRENT.get(pathway) if isinstance(pathway, str) else None
-    if ruleset is None:
+def _chosen_ruleset(
+    pathway: object, ruleset_id: object, track: object
+) -> tuple[Ruleset, str | None]:
+    """The ruleset and track asked for, or ValidationFailed naming the field that is wrong."""
+    current = CURRENT.get(pathway) if isinstance(pathway, str) else None
+    if current is None:
         raise ValidationFailed({"pathway": "must be one of: " + ", ".join(CURRENT)})
+    ruleset: Ruleset | None = current
+    if ruleset_id is not None:
+        ruleset = RULESETS.get(ruleset_id) if isinstance(ruleset_id, str) else None
+        if ruleset is None or ruleset.pathway != current.pathway:
+            choices = [r.id for r in RULESETS.values() if r.pathway == current.pathway]
+            raise ValidationFailed({"ruleset": "must be one of: " + ", ".join(choices)})
+    assert ruleset is not None
+    return ruleset, _chosen_track(ruleset, track)
+
+
+def _chosen_track(ruleset: Ruleset, track: object, keep: str | None = None) -> str | None:
+    """The track asked for (``keep`` or the default when none is), checked against the ruleset."""
+    if not ruleset.tracks:
+        if track is not None:
+            raise ValidationFailed({"track": f"{ruleset.id} has no tracks"})
+        return None
+    if track is None:
+        return keep or ruleset.default_track
+    if not isinstance(track, str) or track not in dict(ruleset.tracks):
+        raise ValidationFailed(
+            {"track": "must be one of: " + ", ".join(value for value, _ in ruleset.tracks)}
+        )
+    return track
+
+
+def enrol(
+    *,
+    session: Session,
+    actor: User,
+    candidate_id: int,
+    pathway: str,
+    ruleset: str | None = None,
+    track: str | None = None,
+) -> Enrollment:
+    """Start the candidate on ``ruleset`` (the pathway's current one if not given)."""
+    visible_candidate(session, actor, candidate_id)
+    chosen, chosen_track = _chosen_ruleset(pathway, ruleset, track)
     if actor.role == Role.MENTOR:
         raise Forbidden("Only the candidate or an admin can enrol in a pathway.")
     existing = session.execute(
         select(col(Enrollment.id)).where(
             col(Enrollment.candidate_id) == candidate_id,
-            col(Enrollment.pathway) == pathway,
+            col(Enrollment.pathway) == chosen.pathway,
         )
     ).first()
     if existing is not None:
-        raise Conflict(f"Already enrolled in the {ruleset.title} pathway.")
+        raise Conflict(f"Already enrolled in the {chosen.title} pathway.")
     enrollment = Enrollment(
         candidate_id=candidate_id,
-        pathway=pathway,
-        ruleset=ruleset.id,
-        state=ruleset.initial_state,
+        pathway=chosen.pathway,
+        ruleset=chosen.id,
+        track=chosen_track,
+        state=chosen.initial_state,
     )
     session.add(enrollment)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict(f"Already enrolled in the {ruleset.title} pathway.") from None
+        raise Conflict(f"Already enrolled in the {chosen.title} pathway.") from None
     audit.record(
         session,
         actor=actor,
         candidate_id=candidate_id,
         action="enrollment.created",
         subject=f"enrollments/{enrollment.id}",
-        detail=ruleset.id,
+        detail=chosen.id + (f" ({chosen_track})" if chosen_track else ""),
     )
     return enrollment
 
 
-def check_requirements(
-    session: Session, candidate_id: int, keys: list[str], today: date | None = None
-) -> list[Requirement]:
-    """Run the named requirement checks against the candidate's evidence."""
-    facts = Facts(session=session, candidate_id=candidate_id, today=today or date.today())
-    return [CHECKS[key](facts) for key in keys]
+def _ruleset_and_track(ruleset_id: str, track: str | None) -> str:
+    return f"{ruleset_id} ({track})" if track else ruleset_id
 
 
-def check_requirements_of_many(
-    session: Session, needs: Iterable[tuple[int, str]], today: date | None = None
-) -> dict[tuple[int, str], Requirement]:
-    """Run each named check once for all the candidates that need it.
+def switch_ruleset(
+    *,
+    session: Session,
+    actor: User,
+    enrollment: Enrollment,
+    ruleset: object,
+    track: object = None,
+) -> TransitionRecord:
+    """Move a ``preparing`` enrollment to another ruleset (or track) of its pathway.
 
-    ``needs`` lists (candidate id, check key) pairs; the answer maps each pair to the
-    candidate's requirement. A table of candidates costs a fixed number of queries.
+    Checks run in the API's order: visibility, body (ruleset and track), role, state,
+    then "unchanged". Writes one ``switch_ruleset`` history row and changes nothing else.
     """
-    wanted: dict[str, set[int]] = {}
-    for candidate_id, key in needs:
-        wanted.setdefault(key, set()).add(candidate_id)
+    if not can_view(session, actor, enrollment.candidate_id):
+        raise NotFound("No such enrollment.")
+    target = RULESETS.get(ruleset) if isinstance(ruleset, str) else None
+    if target is None or target.pathway != enrollment.pathway:
+        choices = [r.id for r in RULESETS.values() if r.pathway == enrollment.pathway]
+        raise ValidationFailed({"ruleset": "must be one of: " + ", ".join(choices)})
+    keep = enrollment.track if target.id == enrollment.ruleset else None
+    new_track = _chosen_track(target, track, keep)
+    if actor.role not in (Role.CANDIDATE, Role.ADMIN):
+        raise Forbidden("Only the candidate or an admin can switch an enrollment's rules.")
+    current = ruleset_for(enrollment.ruleset)
+    if enrollment.state != current.initial_state or enrollment.state != target.initial_state:
+        raise InvalidState(
+            "The rules can be switched only while preparing, before the application "
+            f"(this enrollment is in {state_label(current, enrollment.state)})."
+        )
+    if target.id == enrollment.ruleset and new_track == enrollment.track:
+        raise ValidationFailed(
+            {"ruleset": "unchanged"}, "The enrollment already follows these rules."
+        )
+    if target.id == enrollment.ruleset:
+        note = f"{target.id}: {enrollment.track} → {new_track}"
+    else:
+        note = (
+            f"{_ruleset_and_track(enrollment.ruleset, enrollment.track)} → "
+            f"{_ruleset_and_track(target.id, new_track)}"
+        )
+    source = enrollment.state
+    enrollment.ruleset, enrollment.track = target.id, new_track
+    enrollment.updated_at = utcnow()
+    return _record_transition(session, enrollment, "switch_ruleset", source, actor, note)
+
+
+def measure_requirements(
+    session: Session, enrollment: Enrollment, keys: list[str], today: date | None = None
+) -> list[Requirement]:
+    """Measure the enrollment's requirements ``keys`` under its own ruleset and track."""
+    measured = requirements_of_enrollments(session, [(enrollment, keys)], today)
+    return measured[_id(enrollment.id)]
+
+
+def requirements_of_enrollments(
+    session: Session,
+    wanted: Iterable[tuple[Enrollment, list[str]]],
+    today: date | None = None,
+) -> dict[int, list[Requirement]]:
+    """Measure each enrollment's named requirements, in a fixed number of queries.
+
+    Enrollments that share a ruleset, track and requirement are measured together, so a
+    table of candidates costs the same statements as one row.
+    """
     day = today or date.today()
-    results: dict[tuple[int, str], Requirement] = {}
-    for key, candidate_ids in wanted.items():
-        people = Population(session=session, candidate_ids=tuple(sorted(candidate_ids)), today=day)
-        for candidate_id, requirement in CHECKS[key].many(people).items():
-            results[candidate_id, key] = requirement
-    return results
+    wanted = list(wanted)
+    groups: dict[tuple[str, str | None, str], set[int]] = {}
+    for enrollment, keys in wanted:
+        for key in keys:
+            groups.setdefault((enrollment.ruleset, enrollment.track, key), set()).add(
+                enrollment.candidate_id
+            )
+    results: dict[tuple[str, str | None, str, int], Requirement] = {}
+    for (ruleset_id, track, key), candidate_ids in groups.items():
+        people = Population(session, tuple(sorted(candidate_ids)), day, track)
+        for candidate_id, requirement in ruleset_for(ruleset_id).measure(key, people).items():
+            results[ruleset_id, track, key, candidate_id] = requirement
+    return {
+        _id(enrollment.id): [
+            results[enrollment.ruleset, enrollment.track, key, enrollment.candidate_id]
+            for key in keys
+        ]
+        for enrollment, keys in wanted
+    }
 
 
 def enrollment_status(
@@ -171,9 +271,7 @@ def enrollment_status(
     """Describe the enrollment: requirements of the next steps, events, history."""
     ruleset = ruleset_for(enrollment.ruleset)
     state = enrollment.state
-    requirements = check_requirements(
-        session, enrollment.candidate_id, ruleset.guards_leaving(state), today
-    )
+    requirements = measure_requirements(session, enrollment, ruleset.guards_leaving(state), today)
     by_key = {requirement.key: requirement for requirement in requirements}
     events = []
     for name in ruleset.event_names(state):
@@ -242,9 +340,7 @@ def fire_event(
         raise ValidationFailed(
             {"note": REQUIRED}, f"A note is required to {event_phrase(ruleset, event)}."
         )
-    requirements = check_requirements(
-        session, enrollment.candidate_id, ruleset.guards(source, event), today
-    )
+    requirements = measure_requirements(session, enrollment, ruleset.guards(source, event), today)
     if unmet := [requirement for requirement in requirements if not requirement.met]:
         raise GuardUnmet(unmet)
 
@@ -255,11 +351,20 @@ def fire_event(
         raise InvalidState(
             f"{event_label(ruleset, event)} is not possible for this enrollment now."
         ) from None
-    if event == "withdraw":
-        enrollment.withdrawn_from = source
-    elif event == "resume":
-        enrollment.withdrawn_from = None
+    ruleset.after_event(enrollment, event, source)
     enrollment.updated_at = utcnow()
+    return _record_transition(session, enrollment, event, source, actor, note)
+
+
+def _record_transition(
+    session: Session,
+    enrollment: Enrollment,
+    event: str,
+    source: str,
+    actor: User,
+    note: str | None,
+) -> TransitionRecord:
+    """Flush the enrollment's change with its history row and audit entry, or Conflict."""
     try:
         session.flush()  # UPDATE ... WHERE version = <read version>
     except StaleDataError:

@@ -117,8 +117,7 @@ def fire(enrollment_id: int) -> Response:
         session.commit()
         ruleset = ruleset_for(enrollment.ruleset)
         message = (
-            f"{dashboards.history_label(ruleset, record.event)}. "
-            f"Now: {state_label(ruleset, record.to_state)}."
+            f"{ruleset.history_label(record.event)}. Now: {state_label(ruleset, record.to_state)}."
         )
         if not wants_partial():
             flash(message, "success")

@@ -200,6 +200,8 @@ def _field_for(spec: FieldSpec) -> Field:
         return StringField(
             spec.label, description=spec.help, widget=DateInput(), render_kw=render_kw
         )
+    if spec.type == "bool":
+        return BooleanField(spec.label, description=spec.help)
     if spec.type == "choice":
         choices = options([("", "Choose…"), *spec.choices])
         return SelectField(
@@ -235,12 +237,14 @@ def evidence_form(
     return form
 
 
-def as_form_data(kind: EvidenceKind, values: Mapping[str, Any]) -> dict[str, str]:
+def as_form_data(kind: EvidenceKind, values: Mapping[str, Any]) -> dict[str, str | bool]:
     """Stored values as the strings the form shows."""
-    data = {}
+    data: dict[str, str | bool] = {}
     for spec in kind.fields:
         value = values.get(spec.name)
-        if value is None:
+        if spec.type == "bool":
+            data[spec.name] = bool(value)
+        elif value is None:
             data[spec.name] = ""
         elif isinstance(value, date):
             data[spec.name] = value.isoformat()
@@ -272,5 +276,8 @@ def submitted_values(kind: EvidenceKind, formdata: Mapping[str, str]) -> dict[st
     values: dict[str, Any] = {}
     for spec in kind.fields:
         raw = formdata.get(spec.name, "")
+        if spec.type == "bool":  # an unticked box is not sent at all
+            values[spec.name] = bool(raw.strip())
+            continue
         values[spec.name] = None if not raw.strip() else _typed(spec, raw.strip())
     return values

@@ -1,0 +1,484 @@
+"""The words a ruleset declares its requirements with (pathways.md §5 and §6).
+
+``Total``, ``Count``, ``Duration``, ``Exists`` and ``Scored`` each take their numbers,
+window and wording as arguments; measuring them is the job of ``measure.py``. Each
+declaration measures a population and reports every candidate's ``Requirement``:
+met, current (verified), pending, target, unit, a sentence, and, per §6, its window,
+ageing and forecast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import col
+
+from trainerpath.models import (
+    AssessmentAttempt,
+    Credential,
+    EvidenceBase,
+    ExperiencePeriod,
+    Milestone,
+)
+
+from . import calendar as cal
+from .measure import (
+    PENDING,
+    VERIFIED,
+    Filter,
+    Island,
+    Population,
+    amounts,
+    best_verified,
+    days_covered,
+    period_islands,
+    today_param,
+    verified_by_date,
+)
+
+AGEING_DAYS = 365  # how far ahead ageing looks
+FORECAST_MONTHS = 60  # checkpoints of a count's forecast
+DURATION_FORECAST_MONTHS = 84  # how far ahead a duration's forecast looks
+
+
+@dataclass(frozen=True)
+class Window:
+    """The rolling window a requirement counts in: ``months`` ending today, from ``start``."""
+
+    months: int
+    start: date
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's ``window`` object."""
+        return {"months": self.months, "from": self.start}
+
+
+@dataclass(frozen=True)
+class Ageing:
+    """A day on which verified evidence leaves the window, and ``current`` from that day."""
+
+    on: date
+    current: int | float
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """When an unmet requirement is met at the candidate's pace (None: not at this pace)."""
+
+    met_by: date | None
+    pace_per_month: float | None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """How far a candidate is toward one guard, as the dashboard and the API report it."""
+
+    key: str
+    label: str
+    met: bool
+    current: int | float
+    pending: int | float
+    target: int | float
+    unit: str
+    message: str
+    window: Window | None = None
+    ageing: tuple[Ageing, ...] = ()
+    forecast: Forecast | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the requirement as the API's requirement object."""
+        forecast = self.forecast
+        return {
+            "key": self.key,
+            "label": self.label,
+            "met": self.met,
+            "current": self.current,
+            "pending": self.pending,
+            "target": self.target,
+            "unit": self.unit,
+            "message": self.message,
+            "window": self.window.as_dict() if self.window else None,
+            "ageing": [{"on": a.on, "current": a.current} for a in self.ageing],
+            "forecast": None
+            if forecast is None
+            else {"met_by": forecast.met_by, "pace_per_month": forecast.pace_per_month},
+        }
+
+    @property
+    def yes_no(self) -> bool:
+        """Whether this is a yes/no requirement (a count with target 1 of "items")."""
+        return self.unit == "item"
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Which evidence kind moves a requirement forward, and what to log."""
+
+    evidence: str
+    action: str
+
+
+def _plural(n: int | float, noun: tuple[str, str]) -> str:
+    return noun[0] if n == 1 else noun[1]
+
+
+def _waiting(pending: int | float, text: str) -> str:
+    return f" ({text} waiting for review)" if pending else ""
+
+
+class Need:
+    """A declared requirement: its wording, numbers and window, and how to measure it."""
+
+    label: str
+    hint: Hint
+    describe: str
+    target: int | float
+    unit: str
+    within_months: int | None = None
+
+    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
+        """The requirement of each candidate of ``people``."""
+        raise NotImplementedError
+
+    def rule(self) -> str:
+        """The requirement's numbers in a few words: "≥ 100 students"."""
+        text = f"≥ {self.target:g} {self.unit}" if self.unit != "item" else "required"
+        return text + (f" in {self.within_months} months" if self.within_months else "")
+
+    def window(self, today: date) -> Window | None:
+        """The window ending ``today``, if the requirement has one."""
+        if self.within_months is None:
+            return None
+        return Window(self.within_months, cal.window_start(today, self.within_months))
+
+
+@dataclass(frozen=True)
+class Tally(Need):
+    """At least ``at_least`` of a quantity: items counted or a column summed."""
+
+    model: type[EvidenceBase]
+    amount: Any
+    at_least: int
+    label: str
+    noun: tuple[str, str]
+    done: str  # "{current} {noun} taught": noun is singular or plural for current
+    hint: Hint
+    describe: str
+    where: Sequence[Filter] = ()
+    within_months: int | None = None
+
+    @property
+    def target(self) -> int:  # type: ignore[override]
+        """The quantity needed."""
+        return self.at_least
+
+    @property
+    def unit(self) -> str:  # type: ignore[override]
+        """The plural noun of the quantity."""
+        return self.noun[1]
+
+    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
+        """Sum the quantity per candidate; windowed quantities also report their ageing."""
+        window = self.window(people.today)
+        since = window.start if window else None
+        found = amounts(people, self.model, self.amount, self.where, since)
+        by_date = (
+            verified_by_date(people, self.model, self.amount, self.where, since)
+            if since is not None
+            else {}
+        )
+        reports = {}
+        for candidate_id, got in found.items():
+            dates = by_date.get(candidate_id, [])
+            met = got.verified >= self.at_least
+            if met:
+                noun = _plural(got.verified, self.noun)
+                message = self.done.format(current=got.verified, noun=noun)
+            else:
+                missing = self.at_least - got.verified
+                message = f"{missing} more {_plural(missing, self.noun)} needed"
+                message += _waiting(got.pending, str(got.pending))
+            reports[candidate_id] = Requirement(
+                key,
+                self.label,
+                met,
+                got.verified,
+                got.pending,
+                self.at_least,
+                self.unit,
+                message,
+                window,
+                self._ageing(people.today, got.verified, dates) if window else (),
+                None if met else self._forecast(people.today, got.verified, got.recent, dates),
+            )
+        return reports
+
+    def _ageing(
+        self, today: date, current: int, dates: list[tuple[date, int]]
+    ) -> tuple[Ageing, ...]:
+        assert self.within_months is not None
+        horizon = today + timedelta(days=AGEING_DAYS)
+        leaving: dict[date, int] = {}
+        for day, quantity in dates:
+            leave = cal.leaves_window(day, self.within_months)
+            if leave <= horizon:
+                leaving[leave] = leaving.get(leave, 0) + quantity
+        entries = []
+        for leave in sorted(leaving):
+            current -= leaving[leave]
+            entries.append(Ageing(leave, current))
+        return tuple(entries)
+
+    def _forecast(
+        self, today: date, current: int, recent: int, dates: list[tuple[date, int]]
+    ) -> Forecast:
+        pace = round(recent / 12, 2)
+        for k, checkpoint in cal.month_checkpoints(today, FORECAST_MONTHS):
+            if self.within_months is None:
+                inside = current
+            else:
+                start = cal.window_start(checkpoint, self.within_months)
+                inside = sum(quantity for day, quantity in dates if day >= start)
+            if 12 * inside + k * recent >= 12 * self.at_least:
+                return Forecast(checkpoint, pace)
+        return Forecast(None, pace)
+
+
+def Total(
+    column: Any,
+    *,
+    at_least: int,
+    label: str,
+    noun: tuple[str, str],
+    done: str,
+    hint: Hint,
+    describe: str,
+    where: Sequence[Filter] = (),
+    within_months: int | None = None,
+) -> Tally:
+    """At least ``at_least`` summed over ``column`` of the matching verified items."""
+    model = column.class_
+    return Tally(
+        model, col(column), at_least, label, noun, done, hint, describe, where, within_months
+    )
+
+
+def Count(
+    model: type[EvidenceBase],
+    *,
+    at_least: int,
+    label: str,
+    noun: tuple[str, str],
+    done: str,
+    hint: Hint,
+    describe: str,
+    where: Sequence[Filter] = (),
+    within_months: int | None = None,
+) -> Tally:
+    """At least ``at_least`` matching verified items."""
+    return Tally(model, 1, at_least, label, noun, done, hint, describe, where, within_months)
+
+
+@dataclass(frozen=True)
+class Exists(Need):
+    """A yes/no requirement: one matching verified item (a count with target 1)."""
+
+    model: type[EvidenceBase]
+    label: str
+    needed: str
+    done: str
+    hint: Hint
+    describe: str
+    where: Sequence[Filter] = ()
+    target: int = 1
+    unit: str = "item"
+
+    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
+        """Count the matching items per candidate."""
+        found = amounts(people, self.model, 1, self.where)
+        return {
+            candidate_id: self.report(key, got.verified, got.pending, self.needed)
+            for candidate_id, got in found.items()
+        }
+
+    def report(self, key: str, verified: int, pending: int, needed: str) -> Requirement:
+        """The yes/no requirement for these counts."""
+        met = verified >= 1
+        waiting = (
+            f" ({pending} waiting for review)" if pending > 1 else " (one is waiting for review)"
+        )
+        message = self.done if met else needed + (waiting if pending else "")
+        return Requirement(key, self.label, met, verified, pending, 1, "item", message)
+
+
+def active_credential(kinds: Sequence[str] | Mapping[str, Sequence[str]]) -> list[Filter]:
+    """Filters for a credential of one of ``kinds`` that is active today.
+
+    ``kinds`` may map each track to its own kinds (a ``cst@2`` enrollment's track).
+    """
+
+    def kind_is(people: Population) -> Any:
+        wanted = kinds if not isinstance(kinds, Mapping) else kinds[people.track or ""]
+        return col(Credential.kind).in_(tuple(wanted))
+
+    def active(people: Population) -> Any:
+        today = today_param(people)
+        valid = col(Credential.valid_until)
+        return and_(col(Credential.issued_on) <= today, or_(valid.is_(None), valid > today))
+
+    return [kind_is, active]
+
+
+def milestone(kind: str) -> list[Filter]:
+    """Filters for a milestone of ``kind``."""
+    return [col(Milestone.kind) == kind]
+
+
+def experience_in(roles: Sequence[str]) -> list[Filter]:
+    """Filters for experience periods in one of ``roles``."""
+    return [col(ExperiencePeriod.role).in_(tuple(roles))]
+
+
+@dataclass(frozen=True)
+class Scored(Exists):
+    """A verified attempt at one of ``assessments`` scoring at least ``at_least``."""
+
+    assessments: tuple[str, ...] = ()
+    at_least: int = 0
+
+    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
+        """Count passing attempts; name the best verified score of a candidate short of it."""
+        which = [col(AssessmentAttempt.assessment).in_(self.assessments)]
+        passing = [*which, col(AssessmentAttempt.score) >= self.at_least]
+        found = amounts(people, AssessmentAttempt, 1, passing)
+        best = best_verified(people, AssessmentAttempt, col(AssessmentAttempt.score), which)
+        reports = {}
+        for candidate_id, got in found.items():
+            needed = self.needed
+            if candidate_id in best:
+                needed += f" (best verified score so far: {best[candidate_id]:g}%)"
+            reports[candidate_id] = self.report(key, got.verified, got.pending, needed)
+        return reports
+
+
+def Passed(assessments: Mapping[str, str], *, at_least: int, hint: Hint) -> Scored:
+    """A verified attempt at any of ``assessments`` (value → label) scoring ``at_least``."""
+    names = " or ".join(assessments.values())
+    return Scored(
+        model=AssessmentAttempt,
+        label=f"{names} at {at_least}% or more",
+        needed=f"{names} with at least {at_least}% is needed",
+        done=f"{names} passed at {at_least}% or more",
+        hint=hint,
+        describe=f"A {names} attempt scoring {at_least}% or more.",
+        assessments=tuple(assessments),
+        at_least=at_least,
+    )
+
+
+@dataclass(frozen=True)
+class Duration(Need):
+    """At least a number of years or months in ``roles``, on the union of periods.
+
+    Years (``at_least_years``) count every period; months (``at_least_months``) with
+    ``within_months`` count the union clipped to the window ending on each day.
+    """
+
+    roles: tuple[str, ...]
+    label: str
+    of_what: str  # "as Product Owner", "of Scrum experience"
+    hint: Hint
+    describe: str
+    at_least_years: int | None = None
+    at_least_months: int | None = None
+    within_months: int | None = None
+
+    @property
+    def target(self) -> int:  # type: ignore[override]
+        """The years or months needed."""
+        return self.at_least_years or self.at_least_months or 0
+
+    @property
+    def unit(self) -> str:  # type: ignore[override]
+        """ "years" or "months"."""
+        return "years" if self.at_least_years else "months"
+
+    @property
+    def target_days(self) -> int:
+        """The fewest whole days that meet the requirement."""
+        if self.at_least_years:
+            return cal.days_for_years(self.at_least_years)
+        return cal.days_for_months(self.target)
+
+    def days(self, islands: Sequence[Island], day: date) -> int:
+        """Days counted on ``day``: before it, and inside the window ending on it."""
+        since = cal.window_start(day, self.within_months) if self.within_months else None
+        return days_covered(islands, day, since)
+
+    def amount(self, days: int) -> float:
+        """Days in the requirement's unit, rounded down."""
+        return cal.years_floor(days) if self.at_least_years else cal.months_floor(days)
+
+    def missing(self, days: int) -> float:
+        """What is still missing, in the unit, rounded up (at least one last place)."""
+        if self.at_least_years:
+            num, den, scale = self.target * 1461 - 4 * days, 1461, 100
+        else:
+            num, den, scale = self.target * 487 - 16 * days, 487, 10
+        return max(1, -(-num * scale // den)) / scale
+
+    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
+        """Measure the union of periods per candidate, with window, ageing and forecast."""
+        verified = period_islands(people, self.roles, (VERIFIED,))
+        with_pending = period_islands(people, self.roles, (VERIFIED, PENDING))
+        today = people.today
+        places = 2 if self.at_least_years else 1
+        reports = {}
+        for candidate_id in people.candidate_ids:
+            islands = verified[candidate_id]
+            days = self.days(islands, today)
+            pending_days = self.days(with_pending[candidate_id], today) - days
+            met = days >= self.target_days
+            current, pending = self.amount(days), self.amount(max(0, pending_days))
+            where = f" in the last {self.within_months} months" if self.within_months else ""
+            if met:
+                message = f"{current:.{places}f} {self.unit} {self.of_what}{where}"
+            else:
+                message = f"{self.missing(days):.{places}f} more {self.unit} {self.of_what}{where}"
+                message += " needed" + _waiting(pending, f"{pending:.{places}f}")
+            reports[candidate_id] = Requirement(
+                key,
+                self.label,
+                met,
+                current,
+                pending,
+                self.target,
+                self.unit,
+                message,
+                self.window(today),
+                self._ageing(islands, today) if met and self.within_months else (),
+                None if met else Forecast(self._met_by(islands, today), None),
+            )
+        return reports
+
+    def _ageing(self, islands: Sequence[Island], today: date) -> tuple[Ageing, ...]:
+        for offset in range(1, AGEING_DAYS + 1):
+            day = today + timedelta(days=offset)
+            days = self.days(islands, day)
+            if days < self.target_days:
+                return (Ageing(day, self.amount(days)),)
+        return ()
+
+    def _met_by(self, islands: Sequence[Island], today: date) -> date | None:
+        last = cal.add_months(today, DURATION_FORECAST_MONTHS)
+        day = today + timedelta(days=1)
+        while day <= last:
+            short = self.target_days - self.days(islands, day)
+            if short <= 0:
+                return day
+            day += timedelta(days=short)  # a day adds at most one day of experience
+        return None
