@@ -3,9 +3,10 @@
 Creates a throw-away SQLite database, migrates it, loads the demo data, creates one
 user per role, serves the app with gunicorn on a free loopback port, and runs
 ``schemathesis run`` once per role with that role's bearer token. Offline: nothing
-leaves 127.0.0.1. Exits non-zero if any check fails.
+leaves 127.0.0.1. Exits non-zero if any check fails. With ``--counts PATH`` it writes
+the test cases of all roles, by outcome, to PATH as JSON for scripts/ci_summary.py.
 
-    .venv/bin/python scripts/api_fuzz.py [--max-examples N] [--seed N]
+    .venv/bin/python scripts/api_fuzz.py [--max-examples N] [--seed N] [--counts PATH]
 """
 
 from __future__ import annotations
@@ -94,6 +95,19 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 30
     sys.exit(f"the app did not answer {url} within {timeout:.0f} s")
 
 
+def case_counts(report: Path, returncode: int) -> dict[str, int]:
+    """Passed, failed and skipped test cases of one schemathesis run, from its JSON report."""
+    cases: dict[str, int] = json.loads(report.read_text())["test_cases"] if report.exists() else {}
+    failed = cases.get("with_failures", 0) + cases.get("errored", 0)
+    skipped = cases.get("without_checks", 0)  # no check applied to the response
+    return {
+        "passed": cases.get("generated", 0) - failed - skipped,
+        # A run that failed with no failing case (or no report) still counts as a failure.
+        "failed": failed or int(returncode != 0),
+        "skipped": skipped,
+    }
+
+
 def main() -> int:
     """Set up, serve, fuzz every role; return schemathesis's worst exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -103,6 +117,7 @@ def main() -> int:
     parser.add_argument(
         "--database-url", help="an EMPTY database to use instead of a throw-away SQLite file"
     )
+    parser.add_argument("--counts", type=Path, help="write test cases by outcome here as JSON")
     options = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tp-api-fuzz-"))
@@ -114,6 +129,7 @@ def main() -> int:
     }
     server: subprocess.Popen[bytes] | None = None
     worst = 0
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
     try:
         flask(env, "init-db")
         if (ROOT / "trainerpath" / "demo.py").exists():
@@ -153,6 +169,7 @@ def main() -> int:
                 {"email": f"fuzz-{role}@example.org", "password": PASSWORD},
             )["token"]
             print(f"== schemathesis as {role} ==", flush=True)
+            report = workdir / f"report-{role}.json"
             result = subprocess.run(
                 [
                     str(BIN / "schemathesis"),
@@ -175,13 +192,15 @@ def main() -> int:
                     "1",
                     "--exclude-path",
                     "/api/v1/tokens/current",
-                    "--report-dir",
-                    str(workdir / f"report-{role}"),
+                    "--report-json-path",
+                    str(report),
                 ],
                 cwd=workdir,
                 check=False,
             )
             worst = max(worst, result.returncode)
+            for outcome, number in case_counts(report, result.returncode).items():
+                counts[outcome] += number
         if worst:
             print((workdir / "gunicorn.log").read_text()[-5000:])
     finally:
@@ -189,6 +208,9 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+        if options.counts is not None:
+            options.counts.parent.mkdir(parents=True, exist_ok=True)
+            options.counts.write_text(json.dumps(counts) + "\n")
     return worst
 
 
