@@ -358,7 +358,7 @@ INVALID: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
         "role-unknown",
         "experience",
         {"role": "ceo"},
-        {"role": "must be one of: product_owner, scrum_master, team_member, other"},
+        {"role": "must be one of: product_owner, scrum_master, team_member, agile_coach, other"},
     ),
     ("organisation-missing", "experience", {"organisation": REMOVE}, {"organisation": "required"}),
     ("organisation-blank", "experience", {"organisation": "\t"}, {"organisation": "required"}),

@@ -105,6 +105,8 @@ class Ruleset:
     @property
     def label(self) -> str:
         """The ruleset as people tell versions apart: "Certified Scrum Trainer (April 2024)"."""
+        if self.title.endswith(")"):  # "Trainer (Product Owner track, first published rules)"
+            return f"{self.title[:-1]}, {self.edition})"
         return f"{self.title} ({self.edition})"
 
     @property

@@ -6,15 +6,17 @@ in the last 84 and mapped learning objectives; then a formal review and a Traini
 Skills Assessment.
 """
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col
 from statemachine import Event, State, StateMachine
 
-from trainerpath.models import Credential, Milestone, TeachingSession
+from trainerpath.models import Credential, Milestone, ReviewStatus, TeachingSession
 
 from .base import CANDIDATE, CANDIDATE_OR_ADMIN, MENTOR_OR_ADMIN, Ruleset, withdrawal
+from .calendar import window_start
 from .measure import Filter, Population
 from .vocabulary import Count, Duration, Exists, Hint, active_credential, milestone
 
@@ -31,13 +33,46 @@ def track_course(people: Population) -> Any:
 
 
 # A qualifying training event (§6): the track's course, two days or more, at least half
-# of it delivered by the candidate, and a reflection written afterwards.
-QUALIFYING: list[Filter] = [
+# of it delivered by the candidate, and a reflection written afterwards; counted in the
+# last 60 months.
+MIN_DAYS = 2
+MIN_SHARE = 50  # percent delivered by the candidate
+WINDOW_MONTHS = 60
+COURSE_NAMES = {"scrum_master": "ScrumMaster", "product_owner": "Product Owner"}
+QUALIFYING_BUT_REFLECTION: list[Filter] = [
     track_course,
-    col(TeachingSession.days) >= 2,
-    col(TeachingSession.share_delivered) >= 50,
-    func.trim(col(TeachingSession.reflection)) != "",
+    col(TeachingSession.days) >= MIN_DAYS,
+    col(TeachingSession.share_delivered) >= MIN_SHARE,
 ]
+HAS_REFLECTION = func.trim(col(TeachingSession.reflection)) != ""
+QUALIFYING: list[Filter] = [*QUALIFYING_BUT_REFLECTION, HAS_REFLECTION]
+
+
+def why_not_qualifying(session_row: TeachingSession, track: str | None, today: date) -> list[str]:
+    """Say why a loaded teaching session is not a qualifying event (none: it is one).
+
+    The same rules as ``QUALIFYING`` and the window, read from the stored fields.
+    """
+    course = track or TRACKS[0][0]
+    reasons = []
+    if session_row.course_type != course:
+        reasons.append(f"not a {COURSE_NAMES[course]} course")
+    if session_row.days < MIN_DAYS:
+        reasons.append("one day only" if session_row.days == 1 else f"{session_row.days} days only")
+    if session_row.share_delivered < MIN_SHARE:
+        half = "half" if MIN_SHARE == 50 else f"{MIN_SHARE}%"
+        reasons.append(f"less than {half} delivered")
+    if not (session_row.reflection or "").strip(" "):  # as SQL's TRIM: spaces only
+        reasons.append("no reflection yet")
+    if not window_start(today, WINDOW_MONTHS) <= session_row.first_day <= today:
+        reasons.append(f"outside the {WINDOW_MONTHS}-month window")
+    if session_row.review_status == ReviewStatus.PENDING.value:
+        reasons.append("waiting for review")
+    elif session_row.review_status == ReviewStatus.REJECTED.value:
+        reasons.append("rejected")
+    return reasons
+
+
 QUALIFYING_HINT = Hint("teaching-sessions", "Log qualifying courses, each with a reflection")
 
 
@@ -92,7 +127,7 @@ CST_2 = Ruleset(
         "qualifying_events": Count(
             TeachingSession,
             where=QUALIFYING,
-            within_months=60,
+            within_months=WINDOW_MONTHS,
             at_least=10,
             label="Qualifying training events",
             noun=("qualifying training event", "qualifying training events"),
@@ -104,7 +139,7 @@ CST_2 = Ruleset(
         "current_materials_events": Count(
             TeachingSession,
             where=[*QUALIFYING, col(TeachingSession.with_current_materials).is_(True)],
-            within_months=60,
+            within_months=WINDOW_MONTHS,
             at_least=5,
             label="Qualifying events with current materials",
             noun=(

@@ -172,8 +172,10 @@ def period_islands(
     """Per candidate, the union of their experience periods in ``roles`` as islands.
 
     A gaps-and-islands query: periods sorted by start join the island before them
-    unless they start after every earlier period has ended. An ongoing period (and a
-    planned end after today) stays open-ended here; callers cut it where they count.
+    unless they start after every earlier period has ended. Periods started by today
+    count (one started today has no day yet, but goes on in a forecast); an ongoing
+    period (and a planned end after today) stays open-ended here; callers cut it where
+    they count.
     """
     period = ExperiencePeriod
     end = func.coalesce(period.ended_on, bindparam("far", FAR_FUTURE, type_=Date))
@@ -185,7 +187,7 @@ def period_islands(
             col(period.candidate_id).in_(people.candidate_ids),
             col(period.role).in_(tuple(roles)),
             col(period.review_status).in_(tuple(statuses)),
-            col(period.started_on) < today_param(people),
+            col(period.started_on) <= today_param(people),
         )
         .subquery()
     )

@@ -145,9 +145,13 @@ class Need:
         raise NotImplementedError
 
     def rule(self) -> str:
-        """The requirement's numbers in a few words: "≥ 100 students"."""
-        text = f"≥ {self.target:g} {self.unit}" if self.unit != "item" else "required"
-        return text + (f" in {self.within_months} months" if self.within_months else "")
+        """The requirement's numbers in a few words: "≥ 100 students", "required"."""
+        text = "required" if self.unit == "item" else f"≥ {self.target:g} {self.unit}"
+        return text + self.in_window()
+
+    def in_window(self) -> str:
+        """" in the last 60 months" for a windowed requirement, else nothing."""
+        return f" in the last {self.within_months} months" if self.within_months else ""
 
     def window(self, today: date) -> Window | None:
         """The window ending ``today``, if the requirement has one."""
@@ -181,6 +185,15 @@ class Tally(Need):
         """The plural noun of the quantity."""
         return self.noun[1]
 
+    def rule(self) -> str:
+        """The quantity needed: "≥ 1 teaching session", "≥ 10 … in the last 60 months"."""
+        return f"≥ {self.at_least} {_plural(self.at_least, self.noun)}" + self.in_window()
+
+    @property
+    def forecast_applies(self) -> bool:
+        """Whether an unmet quantity is forecast: not when a count of 1 is yes/no (§5)."""
+        return self.at_least > 1
+
     def measure(self, key: str, people: Population) -> dict[int, Requirement]:
         """Sum the quantity per candidate; windowed quantities also report their ageing."""
         window = self.window(people.today)
@@ -213,7 +226,9 @@ class Tally(Need):
                 message,
                 window,
                 self._ageing(people.today, got.verified, dates) if window else (),
-                None if met else self._forecast(people.today, got.verified, got.recent, dates),
+                self._forecast(people.today, got.verified, got.recent, dates)
+                if self.forecast_applies and not met
+                else None,
             )
         return reports
 
@@ -318,12 +333,15 @@ class Exists(Need):
 def active_credential(kinds: Sequence[str] | Mapping[str, Sequence[str]]) -> list[Filter]:
     """Filters for a credential of one of ``kinds`` that is active today.
 
-    ``kinds`` may map each track to its own kinds (a ``cst@2`` enrollment's track).
+    ``kinds`` may map each track to its own kinds (a ``cst@2`` enrollment's track), the
+    default track first, as in ``Ruleset.tracks``: a population without a track is on it.
     """
 
     def kind_is(people: Population) -> Any:
-        wanted = kinds if not isinstance(kinds, Mapping) else kinds[people.track or ""]
-        return col(Credential.kind).in_(tuple(wanted))
+        if not isinstance(kinds, Mapping):
+            return col(Credential.kind).in_(tuple(kinds))
+        track = people.track or next(iter(kinds))
+        return col(Credential.kind).in_(tuple(kinds[track]))
 
     def active(people: Population) -> Any:
         today = today_param(people)
@@ -349,6 +367,10 @@ class Scored(Exists):
 
     assessments: tuple[str, ...] = ()
     at_least: int = 0
+
+    def rule(self) -> str:
+        """The pass mark: "score ≥ 95%"."""
+        return f"score ≥ {self.at_least:g}%"
 
     def measure(self, key: str, people: Population) -> dict[int, Requirement]:
         """Count passing attempts; name the best verified score of a candidate short of it."""
