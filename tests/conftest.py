@@ -37,7 +37,7 @@ from trainerpath.models import (
     User,
     utcnow,
 )
-from trainerpath.pathways import CURRENT
+from trainerpath.pathways import REGISTERED, Ruleset, ruleset_for
 from trainerpath.services import accounts, users
 from trainerpath.services.evidence_kinds import evidence_kind
 from trainerpath.services.users import create_user
@@ -49,6 +49,12 @@ TODAY = date.today()
 def days_ago(days: int) -> date:
     """A date ``days`` before today."""
     return TODAY - timedelta(days=days)
+
+
+def first_of_month_after(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s month (a forecast checkpoint)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, 1)
 
 
 def pk(row: Any) -> int:
@@ -272,18 +278,31 @@ def make_evidence(session: Session) -> Callable[..., EvidenceBase]:
     return make
 
 
+def first_ruleset(pathway: str) -> Ruleset:
+    """The pathway's first ruleset (``cst@1``), which the tests assume unless told."""
+    return min((r for r in REGISTERED if r.pathway == pathway), key=lambda r: r.version)
+
+
 @pytest.fixture
 def make_enrollment(session: Session) -> Callable[..., Enrollment]:
-    """Create an enrollment in any state: ``make_enrollment(c, "pst", state="ttt")``."""
+    """Create an enrollment in any state: ``make_enrollment(c, "pst", state="ttt")``.
 
-    def make(candidate: User, pathway: str = "cst", **fields: Any) -> Enrollment:
-        ruleset = CURRENT[pathway]
+    It follows ``ruleset`` (an id such as ``"cst@2"``), else the pathway's first ruleset,
+    and that ruleset's default track unless ``track=`` is given.
+    """
+
+    def make(
+        candidate: User, pathway: str = "cst", *, ruleset: str | None = None, **fields: Any
+    ) -> Enrollment:
+        chosen = ruleset_for(ruleset) if ruleset else first_ruleset(pathway)
+        assert chosen.pathway == pathway, f"{chosen.id} is not a ruleset of {pathway}"
         assert candidate.id is not None
         enrollment = Enrollment(
             candidate_id=candidate.id,
             pathway=pathway,
-            ruleset=ruleset.id,
-            state=fields.pop("state", ruleset.initial_state),
+            ruleset=chosen.id,
+            state=fields.pop("state", chosen.initial_state),
+            track=fields.pop("track", chosen.default_track),
             **fields,
         )
         session.add(enrollment)

@@ -1,8 +1,10 @@
-"""fire_event on the database: every row of the pathways.md §4 tables, and every refusal.
+"""fire_event on the database: every row of every ruleset's table, and every refusal.
 
-Expected rows come from the hand copy of the spec in test_pathway_machines.py, never
-from the rulesets under test. A refusal must change nothing: each one is checked in
-a fresh session after the rollback a view would do.
+Expected rows come from the hand copy of pathways.md §4 and §6 in
+test_pathway_machines.py, never from the rulesets under test; each test about "any
+ruleset" runs for every registered one, on an enrollment that follows it. A refusal
+must change nothing: each one is checked in a fresh session after the rollback a view
+would do.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import DEFAULT_FIELDS, TODAY, People, days_ago
+from conftest import DEFAULT_FIELDS, TODAY, People, days_ago, first_of_month_after
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -135,6 +137,13 @@ def pending(items: Items) -> Items:
     return [(kind, fields | {"status": "pending"}) for kind, fields in items]
 
 
+def enrol(
+    make_enrollment: MakeEnrollment, candidate: User, spec: Spec, **fields: Any
+) -> Enrollment:
+    """Enrol the candidate under the spec's ruleset (in ``state=``, if given)."""
+    return make_enrollment(candidate, spec.pathway, ruleset=spec.ruleset_id, **fields)
+
+
 # Verified evidence that meets every guard of the guarded events, one slot per guard.
 CST_READY: dict[str, Items] = {
     "credential": [("credentials", {"kind": "csp_sm", "issued_on": days_ago(100)})],
@@ -148,17 +157,60 @@ PST_READY: dict[str, Items] = {
     "sessions": [("teaching-sessions", {"course_type": "product_owner", "students": 12})],
     "assessment": [("assessments", {"assessment": "pspo_1", "score": 95})],
 }
+REFLECTION = "Students wanted more practice with refinement; next time, two more exercises."
+
+
+def _qualifying(with_current_materials: bool = False, **fields: Any) -> Items:
+    """A qualifying training event of the ScrumMaster track (pathways.md §6)."""
+    event = {
+        "course_type": "scrum_master",
+        "days": 2,
+        "students": 10,
+        "share_delivered": 100,
+        "reflection": REFLECTION,
+        "with_current_materials": with_current_materials,
+    }
+    return [("teaching-sessions", event | fields)]
+
+
+# 60 months of Scrum experience in the last 84: the union must cover at least 1826.25
+# days, so 1827 whole days.
+SIXTY_MONTHS = 1827
+CST_2_READY: dict[str, Items] = {
+    "credential": [("credentials", {"kind": "csp_sm", "issued_on": days_ago(100)})],
+    "with_materials": _qualifying(with_current_materials=True) * 5,
+    "without_materials": _qualifying() * 5,
+    "experience": [("experience", {"role": "agile_coach", "started_on": days_ago(SIXTY_MONTHS)})],
+    "milestone": [("milestones", {"kind": "learning_objectives_mapped"})],
+}
+PST_2_READY: dict[str, Items] = {
+    "experience": [("experience", {"role": "scrum_master", "started_on": days_ago(1461)})],
+    "sessions": [("teaching-sessions", {"course_type": "other", "students": 12})],
+    "assessment": [("assessments", {"assessment": "pspo_1", "score": 95})],
+    "advanced": [("assessments", {"assessment": "pspo_2", "score": 85})],
+}
 READY: dict[tuple[str, str], dict[str, Items]] = {
-    ("cst", "submit_application"): CST_READY,
-    ("pst", "submit_application"): PST_READY,
-    ("pst", "complete_ttt"): {"milestone": [("milestones", {"kind": "ttt_attended"})]},
-    ("pst", "pass_pspo2"): {"assessment": [("assessments", {"assessment": "pspo_2", "score": 85})]},
-    ("pst", "pass_pspo3"): {"assessment": [("assessments", {"assessment": "pspo_3", "score": 85})]},
+    ("cst@1", "submit_application"): CST_READY,
+    ("cst@2", "submit_application"): CST_2_READY,
+    ("pst@1", "submit_application"): PST_READY,
+    ("pst@1", "complete_ttt"): {"milestone": [("milestones", {"kind": "ttt_attended"})]},
+    ("pst@1", "pass_pspo2"): {
+        "assessment": [("assessments", {"assessment": "pspo_2", "score": 85})]
+    },
+    ("pst@1", "pass_pspo3"): {
+        "assessment": [("assessments", {"assessment": "pspo_3", "score": 85})]
+    },
+    ("pst@2", "submit_application"): PST_2_READY,
 }
 
 
+def ready_items(ruleset_id: str, event: str) -> Items:
+    """Verified evidence that meets every guard of ``event`` in the ruleset (none if unguarded)."""
+    return [item for items in READY.get((ruleset_id, event), {}).values() for item in items]
+
+
 def test_every_guarded_row_has_evidence_that_meets_it() -> None:
-    guarded = {(s.pathway, row.event) for s in SPECS.values() for row in s.rows if row.guards}
+    guarded = {(s.ruleset_id, row.event) for s in SPECS.values() for row in s.rows if row.guards}
     assert set(READY) == guarded
 
 
@@ -184,10 +236,14 @@ def test_allowed_role_fires_event_from_its_state(
     row: Row,
     role: str,
 ) -> None:
-    enrollment = make_enrollment(
-        people.candidate, spec.pathway, state=row.source, withdrawn_from=row.withdrawn_from
+    enrollment = enrol(
+        make_enrollment,
+        people.candidate,
+        spec,
+        state=row.source,
+        withdrawn_from=row.withdrawn_from,
     )
-    add_evidence(session, people.candidate, READY.get((spec.pathway, row.event), {}))
+    add_evidence(session, people.candidate, READY.get((spec.ruleset_id, row.event), {}))
     actor = people.acting_as(role)
     note = NOTE if row.note_required else None
     assert enrollment.id is not None
@@ -217,7 +273,7 @@ def test_allowed_role_fires_event_from_its_state(
 
 def _events() -> list[Any]:
     return [
-        pytest.param(spec, event, id=f"{spec.pathway}-{event}")
+        pytest.param(spec, event, id=f"{spec.ruleset_id}-{event}")
         for spec in SPECS.values()
         for event in spec.events
     ]
@@ -232,7 +288,7 @@ def test_event_is_refused_from_every_state_the_spec_does_not_list(
     spec: Spec,
     event: str,
 ) -> None:
-    enrollment = make_enrollment(people.candidate, spec.pathway)
+    enrollment = enrol(make_enrollment, people.candidate, spec)
     actor = people.acting_as(sorted(spec.who(event))[0])
     wrong_states = [state for state in spec.states if state not in spec.sources(event)]
     assert wrong_states, "every event has a state it cannot be fired from"
@@ -252,7 +308,7 @@ def test_event_is_refused_to_every_role_the_spec_does_not_list(
     spec: Spec,
     event: str,
 ) -> None:
-    enrollment = make_enrollment(people.candidate, spec.pathway)
+    enrollment = enrol(make_enrollment, people.candidate, spec)
     wrong_roles = [role for role in ROLES if role not in spec.who(event)]
     assert wrong_roles, "no event of the spec is open to everyone"
     for state in sorted(spec.sources(event)):
@@ -274,7 +330,7 @@ def test_people_who_cannot_see_the_candidate_get_not_found(
     spec: Spec,
     event: str,
 ) -> None:
-    enrollment = make_enrollment(people.candidate, spec.pathway)
+    enrollment = enrol(make_enrollment, people.candidate, spec)
     put_in_state(session, enrollment, sorted(spec.sources(event))[0])
     for stranger in (people.unassigned_mentor, people.other_candidate):
         refusal = refused(session, engine, enrollment, event=event, actor=stranger, note=NOTE)
@@ -300,7 +356,7 @@ def test_event_that_needs_a_note_is_refused_without_one(
     spec: Spec,
     row: Row,
 ) -> None:
-    enrollment = make_enrollment(people.candidate, spec.pathway, state=row.source)
+    enrollment = enrol(make_enrollment, people.candidate, spec, state=row.source)
     for note in (None, "", "   \n\t "):
         refusal = refused(
             session, engine, enrollment, event=row.event, actor=people.mentor, note=note
@@ -312,7 +368,7 @@ def test_event_that_needs_a_note_is_refused_without_one(
 def test_note_is_stored_without_surrounding_blanks(
     session: Session, people: People, make_enrollment: MakeEnrollment
 ) -> None:
-    enrollment = make_enrollment(people.candidate, "cst", state="interview")
+    enrollment = make_enrollment(people.candidate, "cst", ruleset="cst@1", state="interview")
     record = fire_event(
         session=session,
         enrollment=enrollment,
@@ -324,13 +380,18 @@ def test_note_is_stored_without_surrounding_blanks(
 
 
 @pytest.mark.parametrize(
-    ("pathway", "event"),
+    ("ruleset", "event"),
     [
-        ("cst", "launch"),
-        ("cst", "accept_application"),  # a PST event
-        ("pst", "tac_approve"),  # a CST event
-        ("cst", "Submit_Application"),
-        ("pst", ""),
+        ("cst@1", "launch"),
+        ("cst@1", "accept_application"),  # a PST event
+        ("pst@1", "tac_approve"),  # a CST event
+        ("cst@1", "Submit_Application"),
+        ("pst@1", ""),
+        ("cst@2", "tac_approve"),  # an event of cst@1 only
+        ("cst@1", "formal_review_pass"),  # an event of cst@2 only
+        ("pst@2", "complete_ttt"),  # an event of pst@1 only
+        ("pst@1", "phase_2_pass"),  # an event of pst@2 only
+        ("pst@2", "switch_ruleset"),  # a history row, not an event
     ],
 )
 def test_unknown_event_is_a_validation_error(
@@ -338,10 +399,10 @@ def test_unknown_event_is_a_validation_error(
     engine: Engine,
     people: People,
     make_enrollment: MakeEnrollment,
-    pathway: str,
+    ruleset: str,
     event: str,
 ) -> None:
-    enrollment = make_enrollment(people.candidate, pathway)
+    enrollment = enrol(make_enrollment, people.candidate, SPECS[ruleset])
     refusal = refused(session, engine, enrollment, event=event, actor=people.admin)
     assert isinstance(refusal, ValidationFailed)
     assert refusal.errors == {"event": "unknown"}
@@ -370,7 +431,7 @@ def test_the_first_failing_check_answers_in_the_api_order(
     note: str | None,
     expected: type[Refusal],
 ) -> None:
-    enrollment = make_enrollment(people.candidate, "cst", state=state)
+    enrollment = make_enrollment(people.candidate, "cst", ruleset="cst@1", state=state)
     actor = getattr(people, role)
     refusal = refused(session, engine, enrollment, event=event, actor=actor, note=note)
     assert type(refusal) is expected
@@ -384,11 +445,12 @@ class GuardCase:
     """Evidence that differs from the ready set in one slot, and the guards left unmet."""
 
     id: str
-    pathway: str
+    ruleset_id: str
     state: str
     event: str
     slots: dict[str, Items]
     unmet: list[str]
+    track: str | None = None  # None: the ruleset's default
 
 
 def _sm(students: int = 10, days: int = 2, course_type: str = "scrum_master") -> Items:
@@ -401,15 +463,32 @@ def _csp(**fields: Any) -> Items:
 
 
 def _cst(id: str, unmet: list[str], **slots: Items) -> GuardCase:
-    return GuardCase(id, "cst", "preparing", "submit_application", CST_READY | slots, unmet)
+    return GuardCase(id, "cst@1", "preparing", "submit_application", CST_READY | slots, unmet)
 
 
 def _pst(id: str, unmet: list[str], **slots: Items) -> GuardCase:
-    return GuardCase(id, "pst", "preparing", "submit_application", PST_READY | slots, unmet)
+    return GuardCase(id, "pst@1", "preparing", "submit_application", PST_READY | slots, unmet)
 
 
 def _pst_step(id: str, state: str, event: str, unmet: list[str], items: Items) -> GuardCase:
-    return GuardCase(id, "pst", state, event, {"slot": items}, unmet)
+    return GuardCase(id, "pst@1", state, event, {"slot": items}, unmet)
+
+
+def _cst2(id: str, unmet: list[str], track: str | None = None, **slots: Items) -> GuardCase:
+    ready = CST_2_READY | slots
+    return GuardCase(id, "cst@2", "preparing", "submit_application", ready, unmet, track)
+
+
+def _pst2(id: str, unmet: list[str], **slots: Items) -> GuardCase:
+    return GuardCase(id, "pst@2", "preparing", "submit_application", PST_2_READY | slots, unmet)
+
+
+def _experience(role: str, days: int) -> Items:
+    return [("experience", {"role": role, "started_on": days_ago(days)})]
+
+
+def _score(assessment: str, score: float) -> Items:
+    return [("assessments", {"assessment": assessment, "score": score})]
 
 
 TWO_YEARS_AGO = add_years(days_ago(0), -2)
@@ -566,11 +645,141 @@ GUARD_CASES = [
         ["pspo3_85"],
         [("assessments", {"assessment": "pspo_3", "score": 84})],
     ),
+    # cst@2: pathways.md §6, on the ScrumMaster track unless the case says otherwise.
+    _cst2("everything-met", []),
+    _cst2("9-qualifying-events", ["qualifying_events"], without_materials=_qualifying() * 4),
+    _cst2(
+        "blank-reflection",
+        ["qualifying_events"],
+        without_materials=_qualifying() * 4 + _qualifying(reflection="   "),
+    ),
+    _cst2(
+        "one-day-session",
+        ["qualifying_events"],
+        without_materials=_qualifying() * 4 + _qualifying(days=1),
+    ),
+    _cst2(
+        "49-percent-delivered",
+        ["qualifying_events"],
+        without_materials=_qualifying() * 4 + _qualifying(share_delivered=49),
+    ),
+    _cst2(
+        "50-percent-delivered",
+        [],
+        without_materials=_qualifying() * 4 + _qualifying(share_delivered=50),
+    ),
+    _cst2(
+        "product-owner-course-on-the-scrum-master-track",
+        ["qualifying_events"],
+        without_materials=_qualifying() * 4 + _qualifying(course_type="product_owner"),
+    ),
+    _cst2(
+        "outside-the-60-month-window",
+        ["qualifying_events"],
+        without_materials=_qualifying() * 4 + _qualifying(first_day=days_ago(1900)),
+    ),
+    _cst2(
+        "4-with-current-materials",
+        ["current_materials_events"],
+        with_materials=_qualifying(with_current_materials=True) * 4,
+        without_materials=_qualifying() * 6,
+    ),
+    _cst2(
+        "materials-on-a-non-qualifying-event-do-not-count",
+        ["qualifying_events", "current_materials_events"],
+        with_materials=_qualifying(with_current_materials=True) * 4
+        + _qualifying(with_current_materials=True, reflection=""),
+    ),
+    _cst2(
+        "1826-days-of-experience",
+        ["recent_experience"],
+        experience=_experience("scrum_master", SIXTY_MONTHS - 1),
+    ),
+    _cst2(
+        "other-role-is-not-scrum-experience",
+        ["recent_experience"],
+        experience=_experience("other", 3000),
+    ),
+    _cst2("csp-po-on-the-scrum-master-track", ["csp_active"], credential=_csp(kind="csp_po")),
+    _cst2("csm-is-not-a-csp", ["csp_active"], credential=_csp(kind="csm")),
+    _cst2(
+        "materials-reviewed-is-not-objectives-mapped",
+        ["learning_objectives_mapped"],
+        milestone=[("milestones", {"kind": "course_materials_reviewed"})],
+    ),
+    _cst2(
+        "product-owner-track-met",
+        [],
+        track="product_owner",
+        credential=_csp(kind="csp_po"),
+        with_materials=_qualifying(True, course_type="product_owner") * 5,
+        without_materials=_qualifying(course_type="product_owner") * 5,
+    ),
+    _cst2(
+        "product-owner-track-needs-csp-po-and-product-owner-courses",
+        ["csp_active", "qualifying_events", "current_materials_events"],
+        track="product_owner",
+    ),
+    _cst2(
+        "all-pending",
+        [
+            "csp_active",
+            "qualifying_events",
+            "current_materials_events",
+            "recent_experience",
+            "learning_objectives_mapped",
+        ],
+        **{slot: pending(items) for slot, items in CST_2_READY.items()},
+    ),
+    # pst@2: pathways.md §6.
+    _pst2("everything-met", []),
+    _pst2(
+        "a-day-short-of-4-years",
+        ["scrum_experience"],
+        experience=_experience("scrum_master", 1460),
+    ),
+    _pst2("agile-coach-years-count", [], experience=_experience("agile_coach", 1461)),
+    _pst2(
+        "4-years-across-roles-overlapping",
+        [],
+        experience=[
+            (
+                "experience",
+                {"role": "team_member", "started_on": days_ago(1461), "ended_on": days_ago(300)},
+            ),
+            ("experience", {"role": "product_owner", "started_on": days_ago(800)}),
+        ],
+    ),
+    _pst2(
+        "other-role-is-not-scrum-experience",
+        ["scrum_experience"],
+        experience=_experience("other", 3000),
+    ),
+    _pst2("no-training", ["training_provided"], sessions=[]),
+    _pst2("psm1-95", [], assessment=_score("psm_1", 95)),
+    _pst2("pspo1-94.9", ["assessment_95"], assessment=_score("pspo_1", 94.9)),
+    _pst2("psm1-94", ["assessment_95"], assessment=_score("psm_1", 94)),
+    _pst2("pspo2-is-not-an-entry-assessment", ["assessment_95"], assessment=_score("pspo_2", 100)),
+    _pst2("psm2-85", [], advanced=_score("psm_2", 85)),
+    _pst2("pspo2-84", ["advanced_assessment_85"], advanced=_score("pspo_2", 84)),
+    _pst2("psm2-84.9", ["advanced_assessment_85"], advanced=_score("psm_2", 84.9)),
+    _pst2("pspo3-is-not-pspo2", ["advanced_assessment_85"], advanced=_score("pspo_3", 100)),
+    _pst2(
+        "all-pending",
+        ["scrum_experience", "training_provided", "assessment_95", "advanced_assessment_85"],
+        **{slot: pending(items) for slot, items in PST_2_READY.items()},
+    ),
 ]
 
 
+def test_every_guard_of_every_ruleset_is_refused_when_unmet() -> None:
+    guards = {(s.ruleset_id, g) for s in SPECS.values() for row in s.rows for g in row.guards}
+    tested = {(case.ruleset_id, key) for case in GUARD_CASES for key in case.unmet}
+    assert guards <= tested
+
+
 @pytest.mark.parametrize(
-    "case", GUARD_CASES, ids=lambda case: f"{case.pathway}-{case.event}-{case.id}"
+    "case", GUARD_CASES, ids=lambda case: f"{case.ruleset_id}-{case.event}-{case.id}"
 )
 def test_guarded_event_moves_only_when_every_guard_is_met(
     session: Session,
@@ -579,17 +788,15 @@ def test_guarded_event_moves_only_when_every_guard_is_met(
     make_enrollment: MakeEnrollment,
     case: GuardCase,
 ) -> None:
-    enrollment = make_enrollment(people.candidate, case.pathway, state=case.state)
+    spec = SPECS[case.ruleset_id]
+    track = {"track": case.track} if case.track else {}
+    enrollment = enrol(make_enrollment, people.candidate, spec, state=case.state, **track)
     add_evidence(session, people.candidate, case.slots)
     if not case.unmet:
         record = fire_event(
             session=session, enrollment=enrollment, event=case.event, actor=people.candidate
         )
-        target = next(
-            row.target
-            for row in SPECS[case.pathway].rows
-            if (row.source, row.event) == (case.state, case.event)
-        )
+        target = spec.target(case.state, case.event)
         assert (record.from_state, record.to_state, enrollment.state) == (
             case.state,
             target,
@@ -612,6 +819,7 @@ def test_guard_refusal_lists_only_the_unmet_requirements_and_by_how_much(
     make_evidence: MakeEvidence,
 ) -> None:
     candidate = people.candidate
+    # cst@1, pathways.md §4; the sessions (30 days ago) set the pace of the forecasts.
     make_evidence(candidate, "credentials", kind="csp_sm", issued_on=days_ago(100))
     make_evidence(candidate, "milestones", kind="course_materials_reviewed")
     make_evidence(candidate, "teaching-sessions", course_type="scrum_master", days=2, students=73)
@@ -623,9 +831,12 @@ def test_guard_refusal_lists_only_the_unmet_requirements_and_by_how_much(
         days=3,
         students=20,
     )
-    enrollment = make_enrollment(candidate, "cst")
+    enrollment = make_enrollment(candidate, "cst", ruleset="cst@1")
 
     refusal = refused(session, engine, enrollment, event="submit_application", actor=candidate)
+
+    # 73 students in the last 12 months: 73/12 a month, and 73 + k * 73/12 >= 100 first at
+    # the 5th checkpoint. One multi-day session a year reaches 10 only in 108 months.
 
     assert isinstance(refusal, GuardUnmet)
     assert refusal.details == {
@@ -640,6 +851,9 @@ def test_guard_refusal_lists_only_the_unmet_requirements_and_by_how_much(
                 "target": 100,
                 "unit": "students",
                 "message": "27 more students needed (20 waiting for review)",
+                "window": None,
+                "ageing": [],
+                "forecast": {"met_by": first_of_month_after(TODAY, 5), "pace_per_month": 6.08},
             },
             {
                 "key": "multi_day_sm_sessions",
@@ -650,6 +864,9 @@ def test_guard_refusal_lists_only_the_unmet_requirements_and_by_how_much(
                 "target": 10,
                 "unit": "multi-day ScrumMaster sessions",
                 "message": "9 more multi-day ScrumMaster sessions needed (1 waiting for review)",
+                "window": None,
+                "ageing": [],
+                "forecast": {"met_by": None, "pace_per_month": 0.08},
             },
             {
                 "key": "scrum_experience",
@@ -660,6 +877,9 @@ def test_guard_refusal_lists_only_the_unmet_requirements_and_by_how_much(
                 "target": 1,
                 "unit": "item",
                 "message": "Experience as ScrumMaster, Product Owner or team member is needed",
+                "window": None,
+                "ageing": [],
+                "forecast": None,
             },
         ],
     }
@@ -675,10 +895,9 @@ def test_guard_refusal_lists_only_the_unmet_requirements_and_by_how_much(
 
 def _withdrawable() -> list[Any]:
     return [
-        pytest.param(spec, row.source, id=f"{spec.pathway}-{row.source}")
+        pytest.param(spec, state, id=f"{spec.ruleset_id}-{state}")
         for spec in SPECS.values()
-        for row in spec.rows
-        if row.event == "withdraw"
+        for state in spec.withdrawable
     ]
 
 
@@ -691,7 +910,7 @@ def test_withdraw_then_resume_returns_to_exactly_where_the_candidate_was(
     spec: Spec,
     state: str,
 ) -> None:
-    enrollment = make_enrollment(people.candidate, spec.pathway, state=state)
+    enrollment = enrol(make_enrollment, people.candidate, spec, state=state)
     fire_event(session=session, enrollment=enrollment, event="withdraw", actor=people.candidate)
     session.commit()
     assert enrollment.id is not None
@@ -709,12 +928,16 @@ def test_withdraw_then_resume_returns_to_exactly_where_the_candidate_was(
 
 
 @pytest.mark.parametrize(
-    ("pathway", "state", "label"),
+    ("ruleset", "state", "label"),
     [
-        ("cst", "certified", "Certified"),
-        ("cst", "withdrawn", "Withdrawn"),
-        ("pst", "licensed", "Licensed"),
-        ("pst", "withdrawn", "Withdrawn"),
+        ("cst@1", "certified", "Certified"),
+        ("cst@1", "withdrawn", "Withdrawn"),
+        ("cst@2", "certified", "Certified"),
+        ("cst@2", "withdrawn", "Withdrawn"),
+        ("pst@1", "licensed", "Licensed"),
+        ("pst@1", "withdrawn", "Withdrawn"),
+        ("pst@2", "licensed", "Licensed"),
+        ("pst@2", "withdrawn", "Withdrawn"),
     ],
 )
 def test_withdraw_is_refused_once_certified_licensed_or_withdrawn(
@@ -722,11 +945,11 @@ def test_withdraw_is_refused_once_certified_licensed_or_withdrawn(
     engine: Engine,
     people: People,
     make_enrollment: MakeEnrollment,
-    pathway: str,
+    ruleset: str,
     state: str,
     label: str,
 ) -> None:
-    enrollment = make_enrollment(people.candidate, pathway)
+    enrollment = enrol(make_enrollment, people.candidate, SPECS[ruleset])
     put_in_state(session, enrollment, state)
     refusal = refused(session, engine, enrollment, event="withdraw", actor=people.candidate)
     assert isinstance(refusal, InvalidState)
@@ -737,22 +960,31 @@ def test_withdraw_is_refused_once_certified_licensed_or_withdrawn(
 
 
 @pytest.mark.parametrize(
-    ("state", "fail", "succeed", "after"),
+    ("ruleset", "state", "fail", "succeed", "after"),
     [
-        ("staff_interview", "staff_interview_fail", "staff_interview_pass", "peer_review"),
-        ("peer_review", "peer_review_fail", "peer_review_pass", "licensed"),
+        ("pst@1", "staff_interview", "staff_interview_fail", "staff_interview_pass", "peer_review"),
+        ("pst@1", "peer_review", "peer_review_fail", "peer_review_pass", "licensed"),
+        (
+            "pst@2",
+            "knowledge_and_experience",
+            "phase_2_fail",
+            "phase_2_pass",
+            "training_skills",
+        ),
+        ("pst@2", "training_skills", "phase_3_fail", "phase_3_pass", "licensed"),
     ],
 )
 def test_failed_interview_or_review_stays_put_is_recorded_and_can_be_retried(
     session: Session,
     people: People,
     make_enrollment: MakeEnrollment,
+    ruleset: str,
     state: str,
     fail: str,
     succeed: str,
     after: str,
 ) -> None:
-    enrollment = make_enrollment(people.candidate, "pst", state=state)
+    enrollment = enrol(make_enrollment, people.candidate, SPECS[ruleset], state=state)
     fire_event(session=session, enrollment=enrollment, event=fail, actor=people.mentor, note="1st")
     fire_event(session=session, enrollment=enrollment, event=fail, actor=people.admin, note="2nd")
     assert enrollment.state == state

@@ -1,5 +1,7 @@
 """Ten processes fire the same event on the same enrollment at once: exactly one wins.
 
+Switching an enrollment's ruleset writes the same way, and races the same way.
+
 Each process is a separate interpreter (the "spawn" start method) with its own app,
 engine and session, as ten web workers would be. Every process reads the enrollment
 first and then waits at a barrier, so all ten hold the same version and race on the
@@ -25,7 +27,7 @@ from sqlmodel import col
 from trainerpath import create_app
 from trainerpath.db import get_engine
 from trainerpath.models import AuditEntry, Enrollment, TransitionRecord, User
-from trainerpath.services.pathways import fire_event
+from trainerpath.services.pathways import fire_event, switch_ruleset
 
 pytestmark = pytest.mark.slow
 
@@ -38,28 +40,40 @@ WAIT_SECONDS = 90
 
 @dataclass(frozen=True)
 class Race:
-    """One event fired by every process on one CST enrollment."""
+    """One event fired by every process on one ``cst@1`` enrollment (pathways.md §4).
+
+    ``switch_ruleset`` is not fired but asked of services.pathways.switch_ruleset, to
+    ``switch_to``.
+    """
 
     actor_role: str
     state: str
     event: str
     target: str
     guarded: bool
+    switch_to: str | None = None
+
+    @property
+    def ruleset_after(self) -> str:
+        """The ruleset the enrollment follows once one process has won."""
+        return self.switch_to or "cst@1"
 
 
 RACES = [
     Race("admin", "tac_review", "tac_approve", "interview", guarded=False),
     Race("candidate", "preparing", "submit_application", "tac_review", guarded=True),
+    Race("candidate", "preparing", "switch_ruleset", "preparing", False, switch_to="cst@2"),
 ]
 
 
 @dataclass(frozen=True)
 class Job:
-    """What a process fires in one race: ``event`` on the enrollment, as the actor."""
+    """What a process does in one race: ``event`` (or the switch) on the enrollment."""
 
     enrollment_id: int
     actor_id: int
     event: str
+    switch_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +110,12 @@ def fire_at_the_barrier(job: Job, barrier: Any) -> Outcome:
                 # the transaction keeps the loaded (soon stale) enrollment: the worst case.
                 session.commit()
             barrier.wait(timeout=WAIT_SECONDS)
-            fire_event(session=session, enrollment=enrollment, event=job.event, actor=actor)
+            if job.switch_to is not None:
+                switch_ruleset(
+                    session=session, actor=actor, enrollment=enrollment, ruleset=job.switch_to
+                )
+            else:
+                fire_event(session=session, enrollment=enrollment, event=job.event, actor=actor)
             session.commit()
         except Exception as error:  # every outcome goes back to the parent, crashes included
             session.rollback()
@@ -152,9 +171,9 @@ def test_ten_processes_firing_the_same_event_change_the_enrollment_once(
         actor = candidate if plan.actor_role == "candidate" else make_user(role=plan.actor_role)
         if plan.guarded:
             give_all_cst_evidence(make_evidence, candidate)
-        enrollment = make_enrollment(candidate, "cst", state=plan.state)
+        enrollment = make_enrollment(candidate, "cst", ruleset="cst@1", state=plan.state)
         assert enrollment.id is not None and actor.id is not None
-        jobs.append(Job(enrollment.id, actor.id, plan.event))
+        jobs.append(Job(enrollment.id, actor.id, plan.event, plan.switch_to))
         enrollments.append(enrollment)
 
     outcomes_per_race = race(database_url, jobs)
@@ -169,7 +188,11 @@ def test_ten_processes_firing_the_same_event_change_the_enrollment_once(
         with Session(engine) as session:
             stored = session.get(Enrollment, job.enrollment_id)
             assert stored is not None
-            assert (stored.state, stored.version) == (plan.target, enrollment.version + 1)
+            assert (stored.state, stored.version, stored.ruleset) == (
+                plan.target,
+                enrollment.version + 1,
+                plan.ruleset_after,
+            )
             history = session.execute(
                 select(TransitionRecord).where(col(TransitionRecord.enrollment_id) == stored.id)
             ).scalars()

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from test_pathway_machines import SPECS, Row
+from test_fire_event import ready_items
+from test_pathway_machines import SPECS, Row, Spec
 
 from trainerpath.api import registry
 from trainerpath.models import Enrollment, EvidenceBase, Mentorship
 
 from .conftest import ROLES, Api, Cast, error_of, expire_token
-from .helpers import KINDS, meet_guards, valid_body
+from .helpers import KINDS, valid_body
 
 Request = tuple[str, str, dict[str, Any] | None]
 
@@ -131,6 +132,16 @@ CASES: list[Case] = [
         lambda w: ("GET", f"/enrollments/{w.make_enrollment(w.cast.candidate, 'pst').id}", None),
         VIEWERS,
     ),
+    Case(
+        "POST /enrollments/{id}/ruleset",
+        lambda w: (
+            "POST",
+            f"/enrollments/{w.make_enrollment(w.cast.candidate, 'cst').id}/ruleset",
+            {"ruleset": "cst@2"},
+        ),
+        outcome(200, 403, 200),
+    ),
+    Case("GET /rulesets", lambda w: ("GET", "/rulesets", None), outcome(200, 200, 200, 200, 200)),
 ]
 
 
@@ -189,14 +200,15 @@ def test_every_row_answers_each_role_as_the_table_says(api: Api, world: World, c
 # -- transitions: per the pathway tables ---------------------------------------------
 
 
-def _transition_rows() -> list[tuple[str, Row]]:
-    rows: list[tuple[str, Row]] = []
-    for pathway, spec in SPECS.items():
+def _transition_rows() -> list[tuple[Spec, Row]]:
+    """One row per (from, event) of every ruleset's table."""
+    rows: list[tuple[Spec, Row]] = []
+    for spec in SPECS.values():
         seen: set[tuple[str, str]] = set()
         for row in spec.rows:
             if (row.source, row.event) not in seen:
                 seen.add((row.source, row.event))
-                rows.append((pathway, row))
+                rows.append((spec, row))
     return rows
 
 
@@ -211,17 +223,22 @@ def _expected_for(row: Row, role: str) -> int:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
-    ("pathway", "row"),
+    ("spec", "row"),
     TRANSITIONS,
-    ids=[f"{pathway}:{row.source}->{row.event}" for pathway, row in TRANSITIONS],
+    ids=[f"{spec.ruleset_id}:{row.source}->{row.event}" for spec, row in TRANSITIONS],
 )
 def test_each_transition_is_fired_only_by_the_roles_the_table_names(
-    api: Api, world: World, pathway: str, row: Row, role: str
+    api: Api, world: World, spec: Spec, row: Row, role: str
 ):
     enrollment = world.make_enrollment(
-        world.cast.candidate, pathway, state=row.source, withdrawn_from=row.withdrawn_from
+        world.cast.candidate,
+        spec.pathway,
+        ruleset=spec.ruleset_id,
+        state=row.source,
+        withdrawn_from=row.withdrawn_from,
     )
-    meet_guards(world.make_evidence, world.cast.candidate, row.guards)
+    for kind, fields in ready_items(spec.ruleset_id, row.event):
+        world.make_evidence(world.cast.candidate, kind, **fields)
     response = api.post(
         f"/enrollments/{enrollment.id}/transitions",
         world.cast.token(role),

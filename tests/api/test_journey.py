@@ -1,15 +1,19 @@
 """A script that knows only api.md takes a candidate from registration to CST certified
 and PST licensed; every wrong move it tries gets the documented code and changes nothing.
 
+Once under the first rulesets (cst@1, pst@1, asked for by name) and once under the
+current ones (cst@2 on the Product Owner track, pst@2), which enrolling picks unasked.
 Only the first admin exists beforehand (as `flask create-user` would make them);
 everything else goes through HTTP.
 """
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
 from typing import Any
 
-from conftest import PASSWORD, days_ago
+from conftest import PASSWORD, TODAY, days_ago
 
 from .conftest import Api, error_of
 
@@ -41,6 +45,30 @@ class Script:
         assert (got_status, got_code) == (status, code), response.get_json()
         return details
 
+    def verify_all(self, items: list[tuple[str, int]], mentor: str) -> None:
+        """The mentor verifies every logged item."""
+        for kind, item_id in items:
+            reviewed = self.ok(
+                "POST", f"/evidence/{kind}/{item_id}/review", mentor, {"decision": "verified"}
+            )
+            assert reviewed["review_status"] == "verified"
+
+
+def register_and_pair(run: Script, admin: str) -> tuple[int, str, str]:
+    """The admin registers Mia (mentor) and Cora (candidate) and pairs them; both log in.
+
+    Returns Cora's id and the tokens of Cora and Mia.
+    """
+    mentor = {"email": "mia@example.org", "name": "Mia Mentor", "password": "mentor-pass-1"}
+    mentor_id = run.ok("POST", "/users", admin, mentor | {"role": "mentor"}, 201)["id"]
+    me = {"email": "cora@example.org", "name": "Cora Candidate", "password": "cora-pass-1"}
+    candidate_id = run.ok("POST", "/users", admin, me | {"role": "candidate"}, 201)["id"]
+    pair = {"mentor_id": mentor_id, "candidate_id": candidate_id}
+    run.ok("POST", "/mentorships", admin, pair, 201)
+    cora = run.login("cora@example.org", "cora-pass-1")
+    mia = run.login("MIA@example.org", "mentor-pass-1")
+    return int(candidate_id), cora, mia
+
 
 def test_a_candidate_reaches_cst_certified_and_pst_licensed_through_the_api_alone(
     api, make_user, unchanged
@@ -49,30 +77,9 @@ def test_a_candidate_reaches_cst_certified_and_pst_licensed_through_the_api_alon
     run = Script(api, unchanged)
     admin = run.login("root@example.org", PASSWORD)
 
-    # The admin registers a mentor and a candidate and pairs them.
-    mentor_id = run.ok(
-        "POST",
-        "/users",
-        admin,
-        {
-            "email": "mia@example.org",
-            "name": "Mia Mentor",
-            "password": "mentor-pass-1",
-            "role": "mentor",
-        },
-        201,
-    )["id"]
-    me = {
-        "email": "cora@example.org",
-        "name": "Cora Candidate",
-        "password": "cora-pass-1",
-        "role": "candidate",
-    }
-    candidate_id = run.ok("POST", "/users", admin, me, 201)["id"]
-    run.refused("POST", "/users", admin, me | {"email": "CORA@example.org"}, 409, "conflict")
-    run.ok(
-        "POST", "/mentorships", admin, {"mentor_id": mentor_id, "candidate_id": candidate_id}, 201
-    )
+    candidate_id, cora, mia = register_and_pair(run, admin)
+    me = {"email": "CORA@example.org", "name": "Cora", "password": "cora-pass-1"}
+    run.refused("POST", "/users", admin, me | {"role": "candidate"}, 409, "conflict")
     run.refused(
         "POST",
         "/mentorships",
@@ -81,9 +88,6 @@ def test_a_candidate_reaches_cst_certified_and_pst_licensed_through_the_api_alon
         422,
         "validation_error",
     )
-
-    cora = run.login("cora@example.org", "cora-pass-1")
-    mia = run.login("MIA@example.org", "mentor-pass-1")
     assert run.ok("GET", "/me", cora)["role"] == "candidate"
     run.refused(
         "POST",
@@ -95,8 +99,9 @@ def test_a_candidate_reaches_cst_certified_and_pst_licensed_through_the_api_alon
     )
 
     base = f"/candidates/{candidate_id}"
-    cst = run.ok("POST", f"{base}/enrollments", cora, {"pathway": "cst"}, 201)
-    pst = run.ok("POST", f"{base}/enrollments", cora, {"pathway": "pst"}, 201)
+    cst = run.ok("POST", f"{base}/enrollments", cora, {"pathway": "cst", "ruleset": "cst@1"}, 201)
+    pst = run.ok("POST", f"{base}/enrollments", cora, {"pathway": "pst", "ruleset": "pst@1"}, 201)
+    assert [(e["ruleset"], e["track"]) for e in (cst, pst)] == [("cst@1", None), ("pst@1", None)]
     run.refused("POST", f"{base}/enrollments", cora, {"pathway": "cst"}, 409, "conflict")
     cst_fire = f"/enrollments/{cst['id']}/transitions"
     pst_fire = f"/enrollments/{pst['id']}/transitions"
@@ -157,13 +162,8 @@ def test_a_candidate_reaches_cst_certified_and_pst_licensed_through_the_api_alon
     run.refused(
         "POST", f"/evidence/{kind}/{first}/review", cora, {"decision": "verified"}, 403, "forbidden"
     )
-    for kind, item_id in logged:
-        assert (
-            run.ok("POST", f"/evidence/{kind}/{item_id}/review", mia, {"decision": "verified"})[
-                "review_status"
-            ]
-            == "verified"
-        )
+    run.verify_all(logged, mia)
+    kind, item_id = logged[-1]
     run.refused("PATCH", f"/evidence/{kind}/{item_id}", cora, {"score": 99}, 409, "invalid_state")
     run.refused(
         "POST",
@@ -266,3 +266,171 @@ def test_a_candidate_reaches_cst_certified_and_pst_licensed_through_the_api_alon
     # Logging out: the token stops working.
     assert api.delete("/tokens/current", cora).status_code == 204
     run.refused("GET", "/me", cora, None, 401, "unauthenticated")
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier, clamped to that month's end (§6)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+CST_2_KEYS = [
+    "csp_active",
+    "qualifying_events",
+    "current_materials_events",
+    "recent_experience",
+    "learning_objectives_mapped",
+]
+
+
+def test_a_candidate_follows_the_current_rulesets_through_the_api_alone(api, make_user, unchanged):
+    make_user("admin", email="root@example.org")
+    run = Script(api, unchanged)
+    admin = run.login("root@example.org", PASSWORD)
+    candidate_id, cora, mia = register_and_pair(run, admin)
+    base = f"/candidates/{candidate_id}"
+
+    # Enrolling unasked follows the current rulesets: cst@2 on its default track, pst@2.
+    cst = run.ok("POST", f"{base}/enrollments", cora, {"pathway": "cst"}, 201)
+    pst = run.ok("POST", f"{base}/enrollments", cora, {"pathway": "pst"}, 201)
+    assert [(e["ruleset"], e["track"]) for e in (cst, pst)] == [
+        ("cst@2", "scrum_master"),
+        ("pst@2", None),
+    ]
+    cst_path, pst_path = f"/enrollments/{cst['id']}", f"/enrollments/{pst['id']}"
+    cst_fire, pst_fire = f"{cst_path}/transitions", f"{pst_path}/transitions"
+
+    # Cora logs ten CSPO courses she co-trained (the last five with her current materials,
+    # each with a reflection), her CSP-PO, the mapping milestone, six years as an agile
+    # coach, PSM I and PSPO II.
+    logged: list[tuple[str, int]] = []
+
+    def log(kind: str, body: dict[str, Any]) -> None:
+        item = run.ok("POST", f"{base}/{kind}", cora, body, 201)
+        logged.append((kind, item["id"]))
+
+    for n in range(10):
+        log(
+            "teaching-sessions",
+            {
+                "title": f"CSPO #{n + 1}",
+                "course_type": "product_owner",
+                "first_day": days_ago(1500 - 120 * n).isoformat(),
+                "days": 2,
+                "students": 9,
+                "context": "co_trained",
+                "co_trainer": "Rebecca Hart, CST",
+                "share_delivered": 60,
+                "with_current_materials": n >= 5,
+                "reflection": "Feedback said the backlog exercise ran long; I split it in two.",
+            },
+        )
+    log("credentials", {"kind": "csp_po", "issued_on": days_ago(200).isoformat()})
+    log(
+        "milestones",
+        {"kind": "learning_objectives_mapped", "achieved_on": days_ago(60).isoformat()},
+    )
+    log(
+        "experience",
+        {
+            "role": "agile_coach",
+            "organisation": "Acme Ltd",
+            "started_on": days_ago(2200).isoformat(),
+        },
+    )
+    log("assessments", {"assessment": "psm_1", "score": 96, "taken_on": days_ago(90).isoformat()})
+    log("assessments", {"assessment": "pspo_2", "score": 86, "taken_on": days_ago(30).isoformat()})
+
+    # Nothing is verified yet: every guard is unmet, the windowed ones say their window.
+    details = run.refused(
+        "POST", cst_fire, cora, {"event": "submit_application"}, 409, "guard_unmet"
+    )
+    assert details["unmet"] == CST_2_KEYS
+    events = details["requirements"][1]
+    assert (events["current"], events["pending"], events["target"]) == (0, 0, 10)
+    assert events["window"] == {"months": 60, "from": months_before(TODAY, 60).isoformat()}
+
+    run.verify_all(logged, mia)
+
+    # On the ScrumMaster track her CSP-PO and CSPO courses do not count.
+    details = run.refused(
+        "POST", cst_fire, cora, {"event": "submit_application"}, 409, "guard_unmet"
+    )
+    assert details["unmet"] == ["csp_active", "qualifying_events", "current_materials_events"]
+    run.refused(
+        "POST",
+        f"{cst_path}/ruleset",
+        mia,
+        {"ruleset": "cst@2", "track": "product_owner"},
+        403,
+        "forbidden",
+    )
+    switched = run.ok(
+        "POST", f"{cst_path}/ruleset", cora, {"ruleset": "cst@2", "track": "product_owner"}
+    )
+    assert (switched["ruleset"], switched["track"], switched["state"]) == (
+        "cst@2",
+        "product_owner",
+        "preparing",
+    )
+    requirements = {r["key"]: r for r in switched["requirements"]}
+    assert [key for key, r in requirements.items() if r["met"]] == CST_2_KEYS
+    # The oldest course (1500 days ago) leaves the 60-month window within the year.
+    ageing = requirements["qualifying_events"]["ageing"]
+    assert [entry["current"] for entry in ageing] == [9]
+    assert TODAY.isoformat() < ageing[0]["on"] <= days_ago(-365).isoformat()
+
+    # CST: formal review, a failed Training Skills Assessment, then certified.
+    assert run.ok("POST", cst_fire, cora, {"event": "submit_application"})["state"] == (
+        "formal_review"
+    )
+    run.refused("POST", f"{cst_path}/ruleset", cora, {"ruleset": "cst@1"}, 409, "invalid_state")
+    run.refused("POST", cst_fire, cora, {"event": "formal_review_pass"}, 403, "forbidden")
+    assert run.ok("POST", cst_fire, mia, {"event": "formal_review_pass"})["state"] == "tsa"
+    run.refused("POST", cst_fire, mia, {"event": "tsa_fail"}, 422, "validation_error")
+    failed = run.ok("POST", cst_fire, mia, {"event": "tsa_fail", "note": "Timebox the debrief."})
+    assert failed["state"] == "preparing"
+    assert run.ok("POST", cst_fire, cora, {"event": "submit_application"})["state"] == (
+        "formal_review"
+    )
+    run.ok("POST", cst_fire, admin, {"event": "formal_review_pass"})
+    certified = run.ok("POST", cst_fire, mia, {"event": "tsa_pass"})
+    assert certified["state"] == "certified"
+    assert [(h["event"], h["to"], h["note"]) for h in certified["history"]] == [
+        ("switch_ruleset", "preparing", "cst@2: scrum_master → product_owner"),
+        ("submit_application", "formal_review", None),
+        ("formal_review_pass", "tsa", None),
+        ("tsa_fail", "preparing", "Timebox the debrief."),
+        ("submit_application", "formal_review", None),
+        ("formal_review_pass", "tsa", None),
+        ("tsa_pass", "certified", None),
+    ]
+
+    # PST: the application (phase 1), phase 2, phase 3 failed once, licensed.
+    pst_requirements = run.ok("GET", pst_path, cora)["requirements"]
+    assert [(r["key"], r["met"]) for r in pst_requirements] == [
+        ("scrum_experience", True),
+        ("training_provided", True),
+        ("assessment_95", True),
+        ("advanced_assessment_85", True),
+    ]
+    steps = [
+        (cora, "submit_application", None, "application_review"),
+        (mia, "accept_application", None, "knowledge_and_experience"),
+        (mia, "phase_2_pass", None, "training_skills"),
+        (mia, "phase_3_fail", "Practise the opening.", "training_skills"),
+        (admin, "phase_3_pass", None, "licensed"),
+    ]
+    run.refused("POST", pst_fire, cora, {"event": "phase_2_pass"}, 403, "forbidden")
+    for token, event, note, state in steps:
+        body = {"event": event} | ({"note": note} if note else {})
+        assert run.ok("POST", pst_fire, token, body)["state"] == state
+
+    export = run.ok("GET", f"{base}/export", cora)
+    assert [
+        (e["pathway"], e["ruleset"], e["track"], e["state"]) for e in export["enrollments"]
+    ] == [
+        ("cst", "cst@2", "product_owner", "certified"),
+        ("pst", "pst@2", None, "licensed"),
+    ]

@@ -8,7 +8,7 @@ import pytest
 from statemachine import State, StateMachine
 
 from trainerpath.models import Enrollment
-from trainerpath.pathways import RULESETS
+from trainerpath.pathways import REGISTERED, RULESETS
 from trainerpath.pathways.base import CANDIDATE_OR_ADMIN, Ruleset
 from trainerpath.pathways.cst import CST_1
 
@@ -139,7 +139,7 @@ def test_422_for_the_body_shape_comes_before_403(
     api, cast, make_evidence, make_enrollment, unchanged, who, method, path, body, details
 ):
     item = make_evidence(cast.candidate, "milestones", "pending")
-    enrollment = make_enrollment(cast.candidate, "cst", state="tac_review")
+    enrollment = make_enrollment(cast.candidate, "cst", ruleset="cst@1", state="tac_review")
     concrete = path.format(item=item.id, candidate=cast.candidate.id, enrollment=enrollment.id)
     with unchanged():
         response = send(api, cast, who, method, concrete, body)
@@ -160,7 +160,7 @@ def test_403_comes_before_409_for_the_state(
     api, cast, make_evidence, make_enrollment, unchanged, who, method, path, body
 ):
     verified = make_evidence(cast.candidate, "milestones", "verified")
-    enrollment = make_enrollment(cast.candidate, "cst", state="certified")
+    enrollment = make_enrollment(cast.candidate, "cst", ruleset="cst@1", state="certified")
     concrete = path.format(verified=verified.id, enrollment=enrollment.id)
     with unchanged():
         response = send(api, cast, who, method, concrete, body)
@@ -170,7 +170,7 @@ def test_403_comes_before_409_for_the_state(
 def test_409_for_the_state_comes_before_the_missing_note(
     api, cast, make_evidence, make_enrollment, unchanged
 ):
-    enrollment = make_enrollment(cast.candidate, "cst", state="preparing")
+    enrollment = make_enrollment(cast.candidate, "cst", ruleset="cst@1", state="preparing")
     verified = make_evidence(cast.candidate, "milestones", "verified")
     with unchanged():
         decline = send(
@@ -215,8 +215,18 @@ TRIAL = Ruleset(
 )
 
 
+def test_no_registered_ruleset_has_an_event_with_both_a_note_and_a_guard():
+    # Why the next test needs a trial ruleset; should one appear, test with it instead.
+    assert not [
+        (ruleset.id, event)
+        for ruleset in REGISTERED
+        for _source, event, _target, guards in ruleset.transitions()
+        if guards and event in ruleset.notes_required
+    ]
+
+
 def test_the_missing_note_comes_before_unmet_guards(api, cast, session, monkeypatch, unchanged):
-    # Neither CST nor PST has an event with both a note and a guard, so use a trial ruleset.
+    # No registered ruleset has an event with both a note and a guard: use a trial ruleset.
     monkeypatch.setitem(RULESETS, TRIAL.id, TRIAL)
     enrollment = Enrollment(
         candidate_id=cast.candidate.id, pathway="trial", ruleset=TRIAL.id, state="drafting"
