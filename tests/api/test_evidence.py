@@ -16,9 +16,19 @@ REVIEW_FIELDS = {
     "reviewed_at",
     "created_at",
 }
+# What an item stores for optional fields the body leaves out (pathways.md §6).
+LEFT_OUT = {
+    "teaching-sessions": {
+        "share_delivered": 100,
+        "with_current_materials": False,
+        "reflection": "",
+    },
+}
+# Read-only fields an item carries beside its own (api.md).
+READ_ONLY = {"credentials": {"valid_until"}}
 
 
-def add(api: Api, cast: Cast, kind: str, **changes):
+def add(api: Api, cast: Cast, kind: str, /, **changes):
     """Log an item of ``kind`` as the candidate and return its JSON."""
     response = api.post(
         f"/candidates/{cast.candidate.id}/{kind}",
@@ -33,8 +43,10 @@ def add(api: Api, cast: Cast, kind: str, **changes):
 def test_a_new_item_comes_back_with_its_fields_and_a_pending_review(api, cast, kind):
     item = add(api, cast, kind)
     body = valid_body(kind)
-    assert set(item) == REVIEW_FIELDS | set(body)
+    left_out = LEFT_OUT.get(kind, {})
+    assert set(item) == REVIEW_FIELDS | set(body) | set(left_out) | READ_ONLY.get(kind, set())
     assert {name: item[name] for name in body} == body
+    assert {name: item[name] for name in left_out} == left_out
     assert item["candidate_id"] == cast.candidate.id
     assert item["review_status"] == "pending"
     assert (item["review_note"], item["reviewed_by"], item["reviewed_at"]) == (None, None, None)
@@ -97,6 +109,75 @@ def test_patch_merges_the_changes_and_keeps_the_rest(api, cast):
     )
     assert response.status_code == 200
     assert response.get_json() == item | {"students": 20}
+
+
+def test_the_new_teaching_session_fields_are_stored_and_a_patch_keeps_them(api, cast):
+    given = {
+        "share_delivered": 60,
+        "with_current_materials": True,
+        "reflection": "  Moved the Sprint Review exercise to day one.  ",
+    }
+    item = add(api, cast, "teaching-sessions", **given)
+    assert (item["share_delivered"], item["with_current_materials"], item["reflection"]) == (
+        60,
+        True,
+        "Moved the Sprint Review exercise to day one.",
+    )
+    path = f"/evidence/teaching-sessions/{item['id']}"
+    kept = api.patch(path, cast.token("candidate"), {"students": 20}).get_json()
+    assert kept == item | {"students": 20}
+    changed = api.patch(
+        path, cast.token("candidate"), {"with_current_materials": False, "share_delivered": 50}
+    ).get_json()
+    assert (changed["with_current_materials"], changed["share_delivered"]) == (False, 50)
+    assert changed["reflection"] == item["reflection"]
+
+
+def test_an_experience_period_as_agile_coach_is_logged(api, cast):
+    assert add(api, cast, "experience", role="agile_coach")["role"] == "agile_coach"
+
+
+@pytest.mark.parametrize(
+    ("kind", "issued_on", "expires_on", "valid_until"),
+    [
+        ("csm", "2024-02-29", None, "2026-02-28"),  # 29 February → 28 February
+        ("cspo", "2023-05-10", None, "2025-05-10"),
+        ("csp_po", "2023-12-31", None, "2025-12-31"),
+        ("csp_sm", "2024-01-01", "2024-06-30", "2024-06-30"),  # as entered
+        ("psm_1", "2024-02-29", None, None),  # Scrum.org credentials never expire
+        ("psm_1", "2024-02-29", "2027-01-01", "2027-01-01"),
+        ("other", "2020-01-01", None, None),
+    ],
+)
+def test_a_credential_carries_its_end_of_validity(
+    api, cast, kind, issued_on, expires_on, valid_until
+):
+    item = add(api, cast, "credentials", kind=kind, issued_on=issued_on, expires_on=expires_on)
+    assert (item["expires_on"], item["valid_until"]) == (expires_on, valid_until)
+    listed = api.get(f"/candidates/{cast.candidate.id}/credentials", cast.token("mentor"))
+    assert listed.get_json()["items"][0]["valid_until"] == valid_until
+
+
+def test_changing_a_credential_recomputes_its_end_of_validity(api, cast):
+    item = add(api, cast, "credentials", kind="csm", issued_on="2024-02-29", expires_on=None)
+    path = f"/evidence/credentials/{item['id']}"
+    moved = api.patch(path, cast.token("candidate"), {"issued_on": "2024-03-01"}).get_json()
+    assert moved["valid_until"] == "2026-03-01"
+    entered = api.patch(path, cast.token("candidate"), {"expires_on": "2025-01-31"}).get_json()
+    assert entered["valid_until"] == "2025-01-31"
+    cleared = api.patch(path, cast.token("candidate"), {"expires_on": None}).get_json()
+    assert cleared["valid_until"] == "2026-03-01"
+
+
+def test_valid_until_is_read_only(api, cast, unchanged):
+    item = add(api, cast, "credentials", kind="csm", issued_on="2024-02-29", expires_on=None)
+    with unchanged():
+        patched = api.patch(
+            f"/evidence/credentials/{item['id']}",
+            cast.token("candidate"),
+            {"valid_until": "2030-01-01"},
+        )
+    assert error_of(patched) == (422, "validation_error", {"valid_until": "unknown field"})
 
 
 def test_patch_validates_the_whole_merged_item(api, cast, unchanged):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from trainerpath.models import Feedback
@@ -28,11 +30,19 @@ def record(api: Api, cast: Cast, session, make_evidence, make_user):
                 )
         items[kind] = ids
     make_evidence(cast.other_candidate, "milestones")  # must not leak into the export
-    pst = api.post(f"/candidates/{cast.candidate.id}/enrollments", candidate, {"pathway": "pst"})
+    pst = api.post(
+        f"/candidates/{cast.candidate.id}/enrollments",
+        candidate,
+        {"pathway": "pst", "ruleset": "pst@1"},
+    )
     pst_id = pst.get_json()["id"]
     api.post(f"/enrollments/{pst_id}/transitions", candidate, {"event": "withdraw", "note": "Busy"})
     api.post(f"/enrollments/{pst_id}/transitions", candidate, {"event": "resume"})
-    api.post(f"/candidates/{cast.candidate.id}/enrollments", candidate, {"pathway": "cst"})
+    api.post(
+        f"/candidates/{cast.candidate.id}/enrollments",
+        candidate,
+        {"pathway": "cst", "track": "product_owner"},
+    )
     former = make_user("mentor", name="Fred Former")
     assigned = api.post(
         "/mentorships",
@@ -71,20 +81,26 @@ def test_the_export_holds_every_item_with_its_review(api, cast, record):
         assert exported == listed[::-1]  # the same item objects as the lists
 
 
-def test_the_export_holds_every_enrollment_with_ruleset_and_full_history(api, cast, record):
+def test_the_export_holds_every_enrollment_with_ruleset_track_and_full_history(api, cast, record):
     export = api.get(f"/candidates/{cast.candidate.id}/export", cast.token("admin")).get_json()
     pst, cst = export["enrollments"]
-    assert (pst["id"], pst["pathway"], pst["ruleset"], pst["state"]) == (
+    assert (pst["id"], pst["pathway"], pst["ruleset"], pst["track"], pst["state"]) == (
         record["pst"],
         "pst",
         "pst@1",
+        None,
         "preparing",
     )
     assert [(h["event"], h["from"], h["to"], h["note"]) for h in pst["history"]] == [
         ("withdraw", "preparing", "withdrawn", "Busy"),
         ("resume", "withdrawn", "preparing", None),
     ]
-    assert (cst["ruleset"], cst["state"], cst["history"]) == ("cst@1", "preparing", [])
+    assert (cst["ruleset"], cst["track"], cst["state"], cst["history"]) == (
+        "cst@2",
+        "product_owner",
+        "preparing",
+        [],
+    )
 
 
 def test_the_export_holds_the_profile_mentorships_and_feedback(api, cast, record):
@@ -103,6 +119,18 @@ def test_the_export_holds_the_profile_mentorships_and_feedback(api, cast, record
     assert mentorships == [("Mia Mentor", True), ("Fred Former", False)]
     assert [(f["body"], f["author_id"], f["enrollment_id"]) for f in export["feedback"]] == [
         ("Good progress.", cast.mentor.id, record["pst"])
+    ]
+
+
+def test_exported_credentials_carry_their_end_of_validity(api, cast, make_evidence):
+    make_evidence(cast.candidate, "credentials", kind="csm", issued_on=date(2024, 2, 29))
+    make_evidence(cast.candidate, "credentials", kind="psm_1", issued_on=date(2024, 2, 29))
+    export = api.get(f"/candidates/{cast.candidate.id}/export", cast.token("candidate")).get_json()
+    assert [
+        (c["kind"], c["expires_on"], c["valid_until"]) for c in export["evidence"]["credentials"]
+    ] == [
+        ("csm", None, "2026-02-28"),
+        ("psm_1", None, None),
     ]
 
 

@@ -59,6 +59,8 @@ def test_the_contracts_paths_are_all_there():
         "/candidates/{candidate_id}/enrollments",
         "/enrollments/{enrollment_id}",
         "/enrollments/{enrollment_id}/transitions",
+        "/enrollments/{enrollment_id}/ruleset",
+        "/rulesets",
     ):
         assert API + path in paths
     for kind in ("teaching-sessions", "assessments", "credentials", "experience", "milestones"):
@@ -108,6 +110,37 @@ def test_evidence_models_are_generated_from_the_field_declarations():
         assert set(kind.field_names) <= set(item["properties"])
 
 
+def test_the_new_fields_of_issue_7_are_documented():
+    schemas = DOCUMENT["components"]["schemas"]
+    session = schemas["TeachingSessionCreate"]["properties"]
+    assert (
+        session["share_delivered"]["default"],
+        session["with_current_materials"]["default"],
+    ) == (
+        100,
+        False,
+    )
+    assert {"type": "boolean"} in session["with_current_materials"]["anyOf"]
+    assert session["reflection"]["default"] == ""
+    assert "valid_until" not in schemas["CredentialCreate"]["properties"]
+    assert "valid_until" not in schemas["CredentialPatch"]["properties"]
+    assert schemas["Credential"]["properties"]["valid_until"]["readOnly"] is True
+    assert "valid_until" in schemas["Credential"]["required"]
+    requirement = schemas["Requirement"]
+    assert {"window", "ageing", "forecast"} <= set(requirement["required"])
+    assert schemas["Window"]["properties"]["from"]["format"] == "date"
+    assert schemas["AgeingEntry"]["properties"]["on"]["format"] == "date"
+    assert "track" in schemas["Enrollment"]["required"]
+    assert "track" in schemas["ExportedEnrollment"]["required"]
+    create = schemas["EnrollmentCreate"]["properties"]
+    assert create["ruleset"]["anyOf"][0]["enum"] == ["cst@1", "cst@2", "pst@1", "pst@2"]
+    assert create["track"]["anyOf"][0]["enum"] == ["scrum_master", "product_owner"]
+    assert schemas["RulesetSwitchRequest"]["required"] == ["ruleset"]
+    assert schemas["RulesetSwitchRequest"]["additionalProperties"] is False
+    listing = DOCUMENT["paths"][f"{API}/rulesets"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {"page", "per_page"}
+
+
 # -- every documented (operation, status) happens, and matches its schema --------------
 
 
@@ -119,17 +152,22 @@ class Stage:
     pending: dict[str, int]
     verified: dict[str, int]
     enrollment: int
+    under_review: int  # the other candidate's, past preparing
 
 
 @pytest.fixture
 def stage(cast: Cast, make_evidence, make_enrollment) -> Stage:
-    """The candidate with a pending and a verified item of each kind and a CST enrollment."""
+    """The candidate with a pending and a verified item of each kind and a ``cst@1``
+    enrollment; the other candidate with a ``cst@1`` enrollment under TAC review."""
     pending, verified = {}, {}
     for kind in ("teaching-sessions", "assessments", "credentials", "experience", "milestones"):
         pending[kind] = make_evidence(cast.candidate, kind, "pending").id
         verified[kind] = make_evidence(cast.candidate, kind, "verified").id
-    enrollment = make_enrollment(cast.candidate, "cst").id
-    return Stage(cast, pending, verified, enrollment)
+    enrollment = make_enrollment(cast.candidate, "cst", ruleset="cst@1").id
+    under_review = make_enrollment(
+        cast.other_candidate, "cst", ruleset="cst@1", state="tac_review"
+    ).id
+    return Stage(cast, pending, verified, enrollment, under_review)
 
 
 Situation = tuple[str | None, dict[str, Any], Any, dict[str, Any] | None]  # who, ids, body, query
@@ -180,6 +218,7 @@ def situation(endpoint: str, status: int, s: Stage) -> Situation:
             "list_candidates": ("candidate", None),
             "create_enrollment": ("mentor", {"pathway": "pst"}),
             "fire_transition": ("mentor", {"event": "withdraw"}),
+            "switch_ruleset": ("mentor", {"ruleset": "cst@2"}),
         }
         if endpoint in forbidden:
             who, body = forbidden[endpoint]
@@ -213,6 +252,12 @@ def situation(endpoint: str, status: int, s: Stage) -> Situation:
             ),
             "create_enrollment": ("candidate", ids, {"pathway": "cst"}, None),
             "fire_transition": ("candidate", ids, {"event": "submit_application"}, None),
+            "switch_ruleset": (
+                "other_candidate",
+                ids | {"enrollment_id": s.under_review},
+                {"ruleset": "cst@2"},
+                None,
+            ),
             "change": ("candidate", on_verified, {}, None),
             "delete": ("candidate", on_verified, None, None),
             "review": ("mentor", on_verified, {"decision": "verified"}, None),
@@ -234,6 +279,7 @@ def situation(endpoint: str, status: int, s: Stage) -> Situation:
         ),
         "create_enrollment": ("candidate", ids, {"pathway": "pst"}, None),
         "fire_transition": ("candidate", ids, {"event": "withdraw"}, None),
+        "switch_ruleset": ("candidate", ids, {"ruleset": "cst@2", "track": "product_owner"}, None),
         "review": ("mentor", ids, {"decision": "rejected", "note": "Unclear."}, None),
         "add": ("candidate", ids, valid_body(kind) if kind else None, None),
         "change": ("candidate", ids, {}, None),
@@ -319,6 +365,15 @@ def test_the_reference_page_shows_the_fields_of_a_request_body(client):
     for field in ("title", "course_type", "first_day", "days", "students", "context"):
         assert f'<code>{field}</code> <span class="required">required</span>' in section
     assert "1 to 30" in section and "<code>scrum_master</code>" in section
+
+
+def test_the_reference_page_shows_defaults_and_read_only_fields(client):
+    page = client.get(f"{API}/docs").get_data(as_text=True)
+    session = page.split('id="model-TeachingSessionCreate"')[1].split("</article>")[0]
+    assert "default <code>100</code>" in session and "default <code>false</code>" in session
+    credential = page.split('id="model-Credential"')[1].split("</article>")[0]
+    assert "<code>valid_until</code>" in credential and "read-only" in credential
+    assert 'id="switch_ruleset"' in page and 'id="list_rulesets"' in page
 
 
 def test_the_response_checker_refuses_a_body_that_breaks_the_schema(app, checker):

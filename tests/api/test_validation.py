@@ -60,6 +60,30 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         {"co_trainer": "required when the session was co-trained with a CST"},
     ),
     ("teaching-sessions", {"venue": "Leeds"}, {"venue": "unknown field"}),
+    ("teaching-sessions", {"share_delivered": 0}, {"share_delivered": "must be between 1 and 100"}),
+    (
+        "teaching-sessions",
+        {"share_delivered": 101},
+        {"share_delivered": "must be between 1 and 100"},
+    ),
+    ("teaching-sessions", {"share_delivered": "50"}, {"share_delivered": "must be a whole number"}),
+    ("teaching-sessions", {"share_delivered": 50.5}, {"share_delivered": "must be a whole number"}),
+    (
+        "teaching-sessions",
+        {"with_current_materials": "yes"},
+        {"with_current_materials": "must be true or false"},
+    ),
+    (
+        "teaching-sessions",
+        {"with_current_materials": 1},
+        {"with_current_materials": "must be true or false"},
+    ),
+    (
+        "teaching-sessions",
+        {"reflection": "r" * 5001},
+        {"reflection": "must be at most 5000 characters"},
+    ),
+    ("teaching-sessions", {"reflection": False}, {"reflection": "must be text"}),
     ("assessments", {"score": "96"}, {"score": "must be a number"}),
     ("assessments", {"score": True}, {"score": "must be a number"}),
     ("assessments", {"score": 100.5}, {"score": "must be between 0 and 100"}),
@@ -89,6 +113,7 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         {"issued_on": "cannot be in the future"},
     ),
     ("credentials", {"kind": None}, {"kind": "required"}),
+    ("credentials", {"valid_until": "2030-01-01"}, {"valid_until": "unknown field"}),
     (
         "experience",
         {"started_on": iso_days_ago(10), "ended_on": iso_days_ago(11)},
@@ -98,7 +123,7 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     (
         "experience",
         {"role": "coach"},
-        {"role": "must be one of: product_owner, scrum_master, team_member, other"},
+        {"role": "must be one of: product_owner, scrum_master, team_member, agile_coach, other"},
     ),
     ("milestones", {"achieved_on": TOMORROW}, {"achieved_on": "cannot be in the future"}),
     ("milestones", {"note": ["a list"]}, {"note": "must be text"}),
@@ -147,6 +172,9 @@ ACCEPTED_EDGES: list[tuple[str, dict[str, Any]]] = [
     ("teaching-sessions", {"days": 1, "students": 1, "first_day": TODAY}),
     ("teaching-sessions", {"days": 30, "students": 500}),
     ("teaching-sessions", {"context": "independent", "co_trainer": None, "location": ""}),
+    ("teaching-sessions", {"share_delivered": 1, "with_current_materials": True}),
+    ("teaching-sessions", {"share_delivered": 100, "reflection": "r" * 5000}),
+    ("experience", {"role": "agile_coach"}),
     ("assessments", {"score": 0}),
     ("assessments", {"score": 100, "passport_received_on": TODAY, "taken_on": TODAY}),
     ("credentials", {"kind": "psm_1", "expires_on": None}),
@@ -369,10 +397,11 @@ def test_an_invalid_review_is_422(api, cast, make_evidence, unchanged, body, det
     [
         ({"pathway": "csm"}, {"pathway": "must be one of: cst, pst"}),
         ({}, {"pathway": "required"}),
-        ({"pathway": "cst", "ruleset": "cst@1"}, {"ruleset": "unknown field"}),
+        ({"pathway": "cst", "ruleset": "cst@0"}, {"ruleset": "must be one of: cst@1, cst@2"}),
+        ({"pathway": "cst", "rules": "cst@1"}, {"rules": "unknown field"}),
     ],
 )
-def test_an_unknown_pathway_is_422(api, cast, unchanged, body, details):
+def test_an_unknown_pathway_or_ruleset_is_422(api, cast, unchanged, body, details):
     with unchanged():
         response = api.post(
             f"/candidates/{cast.candidate.id}/enrollments", cast.token("candidate"), body

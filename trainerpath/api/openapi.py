@@ -55,6 +55,7 @@ TAGS = {
     "Candidates": "Candidates, their summaries and their whole record.",
     "Evidence": "The five evidence kinds of pathways.md section 3, and their review.",
     "Enrollments": "Pathway enrollments, their requirements, events and history.",
+    "Rulesets": "The versions of each pathway's rules: states, events and requirements.",
     "Reference": "This document and the page you may be reading.",
 }
 
@@ -265,13 +266,23 @@ def describe_type(schema: dict[str, Any]) -> dict[str, Any]:
     return {"text": kind, "ref": None, "rules": rules}
 
 
+def _with_default(described: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
+    """Add what a left-out field stores, and whether it is read-only, to its rules."""
+    rules = list(described["rules"])
+    if prop.get("default") is not None:
+        rules.append(f"default `{json.dumps(prop['default'])}`")
+    if prop.get("readOnly"):
+        rules.append("read-only")
+    return {**described, "rules": rules}
+
+
 def _fields(schema: dict[str, Any]) -> list[dict[str, Any]]:
     required = set(schema.get("required", []))
     return [
         {
             "name": name,
             "required": name in required,
-            "type": describe_type(prop),
+            "type": _with_default(describe_type(prop), prop),
             "description": rich_text(prop.get("description", "")),
         }
         for name, prop in schema.get("properties", {}).items()

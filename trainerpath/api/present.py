@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, TypeVar
 
 from flask import Response
 from pydantic import BaseModel
 
-from trainerpath.models import Enrollment, EvidenceBase, TransitionRecord, User
+from trainerpath.models import Enrollment, EvidenceBase, Role, TransitionRecord, User
+from trainerpath.pathways import Ruleset, is_current
 from trainerpath.queries import CandidateRecord, Page
 from trainerpath.services.evidence_kinds import evidence_kind
 from trainerpath.services.pathways import EnrollmentStatus
+
+from .schemas import EVIDENCE
+
+T = TypeVar("T")
 
 
 def respond(model: type[BaseModel], data: dict[str, Any], status: int = 200) -> Response:
@@ -35,6 +42,7 @@ def item_out(kind: str, item: EvidenceBase) -> dict[str, Any]:
         "id": item.id,
         "candidate_id": item.candidate_id,
         **evidence_kind(kind).values_of(item),
+        **{name: getattr(item, name) for name in EVIDENCE[kind].derived},
         "review_status": item.review_status,
         "review_note": item.review_note,
         "reviewed_by": item.reviewed_by,
@@ -46,6 +54,12 @@ def item_out(kind: str, item: EvidenceBase) -> dict[str, Any]:
 def page_out(page: Page[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
     """A page of items with its position and the total."""
     return {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+def page_of(everything: Sequence[T], page: int, per_page: int) -> Page[T]:
+    """One page of a list held in memory."""
+    start = (page - 1) * per_page
+    return Page(list(everything[start : start + per_page]), page, per_page, len(everything))
 
 
 def enrollment_summary(enrollment: Enrollment) -> dict[str, Any]:
@@ -86,6 +100,52 @@ def enrollment_out(status: EnrollmentStatus) -> dict[str, Any]:
     }
 
 
+def _event_rows(ruleset: Ruleset) -> list[dict[str, Any]]:
+    """One row per event and source state; ``to`` is null where it has several targets."""
+    targets: dict[tuple[str, str], set[str]] = {}
+    for source, event, target, _guards in ruleset.transitions():
+        targets.setdefault((source, event), set()).add(target)
+    return [
+        {
+            "name": event,
+            "from": source,
+            "to": next(iter(to)) if len(to) == 1 else None,  # resume: where it was
+            "who": [role.value for role in Role if role in ruleset.who[event]],
+            "note_required": event in ruleset.notes_required,
+            "guards": ruleset.guards(source, event),
+        }
+        for (source, event), to in targets.items()
+    ]
+
+
+def ruleset_out(ruleset: Ruleset, today: date) -> dict[str, Any]:
+    """A ruleset as its declaration states it, with each window as it stands ``today``."""
+    requirements = []
+    for key, need in ruleset.requirements.items():
+        window = need.window(today)
+        requirements.append(
+            {
+                "key": key,
+                "label": need.label,
+                "target": need.target,
+                "unit": need.unit,
+                "window": window.as_dict() if window else None,
+            }
+        )
+    return {
+        "key": ruleset.id,
+        "pathway": ruleset.pathway,
+        "version": ruleset.version,
+        "title": ruleset.title,
+        "awarding_body": ruleset.awarding_body,
+        "current": is_current(ruleset),
+        "tracks": [value for value, _label in ruleset.tracks],
+        "states": [str(state.value) for state in ruleset.states],
+        "events": _event_rows(ruleset),
+        "requirements": requirements,
+    }
+
+
 def export_out(record: CandidateRecord, exported_at: Any) -> dict[str, Any]:
     """The candidate's whole record as one document."""
     candidate = record.candidate
@@ -110,6 +170,7 @@ def export_out(record: CandidateRecord, exported_at: Any) -> dict[str, Any]:
                 "id": enrollment.id,
                 "pathway": enrollment.pathway,
                 "ruleset": enrollment.ruleset,
+                "track": enrollment.track,
                 "state": enrollment.state,
                 "withdrawn_from": enrollment.withdrawn_from,
                 "created_at": enrollment.created_at,

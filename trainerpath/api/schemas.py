@@ -82,6 +82,9 @@ UtcDateTime = Annotated[
 ]
 RoleName = literal(tuple(role.value for role in Role))
 PathwayName = literal(tuple(dict.fromkeys(ruleset.pathway for ruleset in RULESETS.values())))
+RULESET_KEYS = tuple(RULESETS)
+TRACKS = tuple(dict.fromkeys(value for r in RULESETS.values() for value, _label in r.tracks))
+TrackName = literal(TRACKS)
 ReviewStatusName = literal(tuple(status.value for status in ReviewStatus))
 
 
@@ -206,10 +209,45 @@ class CandidateDetail(ResponseBody):
     enrollments: list[EnrollmentSummary]
 
 
+def choice_of(values: tuple[str, ...]) -> Any:
+    """Text documented as one of ``values``; the service checks it against the pathway."""
+    return Annotated[str, WithJsonSchema({"type": "string", "enum": list(values)})]
+
+
+RulesetChoice = choice_of(RULESET_KEYS)
+TrackChoice = choice_of(TRACKS)
+
+
 class EnrollmentCreate(RequestBody):
-    """Enrol in a pathway."""
+    """Enrol in a pathway, under its current ruleset unless another is asked for."""
 
     pathway: PathwayName  # type: ignore[valid-type]
+    ruleset: RulesetChoice | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="A ruleset of the pathway, e.g. `cst@1`; left out or null: the "
+        "pathway's current ruleset. A ruleset of another pathway is 422.",
+    )
+    track: TrackChoice | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Only for a ruleset that has tracks (`cst@2`), else 422; left out or "
+        "null: its default track, `scrum_master`.",
+    )
+
+
+class RulesetSwitchRequest(RequestBody):
+    """Move a preparing enrollment to another ruleset of its pathway, or to another track."""
+
+    ruleset: RulesetChoice = Field(  # type: ignore[valid-type]
+        description="A ruleset of the enrollment's pathway, e.g. `cst@2`; its own ruleset "
+        "with another `track` changes the track. The same ruleset and track is 422 "
+        '`{"ruleset": "unchanged"}`.'
+    )
+    track: TrackChoice | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Only for a ruleset that has tracks, else 422; left out or null: the "
+        "enrollment's track if the ruleset stays, else the ruleset's default "
+        "(`scrum_master`).",
+    )
 
 
 class Window(ResponseBody):
@@ -285,8 +323,8 @@ class Enrollment(ResponseBody):
     candidate_id: int
     pathway: PathwayName  # type: ignore[valid-type]
     ruleset: str = Field(description="The ruleset version it follows, e.g. `cst@1`.")
-    track: str | None = Field(
-        description="The track of a ruleset that has tracks (`scrum_master`, `product_owner`)."
+    track: TrackName | None = Field(  # type: ignore[valid-type]
+        description="The track of a ruleset that has tracks (`cst@2`); null for the others."
     )
     state: str
     requirements: list[Requirement] = Field(
@@ -296,6 +334,63 @@ class Enrollment(ResponseBody):
     history: list[HistoryEntry] = Field(description="Oldest first.")
     created_at: UtcDateTime
     updated_at: UtcDateTime
+
+
+class RulesetEvent(ResponseBody):
+    """One row of a ruleset's table: an event from one state."""
+
+    name: str
+    from_: str = Field(alias="from")
+    to: str | None = Field(
+        description="The state it leads to; null for `resume`, which returns to the state "
+        "the enrollment was withdrawn from."
+    )
+    who: list[RoleName] = Field(  # type: ignore[valid-type]
+        description="The roles that may fire it."
+    )
+    note_required: bool
+    guards: list[str] = Field(description="The keys of the requirements that must be met.")
+
+
+class RulesetRequirement(ResponseBody):
+    """A requirement a ruleset declares, with its numbers and window."""
+
+    key: str
+    label: str
+    target: int | float
+    unit: str
+    window: Window | None = Field(
+        description="The rolling window it counts in, ending today (`from`: today's first "
+        "day of it), or null for a requirement without one."
+    )
+
+
+class Ruleset(ResponseBody):
+    """One version of a pathway's rules."""
+
+    key: str = Field(description="What an enrollment records, e.g. `cst@2`.")
+    pathway: PathwayName  # type: ignore[valid-type]
+    version: int
+    title: str
+    awarding_body: str
+    current: bool = Field(description="Whether new enrollments in the pathway follow it.")
+    tracks: list[TrackName] = Field(  # type: ignore[valid-type]
+        description="The tracks an enrollment may choose, the default first; empty if none."
+    )
+    states: list[str] = Field(description="Every state, in the order the ruleset declares them.")
+    events: list[RulesetEvent] = Field(description="One row per event and `from` state.")
+    requirements: list[RulesetRequirement] = Field(
+        description="Every requirement the ruleset declares, each the guard of an event."
+    )
+
+
+class RulesetPage(ResponseBody):
+    """One page of rulesets: each pathway's current one first, then older ones."""
+
+    items: list[Ruleset]
+    page: int
+    per_page: int
+    total: int
 
 
 class TransitionRequest(RequestBody):
@@ -328,7 +423,7 @@ def _description(spec: FieldSpec) -> str:
     if spec.not_future:
         parts.append("Not in the future.")
     if spec.help:
-        parts.append(spec.help + ".")
+        parts.append(spec.help if spec.help.endswith(("?", ".")) else spec.help + ".")
     return " ".join(parts)
 
 
@@ -359,6 +454,19 @@ def _output_type(spec: FieldSpec) -> Any:
     return base if spec.required or spec.default is not None else base | None
 
 
+# Values the services derive from an item's fields: read-only, in every item returned.
+DERIVED: dict[str, dict[str, tuple[Any, str]]] = {
+    "credentials": {
+        "valid_until": (
+            date | None,
+            "`expires_on` when given, else for a Scrum Alliance credential "
+            "`issued_on` + 2 years (29 February → 28 February), else null (it never "
+            "expires). The credential is active while `issued_on` ≤ today < `valid_until`.",
+        )
+    }
+}
+
+
 def _drop_defaults(schema: dict[str, Any]) -> None:
     # A PATCH field that is left out keeps its value; "default: null" would say otherwise.
     for prop in schema.get("properties", {}).values():
@@ -374,6 +482,7 @@ class KindModels:
     patch: type[BaseModel]
     item: type[BaseModel]
     page: type[BaseModel]
+    derived: tuple[str, ...]  # read-only fields of an item beside the kind's own
 
 
 # Example bodies for the reference page: data, not declarations of fields.
@@ -386,6 +495,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "students": 14,
         "context": "co_trained",
         "co_trainer": "Alex Example, CST",
+        "share_delivered": 50,
+        "with_current_materials": True,
+        "reflection": "Students asked for more practice; moved the Sprint Review exercise "
+        "to day one.",
     },
     "assessments": {"assessment": "pspo_1", "score": 96.5, "taken_on": "2025-02-10"},
     "credentials": {"kind": "csp_sm", "issued_on": "2024-11-01"},
@@ -416,13 +529,19 @@ def _kind_models(kind: EvidenceKind) -> KindModels:
             kind_type = kind_type | None
             create_fields[spec.name] = (
                 kind_type,
-                Field(default=None, title=title, description=description),
+                Field(default=spec.default, title=title, description=description),
             )
         patch_fields[spec.name] = (
             kind_type,
             Field(default=None, title=title, description=description),
         )
         item_fields[spec.name] = (_output_type(spec), Field(title=spec.label))
+    derived = DERIVED.get(kind.slug, {})
+    for field_name, (output_type, text) in derived.items():
+        item_fields[field_name] = (
+            output_type,
+            Field(description=text, json_schema_extra={"readOnly": True}),
+        )
     item_fields |= {
         "review_status": (ReviewStatusName, ...),
         "review_note": (str | None, ...),
@@ -468,7 +587,7 @@ def _kind_models(kind: EvidenceKind) -> KindModels:
         per_page=(int, ...),
         total=(int, ...),
     )
-    return KindModels(kind, create, patch, item, page)
+    return KindModels(kind, create, patch, item, page, tuple(derived))
 
 
 EVIDENCE: dict[str, KindModels] = {slug: _kind_models(kind) for slug, kind in KINDS.items()}
@@ -498,11 +617,14 @@ class Profile(ResponseBody):
 
 
 class ExportedEnrollment(ResponseBody):
-    """An enrollment with its ruleset version and full history."""
+    """An enrollment with its ruleset version, track and full history."""
 
     id: int
     pathway: PathwayName  # type: ignore[valid-type]
     ruleset: str
+    track: TrackName | None = Field(  # type: ignore[valid-type]
+        description="The track of a ruleset that has tracks; null for the others."
+    )
     state: str
     withdrawn_from: str | None = Field(description="Set while withdrawn: where resume leads.")
     created_at: UtcDateTime

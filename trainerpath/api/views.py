@@ -7,11 +7,14 @@ and guards to the service, which checks them in that order. It commits once.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, current_app
 
 from trainerpath import queries
 from trainerpath.db import get_session
 from trainerpath.models import Mentorship, Role, User, utcnow
+from trainerpath.pathways import CURRENT, rulesets_of
 from trainerpath.services import evidence as evidence_service
 from trainerpath.services import pathways, tokens, users
 from trainerpath.services.access import visible_candidate
@@ -29,8 +32,10 @@ from .present import (
     export_out,
     item_out,
     no_content,
+    page_of,
     page_out,
     respond,
+    ruleset_out,
     user_out,
 )
 
@@ -50,7 +55,7 @@ def enrollment_links(expression: str) -> Links:
     """OpenAPI links from a response holding an enrollment's id."""
     return {
         target: (target, {"enrollment_id": expression})
-        for target in ("get_enrollment", "fire_transition")
+        for target in ("get_enrollment", "fire_transition", "switch_ruleset")
     }
 
 
@@ -460,12 +465,19 @@ for _slug in KINDS:
     links=enrollment_links("$response.body#/id"),
 )
 def create_enrollment(candidate_id: int) -> Response:
-    """Start the current ruleset of `cst` or `pst`; a second enrollment in a pathway is 409."""
+    """Start `cst` or `pst` under the pathway's current ruleset, or under the `ruleset` asked
+    for, with its `track` if it has tracks. A ruleset of another pathway, or a track for a
+    ruleset without tracks, is 422; a second enrollment in a pathway is 409."""
     session = get_session()
     visible_candidate(session, caller(), candidate_id)
     body = read_body(schemas.EnrollmentCreate)
     enrollment = pathways.enrol(
-        session=session, actor=caller(), candidate_id=candidate_id, pathway=body.pathway
+        session=session,
+        actor=caller(),
+        candidate_id=candidate_id,
+        pathway=body.pathway,
+        ruleset=body.ruleset,
+        track=body.track,
     )
     session.commit()
     return _enrollment_response(enrollment.id, 201)
@@ -510,3 +522,59 @@ def fire_transition(enrollment_id: int) -> Response:
     )
     session.commit()
     return _enrollment_response(enrollment_id)
+
+
+@registry.route(
+    "POST",
+    "/enrollments/{enrollment_id}/ruleset",
+    tag="Enrollments",
+    summary="Switch to another ruleset or track of the pathway (the candidate, admins)",
+    body=schemas.RulesetSwitchRequest,
+    responses={200: schemas.Enrollment},
+    errors=(400, 403, 404, 409, 422),
+    parameters={"enrollment_id": "The enrollment's id."},
+    links=enrollment_links("$response.body#/id"),
+)
+def switch_ruleset(enrollment_id: int) -> Response:
+    """Only while `preparing`. Writes one `switch_ruleset` history row whose note names both
+    rulesets (or both tracks) and changes nothing else. Refusals, in this order: a ruleset
+    of another pathway, an unknown one or a track it does not have is 422; a mentor is 403;
+    any state but `preparing` is 409 `invalid_state`; the same ruleset and track is 422
+    `{"ruleset": "unchanged"}`."""
+    session = get_session()
+    enrollment = pathways.visible_enrollment(session, caller(), enrollment_id)
+    body = read_body(schemas.RulesetSwitchRequest)
+    pathways.switch_ruleset(
+        session=session,
+        actor=caller(),
+        enrollment=enrollment,
+        ruleset=body.ruleset,
+        track=body.track,
+    )
+    session.commit()
+    return _enrollment_response(enrollment_id)
+
+
+# -- rulesets -----------------------------------------------------------------------
+
+
+@registry.route(
+    "GET",
+    "/rulesets",
+    tag="Rulesets",
+    summary="Every ruleset of every pathway",
+    responses={200: schemas.RulesetPage},
+    errors=(422,),
+    paginated=True,
+)
+def list_rulesets() -> Response:
+    """Each pathway's current ruleset first, then its older ones; all fit on the first page.
+    Each lists its tracks, states, events (one row per `from` state) and requirements with
+    their windows as they stand today."""
+    page, per_page = pagination()
+    everything = [ruleset for pathway in CURRENT for ruleset in rulesets_of(pathway)]
+    found = page_of(everything, page, per_page)
+    today = date.today()
+    return respond(
+        schemas.RulesetPage, page_out(found, [ruleset_out(r, today) for r in found.items])
+    )
