@@ -4,12 +4,13 @@ Speed goals are checked by this script, not by timed tests: it asserts nothing a
 timings and exits 0 once it has printed its table. It builds a throw-away database
 (a SQLite file in a temporary folder, or a fresh PostgreSQL database), migrates it,
 loads the demo and then ``--candidates`` more candidates through the real services
-(users, mentorships, 30-60 evidence items each with their reviews, enrollments and
-transitions), logs in through the real /login form and /api/v1/tokens, and times each
-route with Flask's test client in-process (no network, no WSGI server). Beside the
-times it counts the SQL statements of each request, and counts them again for the same
-route on a smaller subject (a candidate with fewer items, a mentor of 3 candidates): a
-count that differs grows with the data, the mark of an N+1 query.
+(users, mentorships, 30-60 evidence items each with their reviews, enrollments on the
+first and the current rulesets and transitions), logs in through the real /login form
+and /api/v1/tokens, and times each route with Flask's test client in-process (no
+network, no WSGI server). Beside the times it counts the SQL statements of each request,
+and counts them again for the same route on a smaller subject (a candidate with fewer
+items on the same rulesets, a mentor of 3 candidates on the same rulesets and tracks):
+a count that differs grows with the data, the mark of an N+1 query.
 
 Passwords are hashed with pbkdf2:sha256 at 1,000 iterations, as the test suite does,
 so loading takes seconds; the production hash would add ~0.2 s per user and per login.
@@ -72,6 +73,13 @@ DOMAIN = "bench.trainerpath.test"
 MAIN_MENTEES = 50  # the busy mentor's candidates
 OTHER_MENTEES = 25  # every other bench mentor's
 SMALL_MENTEES = 3  # the small mentor's, to compare with the busy one
+# Bench candidates with a part to play: a heavy and a light one on cst@1 + pst@1, a
+# heavy and a light one on cst@2 (ScrumMaster track) + pst@2, and one on the cst@2
+# Product Owner track. The small mentor's three (1 to 3) hold every ruleset and track
+# the busy mentor's table holds, so the two tables' statement counts compare.
+HEAVY, LIGHT, LIGHT_2024, PO_TRACK, HEAVY_2024 = range(5)
+FEWEST_ITEMS = 25  # 15 guaranteed, then one pending and one rejected of every kind
+ITEMS = {HEAVY: 60, LIGHT: FEWEST_ITEMS, LIGHT_2024: FEWEST_ITEMS, HEAVY_2024: 60}
 SLOW_MS = 150.0  # a median above this is called out in the table
 API = "/api/v1"
 
@@ -86,6 +94,11 @@ TITLES = (
 PLACES = ("Leeds", "London", "Berlin", "Online (Zoom)", "Milan", "Kraków", "Dublin", None)
 ORGANISATIONS = ("Harbour Bank", "Fjord Software", "Kestrel Telecom", "Aurora Games", "Acme")
 CO_TRAINERS = ("Rebecca Hart, CST", "Jonas Weber, CST")
+REFLECTIONS = (
+    "Feedback asked for more practice; the backlog exercise gets an hour next time.",
+    "The co-trainer noticed I rushed the close; I now end with a retrospective.",
+    "",  # none written yet
+)
 CREDENTIALS = ("csm", "cspo", "a_csm", "psm_1", "pspo_1", "other")
 ASSESSMENTS = ("psm_1", "psm_2", "pspo_1", "pspo_2", "pal_1")
 MILESTONES = ("learning_objectives_mapped", "application_drafted", "other")
@@ -171,12 +184,18 @@ class Cast:
     admin: Person
     busy_mentor: Person  # mentors ~50 candidates
     small_mentor: Person  # mentors 3 candidates
-    heavy: Person  # the candidate with the most items, in both pathways
+    heavy: Person  # the candidate with the most items, on cst@1 and pst@1
     heavy_cst: int
     heavy_items: int
-    light: Person  # 15 items, enrollments in the same states as the heavy one's
+    light: Person  # 25 items, enrollments in the same states as the heavy one's
     light_cst: int
     light_items: int
+    heavy_2024: Person  # 60 items, on cst@2 (ScrumMaster track) and pst@2, preparing
+    heavy_2024_cst: int
+    heavy_2024_items: int
+    light_2024: Person  # 25 items, the same enrollments in the same states
+    light_2024_cst: int
+    light_2024_items: int
     # Candidates whose CST enrollment waits in "preparing" with every guard met.
     ready: list[tuple[Person, int]] = field(default_factory=list)
 
@@ -221,6 +240,9 @@ class Loader:
                 "context": "co_trained" if co_trainer else "independent",
                 "co_trainer": co_trainer,
                 "location": rng.choice(PLACES),
+                "share_delivered": rng.choice([100, 100, 60, 40]) if co_trainer else 100,
+                "with_current_materials": rng.random() < 0.4,
+                "reflection": rng.choice(REFLECTIONS),
             }
         if slug == "assessments":
             return {
@@ -255,6 +277,8 @@ class Loader:
                     "students": self.rng.randint(10, 14),
                     "context": "independent",
                     "location": self.rng.choice(PLACES),
+                    "with_current_materials": self.rng.random() < 0.5,
+                    "reflection": REFLECTIONS[0],
                 },
             )
             for _ in range(12)
@@ -273,13 +297,33 @@ class Loader:
             ),
         ]
 
+    def random_status(self) -> str:
+        """How the mentor reviews a random item: verified mostly, some rejected or pending."""
+        roll = self.rng.random()
+        if roll < 0.78:
+            return ReviewStatus.VERIFIED.value
+        return ReviewStatus.REJECTED.value if roll < 0.86 else ReviewStatus.PENDING.value
+
     def evidence(self, candidate: User, reviewer: User, count: int) -> None:
-        """Log ``count`` items as the candidate; the mentor verifies most, rejects some."""
+        """Log ``count`` items (at least FEWEST_ITEMS) as the candidate, then review them.
+
+        The guaranteed items are verified; then one item of every kind is left pending and
+        one rejected, so every candidate's pages have the same sections to fill and their
+        statement counts compare; the mentor verifies most of the rest, rejects some.
+        """
         assert candidate.id is not None
-        items = self.guaranteed_items()
-        slugs = self.rng.choices(list(KIND_WEIGHTS), list(KIND_WEIGHTS.values()), k=count)
-        items += [(slug, self.random_item(slug)) for slug in slugs[len(items) :]]
-        for position, (slug, data) in enumerate(items):
+        planned = [
+            (slug, data, ReviewStatus.VERIFIED.value) for slug, data in self.guaranteed_items()
+        ]
+        planned += [
+            (slug, self.random_item(slug), status)
+            for slug in KIND_WEIGHTS
+            for status in (ReviewStatus.PENDING.value, ReviewStatus.REJECTED.value)
+        ]
+        weights = list(KIND_WEIGHTS.values())
+        for slug in self.rng.choices(list(KIND_WEIGHTS), weights, k=count - len(planned)):
+            planned.append((slug, self.random_item(slug), self.random_status()))
+        for slug, data, status in planned:
             item = log_evidence(
                 session=self.session,
                 actor=candidate,
@@ -289,20 +333,16 @@ class Loader:
                 today=self.today,
             )
             assert item.id is not None
-            roll = 0.0 if position < 15 else self.rng.random()  # the guaranteed ones pass
-            if roll < 0.78:
-                decision, note = ReviewStatus.VERIFIED.value, None
-            elif roll < 0.86:
-                decision, note = ReviewStatus.REJECTED.value, "Please attach the attendee list."
-            else:
-                continue  # left pending
+            if status == ReviewStatus.PENDING:
+                continue
+            rejected = status == ReviewStatus.REJECTED
             review_evidence(
                 session=self.session,
                 actor=reviewer,
                 kind=slug,
                 item_id=item.id,
-                decision=decision,
-                note=note,
+                decision=status,
+                note="Please attach the attendee list." if rejected else None,
             )
 
     def fire(self, enrollment: Enrollment, actor: User, *events: str) -> None:
@@ -347,12 +387,36 @@ def _cst_of(session: Session, candidate_id: int) -> int:
     return enrollment_id
 
 
+def cst_rules(index: int, ready: bool) -> tuple[str, str | None]:
+    """The CST ruleset and track of bench candidate ``index``.
+
+    The 2024 pair and the Product Owner one follow cst@2, and so does every third
+    candidate after them but the ones kept ready to submit (cst@1); the rest cst@1.
+    """
+    if index in (LIGHT_2024, HEAVY_2024) or (index > HEAVY_2024 and index % 3 == 2 and not ready):
+        return "cst@2", "product_owner" if index % 2 else "scrum_master"
+    if index == PO_TRACK:
+        return "cst@2", "product_owner"
+    return "cst@1", None
+
+
+def pst_rules(index: int) -> str | None:
+    """The PST ruleset of bench candidate ``index``, or None when not enrolled."""
+    if index in (HEAVY, LIGHT):
+        return "pst@1"
+    if index in (LIGHT_2024, HEAVY_2024):
+        return "pst@2"
+    if index > HEAVY_2024 and index % 2 == 0:
+        return "pst@1" if index % 4 == 0 else "pst@2"
+    return None
+
+
 def load(engine: Engine, candidates: int, ready_wanted: int, seed_value: int) -> Cast:
     """Load the demo, then ``candidates`` more through the services; commit per candidate.
 
-    Candidate 0 is the heavy one (60 items), candidate 1 the light one (15 items); both
-    have the same enrollments in the same states, so their statement counts compare.
-    The small mentor mentors candidates 1 to 3, the busy one candidates 0 to 49.
+    Candidate 0 is the heavy one (60 items), candidate 1 the light one (25 items), with
+    the same enrollments in the same states; candidates 4 and 2 are the same pair on the
+    current rulesets. The small mentor mentors candidates 1 to 3, the busy one 0 to 49.
     """
     today = date.today()
     rng = random.Random(seed_value)
@@ -367,8 +431,8 @@ def load(engine: Engine, candidates: int, ready_wanted: int, seed_value: int) ->
         ]
         small_mentor = loader.user(Role.MENTOR, "mentor-small", "Bench Mentor Small")
         session.commit()
-        # The last candidates stay in "preparing", ready to submit while being timed.
-        first_ready = max(SMALL_MENTEES + 1, candidates - ready_wanted)
+        # The last candidates stay in "preparing" on cst@1, ready to submit while timed.
+        first_ready = max(HEAVY_2024 + 1, candidates - ready_wanted)
         ready: list[tuple[User, Enrollment]] = []
         for index in range(candidates):
             candidate = loader.user(Role.CANDIDATE, f"candidate{index}", f"Bench Candidate {index}")
@@ -380,10 +444,19 @@ def load(engine: Engine, candidates: int, ready_wanted: int, seed_value: int) ->
                 assign_mentor(
                     session=session, actor=admin, mentor_id=assigned.id, candidate_id=candidate.id
                 )
-            items = {0: 60, 1: 15}.get(index) or rng.randint(30, 60)
-            loader.evidence(candidate, mentor, items)
-            cst = enrol(session=session, actor=candidate, candidate_id=candidate.id, pathway="cst")
-            if index in (0, 1):
+            loader.evidence(candidate, mentor, ITEMS.get(index) or rng.randint(30, 60))
+            ruleset, track = cst_rules(index, index >= first_ready)
+            cst = enrol(
+                session=session,
+                actor=candidate,
+                candidate_id=candidate.id,
+                pathway="cst",
+                ruleset=ruleset,
+                track=track,
+            )
+            if ruleset == "cst@2":
+                pass  # preparing: random evidence seldom meets the 2024 guards
+            elif index in (HEAVY, LIGHT):
                 loader.fire(cst, candidate, "submit_application")
                 loader.fire(cst, mentor, "tac_decline")
                 loader.fire(cst, candidate, "withdraw", "resume")
@@ -399,30 +472,42 @@ def load(engine: Engine, candidates: int, ready_wanted: int, seed_value: int) ->
             elif index % 4 == 3:
                 loader.fire(cst, candidate, "submit_application")
                 loader.fire(cst, mentor, "tac_approve", "interview_pass")
-            if index % 2 == 0 or index == 1:
+            if pst_ruleset := pst_rules(index):
                 pst = enrol(
-                    session=session, actor=candidate, candidate_id=candidate.id, pathway="pst"
+                    session=session,
+                    actor=candidate,
+                    candidate_id=candidate.id,
+                    pathway="pst",
+                    ruleset=pst_ruleset,
                 )
-                if index > 1:
+                if index > HEAVY_2024:
                     with suppress(GuardUnmet):  # only some candidates meet the PST guards
                         loader.fire(pst, candidate, "submit_application")
             session.commit()
 
-        heavy, light = (
-            find_user_by_email(session, f"candidate{index}@{DOMAIN}") for index in (0, 1)
-        )
-        assert heavy is not None and heavy.id is not None
-        assert light is not None and light.id is not None
+        def bench_candidate(index: int) -> tuple[Person, int, int]:
+            user = find_user_by_email(session, f"candidate{index}@{DOMAIN}")
+            assert user is not None and user.id is not None
+            return _person(user), _cst_of(session, user.id), _item_count(session, user.id)
+
+        heavy, light = bench_candidate(HEAVY), bench_candidate(LIGHT)
+        heavy_2024, light_2024 = bench_candidate(HEAVY_2024), bench_candidate(LIGHT_2024)
         return Cast(
             admin=_person(admin, DEMO_PASSWORD),
             busy_mentor=_person(mentors[0]),
             small_mentor=_person(small_mentor),
-            heavy=_person(heavy),
-            heavy_cst=_cst_of(session, heavy.id),
-            heavy_items=_item_count(session, heavy.id),
-            light=_person(light),
-            light_cst=_cst_of(session, light.id),
-            light_items=_item_count(session, light.id),
+            heavy=heavy[0],
+            heavy_cst=heavy[1],
+            heavy_items=heavy[2],
+            light=light[0],
+            light_cst=light[1],
+            light_items=light[2],
+            heavy_2024=heavy_2024[0],
+            heavy_2024_cst=heavy_2024[1],
+            heavy_2024_items=heavy_2024[2],
+            light_2024=light_2024[0],
+            light_2024_cst=light_2024[1],
+            light_2024_items=light_2024[2],
             ready=[(_person(user), int(cst.id or 0)) for user, cst in ready],
         )
 
@@ -564,10 +649,13 @@ def api_token(client: FlaskClient, person: Person) -> dict[str, str]:
 def probes(app: Flask, cast: Cast, today: date) -> list[Probe]:
     """Every route the benchmark times, slowest suspects first."""
     heavy, light = web_client(app, cast.heavy), web_client(app, cast.light)
+    heavy_2024, light_2024 = web_client(app, cast.heavy_2024), web_client(app, cast.light_2024)
     busy, small = web_client(app, cast.busy_mentor), web_client(app, cast.small_mentor)
     admin, anonymous = web_client(app, cast.admin), web_client(app, None)
     api = app.test_client()
     as_heavy, as_light = api_token(api, cast.heavy), api_token(api, cast.light)
+    as_heavy_2024 = api_token(api, cast.heavy_2024)
+    as_light_2024 = api_token(api, cast.light_2024)
     as_busy, as_small = api_token(api, cast.busy_mentor), api_token(api, cast.small_mentor)
     as_ready = [(api_token(api, person), enrollment) for person, enrollment in cast.ready]
 
@@ -600,14 +688,31 @@ def probes(app: Flask, cast: Cast, today: date) -> list[Probe]:
     heavy_id, light_id = cast.heavy.id, cast.light.id
     return [
         Probe(
-            "GET /candidate", page(heavy, "/candidate"), smaller=partial(light.get, "/candidate")
+            "GET /candidate (cst@1, pst@1)",
+            page(heavy, "/candidate"),
+            smaller=partial(light.get, "/candidate"),
+        ),
+        Probe(
+            "GET /candidate (cst@2, pst@2)",
+            page(heavy_2024, "/candidate"),
+            smaller=partial(light_2024.get, "/candidate"),
         ),
         Probe(
             "GET /evidence/teaching-sessions",
             page(heavy, "/evidence/teaching-sessions"),
             smaller=partial(light.get, "/evidence/teaching-sessions"),
         ),
+        Probe(
+            "GET /evidence/teaching-sessions (cst@2)",
+            page(heavy_2024, "/evidence/teaching-sessions"),
+            smaller=partial(light_2024.get, "/evidence/teaching-sessions"),
+        ),
         Probe("GET /mentor/", page(busy, "/mentor/"), smaller=partial(small.get, "/mentor/")),
+        Probe(
+            "GET /mentor/?ageing=1",
+            page(busy, "/mentor/?ageing=1"),
+            smaller=partial(small.get, "/mentor/?ageing=1"),
+        ),
         Probe("GET /mentor/ (admin: everyone)", page(admin, "/mentor/")),
         Probe(
             "GET /mentor/reviews",
@@ -622,10 +727,16 @@ def probes(app: Flask, cast: Cast, today: date) -> list[Probe]:
             smaller=partial(light.get, "/pathways/compare"),
         ),
         Probe(
-            "API GET /enrollments/{id}",
+            "API GET /enrollments/{id} (cst@1)",
             api_get(as_heavy, f"/enrollments/{cast.heavy_cst}"),
             smaller=partial(api_get(as_light, f"/enrollments/{cast.light_cst}"), 0),
         ),
+        Probe(
+            "API GET /enrollments/{id} (cst@2)",
+            api_get(as_heavy_2024, f"/enrollments/{cast.heavy_2024_cst}"),
+            smaller=partial(api_get(as_light_2024, f"/enrollments/{cast.light_2024_cst}"), 0),
+        ),
+        Probe("API GET /rulesets", api_get(as_light, "/rulesets")),
         Probe(
             "API GET /candidates?per_page=100",
             api_get(as_busy, "/candidates?per_page=100"),
@@ -700,8 +811,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="allow an existing PostgreSQL database: empty its public schema before and after",
     )
     args = parser.parse_args(argv)
-    if args.candidates < SMALL_MENTEES + 2 or args.requests < 1 or args.warmups < 0:
-        parser.error(f"need --candidates >= {SMALL_MENTEES + 2}, --requests >= 1, --warmups >= 0")
+    fewest = HEAVY_2024 + 2  # the cast, and one candidate ready to submit
+    if args.candidates < fewest or args.requests < 1 or args.warmups < 0:
+        parser.error(f"need --candidates >= {fewest}, --requests >= 1, --warmups >= 0")
     return args
 
 
@@ -728,9 +840,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pbkdf2:sha256:1000, not the production scrypt)"
             )
             print(
-                f"  heavy candidate: {cast.heavy_items} items, CST and PST; smaller: "
-                f"{cast.light_items} items, CST and PST. Busy mentor: "
-                f"{min(MAIN_MENTEES, args.candidates)} candidates; smaller: {SMALL_MENTEES}."
+                f"  heavy candidates: {cast.heavy_items} items on cst@1 + pst@1, "
+                f"{cast.heavy_2024_items} on cst@2 + pst@2; smaller: {cast.light_items} and "
+                f"{cast.light_2024_items} items, the same enrollments in the same states. "
+                f"Busy mentor: {min(MAIN_MENTEES, args.candidates)} candidates; smaller: "
+                f"{SMALL_MENTEES}, on the same rulesets and tracks."
             )
             print(
                 f"  {args.requests} timed requests per route after {args.warmups} warm-ups, "

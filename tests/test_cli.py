@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from werkzeug.security import check_password_hash
 from trainerpath import create_app, migrate
 from trainerpath.db import make_engine
 from trainerpath.models import Enrollment, User
+from trainerpath.pathways import REGISTERED, Ruleset
 from trainerpath.services.users import authenticate
 
 SECRET = "cli-test-secret"
@@ -125,21 +127,43 @@ def test_create_user_refuses_bad_input_and_creates_nobody(
     assert session.execute(select(func.count()).select_from(User)).scalar_one() == 0
 
 
-# -- pathways ------------------------------------------------------------------------
+# -- pathways and rulesets ----------------------------------------------------------
 
 Row = dict[str, str]
 
 
-def parse_pathways(output: str) -> dict[str, list[Row]]:
-    """Read the printed tables back: ruleset id -> rows of from/event/to/who/guards."""
-    tables: dict[str, list[Row]] = {}
-    for block in output.strip().split("\n\n"):
-        title, _states, header, _rule, *lines = block.splitlines()
-        columns = re.split(r"\s{2,}", header.strip())
-        tables[title.split(":")[0]] = [
-            dict(zip(columns, re.split(r"\s{2,}", line.strip()), strict=True)) for line in lines
-        ]
-    return tables
+@dataclass
+class Printed:
+    """One ruleset as ``flask pathways`` prints it, read back."""
+
+    title: str
+    tracks: str
+    states: str
+    transitions: list[Row]
+    requirements: list[Row]
+
+
+def parse_table(lines: list[str]) -> list[Row]:
+    """Read a table with a header and a rule of dashes: one dict per row."""
+    header, _rule, *rows = lines
+    columns = re.split(r"\s{2,}", header.strip())
+    return [dict(zip(columns, re.split(r"\s{2,}", row.strip()), strict=True)) for row in rows]
+
+
+def parse_pathways(output: str) -> dict[str, Printed]:
+    """Read the printed rulesets back, by ruleset id."""
+    sections = [section.splitlines() for section in output.strip().split("\n\n")]
+    printed: dict[str, Printed] = {}
+    for heading, transitions, requirements in zip(*[iter(sections)] * 3, strict=True):
+        title, tracks, states = heading
+        printed[title.split(":")[0]] = Printed(
+            title,
+            tracks.removeprefix("tracks: "),
+            states,
+            parse_table(transitions),
+            parse_table(requirements),
+        )
+    return printed
 
 
 def row_for(rows: list[Row], source: str, event: str) -> Row:
@@ -149,19 +173,114 @@ def row_for(rows: list[Row], source: str, event: str) -> Row:
 
 
 @pytest.fixture
-def pathway_tables(runner: FlaskCliRunner) -> dict[str, list[Row]]:
+def printed(runner: FlaskCliRunner) -> dict[str, Printed]:
     """The output of ``flask pathways``, parsed."""
     result = runner.invoke(args=["pathways"])
     assert result.exit_code == 0, result.output
     return parse_pathways(result.output)
 
 
-def test_pathways_prints_both_rulesets_with_their_titles(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["pathways"])
+def test_pathways_prints_every_ruleset_current_first_with_its_label(
+    printed: dict[str, Printed],
+) -> None:
+    assert list(printed) == ["cst@2", "cst@1", "pst@2", "pst@1"]
+    assert [p.title for p in printed.values()] == [
+        "cst@2: Certified Scrum Trainer (April 2024) — Scrum Alliance — current",
+        "cst@1: Certified Scrum Trainer (first published rules) — Scrum Alliance — older "
+        "(new enrollments follow cst@2)",
+        "pst@2: Professional Scrum Trainer (PST Candidate Journey) — Scrum.org — current",
+        "pst@1: Professional Scrum Trainer (Product Owner track, first published rules) — "
+        "Scrum.org — older (new enrollments follow pst@2)",
+    ]
 
-    assert "cst@1: Certified Scrum Trainer (Scrum Alliance)" in result.output
-    assert "pst@1: Professional Scrum Trainer (Product Owner track) (Scrum.org)" in result.output
-    assert set(parse_pathways(result.output)) == {"cst@1", "pst@1"}
+
+def test_pathways_prints_the_tracks_of_cst_2_and_none_elsewhere(
+    printed: dict[str, Printed],
+) -> None:
+    assert printed["cst@2"].tracks == (
+        "scrum_master (default) = ScrumMaster (CSM courses); "
+        "product_owner = Product Owner (CSPO courses)"
+    )
+    assert {printed[r].tracks for r in ("cst@1", "pst@1", "pst@2")} == {"none"}
+
+
+@pytest.mark.parametrize(
+    ("ruleset", "states"),
+    [
+        ("cst@1", "preparing, tac_review, interview, certified, withdrawn"),
+        ("cst@2", "preparing, formal_review, tsa, certified, withdrawn"),
+        (
+            "pst@2",
+            "preparing, application_review, knowledge_and_experience, training_skills, "
+            "licensed, withdrawn",
+        ),
+    ],
+)
+def test_pathways_prints_the_states_and_where_an_enrollment_starts(
+    printed: dict[str, Printed], ruleset: str, states: str
+) -> None:
+    assert printed[ruleset].states == f"states: {states}; starts in preparing"
+
+
+# The requirements with their numbers, copied by hand from pathways.md §4 and §6.
+RULES = {
+    "cst@1": {
+        "csp_active": "required",
+        "students_taught": "≥ 100 students",
+        "multi_day_sm_sessions": "≥ 10 multi-day ScrumMaster sessions",
+        "course_materials_reviewed": "required",
+        "scrum_experience": "required",
+    },
+    "cst@2": {
+        "csp_active": "required",
+        "qualifying_events": "≥ 10 qualifying training events in the last 60 months",
+        "current_materials_events": (
+            "≥ 5 qualifying events with current materials in the last 60 months"
+        ),
+        "recent_experience": "≥ 60 months in the last 84 months",
+        "learning_objectives_mapped": "required",
+    },
+    "pst@1": {
+        "po_experience": "≥ 4 years",
+        "training_provided": "≥ 1 teaching session",
+        "pspo1_95": "score ≥ 95%",
+        "ttt_attended": "required",
+        "pspo2_85": "score ≥ 85%",
+        "pspo3_85": "score ≥ 85%",
+    },
+    "pst@2": {
+        "scrum_experience": "≥ 4 years",
+        "training_provided": "≥ 1 teaching session",
+        "assessment_95": "score ≥ 95%",
+        "advanced_assessment_85": "score ≥ 85%",
+    },
+}
+
+
+@pytest.mark.parametrize("ruleset", sorted(RULES))
+def test_pathways_prints_each_requirement_with_its_numbers(
+    printed: dict[str, Printed], ruleset: str
+) -> None:
+    rules = {row["requirement"]: row["rule"] for row in printed[ruleset].requirements}
+
+    assert rules == RULES[ruleset]
+
+
+@pytest.mark.parametrize("ruleset", REGISTERED, ids=lambda r: r.id)
+def test_pathways_labels_every_requirement_that_guards_an_event(
+    printed: dict[str, Printed], ruleset: Ruleset
+) -> None:
+    table = printed[ruleset.id]
+    labels = {row["requirement"]: row["label"] for row in table.requirements}
+    guards = {
+        guard
+        for row in table.transitions
+        if row["guards"] != "—"
+        for guard in row["guards"].split(" · ")
+    }
+
+    assert labels == {key: need.label for key, need in ruleset.requirements.items()}
+    assert guards == set(labels)
 
 
 @pytest.mark.parametrize(
@@ -184,6 +303,22 @@ def test_pathways_prints_both_rulesets_with_their_titles(runner: FlaskCliRunner)
         ("cst@1", "tac_review", "tac_approve", "interview", {"mentor", "admin"}, set()),
         ("cst@1", "interview", "interview_pass", "certified", {"mentor", "admin"}, set()),
         (
+            "cst@2",
+            "preparing",
+            "submit_application",
+            "formal_review",
+            {"candidate"},
+            {
+                "csp_active",
+                "qualifying_events",
+                "current_materials_events",
+                "recent_experience",
+                "learning_objectives_mapped",
+            },
+        ),
+        ("cst@2", "formal_review", "formal_review_pass", "tsa", {"mentor", "admin"}, set()),
+        ("cst@2", "tsa", "tsa_pass", "certified", {"mentor", "admin"}, set()),
+        (
             "pst@1",
             "preparing",
             "submit_application",
@@ -194,11 +329,36 @@ def test_pathways_prints_both_rulesets_with_their_titles(runner: FlaskCliRunner)
         ("pst@1", "ttt", "complete_ttt", "pspo2", {"candidate"}, {"ttt_attended"}),
         ("pst@1", "pspo3", "pass_pspo3", "staff_interview", {"candidate"}, {"pspo3_85"}),
         ("pst@1", "pspo2", "withdraw", "withdrawn", {"candidate", "admin"}, set()),
+        (
+            "pst@2",
+            "preparing",
+            "submit_application",
+            "application_review",
+            {"candidate"},
+            {"scrum_experience", "training_provided", "assessment_95", "advanced_assessment_85"},
+        ),
+        (
+            "pst@2",
+            "application_review",
+            "accept_application",
+            "knowledge_and_experience",
+            {"mentor", "admin"},
+            set(),
+        ),
+        (
+            "pst@2",
+            "knowledge_and_experience",
+            "phase_2_pass",
+            "training_skills",
+            {"mentor", "admin"},
+            set(),
+        ),
+        ("pst@2", "training_skills", "phase_3_pass", "licensed", {"mentor", "admin"}, set()),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
 def test_pathways_lists_each_transition_with_its_roles_and_guards(
-    pathway_tables: dict[str, list[Row]],
+    printed: dict[str, Printed],
     ruleset: str,
     source: str,
     event: str,
@@ -206,56 +366,73 @@ def test_pathways_lists_each_transition_with_its_roles_and_guards(
     who: set[str],
     guards: set[str],
 ) -> None:
-    row = row_for(pathway_tables[ruleset], source, event)
+    row = row_for(printed[ruleset].transitions, source, event)
 
     assert row["to"] == target
     assert set(row["who"].split(", ")) == who
     assert (set(row["guards"].split(" · ")) if guards else row["guards"]) == (guards or "—")
 
 
-@pytest.mark.parametrize(
-    ("ruleset", "source", "event"),
-    [
-        ("cst@1", "tac_review", "tac_decline"),
-        ("cst@1", "interview", "interview_fail"),
-        ("pst@1", "application_review", "reject_application"),
-        ("pst@1", "staff_interview", "staff_interview_fail"),
-        ("pst@1", "peer_review", "peer_review_fail"),
-    ],
-)
+# The events that need a note, copied by hand from pathways.md §4 and §6.
+NOTES = {
+    ("cst@1", "tac_review", "tac_decline"),
+    ("cst@1", "interview", "interview_fail"),
+    ("cst@2", "formal_review", "formal_review_decline"),
+    ("cst@2", "tsa", "tsa_fail"),
+    ("pst@1", "application_review", "reject_application"),
+    ("pst@1", "staff_interview", "staff_interview_fail"),
+    ("pst@1", "peer_review", "peer_review_fail"),
+    ("pst@2", "application_review", "reject_application"),
+    ("pst@2", "knowledge_and_experience", "phase_2_fail"),
+    ("pst@2", "training_skills", "phase_3_fail"),
+}
+
+
+@pytest.mark.parametrize(("ruleset", "source", "event"), sorted(NOTES))
 def test_pathways_marks_the_events_that_need_a_note(
-    pathway_tables: dict[str, list[Row]], ruleset: str, source: str, event: str
+    printed: dict[str, Printed], ruleset: str, source: str, event: str
 ) -> None:
-    assert row_for(pathway_tables[ruleset], source, event)["event"] == f"{event} (note required)"
+    row = row_for(printed[ruleset].transitions, source, event)
+
+    assert row["event"] == f"{event} (note required)"
 
 
-def test_pathways_marks_no_other_event_as_needing_a_note(
-    pathway_tables: dict[str, list[Row]],
-) -> None:
+def test_pathways_marks_no_other_event_as_needing_a_note(printed: dict[str, Printed]) -> None:
     marked = {
-        (ruleset, row["event"].split(" ")[0])
-        for ruleset, rows in pathway_tables.items()
-        for row in rows
+        (ruleset, row["from"], row["event"].split(" ")[0])
+        for ruleset, table in printed.items()
+        for row in table.transitions
         if "note required" in row["event"]
     }
-    assert marked == {
-        ("cst@1", "tac_decline"),
-        ("cst@1", "interview_fail"),
-        ("pst@1", "reject_application"),
-        ("pst@1", "staff_interview_fail"),
-        ("pst@1", "peer_review_fail"),
-    }
+    assert marked == NOTES
 
 
-@pytest.mark.parametrize("ruleset", ["cst@1", "pst@1"])
+@pytest.mark.parametrize("ruleset", REGISTERED, ids=lambda r: r.id)
 def test_pathways_shows_resume_once_returning_to_the_state_withdrawn_from(
-    pathway_tables: dict[str, list[Row]], ruleset: str
+    printed: dict[str, Printed], ruleset: Ruleset
 ) -> None:
-    [resume] = [row for row in pathway_tables[ruleset] if row["event"] == "resume"]
+    [resume] = [row for row in printed[ruleset.id].transitions if row["event"] == "resume"]
 
     assert resume["from"] == "withdrawn"
     assert resume["to"] == "the state it was withdrawn from"
     assert set(resume["who"].split(", ")) == {"candidate", "admin"}
+
+
+def test_rulesets_lists_each_ruleset_with_its_status_and_tracks(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["rulesets"])
+
+    assert result.exit_code == 0, result.output
+    rows = {row["ruleset"]: row for row in parse_table(result.output.splitlines())}
+    assert list(rows) == ["cst@2", "cst@1", "pst@2", "pst@1"]
+    assert rows["cst@2"] == {
+        "ruleset": "cst@2",
+        "rules": "Certified Scrum Trainer (April 2024)",
+        "awarding body": "Scrum Alliance",
+        "status": "current",
+        "tracks": "scrum_master, product_owner",
+    }
+    assert rows["pst@1"]["status"] == "older (new enrollments follow pst@2)"
+    assert rows["pst@1"]["tracks"] == "—"
 
 
 # -- seed-demo -----------------------------------------------------------------------
@@ -268,7 +445,7 @@ def test_seed_demo_loads_people_and_enrollments_and_prints_working_logins(
 
     assert result.exit_code == 0, result.output
     users = list(session.execute(select(User)).scalars())
-    assert Counter(user.role for user in users) == {"admin": 1, "mentor": 2, "candidate": 5}
+    assert Counter(user.role for user in users) == {"admin": 1, "mentor": 2, "candidate": 7}
     password = re.search(r"uses the password '([^']+)'", result.output)
     assert password is not None, result.output
     login_lines = [line.split() for line in result.output.splitlines() if "@" in line]

@@ -1,5 +1,9 @@
 """Configuration: the secret-key refusal, the environment, the instance folder.
 
+An app that may serve (a WSGI server, ``flask run``) refuses to start without a real
+secret key, and so do the commands that set up a deployment; the read-only commands
+(``pathways``, ``rulesets``, ``--help``) serve nothing and run without one.
+
 create_app() takes no instance path, and Flask finds the instance folder from where the
 package lives (``<checkout>/instance``), where a developer's own config.py may sit. So
 in-process tests point Flask's ``auto_find_instance_path`` at a temporary folder, and
@@ -9,13 +13,16 @@ the real-command tests run ``flask`` on a copy of the package in a temporary che
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from flask import Flask
+from flask.cli import FlaskGroup
 from sqlalchemy import Engine, make_url
 
 from trainerpath import PACKAGE, create_app
@@ -58,6 +65,7 @@ def test_app_refuses_to_start_without_a_real_secret_key(
 
     message = str(refusal.value)
     assert isinstance(refusal.value, SystemExit)
+    assert refusal.value.code == 4  # gunicorn's "the app failed to load": it stops
     assert "\n" not in message
     assert "TRAINERPATH_SECRET_KEY" in message
 
@@ -136,6 +144,66 @@ def test_instance_config_file_is_read_and_the_environment_wins_over_it(
     assert app.config["TOKEN_TTL_DAYS"] == 3
 
 
+# -- the command line, in-process ----------------------------------------------------
+
+
+def invoke(args: list[str], monkeypatch: pytest.MonkeyPatch) -> Result:
+    """Run the command line as ``flask --app trainerpath`` would, loading a new app."""
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # the group sets it; undone afterwards
+    group = FlaskGroup(create_app=create_app, load_dotenv=False)
+    return CliRunner().invoke(group, args)
+
+
+@pytest.mark.parametrize(
+    ("command", "shows"),
+    [
+        ("pathways", "≥ 10 qualifying training events in the last 60 months"),
+        ("rulesets", "older (new enrollments follow cst@2)"),
+        ("--help", "Print each ruleset"),
+    ],
+)
+def test_read_only_commands_run_without_a_secret_key(
+    instance: Path, monkeypatch: pytest.MonkeyPatch, command: str, shows: str
+) -> None:
+    result = invoke([command], monkeypatch)
+
+    assert result.exit_code == 0, result.output
+    assert shows in result.stdout
+    assert result.stderr == ""
+    assert not (instance / "trainerpath.db").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["init-db"],
+        ["seed-demo"],
+        ["create-user", "--email", "a@example.org", "--password", "x" * 12, "--name", "A"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_commands_that_set_up_a_deployment_refuse_without_a_secret_key(
+    instance: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    result = invoke(args, monkeypatch)
+
+    assert result.exit_code == 4
+    [line] = result.stderr.strip().splitlines()
+    assert "TRAINERPATH_SECRET_KEY" in line
+    assert not (instance / "trainerpath.db").exists()
+
+
+def test_commands_that_set_up_a_deployment_run_with_a_secret_key(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINERPATH_SECRET_KEY", SECRET)
+
+    result = invoke(["init-db"], monkeypatch)
+
+    assert result.exit_code == 0, result.output
+    assert "Database upgraded from empty to revision" in result.output
+
+
 # -- the real command, on a copy of the package ------------------------------------
 
 
@@ -153,13 +221,18 @@ def run_flask(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedPro
     """Run ``flask --app trainerpath ARGS`` in ``cwd`` with only the given settings."""
     script = Path(sys.executable).with_name("flask")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "flask"]
+    return run([*command, "--app", "trainerpath", *args], cwd, **env)
+
+
+def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in ``cwd`` on the package copy there, with only the given settings."""
     clean = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(("TRAINERPATH_", "FLASK_"))
     }
     return subprocess.run(
-        [*command, "--app", "trainerpath", *args],
+        command,
         cwd=cwd,
         # The copy must win over the installed package, whatever the working directory does.
         env=clean | {"PYTHONPATH": str(cwd)} | env,
@@ -190,3 +263,46 @@ def test_flask_command_reads_the_instance_config_and_keeps_the_database_there(
     assert result.returncode == 0, result.stderr
     assert "Database upgraded from empty to revision" in result.stdout
     assert (checkout / "instance" / "trainerpath.db").is_file()
+
+
+def test_flask_pathways_runs_without_a_secret_key_or_an_instance_config(checkout: Path) -> None:
+    result = run_flask(["pathways"], checkout)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert re.search(r"^students_taught +≥ 100 students +Students taught$", result.stdout, re.M)
+    assert "≥ 10 qualifying training events in the last 60 months" in result.stdout
+    assert not (checkout / "instance" / "trainerpath.db").exists()
+
+
+def test_flask_help_lists_the_commands_without_a_secret_key(checkout: Path) -> None:
+    result = run_flask(["--help"], checkout)
+
+    assert result.returncode == 0, result.stderr
+    for command in ("init-db", "create-user", "seed-demo", "pathways", "rulesets", "run"):
+        assert f"  {command} " in result.stdout
+
+
+def test_flask_run_without_a_secret_refuses_in_one_line(checkout: Path) -> None:
+    result = run_flask(["run", "--port", "0"], checkout)
+
+    assert result.returncode == 4
+    [line] = result.stderr.strip().splitlines()
+    assert "refusing to start without a secret key" in line
+    assert "Running on" not in result.stdout + result.stderr
+
+
+def test_gunicorn_without_a_secret_stops_with_one_line_instead_of_rebooting_workers(
+    checkout: Path,
+) -> None:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+
+    result = run([str(gunicorn), "--bind", "127.0.0.1:0", "trainerpath:create_app()"], checkout)
+
+    assert result.returncode == 4  # the master halts: "App failed to load."
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if "secret key" in line] == [
+        "trainerpath: refusing to start without a secret key: set TRAINERPATH_SECRET_KEY or "
+        "SECRET_KEY in instance/config.py (`make run` writes one for you)."
+    ]
+    assert "App failed to load" in lines[-1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -25,23 +25,23 @@ from trainerpath.models import (
     TransitionRecord,
     User,
 )
-from trainerpath.pathways import ruleset_for
+from trainerpath.pathways import Ageing, Forecast, Window, ruleset_for
 from trainerpath.services.access import can_view, is_assigned_mentor
 from trainerpath.services.evidence_kinds import evidence_kind
-from trainerpath.services.pathways import enrollment_status, history_of
+from trainerpath.services.pathways import enrollment_status, history_of, measure_requirements
 from trainerpath.services.users import authenticate, find_user_by_email
 
 LEAP_DAY = date(2024, 2, 29)
 
 # login -> the start of their story, and per pathway: state and the events that led there.
 CANDIDATES: dict[str, tuple[str, dict[str, tuple[str, list[str]]]]] = {
-    "hannah": ("CST: Preparing", {"cst": ("preparing", [])}),
+    "hannah": ("CST: Preparing (cst@1)", {"cst": ("preparing", [])}),
     "marco": (
-        "CST: TAC review; PST: Preparing",
+        "CST: TAC review (cst@1); PST: Preparing (pst@1)",
         {"cst": ("tac_review", ["submit_application"]), "pst": ("preparing", [])},
     ),
     "aisha": (
-        "CST: Certified",
+        "CST: Certified (cst@1)",
         {
             "cst": (
                 "certified",
@@ -56,7 +56,7 @@ CANDIDATES: dict[str, tuple[str, dict[str, tuple[str, list[str]]]]] = {
         },
     ),
     "daniel": (
-        "PST: PSPO III",
+        "PST: PSPO III (pst@1)",
         {
             "pst": (
                 "pspo3",
@@ -65,7 +65,7 @@ CANDIDATES: dict[str, tuple[str, dict[str, tuple[str, list[str]]]]] = {
         },
     ),
     "sofia": (
-        "PST: Licensed",
+        "PST: Licensed (pst@1)",
         {
             "pst": (
                 "licensed",
@@ -84,8 +84,27 @@ CANDIDATES: dict[str, tuple[str, dict[str, tuple[str, list[str]]]]] = {
             )
         },
     ),
+    "lena": ("CST: Preparing (cst@2, product_owner track)", {"cst": ("preparing", [])}),
+    "yusuf": (
+        "PST: Phase 2: Knowledge & Practical Experience (pst@2)",
+        {"pst": ("knowledge_and_experience", ["submit_application", "accept_application"])},
+    ),
 }
-MENTEES = {"priya": {"hannah", "marco", "aisha"}, "tom": {"aisha", "daniel", "sofia"}}
+MENTEES = {
+    "priya": {"hannah", "marco", "aisha", "lena"},
+    "tom": {"aisha", "daniel", "sofia", "yusuf"},
+}
+# The ruleset (and track) each demo enrollment follows.
+RULES = {
+    ("hannah", "cst"): ("cst@1", None),
+    ("marco", "cst"): ("cst@1", None),
+    ("marco", "pst"): ("pst@1", None),
+    ("aisha", "cst"): ("cst@1", None),
+    ("daniel", "pst"): ("pst@1", None),
+    ("sofia", "pst"): ("pst@1", None),
+    ("lena", "cst"): ("cst@2", "product_owner"),
+    ("yusuf", "pst"): ("pst@2", None),
+}
 
 
 @pytest.fixture
@@ -143,12 +162,18 @@ def all_evidence(session: Session) -> list[Any]:
     ]
 
 
-def test_demo_has_one_admin_two_mentors_and_five_candidates(session, people):
+def test_demo_has_one_admin_two_mentors_and_seven_candidates(session, people):
     counts = dict(
         session.execute(select(col(User.role), func.count()).group_by(col(User.role))).all()
     )
-    assert counts == {"admin": 1, "mentor": 2, "candidate": 5}
-    assert [u.role for u, _story in people] == ["admin", "mentor", "mentor"] + ["candidate"] * 5
+    assert counts == {"admin": 1, "mentor": 2, "candidate": 7}
+    assert [u.role for u, _story in people] == ["admin", "mentor", "mentor"] + ["candidate"] * 7
+
+
+def test_old_candidates_keep_the_first_rulesets_and_new_ones_follow_the_current(session, people):
+    enrollments = session.execute(select(Enrollment)).scalars()
+    emails = {u.id: u.email.split("@")[0] for u, _story in people}
+    assert {(emails[e.candidate_id], e.pathway): (e.ruleset, e.track) for e in enrollments} == RULES
 
 
 def test_every_demo_login_works_with_the_demo_password(session, people):
@@ -175,7 +200,7 @@ def test_every_enrollment_state_was_reached_through_history_fired_by_the_right_r
     session, people
 ):
     enrollments = session.execute(select(Enrollment)).scalars().all()
-    assert len(enrollments) == 6
+    assert len(enrollments) == 8
     for enrollment in enrollments:
         ruleset = ruleset_for(enrollment.ruleset)
         state, withdrawn_from = ruleset.initial_state, None
@@ -248,6 +273,98 @@ def test_pst_preparing_candidate_counts_overlapping_product_owner_jobs_once(sess
     assert not po_years.met and 2 < po_years.current < 3
 
 
+# A fixed day for the dated stories. The demo dates evidence in days before its today,
+# so by hand: Lena's oldest course, 1760 days before 31 Mar 2026, is on 5 Jun 2021 and
+# leaves the 60-month window on 6 Jun 2026; the next, 1600 days before, on 12 Nov 2021,
+# leaves on 13 Nov 2026; the third (31 May 2022) stays past the 365 days ageing looks at.
+STORY_DAY = date(2026, 3, 31)
+
+
+@pytest.fixture
+def on_story_day(session: Session) -> None:
+    """Seed the demo as if today were STORY_DAY."""
+    seed(session, today=STORY_DAY)
+    session.commit()
+
+
+def requirements_on(session: Session, login: str, pathway: str, today: date) -> dict[str, Any]:
+    """The requirement objects of the demo user's enrollment, by key, as of ``today``."""
+    status = enrollment_status(
+        session=session,
+        enrollment=enrollment_of(session, login, pathway),
+        viewer=user(session, login),
+        today=today,
+    )
+    return {requirement.key: requirement for requirement in status.requirements}
+
+
+def test_cst_2024_candidate_is_warned_that_two_qualifying_events_age_out(session, on_story_day):
+    events = requirements_on(session, "lena", "cst", STORY_DAY)["qualifying_events"]
+
+    assert events.met and (events.current, events.target) == (10, 10)
+    assert events.window == Window(60, date(2021, 3, 31))
+    assert events.ageing == (Ageing(date(2026, 6, 6), 9), Ageing(date(2026, 11, 13), 8))
+    assert events.forecast is None
+
+
+def test_cst_2024_candidate_sees_when_current_materials_are_met_at_her_pace(session, on_story_day):
+    materials = requirements_on(session, "lena", "cst", STORY_DAY)["current_materials_events"]
+
+    assert not materials.met
+    assert (materials.current, materials.pending, materials.target) == (3, 1, 5)
+    # 3 in the last 12 months: 0.25 a month; 12 * 3 + k * 3 >= 12 * 5 first at k = 8,
+    # the eighth first-of-month after March 2026.
+    assert materials.forecast == Forecast(date(2026, 11, 1), 0.25)
+    assert materials.ageing == ()
+
+
+def test_cst_2024_candidate_has_the_rest_but_the_mapping_waiting_for_review(session, on_story_day):
+    requirements = requirements_on(session, "lena", "cst", STORY_DAY)
+
+    assert {key for key, r in requirements.items() if r.met} == {
+        "csp_active",
+        "qualifying_events",
+        "recent_experience",
+    }
+    # Two jobs, 900 and 1400 days, with a gap: 2300 days in the 84-month window.
+    assert requirements["recent_experience"].current == 75.5
+    mapping = requirements["learning_objectives_mapped"]
+    assert (mapping.current, mapping.pending) == (0, 1)
+
+
+def test_cst_2024_story_tells_the_ageing_and_the_forecast_of_today(session, people):
+    requirements = requirements_on(session, "lena", "cst", date.today())
+    events, materials = requirements["qualifying_events"], requirements["current_materials_events"]
+    horizon = date.today() + timedelta(days=365)
+
+    assert [a.current for a in events.ageing] == [9, 8]
+    assert all(date.today() < a.on <= horizon for a in events.ageing)
+    assert materials.forecast is not None and materials.forecast.met_by is not None
+    story = dict((u.email, s) for u, s in people)[email("lena")]
+    assert (
+        f"10 qualifying events, 2 of them leave the 60-month window by "
+        f"{events.ageing[-1].on.day} {events.ageing[-1].on:%b %Y}; 3 of 5 with current "
+        f"materials, about {materials.forecast.met_by:%B %Y} at this pace"
+    ) in story
+
+
+def test_pst_2024_candidate_in_phase_2_applied_meeting_every_core_qualification(
+    session, on_story_day
+):
+    enrollment = enrollment_of(session, "yusuf", "pst")
+    ruleset = ruleset_for(enrollment.ruleset)
+    guards = ruleset.guards("preparing", "submit_application")
+
+    requirements = measure_requirements(session, enrollment, guards, STORY_DAY)
+
+    assert enrollment.state == "knowledge_and_experience"
+    assert all(r.met for r in requirements), [r.message for r in requirements]
+    # 2600 days of Scrum experience: two jobs that overlap for 50 days count once.
+    assert {r.key: r.current for r in requirements}["scrum_experience"] == 7.11
+    accepted = history_of(session, enrollment)[-1]
+    assert (accepted.event, user(session, "tom").id) == ("accept_application", accepted.actor_id)
+
+
 def test_evidence_mixes_verified_pending_and_rejected_with_helpful_notes(session, people):
     items = all_evidence(session)
     assert {item.review_status for item in items} == set(ReviewStatus)
@@ -287,9 +404,9 @@ def test_seed_demo_command_prints_every_login(runner: FlaskCliRunner, session):
     assert result.exit_code == 0, result.output
     assert repr(DEMO_PASSWORD) in result.output
     users = session.execute(select(User)).scalars().all()
-    assert len(users) == 8
+    assert len(users) == 10
     lines = result.output.splitlines()[1:]
-    assert len(lines) == 8
+    assert len(lines) == 10
     for u in users:
         (line,) = [line for line in lines if f" {u.email} " in line]
         assert line.split()[0] == u.role
@@ -305,7 +422,7 @@ def test_seed_demo_twice_refuses_and_changes_nothing(runner: FlaskCliRunner, ses
     skipped = runner.invoke(args=["seed-demo", "--if-empty"])
     assert skipped.exit_code == 0
     assert "demo data not loaded" in skipped.output
-    assert session.execute(select(func.count()).select_from(User)).scalar_one() == 8
+    assert session.execute(select(func.count()).select_from(User)).scalar_one() == 10
     count = session.execute(select(func.count()).select_from(TransitionRecord)).scalar_one()
     assert count == histories
 

@@ -1,24 +1,35 @@
-"""Command line: flask --app trainerpath init-db | create-user | seed-demo | pathways."""
+"""Command line: flask --app trainerpath init-db | create-user | seed-demo | pathways | rulesets.
+
+``pathways`` and ``rulesets`` only read the declarations, so they run without a secret
+key; the commands that set up or change a deployment refuse without one, as serving does.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import migrate
+from .config import refuse_unsafe_secret
 from .db import get_engine
 from .models import Role, User
-from .pathways import RULESETS, Ruleset
+from .pathways import CURRENT, Ruleset, is_current, rulesets_of
 from .services.errors import Refusal
 from .services.users import ROLES, create_user
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (init_db, create_user_command, seed_demo, pathways):
+    for command in (init_db, create_user_command, seed_demo, pathways, rulesets):
         app.cli.add_command(command)
 
 
@@ -29,8 +40,30 @@ def main() -> None:
     FlaskGroup(create_app=create_app)()
 
 
+def finding_commands() -> bool:
+    """Whether the flask command line is loading the app to find or list its commands.
+
+    ``flask run`` loads the app inside its own command, and a WSGI server outside any
+    command line, so an app about to serve is never created while this holds.
+    """
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.command, FlaskGroup)
+
+
+def needs_secret_key(callback: F) -> F:
+    """Refuse to run the command while the app has no real secret key, as serving would."""
+
+    @wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        refuse_unsafe_secret(current_app)
+        return callback(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]
+
+
 @click.command("init-db")
 @with_appcontext  # `flask` pushes one itself; app.test_cli_runner() does not
+@needs_secret_key
 def init_db() -> None:
     """Create or upgrade the database schema (runs the migrations; safe to repeat)."""
     engine = get_engine()
@@ -49,6 +82,7 @@ def init_db() -> None:
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="candidate", show_default=True)
 @with_appcontext
+@needs_secret_key
 def create_user_command(email: str, password: str, name: str, role: str) -> None:
     """Create a user."""
     with Session(get_engine()) as session, session.begin():
@@ -64,6 +98,7 @@ def create_user_command(email: str, password: str, name: str, role: str) -> None
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 @with_appcontext
+@needs_secret_key
 def seed_demo(if_empty: bool) -> None:
     """Fill the database with demo users, evidence and enrollments; print the logins."""
     from .demo import DEMO_PASSWORD, seed
@@ -84,17 +119,77 @@ def seed_demo(if_empty: bool) -> None:
 
 
 @click.command("pathways")
-@with_appcontext
 def pathways() -> None:
-    """Print each ruleset's table of states, events, guards and who may fire them."""
-    for ruleset in RULESETS.values():
-        click.echo(format_ruleset(ruleset))
+    """Print each ruleset: its tracks, states, transitions and requirements with their numbers."""
+    click.echo("\n".join(format_ruleset(ruleset) for ruleset in _every_ruleset()), nl=False)
+
+
+@click.command("rulesets")
+def rulesets() -> None:
+    """List the rulesets: which one new enrollments follow, and the tracks of each."""
+    header = ("ruleset", "rules", "awarding body", "status", "tracks")
+    rows = [
+        (
+            ruleset.id,
+            ruleset.label,
+            ruleset.awarding_body,
+            _currency(ruleset),
+            ", ".join(value for value, _label in ruleset.tracks) or "—",
+        )
+        for ruleset in _every_ruleset()
+    ]
+    click.echo("\n".join(_table(header, rows)))
+
+
+def _every_ruleset() -> list[Ruleset]:
+    """Every ruleset, pathway by pathway, the current one first."""
+    return [ruleset for pathway in CURRENT for ruleset in rulesets_of(pathway)]
 
 
 def format_ruleset(ruleset: Ruleset) -> str:
-    """Render a ruleset as the plain-text table pathways.md shows."""
-    header = ("from", "event", "to", "who", "guards")
-    rows = [
+    """Render a ruleset as pathways.md shows it: transitions, then requirements and numbers."""
+    out = [
+        f"{ruleset.id}: {ruleset.label} — {ruleset.awarding_body} — {_currency(ruleset)}",
+        f"tracks: {_tracks(ruleset)}",
+        f"states: {', '.join(str(state.value) for state in ruleset.states)}; "
+        f"starts in {ruleset.initial_state}",
+        "",
+        *_table(("from", "event", "to", "who", "guards"), _transition_rows(ruleset)),
+        "",
+        *_table(
+            ("requirement", "rule", "label"),
+            [(key, need.rule(), need.label) for key, need in ruleset.requirements.items()],
+        ),
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _currency(ruleset: Ruleset) -> str:
+    if is_current(ruleset):
+        return "current"
+    return f"older (new enrollments follow {CURRENT[ruleset.pathway].id})"
+
+
+def _tracks(ruleset: Ruleset) -> str:
+    if not ruleset.tracks:
+        return "none"
+    return "; ".join(
+        f"{value}{' (default)' if value == ruleset.default_track else ''} = {label}"
+        for value, label in ruleset.tracks
+    )
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Left-aligned columns two spaces apart, under a header and a rule."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(f"{{:<{width}}}" for width in widths)
+    lines = [header, ["-" * width for width in widths], *rows]
+    return [line.format(*row).rstrip() for row in lines]
+
+
+def _transition_rows(ruleset: Ruleset) -> list[tuple[str, str, str, str, str]]:
+    """One row per transition (``resume`` once): from, event, to, who, guards."""
+    return [
         (
             source,
             event + (" (note required)" if event in ruleset.notes_required else ""),
@@ -104,17 +199,6 @@ def format_ruleset(ruleset: Ruleset) -> str:
         )
         for source, event, target, guards in _unique_rows(ruleset)
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    line = "  ".join(f"{{:<{width}}}" for width in widths)
-    states = ", ".join(str(state.value) for state in ruleset.states)
-    out = [
-        f"{ruleset.id}: {ruleset.title} ({ruleset.awarding_body})",
-        f"states: {states}; starts in {ruleset.initial_state}",
-        line.format(*header).rstrip(),
-        line.format(*("-" * width for width in widths)).rstrip(),
-    ]
-    out += [line.format(*row).rstrip() for row in rows]
-    return "\n".join(out) + "\n"
 
 
 def _unique_rows(ruleset: Ruleset) -> list[tuple[str, str, str, list[str]]]:

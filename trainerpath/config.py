@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,18 @@ class Defaults:
 
 
 class ConfigError(SystemExit):
-    """A setting that makes starting unsafe; its message is one line for people."""
+    """A setting that makes serving unsafe; its message is one line for people.
+
+    Uncaught, it ends the process with status 4, which gunicorn reads as "the app failed
+    to load" and stops, instead of booting a new worker every second; the message is
+    printed by ``refuse_unsafe_secret``, since Python prints none for a numeric status.
+    """
+
+    STATUS = 4
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = self.STATUS
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -38,15 +50,21 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("DATABASE_URL"):
         db_file = Path(app.instance_path) / "trainerpath.db"
         app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
-    _refuse_unsafe_secret(app)
 
 
-def _refuse_unsafe_secret(app: Flask) -> None:
-    if app.debug or app.testing:
-        return
+def has_safe_secret(app: Flask) -> bool:
+    """Whether the app may sign sessions: a real secret key, or debug or testing."""
     secret = app.config.get("SECRET_KEY")
-    if not secret or secret == DEFAULT_SECRET_KEY:
-        raise ConfigError(
-            "trainerpath: refusing to start without a secret key: set TRAINERPATH_SECRET_KEY "
-            "or SECRET_KEY in instance/config.py (`make run` writes one for you)."
-        )
+    return app.debug or app.testing or bool(secret and secret != DEFAULT_SECRET_KEY)
+
+
+def refuse_unsafe_secret(app: Flask) -> None:
+    """Say on stderr in one line why the app will not start, and exit, without a real key."""
+    if has_safe_secret(app):
+        return
+    refusal = ConfigError(
+        "trainerpath: refusing to start without a secret key: set TRAINERPATH_SECRET_KEY "
+        "or SECRET_KEY in instance/config.py (`make run` writes one for you)."
+    )
+    print(refusal, file=sys.stderr, flush=True)
+    raise refusal

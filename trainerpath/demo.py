@@ -177,10 +177,13 @@ def seed(session: Session, today: date | None = None) -> list[tuple[User, str]]:
     aisha = demo.person(Role.CANDIDATE, "aisha", "Aisha Rahman")
     daniel = demo.person(Role.CANDIDATE, "daniel", "Daniel Kowalski")
     sofia = demo.person(Role.CANDIDATE, "sofia", "Sofia Lindqvist")
+    lena = demo.person(Role.CANDIDATE, "lena", "Lena Vogt")
+    yusuf = demo.person(Role.CANDIDATE, "yusuf", "Yusuf Demir")
+    candidates = (hannah, marco, aisha, daniel, sofia, lena, yusuf)
 
     # Priya mentors the CST candidates, Tom the PST ones; Aisha has both.
-    demo.assign(priya, hannah, marco, aisha)
-    demo.assign(tom, aisha, daniel, sofia)
+    demo.assign(priya, hannah, marco, aisha, lena)
+    demo.assign(tom, aisha, daniel, sofia, yusuf)
 
     enrollments = {
         hannah.id: _hannah(demo, hannah, priya),
@@ -188,6 +191,8 @@ def seed(session: Session, today: date | None = None) -> list[tuple[User, str]]:
         aisha.id: _aisha(demo, aisha, priya, tom),
         daniel.id: _daniel(demo, daniel, tom),
         sofia.id: _sofia(demo, sofia, tom, admin),
+        lena.id: _lena(demo, lena, priya),
+        yusuf.id: _yusuf(demo, yusuf, tom),
     }
     details = {
         hannah.id: _students(demo, hannah),
@@ -195,17 +200,17 @@ def seed(session: Session, today: date | None = None) -> list[tuple[User, str]]:
         aisha.id: "declined once by the TAC, then approved",
         daniel.id: "first PSPO III attempt scored 81%",
         sofia.id: "passed the staff interview on retry",
+        lena.id: _ageing_and_forecast(demo, enrollments[lena.id][0]),
+        yusuf.id: "met the Core Qualifications; application accepted",
     }
 
     people: list[tuple[User, str]] = [(admin, "manages users and mentors, sees everyone")]
     for mentor in (priya, tom):
-        mentees = [
-            c.name for c in (hannah, marco, aisha, daniel, sofia) if _mentors(demo, c, mentor)
-        ]
+        mentees = [c.name for c in candidates if _mentors(demo, c, mentor)]
         people.append((mentor, "mentors " + ", ".join(mentees)))
-    for candidate in (hannah, marco, aisha, daniel, sofia):
+    for candidate in candidates:
         stands = "; ".join(_where(e) for e in enrollments[candidate.id])
-        people.append((candidate, f"{stands} ({details[candidate.id]})"))
+        people.append((candidate, f"{stands} — {details[candidate.id]}"))
     return people
 
 
@@ -223,9 +228,28 @@ def _students(demo: _Demo, candidate: User) -> str:
 
 
 def _where(enrollment: Enrollment) -> str:
-    """Say where an enrollment stands, e.g. "CST: TAC review"."""
+    """Say where an enrollment stands and under which rules: "CST: TAC review (cst@1)"."""
     ruleset = ruleset_for(enrollment.ruleset)
-    return f"{enrollment.pathway.upper()}: {state_label(ruleset, enrollment.state)}"
+    rules = enrollment.ruleset + (f", {enrollment.track} track" if enrollment.track else "")
+    return f"{enrollment.pathway.upper()}: {state_label(ruleset, enrollment.state)} ({rules})"
+
+
+def _ageing_and_forecast(demo: _Demo, cst: Enrollment) -> str:
+    """Say what a cst@2 dashboard warns of and forecasts, from the requirement objects."""
+    events, materials = measure_requirements(
+        demo.session, cst, ["qualifying_events", "current_materials_events"], demo.today
+    )
+    last = events.ageing[-1]
+    assert materials.forecast is not None and materials.forecast.met_by is not None
+    return (
+        f"{events.current} qualifying events, {events.current - last.current} of them leave "
+        f"the 60-month window by {_day(last.on)}; {materials.current} of {materials.target} "
+        f"with current materials, about {materials.forecast.met_by:%B %Y} at this pace"
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
 
 
 def _hannah(demo: _Demo, hannah: User, priya: User) -> list[Enrollment]:
@@ -577,4 +601,165 @@ def _sofia(demo: _Demo, sofia: User, tom: User, admin: User) -> list[Enrollment]
     )
     demo.fire(pst, tom, "staff_interview_pass")
     demo.fire(pst, admin, "peer_review_pass")
+    return [pst]
+
+
+CSPO_COURSE = "Certified Scrum Product Owner (CSPO)"
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course with the fields the April 2024 rules read (pathways.md §6)."""
+
+    days_ago: int
+    location: str
+    reflection: str  # blank: none written
+    students: int = 12
+    co_trainer: str | None = None  # None: taught independently
+    share_delivered: int = 100
+    with_current_materials: bool = False
+    title: str = CSPO_COURSE
+    days: int = 2
+
+    def fields(self, demo: _Demo) -> dict[str, Any]:
+        """The teaching-session fields to log."""
+        return {
+            "title": self.title,
+            "course_type": "product_owner",
+            "first_day": demo.ago(self.days_ago),
+            "days": self.days,
+            "students": self.students,
+            "context": "co_trained" if self.co_trainer else "independent",
+            "co_trainer": self.co_trainer,
+            "location": self.location,
+            "share_delivered": self.share_delivered,
+            "with_current_materials": self.with_current_materials,
+            "reflection": self.reflection,
+        }
+
+
+# Ten qualifying events (the oldest two leave the 60-month window within the year, the
+# first within 90 days), three of them with her current materials, and two courses that
+# do not qualify: a one-day workshop and a course she delivered 40% of.
+LENA_COURSES = [
+    Course(
+        1760,
+        "Hamburg",
+        "Co-trainer feedback: I rushed estimation. The backlog exercise now gets an hour.",
+        co_trainer=JONAS,
+        share_delivered=50,
+    ),
+    Course(
+        1600,
+        "Berlin",
+        "Students asked for real backlogs; I now bring an anonymised one from my product.",
+        co_trainer=JONAS,
+        share_delivered=60,
+    ),
+    Course(1400, "Munich", "Day-two retrospective asked for stakeholders; added a role play."),
+    Course(1250, "Online (Zoom)", "", title="Product Discovery Workshop", days=1, students=18),
+    Course(1100, "Cologne", "Cut the velocity slides; spent the time on product goals."),
+    Course(1000, "Frankfurt", "A team from one company: used their own product vision."),
+    Course(900, "Online (Zoom)", "Energy dipped after lunch; moved the vision exercise earlier."),
+    Course(
+        700,
+        "London",
+        "Rebecca led most of it; I took product discovery.",
+        co_trainer=REBECCA,
+        share_delivered=40,
+    ),
+    Course(520, "Vienna", "Feedback asked for more on refinement; wrote a refinement kata."),
+    Course(
+        330,
+        "Zurich",
+        "First run of my rewritten materials: the kata worked, the timing did not.",
+        with_current_materials=True,
+    ),
+    Course(
+        190,
+        "Hamburg",
+        "Shortened the kata to 40 minutes; 'I can order a backlog by value' scored higher.",
+        with_current_materials=True,
+    ),
+    Course(
+        60,
+        "Online (Zoom)",
+        "Breakout pairs for the vision board: the students' favourite part.",
+        with_current_materials=True,
+    ),
+]
+
+
+def _lena(demo: _Demo, lena: User, priya: User) -> list[Enrollment]:
+    """cst@2 on the Product Owner track: qualifying events ageing out, materials behind."""
+    cst = demo.enrol(lena, "cst", "cst@2", track="product_owner")
+    items = [
+        demo.log(lena, "credentials", kind="cspo", issued_on=demo.ago(3400)),
+        demo.log(lena, "credentials", kind="csp_po", issued_on=demo.ago(380)),
+        demo.log(
+            lena,
+            "experience",
+            role="product_owner",
+            organisation="Kranich Mobility",
+            started_on=demo.ago(2400),
+            ended_on=demo.ago(1500),
+        ),
+        demo.log(
+            lena,
+            "experience",
+            role="agile_coach",
+            organisation="Lumio Health",
+            started_on=demo.ago(1400),
+        ),
+        *(demo.log(lena, "teaching-sessions", **course.fields(demo)) for course in LENA_COURSES),
+    ]
+    demo.verify(priya, *items)
+    new_course = Course(
+        12,
+        "Leipzig",
+        "Students wanted the vision board earlier; it moves to day one.",
+        with_current_materials=True,
+    )
+    demo.log(lena, "teaching-sessions", **new_course.fields(demo))  # pending: 4 of 5 once verified
+    demo.log(
+        lena,
+        "milestones",
+        kind="learning_objectives_mapped",
+        achieved_on=demo.ago(40),
+        note="CSPO learning objectives mapped to every module of my course.",
+    )  # pending
+    return [cst]
+
+
+def _yusuf(demo: _Demo, yusuf: User, tom: User) -> list[Enrollment]:
+    """pst@2 in phase 2: the Core Qualifications met, the application accepted."""
+    pst = demo.enrol(yusuf, "pst", "pst@2")
+    items = [
+        demo.log(
+            yusuf,
+            "experience",
+            role="scrum_master",
+            organisation="Bosphorus Payments",
+            started_on=demo.ago(2600),
+            ended_on=demo.ago(1150),
+        ),
+        demo.log(
+            yusuf,
+            "experience",
+            role="agile_coach",
+            organisation="Kestrel Telecom",
+            started_on=demo.ago(1200),
+        ),  # overlaps the last 50 days of the job before: counted once
+        *demo.teaching(
+            yusuf,
+            [(400, "Applying Professional Scrum", "scrum_master", 2, 14, None, "Istanbul")],
+        ),
+        demo.log(yusuf, "assessments", assessment="psm_1", score=97.5, taken_on=demo.ago(900)),
+        demo.log(yusuf, "assessments", assessment="psm_2", score=88.0, taken_on=demo.ago(520)),
+        demo.log(yusuf, "credentials", kind="psm_1", issued_on=demo.ago(900)),
+        demo.log(yusuf, "credentials", kind="psm_2", issued_on=demo.ago(520)),
+    ]
+    demo.verify(tom, *items)
+    demo.fire(pst, yusuf, "submit_application")
+    demo.fire(pst, tom, "accept_application")
     return [pst]
