@@ -65,7 +65,13 @@ def test_each_kind_has_a_form_built_from_its_fields(
         control = form.find(id=spec.name)
         assert control.get("hx-post") == f"/evidence/{slug}/check"
         assert ("required" in control.attrs) == spec.required
-        assert ("(optional)" in label.text) == (not spec.required)
+        if spec.type == "bool":  # a box to tick is optional by nature
+            assert control.get("type") == "checkbox" and "(optional)" not in label.text
+        else:
+            assert ("(optional)" in label.text) == (not spec.required)
+        if spec.help:
+            assert form.by_id(f"{spec.name}-help").text == spec.help
+            assert control.get("aria-describedby") == f"{spec.name}-help"
         if spec.type == "choice":
             values = [o.get("value") for o in control.find_all("option")]
             assert values == ["", *spec.choice_values]
@@ -98,9 +104,9 @@ def test_adding_evidence_with_htmx_returns_a_fresh_form_and_refreshes_the_page(
     assert "evidence-changed" in json.loads(response.headers["HX-Trigger"])
     form = page(response).by_id("evidence-form")
     assert "added" in form.find(role="status").text
-    assert all(
-        not (i.get("value") or "") for i in form.find_all("input") if i.get("name") != "csrf_token"
-    )
+    inputs = [i for i in form.find_all("input") if i.get("name") != "csrf_token"]
+    assert all(not (i.get("value") or "") for i in inputs if i.get("type") != "checkbox")
+    assert not [i for i in inputs if "checked" in i.attrs]
     listing = client.get(f"/evidence/{slug}/list", headers=HTMX)
     assert listing.get_data(as_text=True).lstrip().startswith('<div id="evidence-list"')
     assert "HX-Request" in listing.headers["Vary"]
@@ -325,3 +331,141 @@ def test_the_tabs_count_each_kinds_items(
     assert current.text.startswith("Teaching sessions")
     milestones = tabs.find("a", href="/evidence/milestones")
     assert milestones.find(class_="count").text == "2"
+
+
+# -- The fields of the April 2024 CST rules (pathways.md §6) -------------------------------
+
+
+def test_the_teaching_form_shows_the_2024_fields_each_with_one_line_of_help(
+    client: FlaskClient, cara: Cast
+) -> None:
+    form = page(client.get("/evidence/teaching-sessions")).by_id("evidence-form")
+    share = form.by_id("field-share_delivered")
+    assert "Share you delivered (%) (optional)" in share.find("label").text
+    assert share.find("input").get("placeholder") == "100"  # what a blank field stores
+    assert (
+        share.find("small").text
+        == "Did you deliver at least half of this course? 100 if you taught all of it"
+    )
+    box = form.by_id("field-with_current_materials")
+    assert box.find("input").get("type") == "checkbox" and box.find("input").get("role") == "switch"
+    assert "With my current course materials" in box.find("label").text
+    assert "current version of your own course materials" in box.find("small").text
+    reflection = form.by_id("field-reflection")
+    assert reflection.find("textarea") is not None
+    assert "How did you inspect and adapt after this course" in reflection.find("small").text
+
+
+def test_experience_may_be_as_an_agile_coach(
+    client: FlaskClient, cara: Cast, engine: Engine
+) -> None:
+    html = page(client.get("/evidence/experience"))
+    roles = {o.get("value"): o.text for o in html.find("select", id="role").find_all("option")}
+    assert roles["agile_coach"] == "Agile coach"
+    client.post("/evidence/experience", data=VALID["experience"] | {"role": "agile_coach"})
+    (item,) = items(engine, "experience")
+    assert item.role == "agile_coach"
+    row = page(client.get("/evidence/experience")).by_id(f"item-experience-{item.id}")
+    assert "Agile coach at Initech" in row.text
+
+
+@pytest.mark.parametrize(("ticked", "stored", "shown"), [(True, True, "Yes"), (False, False, "No")])
+def test_the_materials_box_works_without_javascript(
+    client: FlaskClient, cara: Cast, engine: Engine, ticked: bool, stored: bool, shown: str
+) -> None:
+    data = VALID["teaching-sessions"] | {"reflection": "More pair work next time."}
+    if ticked:
+        data["with_current_materials"] = "y"  # an unticked box is not sent at all
+    assert client.post("/evidence/teaching-sessions", data=data).status_code == 303
+    (item,) = items(engine, "teaching-sessions")
+    assert (item.with_current_materials, item.share_delivered) == (stored, 100)
+    assert item.reflection == "More pair work next time."
+    row = page(client.get("/evidence/teaching-sessions")).by_id(f"item-teaching-sessions-{item.id}")
+    details = {d.find("dt").text: d.find("dd").text for d in row.find("dl").find_all("div")}
+    assert details["With my current course materials"] == shown
+    assert details["Reflection"] == "More pair work next time."
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("share_delivered", "0", "Must be between 1 and 100."),
+        ("share_delivered", "half", "Must be a whole number."),
+        ("share_delivered", "49", None),
+        ("reflection", "x" * 5001, "Must be at most 5000 characters."),
+        ("with_current_materials", "y", None),
+    ],
+)
+def test_the_new_fields_are_checked_as_soon_as_the_candidate_leaves_them(
+    client: FlaskClient, cara: Cast, name: str, value: str, error: str | None
+) -> None:
+    response = client.post(
+        "/evidence/teaching-sessions/check",
+        data={name: value},
+        headers=HTMX | {"HX-Trigger-Name": name},
+    )
+    assert response.status_code == 200
+    wrapper = page(response).by_id(f"field-{name}")
+    found = wrapper.find("small", class_="field-error")
+    assert (found.text.lstrip("✗ ") if found else None) == error
+    control = wrapper.find(id=name)
+    assert control.get("hx-post") == "/evidence/teaching-sessions/check"
+    if name == "with_current_materials":
+        assert "checked" in control.attrs  # the answer keeps the box as it was
+
+
+def test_a_refused_form_keeps_the_ticked_box_and_the_reflection(
+    client: FlaskClient, cara: Cast
+) -> None:
+    data = VALID["teaching-sessions"] | {
+        "students": "900",
+        "with_current_materials": "y",
+        "reflection": "Fewer slides.",
+        "share_delivered": "60",
+    }
+    form = page(client.post("/evidence/teaching-sessions", data=data, headers=HTMX))
+    assert "checked" in form.find("input", id="with_current_materials").attrs
+    assert form.find("textarea", id="reflection").text == "Fewer slides."
+    assert form.find("input", id="share_delivered").get("value") == "60"
+
+
+def test_editing_a_session_keeps_and_changes_the_2024_fields(
+    client: FlaskClient, cara: Cast, engine: Engine, make_evidence: Callable[..., Any]
+) -> None:
+    item = make_evidence(
+        cara.candidate,
+        "teaching-sessions",
+        status="pending",
+        share_delivered=60,
+        with_current_materials=True,
+        reflection="Asked the co-trainer for feedback.",
+    )
+    url = f"/evidence/teaching-sessions/{item.id}/edit"
+    form = page(client.get(url)).by_id("evidence-form")
+    assert form.find("input", id="share_delivered").get("value") == "60"
+    assert "checked" in form.find("input", id="with_current_materials").attrs
+    assert form.find("textarea", id="reflection").text == "Asked the co-trainer for feedback."
+    # Saving the form as shown changes nothing; unticking the box and a new share do.
+    shown = {
+        "title": "Certified ScrumMaster",
+        "course_type": "scrum_master",
+        "first_day": days_ago(30).isoformat(),
+        "days": "2",
+        "students": "10",
+        "context": "independent",
+        "share_delivered": "60",
+        "with_current_materials": "y",
+        "reflection": "Asked the co-trainer for feedback.",
+    }
+    assert client.post(url, data=shown).status_code == 303
+    stored = fetch_one(engine, select(EVIDENCE_MODELS["teaching-sessions"]))
+    assert (stored.share_delivered, stored.with_current_materials, stored.reflection) == (
+        60,
+        True,
+        "Asked the co-trainer for feedback.",
+    )
+    changed = shown | {"share_delivered": "75"}
+    del changed["with_current_materials"]
+    assert client.post(url, data=changed, headers=HTMX).status_code == 200
+    stored = fetch_one(engine, select(EVIDENCE_MODELS["teaching-sessions"]))
+    assert (stored.share_delivered, stored.with_current_materials) == (75, False)

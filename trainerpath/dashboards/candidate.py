@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -21,9 +21,22 @@ from trainerpath.dashboards.common import (
     user_names,
 )
 from trainerpath.dashboards.enrollment import EnrollmentView, enrollment_view
-from trainerpath.models import Enrollment, EvidenceBase, Feedback, Mentorship, User
+from trainerpath.dashboards.standing import (
+    CardExtras,
+    QualifyingMark,
+    card_extras,
+    qualifying_marks,
+)
+from trainerpath.models import (
+    Enrollment,
+    EvidenceBase,
+    Feedback,
+    Mentorship,
+    TeachingSession,
+    User,
+)
 from trainerpath.pathways import CURRENT, Ruleset, ruleset_for
-from trainerpath.services.evidence_kinds import KINDS, EvidenceKind, FieldSpec
+from trainerpath.services.evidence_kinds import KINDS, TEACHING_SESSIONS, EvidenceKind, FieldSpec
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,7 @@ class EvidenceRow:
     status_label: str
     reviewer: str | None
     details: list[tuple[str, str]]
+    marks: Sequence[QualifyingMark] = ()  # a teaching session as a cst@2 qualifying event
 
     @property
     def changeable(self) -> bool:
@@ -52,6 +66,8 @@ def display_value(spec: FieldSpec, value: Any) -> str:
     """A stored field value as people read it."""
     if value is None or value == "":
         return "—"
+    if spec.type == "bool":
+        return "Yes" if value else "No"
     if spec.type == "choice":
         return spec.choice_label(value)
     if isinstance(value, date):
@@ -82,10 +98,18 @@ def as_evidence_rows(
     ]
 
 
-def evidence_rows(session: Session, candidate_id: int, slug: str) -> list[EvidenceRow]:
-    """The candidate's items of one kind, newest first."""
+def evidence_rows(
+    session: Session, candidate_id: int, slug: str, today: date | None = None
+) -> list[EvidenceRow]:
+    """The candidate's items of one kind, newest first; courses say if they qualify."""
     stmt = queries.evidence_stmt(slug, candidate_id)
-    return as_evidence_rows(session, KINDS[slug], list(session.execute(stmt).scalars()))
+    items = list(session.execute(stmt).scalars())
+    rows = as_evidence_rows(session, KINDS[slug], items)
+    if slug != TEACHING_SESSIONS.slug:
+        return rows
+    courses = [item for item in items if isinstance(item, TeachingSession)]
+    marks = qualifying_marks(session, candidate_id, courses, today)
+    return [replace(row, marks=marks.get(row.item.id or 0, ())) for row in rows]
 
 
 def recent_reviews(session: Session, candidate_id: int, limit: int = 8) -> list[EvidenceRow]:
@@ -151,6 +175,7 @@ class CandidateDashboard:
 
     candidate: User
     enrollments: list[EnrollmentView]
+    extras: dict[int, CardExtras]  # per enrollment id: switching rules, hints
     open_pathways: list[Ruleset]
     counts: dict[str, dict[str, int]]
     reviews: list[EvidenceRow]
@@ -177,9 +202,11 @@ def candidate_dashboard(
     assert candidate.id is not None
     enrollments = queries.enrollments_of(session, candidate.id)
     followed = {enrollment.pathway for enrollment in enrollments}
+    views = [enrollment_view(session, e, viewer, today) for e in enrollments]
     return CandidateDashboard(
         candidate=candidate,
-        enrollments=[enrollment_view(session, e, viewer, today) for e in enrollments],
+        enrollments=views,
+        extras=card_extras(session, views, viewer, today),
         open_pathways=[r for pathway, r in CURRENT.items() if pathway not in followed],
         counts=queries.evidence_counts(session, candidate.id),
         reviews=recent_reviews(session, candidate.id),

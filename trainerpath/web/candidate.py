@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -11,8 +12,8 @@ from werkzeug.wrappers import Response
 
 from trainerpath import dashboards, queries
 from trainerpath.db import get_session
-from trainerpath.models import EvidenceBase, ReviewStatus, Role, User
-from trainerpath.pathways import CURRENT, ruleset_for
+from trainerpath.models import Enrollment, EvidenceBase, ReviewStatus, Role, User
+from trainerpath.pathways import CURRENT, RULESETS, Ruleset, ruleset_for
 from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
 from trainerpath.services.evidence import (
     correct_evidence,
@@ -21,10 +22,17 @@ from trainerpath.services.evidence import (
     visible_item,
 )
 from trainerpath.services.evidence_kinds import KINDS, EvidenceKind
-from trainerpath.services.pathways import enrol, fire_event, state_label, visible_enrollment
+from trainerpath.services.pathways import (
+    enrol,
+    fire_event,
+    state_label,
+    switch_ruleset,
+    visible_enrollment,
+)
 
 from .common import after_post, page_or_partial, partial, safe_next, wants_partial, web_blueprint
-from .forms import WebForm, evidence_form, submitted_values
+from .errors import REFUSAL_STATUS
+from .forms import EnrolForm, WebForm, enrol_form, evidence_form, submitted_values
 from .login import me, role_required
 
 bp = web_blueprint("candidate")
@@ -42,38 +50,90 @@ def _kind(slug: str) -> EvidenceKind:
 # -- Dashboard and enrolment ----------------------------------------------------------
 
 
+def _dashboard(status: int = 200, refused: EnrolForm | None = None) -> Response:
+    """The dashboard page (or its overview for htmx); ``refused`` replaces its pathway's form."""
+    user = me()
+    board = dashboards.candidate_dashboard(get_session(), user, user)
+    forms = {r.pathway: enrol_form(r.pathway) for r in board.open_pathways}
+    if refused is not None:
+        forms[refused.pathway.data] = refused
+    return page_or_partial(
+        "candidate/dashboard.html",
+        "candidate/_overview.html",
+        status=status,
+        board=board,
+        viewer=user,
+        enrol_forms=forms,
+    )
+
+
 @bp.get("/candidate")
 @role_required(CANDIDATE)
 def dashboard() -> Response:
     """The candidate's dashboard: each pathway, what is met, what is next."""
-    user = me()
-    board = dashboards.candidate_dashboard(get_session(), user, user)
-    return page_or_partial(
-        "candidate/dashboard.html",
-        "candidate/_overview.html",
-        board=board,
-        viewer=user,
+    return _dashboard()
+
+
+def _track_if_any(ruleset: Ruleset | None, track: str | None) -> str | None:
+    """The track asked for, if the chosen rules have tracks (the choice is on every form)."""
+    return track if ruleset is None or ruleset.tracks else None
+
+
+def _refused_enrolment(pathway: str, refusal: Refusal) -> Response:
+    """Show the pathway's form again with the reasons beside its fields; nothing was saved."""
+    get_session().rollback()
+    form = enrol_form(pathway, submitted=True)
+    if isinstance(refusal, ValidationFailed):
+        form.show_errors({key: why for key, why in refusal.errors.items() if key != "pathway"})
+    else:
+        form.form_errors.append(refusal.message)
+    status = REFUSAL_STATUS.get(refusal.code, 409)
+    if not wants_partial():
+        return _dashboard(status, refused=form)
+    response = partial(
+        "candidate/_enrol_form.html", status, enrol_form=form, ruleset=CURRENT[pathway]
     )
+    response.headers["HX-Retarget"] = f"#enrol-{pathway}"
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
 
 
 @bp.post("/candidate/enrol")
 @role_required(CANDIDATE)
 def enrol_in_pathway() -> Response:
-    """Enrol the signed-in candidate in a pathway."""
+    """Enrol the signed-in candidate in a pathway, under the rules (and track) chosen."""
     session = get_session()
     user = me()
     assert user.id is not None
     pathway = request.form.get("pathway", "")
+    ruleset = request.form.get("ruleset") or None
+    chosen = RULESETS.get(ruleset) if ruleset else CURRENT.get(pathway)
+    track = _track_if_any(chosen, request.form.get("track") or None)
     try:
-        enrollment = enrol(session=session, actor=user, candidate_id=user.id, pathway=pathway)
+        enrollment = enrol(
+            session=session,
+            actor=user,
+            candidate_id=user.id,
+            pathway=pathway,
+            ruleset=ruleset,
+            track=track,
+        )
     except Refusal as refusal:
+        fields = isinstance(refusal, ValidationFailed) and "pathway" not in refusal.errors
+        if pathway in CURRENT and (fields or wants_partial()):
+            return _refused_enrolment(pathway, refusal)
         session.rollback()
         unknown = isinstance(refusal, ValidationFailed)
         flash("Please choose one of the pathways." if unknown else refusal.message, "error")
         return after_post(url_for("candidate.dashboard"))
     session.commit()
-    title = CURRENT[enrollment.pathway].title
-    flash(f"You are enrolled in the {title} pathway. Here is what it takes.", "success")
+    rules = ruleset_for(enrollment.ruleset)
+    message = f"You are enrolled in the {rules.title} pathway. Here is what it takes."
+    if wants_partial():
+        response = _dashboard()
+        response.headers["HX-Trigger"] = json.dumps({"notify": {"message": message}})
+        return response
+    flash(message, "success")
     return after_post(url_for("candidate.dashboard") + f"#enrollment-{enrollment.id}")
 
 
@@ -122,16 +182,63 @@ def fire(enrollment_id: int) -> Response:
         if not wants_partial():
             flash(message, "success")
             return after_post(back)
+    return _card(enrollment, viewer, status, error=error, message=message, next_url=back)
+
+
+def _card(enrollment: Enrollment, viewer: User, status: int, **context: Any) -> Response:
+    """The enrollment's card as an htmx partial."""
+    session = get_session()
     view = dashboards.enrollment_view(session, enrollment, viewer)
+    extras = dashboards.card_extras(session, [view], viewer)
     return partial(
         "candidate/_enrollment.html",
         status,
         view=view,
         viewer=viewer,
-        error=error,
-        message=message,
-        next_url=back,
+        card_extras=extras,
+        **context,
     )
+
+
+def _switch_refusal(refusal: Refusal) -> str:
+    """A refused switch in words."""
+    if isinstance(refusal, ValidationFailed) and refusal.errors.get("ruleset") != "unchanged":
+        return "Please choose one of the rules (and tracks) shown."
+    return refusal.message
+
+
+@bp.post("/enrollments/<int:enrollment_id>/ruleset")
+@login_required
+def switch_rules(enrollment_id: int) -> Response:
+    """Move a preparing enrollment to another ruleset (or track) of its pathway."""
+    session = get_session()
+    viewer = me()
+    enrollment = visible_enrollment(session, viewer, enrollment_id)
+    ruleset = request.form.get("ruleset", "")
+    track = _track_if_any(RULESETS.get(ruleset), request.form.get("track") or None)
+    back = safe_next(request.form.get("next"), _dashboard_url_for(viewer, enrollment.candidate_id))
+    try:
+        switch_ruleset(
+            session=session, actor=viewer, enrollment=enrollment, ruleset=ruleset, track=track
+        )
+    except NotFound:
+        raise
+    except Refusal as refusal:
+        session.rollback()
+        reason = _switch_refusal(refusal)
+        if not wants_partial():
+            flash(reason, "error")
+            return after_post(back)
+        status = REFUSAL_STATUS.get(refusal.code, 409)
+        return _card(enrollment, viewer, status, error={"message": reason}, next_url=back)
+    session.commit()
+    rules = ruleset_for(enrollment.ruleset)
+    track_label = rules.track_label(enrollment.track)
+    message = f"You now follow {rules.label}" + (f", {track_label} track." if track_label else ".")
+    if not wants_partial():
+        flash(message, "success")
+        return after_post(back + f"#enrollment-{enrollment.id}")
+    return _card(enrollment, viewer, 200, message=message, next_url=back)
 
 
 # -- Evidence -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from wtforms import (
     Field,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -28,6 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import DateInput, NumberInput
 
 from trainerpath.models import Role
+from trainerpath.pathways import CURRENT, Ruleset, rulesets_of
 from trainerpath.services.evidence_kinds import KINDS, EvidenceKind, FieldSpec
 
 from .common import humanise
@@ -139,6 +141,46 @@ class FeedbackForm(WebForm):
     )
 
 
+class EnrolForm(WebForm):
+    """Enrol in a pathway under one version of its rules (and a track, where it has tracks)."""
+
+    pathway = HiddenField()
+    ruleset = RadioField(
+        "Which rules",
+        description="New enrollments follow the current rules. You can switch while preparing.",
+        validate_choice=False,
+    )
+    track = RadioField("Track", validate_choice=False)
+    tracked: frozenset[str] = frozenset()  # per instance: the rulesets that have tracks
+
+
+def enrol_form(pathway: str, submitted: bool = False) -> EnrolForm:
+    """The enrol form of one pathway: the current rules and the default track preselected."""
+    rulesets = rulesets_of(pathway)
+    tracked = [ruleset for ruleset in rulesets if ruleset.tracks]
+    defaults = {"pathway": pathway, "ruleset": CURRENT[pathway].id}
+    if tracked:
+        defaults["track"] = tracked[0].default_track or ""
+    form = EnrolForm() if submitted else EnrolForm(formdata=None, data=defaults)
+    form.ruleset.choices = [(ruleset.id, _ruleset_choice(ruleset)) for ruleset in rulesets]
+    form.track.choices = list(dict(pair for r in tracked for pair in r.tracks).items())
+    form.track.description = _track_help(tracked)
+    form.tracked = frozenset(ruleset.id for ruleset in tracked)
+    # Two pathways' forms may share a page: their controls need ids of their own.
+    for field in (form.pathway, form.ruleset, form.track):
+        field.id = f"enrol-{pathway}-{field.name}"
+    return form
+
+
+def _ruleset_choice(ruleset: Ruleset) -> str:
+    return f"{ruleset.label} — current" if CURRENT[ruleset.pathway] is ruleset else ruleset.label
+
+
+def _track_help(tracked: Iterable[Ruleset]) -> str:
+    editions = " and ".join(ruleset.edition for ruleset in tracked)
+    return f"Applies to the {editions} rules only." if editions else ""
+
+
 # -- Admin ----------------------------------------------------------------------------
 
 
@@ -190,6 +232,8 @@ def _field_for(spec: FieldSpec) -> Field:
             max=spec.maximum,
         )
         mode = "numeric" if spec.type == "int" else "decimal"
+        if spec.default is not None:  # what a blank field stores
+            render_kw["placeholder"] = f"{spec.default:g}"
         return StringField(
             spec.label,
             description=spec.help,
