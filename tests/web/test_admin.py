@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 
 from trainerpath.models import AuditEntry, Enrollment, Mentorship, User
+from trainerpath.pathways import REGISTERED, Ruleset
+from trainerpath.services.pathways import state_label
 
 from .conftest import HTMX, Cast, fetch_all, fetch_one, log_in, page, text
 
@@ -194,11 +196,12 @@ def test_ending_an_assignment(client: FlaskClient, ada: Cast, engine: Engine) ->
     assert client.post(f"/admin/mentorships/{ada.mentorship.id}/end").status_code == 404
 
 
+@pytest.mark.parametrize("ruleset", REGISTERED, ids=lambda r: r.id)
 def test_the_audit_trail_shows_changes_and_filters_by_candidate(
-    client: FlaskClient, ada: Cast, make_enrollment: Callable[..., Enrollment]
+    client: FlaskClient, ada: Cast, make_enrollment: Callable[..., Enrollment], ruleset: Ruleset
 ) -> None:
     client.post(f"/admin/users/{ada.other_candidate.id}/active", data={"active": "0"})
-    enrollment = make_enrollment(ada.candidate, "pst")
+    enrollment = make_enrollment(ada.candidate, ruleset.pathway, ruleset=ruleset.id)
     client.post(f"/enrollments/{enrollment.id}/events", data={"event": "withdraw"})
     everyone = page(client.get("/admin/audit"))
     actions = [row.find("code").text for row in everyone.find("tbody").find_all("tr")]
@@ -206,9 +209,15 @@ def test_the_audit_trail_shows_changes_and_filters_by_candidate(
     cara_only = page(client.get(f"/admin/audit?candidate={ada.candidate.id}"))
     rows = cara_only.find("tbody").find_all("tr")
     assert [row.find("code").text for row in rows] == ["enrollment.transition", "user.created"]
-    assert "withdraw: preparing → withdrawn" in rows[0].text and "Ada Admin" in rows[0].text
+    start, withdrawn = ruleset.initial_state, ruleset.withdrawn_state
+    assert f"withdraw: {start} → {withdrawn}" in rows[0].text and "Ada Admin" in rows[0].text
     histories = cara_only.find("section", aria_labelledby="histories-title")
-    assert "Withdrawn (Preparing → Withdrawn)" in histories.text
+    assert f"{ruleset.label} · rules {ruleset.id}" in histories.find("h3").text
+    start_label, withdrawn_label = (
+        state_label(ruleset, start),
+        state_label(ruleset, withdrawn or ""),
+    )
+    assert f"Withdrawn ({start_label} → {withdrawn_label})" in histories.text
 
 
 def test_the_audit_partial_is_served_to_htmx(client: FlaskClient, ada: Cast) -> None:

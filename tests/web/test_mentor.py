@@ -138,7 +138,7 @@ def test_the_table_partial_is_served_to_htmx_with_vary(
     response = client.get("/mentor/?waiting=1", headers=HTMX)
     assert response.get_data(as_text=True).lstrip().startswith('<div id="candidates"')
     assert "HX-Request" in response.headers["Vary"]
-    assert "1 row match the filters" in text(response)
+    assert "1 row matches the filters" in text(response)
 
 
 def test_the_review_queue_shows_the_longest_waiting_first(

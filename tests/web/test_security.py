@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -11,33 +12,52 @@ from conftest import PASSWORD
 from flask.testing import FlaskClient
 
 from trainerpath import create_app
+from trainerpath.pathways import RULESETS
+from trainerpath.pathways.calendar import add_months
 
 from .conftest import HTMX, Cast, log_in, page, text
 
 PAGES_BY_ROLE = {
     "anonymous": ["/", "/login", "/signup", "/pathways/cst", "/pathways/pst", "/pathways/compare",
-                  "/no-such-page"],
+                  "/pathways/cst?ruleset=cst@1", "/pathways/pst?ruleset=pst@1", "/no-such-page"],
     "candidate": ["/candidate", "/evidence/teaching-sessions", "/evidence/assessments",
                   "/evidence/credentials", "/evidence/experience", "/evidence/milestones",
-                  "/account/password", "/pathways/compare", "/mentor/"],
-    "mentor": ["/mentor/", "/mentor/reviews", "/mentor/candidates/{candidate}", "/admin/users"],
+                  "/account/password", "/pathways/compare", "/pathways/cst", "/pathways/pst",
+                  "/mentor/"],
+    "mentor": ["/mentor/", "/mentor/?ageing=1", "/mentor/reviews", "/mentor/candidates/{candidate}",
+               "/admin/users"],
     "admin": ["/admin/users", "/admin/mentorships", "/admin/audit",
               "/admin/audit?candidate={candidate}", "/mentor/candidates/{candidate}"],
 }  # fmt: skip
 EVERY_PAGE = [(role, url) for role, urls in PAGES_BY_ROLE.items() for url in urls]
 
 
-@pytest.fixture
+# The candidate's rules in each run: between them, every registered ruleset.
+ENROLLED = [("cst@2", "pst@1"), ("cst@1", "pst@2")]
+assert {ruleset for pair in ENROLLED for ruleset in pair} == set(RULESETS)
+
+
+@pytest.fixture(params=ENROLLED, ids="+".join)
 def visit(
+    request: pytest.FixtureRequest,
     client: FlaskClient,
     cast: Cast,
     make_enrollment: Callable[..., Any],
     make_evidence: Callable[..., Any],
 ) -> Callable[[str, str], Any]:
-    """Open a page as a role, with enough data that every part of it is drawn."""
-    make_enrollment(cast.candidate, "cst")
+    """Open a page as a role, with enough data that every part of it is drawn.
+
+    The candidate follows one ruleset of each pathway; their courses make a windowed
+    requirement warn that evidence ages out and an unmet one show its forecast.
+    """
+    for ruleset in request.param:
+        make_enrollment(cast.candidate, ruleset.split("@")[0], ruleset=ruleset)
     make_evidence(cast.candidate, "teaching-sessions", status="pending")
     make_evidence(cast.candidate, "credentials", status="rejected")
+    qualifying = {"reflection": "Changed the exercises", "with_current_materials": True}
+    ageing = add_months(date.today(), -60) + timedelta(days=20)
+    for first_day in [ageing] * 2 + [date.today() - timedelta(days=40)] * 8:
+        make_evidence(cast.candidate, "teaching-sessions", first_day=first_day, **qualifying)
 
     def open_page(role: str, url: str) -> Any:
         if role != "anonymous":

@@ -29,25 +29,37 @@ from trainerpath.dashboards.mentor import (
     review_queue,
     reviews_waiting,
 )
-from trainerpath.dashboards.outlines import pathway_outline, standings
+from trainerpath.dashboards.outlines import outlines_for, pathway_outline
+from trainerpath.dashboards.standing import (
+    CardExtras,
+    card_extras,
+    qualifying_marks,
+    reflection_hints,
+    switch_choice,
+)
 
 __all__ = [
     "AUDIT_PAGE",
     "CandidateFilters",
+    "CardExtras",
     "active_mentorships",
     "audit_trail",
     "candidate_dashboard",
     "candidate_rows",
+    "card_extras",
     "enrollment_view",
     "evidence_rows",
     "feedback_for",
     "histories_of",
+    "outlines_for",
     "pathway_outline",
     "progress_overview",
+    "qualifying_marks",
     "queue_item",
+    "reflection_hints",
     "review_queue",
     "reviews_waiting",
-    "standings",
+    "switch_choice",
     "user_rows",
     "users_with_role",
 ]

@@ -122,7 +122,8 @@ def audit_trail(
 class HistoryBlock:
     """An enrollment's full transition history for the audit page."""
 
-    title: str
+    title: str  # the rules' label: "Certified Scrum Trainer (April 2024)"
+    rules: str  # the ruleset and track: "cst@2, ScrumMaster (CSM courses) track"
     state_label: str
     rows: list[HistoryRow]
 
@@ -135,9 +136,11 @@ def histories_of(session: Session, candidate_id: int) -> list[HistoryBlock]:
     for enrollment in enrollments:
         assert enrollment.id is not None
         ruleset = ruleset_for(enrollment.ruleset)
+        track = ruleset.track_label(enrollment.track)
         blocks.append(
             HistoryBlock(
-                title=f"{ruleset.title} ({ruleset.id})",
+                title=ruleset.label,
+                rules=ruleset.id + (f", {track} track" if track else ""),
                 state_label=state_label(ruleset, enrollment.state),
                 rows=history_rows(session, ruleset, reversed(history[enrollment.id])),
             )

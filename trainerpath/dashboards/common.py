@@ -39,9 +39,23 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def format_day(value: date | datetime | None) -> str:
+    """A date as people read it: 5 Mar 2025."""
+    if value is None:
+        return "—"
+    return f"{value.day} {value:%b %Y}"
+
+
+def format_month(value: date) -> str:
+    """A month as people read it: June 2028."""
+    return f"{value:%B %Y}"
+
+
 def format_number(value: float) -> str:
-    """A count or score as people write it: 100, 94.9, 3.99."""
-    return f"{value:g}" if isinstance(value, int) or float(value).is_integer() else f"{value:.2f}"
+    """A count or score as people write it: 100, 94.9, 3.99 (at most two places)."""
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{value:g}"
+    return f"{value:.2f}".rstrip("0")
 
 
 def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:

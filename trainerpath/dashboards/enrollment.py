@@ -12,12 +12,15 @@ from sqlalchemy.orm import Session
 
 from trainerpath.dashboards.common import (
     aware,
+    format_day,
+    format_month,
     format_number,
     sentence_case,
     user_names,
 )
 from trainerpath.models import Enrollment, Role, TransitionRecord, User
-from trainerpath.pathways import Requirement, Ruleset
+from trainerpath.pathways import Ageing, Requirement, Ruleset
+from trainerpath.pathways.vocabulary import Need, Tally
 from trainerpath.services.pathways import (
     EnrollmentStatus,
     EventOption,
@@ -41,6 +44,9 @@ class Bar:
     sentence: str
     evidence: str | None  # the evidence slug that moves it forward
     hint: str
+    window: str | None = None  # "in the last 60 months, since 1 Dec 2021"
+    warning: str | None = None  # a met requirement about to fall below its target
+    forecast: str | None = None  # when an unmet requirement is met at the current pace
 
     @property
     def met(self) -> bool:
@@ -57,14 +63,75 @@ def progress_sentence(requirement: Requirement) -> str:
     return f"{current} verified + {pending} pending of {format_number(requirement.target)} {unit}"
 
 
+def window_phrase(requirement: Requirement) -> str | None:
+    """Say which window a requirement counts in: "in the last 60 months, since 1 Dec 2021"."""
+    window = requirement.window
+    if window is None:
+        return None
+    return f"in the last {window.months} months, since {format_day(window.start)}"
+
+
+def shortfall(requirement: Requirement) -> Ageing | None:
+    """The first day a met requirement falls below its target as its evidence ages out."""
+    if not requirement.met:
+        return None
+    return next((a for a in requirement.ageing if a.current < requirement.target), None)
+
+
+def ageing_warning(requirement: Requirement, need: Need) -> str | None:
+    """Warn that evidence leaves the window: "2 qualifying events leave ... by 1 Mar 2027"."""
+    drop = shortfall(requirement)
+    if drop is None or requirement.window is None:
+        return None
+    when, target = format_day(drop.on), format_number(requirement.target)
+    if isinstance(need, Tally):
+        leaving = requirement.current - drop.current
+        noun, verb = (need.noun[0], "leaves") if leaving == 1 else (need.noun[1], "leave")
+        return (
+            f"{format_number(leaving)} {noun} {verb} the {requirement.window.months}-month "
+            f"window by {when}: log {format_number(requirement.target - drop.current)} more "
+            f"to stay at {target}."
+        )
+    return (
+        f"Your {requirement.label} falls below {target} {requirement.unit} on {when} "
+        "unless you log more."
+    )
+
+
+def forecast_phrase(requirement: Requirement) -> str | None:
+    """Say when an unmet requirement is met at the candidate's pace, or that it is not."""
+    forecast = requirement.forecast
+    if forecast is None or requirement.met:
+        return None
+    pace = forecast.pace_per_month
+    if pace is None:  # a duration: its periods go on, nothing else is added
+        if forecast.met_by is None:
+            return "Not on your experience so far: none of it is ongoing."
+        return f"About {format_day(forecast.met_by)} if your current role goes on."
+    if forecast.met_by is None:
+        if not pace:
+            return "Not at this pace: nothing verified is dated in the last 12 months."
+        return f"Not at this pace ({format_number(pace)} a month over the last 12 months)."
+    return f"At your pace of {format_number(pace)} a month: about {format_month(forecast.met_by)}."
+
+
 def bar_for(requirement: Requirement, ruleset: Ruleset) -> Bar:
     """Turn a requirement into a bar whose parts are whole percentages of the target."""
     target = requirement.target or 1
     verified = min(100, math.floor(requirement.current / target * 100))
     pending = min(100 - verified, math.ceil(requirement.pending / target * 100))
-    hint = ruleset.requirements[requirement.key].hint
-    sentence = progress_sentence(requirement)
-    return Bar(requirement, verified, pending, sentence, hint.evidence, hint.action)
+    need = ruleset.requirements[requirement.key]
+    return Bar(
+        requirement,
+        verified,
+        pending,
+        progress_sentence(requirement),
+        need.hint.evidence,
+        need.hint.action,
+        window_phrase(requirement),
+        ageing_warning(requirement, need),
+        forecast_phrase(requirement),
+    )
 
 
 # -- One enrollment ------------------------------------------------------------------
@@ -86,9 +153,10 @@ class NextStep:
     """One plain-language line of "what's next"."""
 
     text: str
-    kind: Literal["todo", "ready", "wait", "done"]
+    kind: Literal["todo", "warn", "ready", "wait", "done"]
     evidence: str | None = None  # the evidence slug to log, if logging helps
     action: str = ""  # what to do about it, e.g. "Log the courses you taught"
+    detail: str = ""  # when it is forecast to be done, e.g. "At your pace ...: about June 2028."
 
 
 @dataclass(frozen=True)
@@ -169,8 +237,31 @@ def stepper(status: EnrollmentStatus) -> list[Step]:
     return steps
 
 
+def longest_first(bars: Iterable[Bar]) -> list[Bar]:
+    """Unmet requirements, the one forecast to take longest first.
+
+    The order: those not met at the current pace (a forecast without a date), then
+    those with a forecast date, latest first, then those with no forecast at all
+    (yes/no requirements and scores), each group in the ruleset's order.
+    """
+
+    def rank(bar: Bar) -> tuple[int, int]:
+        forecast = bar.requirement.forecast
+        if forecast is None:
+            return (2, 0)
+        if forecast.met_by is None:
+            return (0, 0)
+        return (1, -forecast.met_by.toordinal())
+
+    return sorted(bars, key=rank)
+
+
 def next_steps(status: EnrollmentStatus, bars: Sequence[Bar]) -> list[NextStep]:
-    """Say in plain words what moves this enrollment forward, and who does it."""
+    """Say in plain words what moves this enrollment forward, and who does it.
+
+    The missing requirements come first, the one forecast to take longest leading
+    (``longest_first``), each with its forecast; then evidence about to age out.
+    """
     ruleset, enrollment = status.ruleset, status.enrollment
     state = ruleset.state(enrollment.state)
     if state.final:
@@ -183,12 +274,13 @@ def next_steps(status: EnrollmentStatus, bars: Sequence[Bar]) -> list[NextStep]:
                 "todo",
             )
         ]
-    lines: list[NextStep] = []
-    for bar in bars:
-        requirement = bar.requirement
-        if requirement.met:
-            continue
-        lines.append(NextStep(f"{requirement.message}.", "todo", bar.evidence, bar.hint))
+    lines = [
+        NextStep(f"{bar.requirement.message}.", "todo", bar.evidence, bar.hint, bar.forecast or "")
+        for bar in longest_first(bar for bar in bars if not bar.met)
+    ]
+    lines.extend(
+        NextStep(bar.warning, "warn", bar.evidence, bar.hint) for bar in bars if bar.warning
+    )
     waiting = [bar for bar in bars if not bar.met and bar.requirement.pending]
     if waiting:
         lines.append(

@@ -18,10 +18,14 @@ from trainerpath.dashboards.common import (
     PENDING,
     aware,
     days_since,
+    format_day,
+    format_number,
     matches_name_or_email,
 )
+from trainerpath.dashboards.enrollment import shortfall
 from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, User
 from trainerpath.pathways import CURRENT, Requirement, Ruleset, ruleset_for
+from trainerpath.pathways.vocabulary import Duration
 from trainerpath.services.evidence_kinds import KINDS
 from trainerpath.services.pathways import requirements_of_enrollments
 
@@ -71,6 +75,32 @@ class CandidateRow:
     last_activity: datetime
     idle_days: int
     stage: float  # how far along the path, 0 (start) to 1 (done); -1 when not enrolled
+    ageing: str | None = None  # a met requirement that ageing evidence makes unmet soon
+
+
+AGEING_FLAG_DAYS = 90  # how far ahead the table flags requirements about to become unmet
+
+
+def ageing_flag(ruleset: Ruleset, requirements: Sequence[Requirement], today: date) -> str | None:
+    """Name the first met requirement that falls below its target within 90 days, if any.
+
+    "Ageing: Qualifying training events fall below 10 on 1 Mar 2027".
+    """
+    horizon = today + timedelta(days=AGEING_FLAG_DAYS)
+    drops = [
+        (drop.on, requirement)
+        for requirement in requirements
+        if (drop := shortfall(requirement)) is not None and drop.on <= horizon
+    ]
+    if not drops:
+        return None
+    on, requirement = min(drops, key=lambda pair: pair[0])
+    target = format_number(requirement.target)
+    if isinstance(ruleset.requirements[requirement.key], Duration):
+        fall = f"falls below {target} {requirement.unit}"
+    else:
+        fall = f"fall below {target}"
+    return f"Ageing: {requirement.label} {fall} on {format_day(on)}"
 
 
 SORT_KEYS = ("name", "pathway", "state", "progress", "pending", "activity")
@@ -78,11 +108,12 @@ SORT_KEYS = ("name", "pathway", "state", "progress", "pending", "activity")
 
 @dataclass(frozen=True)
 class CandidateFilters:
-    """What the candidates table shows: search, pathway, waiting-only, sort order."""
+    """What the candidates table shows: search, pathway, waiting or ageing only, sort order."""
 
     q: str = ""
     pathway: str = ""
     waiting: bool = False
+    ageing: bool = False
     sort: str = "name"
     descending: bool = False
 
@@ -95,6 +126,7 @@ class CandidateFilters:
             q=(args.get("q") or "").strip()[:100],
             pathway=pathway if pathway in (*CURRENT, "none") else "",
             waiting=args.get("waiting") in ("1", "on", "true"),
+            ageing=args.get("ageing") in ("1", "on", "true"),
             sort=sort if sort in SORT_KEYS else "name",
             descending=args.get("dir") == "desc",
         )
@@ -105,10 +137,16 @@ class CandidateFilters:
             "q": self.q,
             "pathway": self.pathway,
             "waiting": "1" if self.waiting else "",
+            "ageing": "1" if self.ageing else "",
             "sort": self.sort,
             "dir": "desc" if self.descending else "",
         } | {key: str(value) for key, value in changes.items()}
         return {key: value for key, value in values.items() if value}
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter leaves rows out."""
+        return bool(self.q or self.pathway or self.waiting or self.ageing)
 
     def sort_query(self, key: str) -> dict[str, str]:
         """The parameters that sort by ``key``; a second click reverses the order."""
@@ -180,6 +218,7 @@ def _row(
         last_activity=active_at,
         idle_days=days_since(active_at, today) or 0,
         stage=_stage(ruleset, enrollment),
+        ageing=ageing_flag(ruleset, requirements, today),
     )
 
 
@@ -229,6 +268,8 @@ def candidate_rows(
         for candidate, enrollment in shown
         if candidate.id is not None
     ]
+    if filters.ageing:
+        rows = [row for row in rows if row.ageing]
     sort_keys: dict[str, Any] = {
         "name": lambda r: r.candidate.name.lower(),
         "pathway": lambda r: r.pathway or "~",

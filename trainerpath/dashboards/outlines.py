@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from trainerpath import queries
 from trainerpath.dashboards.enrollment import Bar, bar_for, enrollment_view
 from trainerpath.models import Enrollment, Role, User
-from trainerpath.pathways import Population, Requirement, Ruleset
+from trainerpath.pathways import Population, Requirement, Ruleset, is_current, ruleset_for
 from trainerpath.services.pathways import event_label, state_label, who_phrase
 
 
@@ -20,9 +20,11 @@ class OutlineRequirement:
     """A guard of a step, described for people (and, for a candidate, how far they are)."""
 
     key: str
+    label: str
+    rule: str  # its numbers and window: "≥ 10 qualifying training events in 60 months"
     description: str
-    requirement: Requirement
-    bar: Bar
+    requirement: Requirement | None = None  # measured for a candidate only
+    bar: Bar | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,23 @@ class OutlineStep:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """Where a candidate stands on one ruleset."""
+
+    ruleset: Ruleset
+    enrollment: Enrollment | None  # the candidate's enrollment in the pathway, under any rules
+    state_label: str
+    met: int
+    total: int
+    summary: str
+
+    @property
+    def follows(self) -> bool:
+        """Whether the candidate's enrollment follows these rules."""
+        return self.enrollment is not None and self.enrollment.ruleset == self.ruleset.id
+
+
+@dataclass(frozen=True)
 class Outline:
     """A ruleset described from the ruleset itself."""
 
@@ -57,32 +76,47 @@ class Outline:
     withdraw_who: str | None
     resume_who: str | None
     apply_requirements: list[OutlineRequirement]
+    standing: Standing | None = None  # for a signed-in candidate
 
     @property
     def path_labels(self) -> list[str]:
         """The state labels along the path."""
         return [step.label for step in self.steps]
 
+    @property
+    def current(self) -> bool:
+        """Whether new enrollments follow these rules."""
+        return is_current(self.ruleset)
+
 
 def pathway_outline(
-    session: Session, ruleset: Ruleset, candidate_id: int | None = None, today: date | None = None
+    session: Session,
+    ruleset: Ruleset,
+    candidate_id: int | None = None,
+    today: date | None = None,
+    track: str | None = None,
 ) -> Outline:
     """Describe a ruleset step by step; with a candidate, measure their evidence too.
 
-    Without a candidate the checks run against an empty record (id 0), which yields each
-    requirement's label, target and unit exactly as the rules define them.
+    The candidate's evidence is measured on ``track`` (else the ruleset's default track);
+    without a candidate nothing is measured: the declaration says it all.
     """
-    someone = candidate_id or 0
-    people = Population(session, (someone,), today or date.today(), ruleset.default_track)
-    measured: dict[str, Requirement] = {}
+    people = None
+    if candidate_id is not None:
+        chosen = track or ruleset.default_track
+        people = Population(session, (candidate_id,), today or date.today(), chosen)
+    outlined: dict[str, OutlineRequirement] = {}
 
     def requirement(key: str) -> OutlineRequirement:
-        if key not in measured:
-            measured[key] = ruleset.measure(key, people)[someone]
-        need = ruleset.requirements[key]
-        return OutlineRequirement(
-            key, need.describe, measured[key], bar_for(measured[key], ruleset)
-        )
+        if key not in outlined:
+            need = ruleset.requirements[key]
+            outlined[key] = OutlineRequirement(key, need.label, need.rule(), need.describe)
+            if people is not None and candidate_id is not None:
+                measured = ruleset.measure(key, people)[candidate_id]
+                outlined[key] = replace(
+                    outlined[key], requirement=measured, bar=bar_for(measured, ruleset)
+                )
+        return outlined[key]
 
     withdrawn = ruleset.withdrawn_state
     steps = []
@@ -124,36 +158,16 @@ def pathway_outline(
     )
 
 
-@dataclass(frozen=True)
-class Standing:
-    """Where a candidate stands on one pathway."""
-
-    ruleset: Ruleset
-    enrollment: Enrollment | None
-    state_label: str
-    met: int
-    total: int
-    summary: str
-
-
-def standings(
-    session: Session, candidate: User, outlines: Sequence[Outline], today: date | None = None
-) -> dict[str, Standing]:
-    """For each outlined pathway, the candidate's state and how many requirements they meet."""
-    assert candidate.id is not None
-    enrolled = {e.pathway: e for e in queries.enrollments_of(session, candidate.id)}
-    result: dict[str, Standing] = {}
-    for outline in outlines:
-        ruleset = outline.ruleset
-        enrollment = enrolled.get(ruleset.pathway)
-        if enrollment is None:
-            reqs = [r.requirement for r in outline.apply_requirements]
-            met = sum(1 for r in reqs if r.met)
-            summary = f"Not enrolled. You already meet {met} of {len(reqs)} requirements to apply."
-            result[ruleset.pathway] = Standing(
-                ruleset, None, "Not enrolled", met, len(reqs), summary
-            )
-            continue
+def _standing(
+    session: Session,
+    candidate: User,
+    outline: Outline,
+    enrollment: Enrollment | None,
+    today: date | None,
+) -> Standing:
+    """Where the candidate stands on the outlined rules, enrolled under them or not."""
+    ruleset = outline.ruleset
+    if enrollment is not None and enrollment.ruleset == ruleset.id:
         view = enrollment_view(session, enrollment, candidate, today)
         total = len(view.bars)
         if view.finished:
@@ -165,7 +179,38 @@ def standings(
             )
         else:
             summary = f"{view.state_label}: waiting for an outcome."
-        result[ruleset.pathway] = Standing(
-            ruleset, enrollment, view.state_label, view.met_count, total, summary
-        )
+        return Standing(ruleset, enrollment, view.state_label, view.met_count, total, summary)
+    measured = [r.requirement for r in outline.apply_requirements if r.requirement is not None]
+    met, total = sum(1 for r in measured if r.met), len(measured)
+    if enrollment is None:
+        summary = f"Not enrolled. You already meet {met} of {total} requirements to apply."
+        return Standing(ruleset, None, "Not enrolled", met, total, summary)
+    summary = (
+        f"You follow {ruleset_for(enrollment.ruleset).label}. Under these rules you would "
+        f"meet {met} of {total} requirements to apply."
+    )
+    return Standing(ruleset, enrollment, "Other rules", met, total, summary)
+
+
+def outlines_for(
+    session: Session,
+    rulesets: Sequence[Ruleset],
+    candidate: User | None = None,
+    today: date | None = None,
+) -> list[Outline]:
+    """Outline each ruleset; for a candidate, measure their evidence and say where they stand.
+
+    A ruleset the candidate's enrollment follows is measured on the enrollment's track.
+    """
+    if candidate is None or candidate.id is None:
+        return [pathway_outline(session, ruleset) for ruleset in rulesets]
+    enrolled = {e.pathway: e for e in queries.enrollments_of(session, candidate.id)}
+    result = []
+    for ruleset in rulesets:
+        enrollment = enrolled.get(ruleset.pathway)
+        follows = enrollment is not None and enrollment.ruleset == ruleset.id
+        track = enrollment.track if enrollment is not None and follows else None
+        outline = pathway_outline(session, ruleset, candidate.id, today, track)
+        standing = _standing(session, candidate, outline, enrollment, today)
+        result.append(replace(outline, standing=standing))
     return result

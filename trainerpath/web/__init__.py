@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
 
+from trainerpath.dashboards.common import format_day
 from trainerpath.extensions import htmx, login_manager
 from trainerpath.pathways import CURRENT
 from trainerpath.services.evidence_kinds import KINDS
 
 from . import admin, auth, candidate, errors, login, mentor, public, security
-
-
-def format_day(value: date | datetime | None) -> str:
-    """A date as people read it: 5 Mar 2025."""
-    if value is None:
-        return "—"
-    return f"{value.day} {value:%b %Y}"
 
 
 def format_moment(value: datetime | None) -> str:

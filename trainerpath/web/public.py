@@ -1,19 +1,20 @@
 """Pages anyone may read: the home page, each pathway's rules, and the CST/PST comparison.
 
-Everything shown about a pathway comes from its ruleset: the states in order, the
-events leaving each, who fires them, and the requirement checks that guard them. A
-signed-in candidate also sees where they stand.
+Everything shown about a pathway comes from its rulesets: the states in order, the
+events leaving each, who fires them, and the requirements that guard them with their
+numbers and windows. Every version of a pathway's rules is shown, the current one
+first. A signed-in candidate also sees where they stand under each.
 """
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from trainerpath import dashboards
 from trainerpath.db import get_session
 from trainerpath.models import Role, User
-from trainerpath.pathways import CURRENT
+from trainerpath.pathways import CURRENT, rulesets_of
 
 from .common import web_blueprint
 from .login import me
@@ -30,40 +31,34 @@ def _candidate() -> User | None:
 
 @bp.get("/")
 def index() -> str:
-    """The home page."""
-    session = get_session()
-    candidate = _candidate()
-    outlines = [dashboards.pathway_outline(session, r) for r in CURRENT.values()]
-    standing = dashboards.standings(session, candidate, outlines) if candidate else {}
-    return render_template("public/index.html", outlines=outlines, standing=standing)
+    """The home page: each pathway under its current rules."""
+    outlines = dashboards.outlines_for(get_session(), list(CURRENT.values()), _candidate())
+    return render_template("public/index.html", outlines=outlines)
 
 
 @bp.get("/pathways/<pathway>")
 def pathway(pathway: str) -> str:
-    """One pathway: its steps, the requirements of each, and who decides."""
-    ruleset = CURRENT.get(pathway)
-    if ruleset is None:
+    """One pathway: every version of its rules, and the steps of one in full.
+
+    The current rules are shown unless ``?ruleset=cst@1`` asks for another version of
+    the same pathway; every version is listed (the current one first) with its
+    requirements, and links to its own route.
+    """
+    rulesets = rulesets_of(pathway)
+    if not rulesets:
         abort(404)
-    session = get_session()
-    candidate = _candidate()
-    outline = dashboards.pathway_outline(session, ruleset, candidate.id if candidate else None)
-    standing = dashboards.standings(session, candidate, [outline]) if candidate else {}
-    return render_template(
-        "public/pathway.html",
-        outline=outline,
-        standing=standing.get(pathway),
-        candidate=candidate,
-    )
+    wanted = request.args.get("ruleset") or rulesets[0].id
+    outlines = dashboards.outlines_for(get_session(), rulesets, _candidate())
+    shown = next((outline for outline in outlines if outline.ruleset.id == wanted), None)
+    if shown is None:
+        abort(404)
+    return render_template("public/pathway.html", outline=shown, outlines=outlines)
 
 
 @bp.get("/pathways/compare")
 def compare() -> str:
-    """CST and PST side by side; a candidate sees where they stand on each."""
-    session = get_session()
+    """Every ruleset of CST and PST side by side; a candidate sees where they stand on each."""
+    rulesets = [ruleset for pathway in CURRENT for ruleset in rulesets_of(pathway)]
     candidate = _candidate()
-    candidate_id = candidate.id if candidate else None
-    outlines = [dashboards.pathway_outline(session, r, candidate_id) for r in CURRENT.values()]
-    standing = dashboards.standings(session, candidate, outlines) if candidate else {}
-    return render_template(
-        "public/compare.html", outlines=outlines, standing=standing, candidate=candidate
-    )
+    outlines = dashboards.outlines_for(get_session(), rulesets, candidate)
+    return render_template("public/compare.html", outlines=outlines, candidate=candidate)
