@@ -37,11 +37,11 @@ def people(
     assign: Callable[[User, User], Any],
     make_enrollment: Callable[..., Enrollment],
 ) -> tuple[User, User]:
-    """Cara (enrolled in CST) and her mentor Mia."""
+    """Cara (enrolled in CST, first published rules) and her mentor Mia."""
     cara = make_user(name="Cara Candidate", email="cara@example.org")
     mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
     assign(mia, cara)
-    make_enrollment(cara, "cst")
+    make_enrollment(cara, "cst", ruleset="cst@1")
     return cara, mia
 
 
@@ -174,6 +174,41 @@ def test_the_forms_work_without_javascript(
     ).to_be_visible()
     expect(page.locator("#evidence-list .evidence-item")).to_have_count(1)
     assert page.url.endswith("/evidence/milestones")
+    context.close()
+
+
+def test_enrolling_under_chosen_rules_and_switching_work_without_javascript(
+    browser: Browser, live_server: str, make_user: Callable[..., User]
+) -> None:
+    olga = make_user(name="Olga Owner", email="olga@example.org")
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(olga.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/candidate")
+    enrol_form = page.locator("form").filter(has=page.get_by_role("button", name="Enrol in CST"))
+    product_owner = enrol_form.get_by_role("radio", name="Product Owner (CSPO courses)")
+    enrol_form.get_by_role("radio", name="Certified Scrum Trainer (first published rules)").check()
+    expect(product_owner).to_be_hidden()  # the first rules have no tracks
+    enrol_form.get_by_role("radio", name="Certified Scrum Trainer (April 2024) — current").check()
+    product_owner.check()
+    enrol_form.get_by_role("button", name="Enrol in CST").click()
+    card = page.locator("article.enrollment")
+    expect(card).to_contain_text("rules cst@2")
+    standing = card.get_by_role("region", name="Your standing under each version of these rules")
+    current = standing.get_by_role("region", name="Certified Scrum Trainer (April 2024)")
+    expect(current).to_contain_text("Track: Product Owner (CSPO courses)")
+
+    first = standing.get_by_role("region", name="Certified Scrum Trainer (first published rules)")
+    first.get_by_role("button", name="Switch to these rules").click()
+    expect(
+        page.get_by_text("You now follow Certified Scrum Trainer (first published rules).")
+    ).to_be_visible()
+    expect(card).to_contain_text("rules cst@1")
+    expect(card.locator(".stepper")).to_contain_text("TAC review")
     context.close()
 
 

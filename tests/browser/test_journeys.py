@@ -1,5 +1,7 @@
 """The main journeys in a real browser: from sign-up to certified (CST) and licensed (PST).
 
+Both follow the first published rules (``cst@1``, ``pst@1``), chosen in the enrol form as
+a candidate would; test_current_rules.py walks the current ones.
 Everything is done through the pages, as people do it, and every check is on what the
 page shows. Screenshots of the candidate dashboard, the mentor dashboard and the review
 queue are saved to artifacts/screenshots/.
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
 
 import pytest
 from conftest import PASSWORD
@@ -19,69 +20,9 @@ from sqlalchemy.orm import Session
 
 from trainerpath.models import Role, User
 
+from .steps import days_ago, enrol, fire, log_evidence, sign_up, verify_everything
+
 pytestmark = pytest.mark.browser
-
-
-def days_ago(days: int) -> str:
-    """An ISO date ``days`` before today, as a date input takes it."""
-    return (date.today() - timedelta(days=days)).isoformat()
-
-
-def sign_up(page: Page, name: str, email: str) -> None:
-    """Create a candidate account through the sign-up page."""
-    page.goto("/signup")
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create my account").click()
-    expect(page.get_by_role("heading", name=f"Hello, {name}")).to_be_visible()
-
-
-def enrol(page: Page, pathway: str, title: str) -> None:
-    """Enrol in a pathway from the dashboard."""
-    page.get_by_role("button", name=f"Enrol in {pathway}").click()
-    expect(page.get_by_role("heading", name=title)).to_be_visible()
-    expect(page.get_by_text("Current state: Preparing")).to_be_attached()
-
-
-def log_evidence(page: Page, tab: str, values: dict[str, str]) -> None:
-    """Add one evidence item with the form of a kind's tab; htmx updates the list in place."""
-    page.goto("/evidence")
-    page.get_by_role("navigation", name="Kinds of evidence").get_by_role("link", name=tab).click()
-    form = page.locator("#evidence-form")
-    for label, value in values.items():
-        field = form.get_by_label(label, exact=True)
-        if field.evaluate("element => element.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-    before = page.locator("#evidence-list .evidence-item").count()
-    form.get_by_role("button", name="Add").click()
-    expect(form.get_by_role("status")).to_contain_text("added")
-    expect(page.locator("#evidence-list .evidence-item")).to_have_count(before + 1)
-    expect(page.locator("#evidence-list .evidence-item").first).to_contain_text(
-        "Waiting for review"
-    )
-
-
-def verify_everything(page: Page) -> None:
-    """Verify every item in the review queue, one inline form after another."""
-    page.goto("/mentor/reviews")
-    buttons = page.get_by_role("button", name="Verify")
-    while (count := buttons.count()) > 0:
-        buttons.first.click()
-        expect(buttons).to_have_count(count - 1)
-    expect(page.locator(".review-item.is-reviewed").first).to_contain_text("verified")
-
-
-def fire(page: Page, enrollment_title: str, button: str, expected_state: str) -> None:
-    """Press an event button of an enrollment and wait for its new state."""
-    card = page.locator("article.enrollment").filter(
-        has=page.get_by_role("heading", name=enrollment_title)
-    )
-    card.get_by_role("button", name=button).click()
-    expect(card.locator(".state-pill")).to_contain_text(expected_state)
 
 
 def user_with_email(session: Session, email: str) -> User:
@@ -104,7 +45,8 @@ def test_cst_candidate_goes_from_sign_up_to_certified(
     cara = candidate.new_page()
     cara.set_default_timeout(10_000)
     sign_up(cara, "Cara Candidate", "cara@example.org")
-    enrol(cara, "CST", "Certified Scrum Trainer")
+    enrol(cara, "CST", "Certified Scrum Trainer (first published rules)", "Certified Scrum Trainer")
+    expect(cara.locator("article.enrollment")).to_contain_text("rules cst@1")
     requirement = cara.locator(".requirement").filter(has_text="Students taught")
     expect(requirement).to_contain_text("0 verified + 0 pending of 100 students")
 
@@ -202,7 +144,9 @@ def test_pst_candidate_goes_from_sign_up_to_licensed(
     pia = context.new_page()
     pia.set_default_timeout(10_000)
     sign_up(pia, "Pia Candidate", "pia@example.org")
-    enrol(pia, "PST", "Professional Scrum Trainer (Product Owner track)")
+    title = "Professional Scrum Trainer (Product Owner track)"
+    enrol(pia, "PST", "Professional Scrum Trainer (Product Owner track, first published rules)", title)
+    expect(pia.locator("article.enrollment")).to_contain_text("rules pst@1")
     assign(mentor, user_with_email(session, "pia@example.org"))
 
     log_evidence(
@@ -231,7 +175,6 @@ def test_pst_candidate_goes_from_sign_up_to_licensed(
     max_ = open_as(mentor.email)
     verify_everything(max_)
 
-    title = "Professional Scrum Trainer (Product Owner track)"
     pia.goto("/candidate")
     fire(pia, title, "Submit application", "Application review")
 
