@@ -150,7 +150,7 @@ class Need:
         return text + self.in_window()
 
     def in_window(self) -> str:
-        """" in the last 60 months" for a windowed requirement, else nothing."""
+        """ " in the last 60 months" for a windowed requirement, else nothing."""
         return f" in the last {self.within_months} months" if self.within_months else ""
 
     def window(self, today: date) -> Window | None:
@@ -263,39 +263,18 @@ class Tally(Need):
         return Forecast(None, pace)
 
 
-def Total(
-    column: Any,
-    *,
-    at_least: int,
-    label: str,
-    noun: tuple[str, str],
-    done: str,
-    hint: Hint,
-    describe: str,
-    where: Sequence[Filter] = (),
-    within_months: int | None = None,
-) -> Tally:
-    """At least ``at_least`` summed over ``column`` of the matching verified items."""
-    model = column.class_
-    return Tally(
-        model, col(column), at_least, label, noun, done, hint, describe, where, within_months
-    )
+def Total(column: Any, **declared: Any) -> Tally:
+    """At least ``at_least`` summed over ``column`` of the matching verified items.
+
+    The other arguments are ``Tally``'s: at_least, label, noun, done, hint, describe,
+    where, within_months.
+    """
+    return Tally(model=column.class_, amount=col(column), **declared)
 
 
-def Count(
-    model: type[EvidenceBase],
-    *,
-    at_least: int,
-    label: str,
-    noun: tuple[str, str],
-    done: str,
-    hint: Hint,
-    describe: str,
-    where: Sequence[Filter] = (),
-    within_months: int | None = None,
-) -> Tally:
-    """At least ``at_least`` matching verified items."""
-    return Tally(model, 1, at_least, label, noun, done, hint, describe, where, within_months)
+def Count(model: type[EvidenceBase], **declared: Any) -> Tally:
+    """At least ``at_least`` matching verified items (the other arguments as ``Total``)."""
+    return Tally(model=model, amount=1, **declared)
 
 
 @dataclass(frozen=True)
