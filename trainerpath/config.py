@@ -22,6 +22,14 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    # Credential checks (trainerpath/ratelimit.py) and the proxies in front of the app.
+    RATELIMIT_STORAGE_URL = "memory://"  # several processes or servers: redis://host:6379/0
+    LOGIN_MAX_FAILURES = 5  # per account and address, within the window
+    LOGIN_ACCOUNT_MAX_FAILURES = 20  # per account, from any address
+    LOGIN_ADDRESS_MAX_FAILURES = 100  # per address, across accounts; then slowed
+    LOGIN_ADDRESS_SLOWDOWN = 10  # seconds between attempts of a slowed address
+    LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
+    PROXY_COUNT = 0  # reverse proxies that set X-Forwarded-For/-Proto/-Host
 
 
 class ConfigError(SystemExit):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask import g, request
 
+from trainerpath import ratelimit
 from trainerpath.db import get_session
 from trainerpath.models import ApiToken, User
 from trainerpath.services.tokens import verify_token
+from trainerpath.services.users import authenticate as check_password
+from trainerpath.services.users import normalise_email
 
 from .errors import ApiError
 
@@ -58,3 +61,21 @@ def caller_token() -> ApiToken:
     """The stored token this request authenticated with."""
     token: ApiToken = g.api_token
     return token
+
+
+def log_in(email: str, password: str) -> User:
+    """The user these credentials name; 401 when wrong, 429 while guessing is limited."""
+    account = normalise_email(email)
+    guard, address = ratelimit.guard(), ratelimit.client_address()
+    try:
+        guard.check(address, account)
+    except ratelimit.TooManyAttempts as refusal:
+        raise ApiError(
+            429, refusal.sentence(), headers={"Retry-After": str(refusal.retry_after)}
+        ) from None
+    user = check_password(get_session(), account, password)
+    if user is None:
+        guard.fail(address, account)
+        raise ApiError(401, "Wrong e-mail address or password.")
+    guard.succeed(address, account)
+    return user

@@ -31,6 +31,7 @@ STATUS_OF_CODE = {
     "guard_unmet": 409,
     "conflict": 409,
     "validation_error": 422,
+    "too_many_requests": 429,
 }
 CODE_OF_STATUS = {
     400: "bad_request",
@@ -40,6 +41,7 @@ CODE_OF_STATUS = {
     405: "method_not_allowed",
     409: "conflict",
     422: "validation_error",
+    429: "too_many_requests",
 }
 CONCURRENT_CHANGE = "Someone else changed this at the same moment; reload and try again."
 

@@ -45,6 +45,9 @@ ERROR_DESCRIPTIONS = {
         "or a concurrent change won the race."
     ),
     422: "`validation_error`: a field is missing, unknown or invalid; details: `{field: why}`.",
+    429: (
+        "`too_many_requests`: too many failed attempts; wait the `Retry-After` header's seconds."
+    ),
 }
 SUCCESS_DESCRIPTIONS = {200: "OK.", 201: "Created.", 204: "Done; no content."}
 METHOD_ORDER = ("get", "post", "patch", "put", "delete")

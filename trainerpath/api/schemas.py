@@ -689,6 +689,7 @@ ERROR_CODES = (
     "guard_unmet",
     "conflict",
     "validation_error",
+    "too_many_requests",
     "internal_error",
 )
 

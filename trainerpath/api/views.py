@@ -22,9 +22,8 @@ from trainerpath.services.errors import Forbidden, NotFound
 from trainerpath.services.evidence_kinds import KINDS
 
 from . import schemas
-from .auth import caller, caller_token
+from .auth import caller, caller_token, log_in
 from .blueprint import registry
-from .errors import ApiError
 from .inputs import pagination, read_body, read_raw_body
 from .present import (
     enrollment_out,
@@ -78,19 +77,18 @@ def _enrollment_response(enrollment_id: int | None, status: int = 200) -> Respon
     summary="Exchange an e-mail address and password for a token",
     body=schemas.TokenRequest,
     responses={201: schemas.Token},
-    errors=(400, 401, 422),
+    errors=(400, 401, 422, 429),
 )
 def create_token() -> Response:
     """Issue a random bearer token, shown once and stored only as a hash.
 
     It expires after the configured number of days (30 unless changed). Wrong
     credentials, or a deactivated account, get 401 with no hint which was wrong.
+    Repeated failures, counted with the web login's, get 429 with `Retry-After`.
     """
     body = read_body(schemas.TokenRequest)
     session = get_session()
-    user = users.authenticate(session, body.email, body.password)
-    if user is None:
-        raise ApiError(401, "Wrong e-mail address or password.")
+    user = log_in(body.email, body.password)
     issued = tokens.issue_token(
         session=session, user=user, ttl_days=current_app.config["TOKEN_TTL_DAYS"]
     )

@@ -27,6 +27,9 @@ def end_sessions(*, session: Session, user: User) -> None:
     session.flush()
 
 
+WRONG_CURRENT_PASSWORD = "is not your current password"
+
+
 def change_password(
     *, session: Session, user: User, current_password: str, new_password: str
 ) -> User:
@@ -39,7 +42,7 @@ def change_password(
     if not isinstance(current_password, str) or not current_password:
         errors["current_password"] = REQUIRED
     elif not check_password_hash(user.password_hash, current_password):
-        errors["current_password"] = "is not your current password"
+        errors["current_password"] = WRONG_CURRENT_PASSWORD
     if not isinstance(new_password, str) or not new_password:
         errors["new_password"] = REQUIRED
     elif len(new_password) < MIN_PASSWORD:

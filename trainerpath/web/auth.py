@@ -6,16 +6,16 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from trainerpath import ratelimit
 from trainerpath.db import get_session
 from trainerpath.models import Role
-from trainerpath.services.accounts import change_password, end_sessions
+from trainerpath.services.accounts import WRONG_CURRENT_PASSWORD, change_password, end_sessions
 from trainerpath.services.errors import Conflict, ValidationFailed
 from trainerpath.services.users import authenticate, create_user, normalise_email
 
 from .common import after_post, safe_next, web_blueprint
 from .forms import LoginForm, PasswordForm, SignupForm
 from .login import SignedIn, me
-from .security import login_limiter, login_limits
 
 bp = web_blueprint("auth")
 
@@ -48,35 +48,39 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
         form.next.data = request.args.get("next", "")
         return render_template("auth/login.html", form=form)
     email = normalise_email(form.value("email"))
-    limits = login_limits(request.remote_addr, email)
-    limiter = login_limiter()
-    wait = limiter.retry_after(limits)
-    if wait:
-        minutes = max(1, round(wait / 60))
-        form.form_errors.append(
-            f"Too many failed attempts. Please wait {minutes} "
-            f"minute{'s' if minutes != 1 else ''} and try again."
-        )
-        return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
+    guard, address = ratelimit.guard(), ratelimit.client_address()
+    try:
+        guard.check(address, email)
+    except ratelimit.TooManyAttempts as refusal:
+        form.form_errors.append(refusal.sentence())
+        headers = {"Retry-After": str(refusal.retry_after)}
+        return render_template("auth/login.html", form=form), 429, headers
     user = authenticate(get_session(), email, form.password.data or "")
     if user is None:
-        limiter.fail(limits)
+        guard.fail(address, email)
         form.form_errors.append(WRONG_CREDENTIALS)
         return render_template("auth/login.html", form=form), 200, {}
-    limiter.forget(list(limits)[:1])
+    guard.succeed(address, email)
     login_user(SignedIn(user), remember=bool(form.remember.data))
     flash(f"Welcome back, {user.name}.", "success")
     return after_post(safe_next(form.value("next"), home_for(user.role)))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-def signup() -> Response | str | tuple[str, int]:
-    """Create a candidate account and log in."""
+def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """Create a candidate account and log in; probing for taken e-mails counts as failing."""
     form = SignupForm()
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(home_for(me().role))
         return render_template("auth/signup.html", form=form)
+    guard, address = ratelimit.guard(), ratelimit.client_address()
+    try:
+        guard.check(address, None)
+    except ratelimit.TooManyAttempts as refusal:
+        form.form_errors.append(refusal.sentence())
+        headers = {"Retry-After": str(refusal.retry_after)}
+        return render_template("auth/signup.html", form=form), 429, headers
     session = get_session()
     if form.password.data != form.confirm.data:
         form.show_errors({"confirm": "does not match the password"})
@@ -95,6 +99,7 @@ def signup() -> Response | str | tuple[str, int]:
         return render_template("auth/signup.html", form=form), 422
     except Conflict:
         session.rollback()
+        guard.fail(address, None)  # it says the address has an account: count it
         form.show_errors({"email": "already has an account: log in instead"})
         return render_template("auth/signup.html", form=form), 409
     session.commit()
@@ -117,7 +122,7 @@ def logout() -> Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def password() -> Response | str | tuple[str, int]:
+def password() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Change one's password; other sessions end, this one stays logged in."""
     form = PasswordForm()
     if request.method == "GET":
@@ -127,6 +132,13 @@ def password() -> Response | str | tuple[str, int]:
         return render_template("auth/password.html", form=form), 422
     session = get_session()
     user = me()
+    guard, address = ratelimit.guard(), ratelimit.client_address()
+    try:
+        guard.check(address, user.email)
+    except ratelimit.TooManyAttempts as too_many:
+        form.form_errors.append(too_many.sentence())
+        headers = {"Retry-After": str(too_many.retry_after)}
+        return render_template("auth/password.html", form=form), 429, headers
     try:
         change_password(
             session=session,
@@ -136,6 +148,8 @@ def password() -> Response | str | tuple[str, int]:
         )
     except ValidationFailed as refusal:
         session.rollback()
+        if refusal.errors.get("current_password") == WRONG_CURRENT_PASSWORD:
+            guard.fail(address, user.email)  # a stolen session must not guess it freely
         form.show_errors(refusal.errors)
         return render_template("auth/password.html", form=form), 422
     session.commit()

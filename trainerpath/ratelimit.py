@@ -1,0 +1,146 @@
+"""Limit password guessing at every credential check: web login, API tokens, signup.
+
+Counts live in the store named by ``RATELIMIT_STORAGE_URL`` (the ``limits`` library):
+``memory://`` counts per process, which is enough for one process; several processes
+or servers must share ``redis://...`` so that each failure counts everywhere.
+
+Three moving windows of ``LOGIN_FAILURE_WINDOW`` seconds count failed attempts:
+
+- per account and address: ``LOGIN_MAX_FAILURES`` failures, then that address must wait
+  before trying that account again; a success clears this count only;
+- per account, from any address: ``LOGIN_ACCOUNT_MAX_FAILURES``, then the account's
+  password cannot be tried from anywhere until failures age out of the window;
+- per address, across accounts: ``LOGIN_ADDRESS_MAX_FAILURES`` (much higher: an office
+  or NAT shares one address). Past it the address is slowed, not blocked: one attempt
+  per ``LOGIN_ADDRESS_SLOWDOWN`` seconds. A success does not clear it.
+
+Every check happens before the password is compared, so a refused attempt reveals
+nothing about the password.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.storage import Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+NAMESPACE = "trainerpath"
+EXTENSION = "trainerpath.ratelimit"
+
+
+class TooManyAttempts(Exception):
+    """Refuse an attempt until ``retry_after`` seconds have passed."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed attempts; retry after {retry_after} seconds.")
+        self.retry_after = max(1, retry_after)
+
+    @property
+    def minutes(self) -> int:
+        """The wait in whole minutes, at least one, for people."""
+        return max(1, round(self.retry_after / 60))
+
+    def sentence(self) -> str:
+        """Say how long to wait, for a form or an API message."""
+        plural = "s" if self.minutes != 1 else ""
+        return f"Too many failed attempts. Please wait {self.minutes} minute{plural} and try again."
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The windows of one app, built from its settings."""
+
+    per_account_address: RateLimitItem
+    per_account: RateLimitItem
+    per_address: RateLimitItem
+    slowdown: RateLimitItem
+
+    @classmethod
+    def from_config(cls, app: Flask) -> Limits:
+        """Read the limits from the app's settings."""
+        window = int(app.config["LOGIN_FAILURE_WINDOW"])
+        if window < 1:
+            raise ValueError("TRAINERPATH_LOGIN_FAILURE_WINDOW must be at least 1 second")
+
+        def failures(setting: str, key: str) -> RateLimitItem:
+            return RateLimitItemPerSecond(int(app.config[setting]), window, namespace=key)
+
+        return cls(
+            per_account_address=failures("LOGIN_MAX_FAILURES", f"{NAMESPACE}-acct-addr"),
+            per_account=failures("LOGIN_ACCOUNT_MAX_FAILURES", f"{NAMESPACE}-acct"),
+            per_address=failures("LOGIN_ADDRESS_MAX_FAILURES", f"{NAMESPACE}-addr"),
+            slowdown=RateLimitItemPerSecond(
+                1, int(app.config["LOGIN_ADDRESS_SLOWDOWN"]), namespace=f"{NAMESPACE}-slow"
+            ),
+        )
+
+
+class CredentialGuard:
+    """Check, count and clear the failures of credential checks in a shared store."""
+
+    def __init__(self, storage: Storage, limits: Limits) -> None:
+        self.storage = storage
+        self.limits = limits
+        self.limiter = MovingWindowRateLimiter(storage)
+
+    def _wait(self, item: RateLimitItem, *ids: str) -> int | None:
+        """Seconds until ``item`` admits one more hit, or None when it does now."""
+        if self.limiter.test(item, *ids):
+            return None
+        reset = self.limiter.get_window_stats(item, *ids).reset_time
+        return math.ceil(reset - time.time())
+
+    def check(self, address: str, account: str | None) -> None:
+        """Refuse with TooManyAttempts when this attempt must wait; else let it through."""
+        waits: list[int] = []
+        if account is not None:
+            for item, ids in (
+                (self.limits.per_account_address, (account, address)),
+                (self.limits.per_account, (account,)),
+            ):
+                wait = self._wait(item, *ids)
+                if wait is not None:
+                    waits.append(wait)
+        if waits:
+            raise TooManyAttempts(max(waits))
+        if self.limiter.test(self.limits.per_address, address):
+            return
+        # Past the address's limit: slowed to one attempt per slowdown, not blocked, so
+        # the other people behind a shared address can still log in.
+        if not self.limiter.hit(self.limits.slowdown, address):
+            stats = self.limiter.get_window_stats(self.limits.slowdown, address)
+            raise TooManyAttempts(math.ceil(stats.reset_time - time.time()))
+
+    def fail(self, address: str, account: str | None) -> None:
+        """Count one failed attempt against the address and, if named, the account."""
+        self.limiter.hit(self.limits.per_address, address)
+        if account is not None:
+            self.limiter.hit(self.limits.per_account_address, account, address)
+            self.limiter.hit(self.limits.per_account, account)
+
+    def succeed(self, address: str, account: str) -> None:
+        """Forget this address's failures on this account; the other counts stay."""
+        self.limiter.clear(self.limits.per_account_address, account, address)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its credential guard; the store is reached at the first check."""
+    storage = storage_from_string(str(app.config["RATELIMIT_STORAGE_URL"]))
+    assert isinstance(storage, Storage)  # not an asyncio storage (async+redis://...)
+    app.extensions[EXTENSION] = CredentialGuard(storage, Limits.from_config(app))
+
+
+def guard() -> CredentialGuard:
+    """The current app's credential guard."""
+    found: CredentialGuard = current_app.extensions[EXTENSION]
+    return found
+
+
+def client_address() -> str:
+    """The client's address as the request sees it (corrected by ProxyFix behind proxies)."""
+    return request.remote_addr or "unknown"
