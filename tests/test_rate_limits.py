@@ -173,13 +173,13 @@ def test_guessing_one_account_from_many_addresses_locks_that_account_only(
 def test_the_limit_lifts_as_failures_leave_the_moving_window(
     app_config: dict[str, Any], cara: User
 ) -> None:
-    app_config["LOGIN_FAILURE_WINDOW"] = 2
+    app_config["LOGIN_FAILURE_WINDOW"] = 3
     client = create_app(app_config).test_client()
     web_login(client, cara.email)
-    time.sleep(1.1)
+    time.sleep(1.5)
     fail(4, web_login, client, cara.email)
     assert web_login(client, cara.email, PASSWORD).status_code == 429
-    time.sleep(1)  # the first failure has left the window; the four others have not
+    time.sleep(1.6)  # the first failure has left the window
     assert web_login(client, cara.email, PASSWORD).status_code == 303
 
 
@@ -233,3 +233,13 @@ def test_the_embedded_default_counts_in_memory() -> None:
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
     assert app.config["RATELIMIT_STORAGE_URL"] == "memory://"
     assert app.config["PROXY_COUNT"] == 0
+
+
+@pytest.mark.parametrize("value", [0, -1, 0.5, "5"])
+def test_a_limit_that_is_not_a_positive_whole_number_stops_the_app_with_one_line(
+    app_config: dict[str, Any], capsys: pytest.CaptureFixture[str], value: Any
+) -> None:
+    app_config["LOGIN_MAX_FAILURES"] = value
+    with pytest.raises(SystemExit):
+        create_app(app_config)
+    assert "TRAINERPATH_LOGIN_MAX_FAILURES must be a whole number" in capsys.readouterr().err

@@ -21,6 +21,7 @@ nothing about the password.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ from flask import Flask, current_app, request
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from trainerpath.config import ConfigError
 
 NAMESPACE = "trainerpath"
 EXTENSION = "trainerpath.ratelimit"
@@ -51,6 +54,19 @@ class TooManyAttempts(Exception):
         return f"Too many failed attempts. Please wait {self.minutes} minute{plural} and try again."
 
 
+def positive(app: Flask, setting: str) -> int:
+    """The setting as a whole number of at least 1, or a clear error naming it."""
+    value = app.config[setting]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        refusal = ConfigError(
+            f"trainerpath: refusing to start: TRAINERPATH_{setting} must be a whole number "
+            f"of at least 1, not {value!r}."
+        )
+        print(refusal, file=sys.stderr, flush=True)
+        raise refusal
+    return value
+
+
 @dataclass(frozen=True)
 class Limits:
     """The windows of one app, built from its settings."""
@@ -63,19 +79,17 @@ class Limits:
     @classmethod
     def from_config(cls, app: Flask) -> Limits:
         """Read the limits from the app's settings."""
-        window = int(app.config["LOGIN_FAILURE_WINDOW"])
-        if window < 1:
-            raise ValueError("TRAINERPATH_LOGIN_FAILURE_WINDOW must be at least 1 second")
+        window = positive(app, "LOGIN_FAILURE_WINDOW")
 
         def failures(setting: str, key: str) -> RateLimitItem:
-            return RateLimitItemPerSecond(int(app.config[setting]), window, namespace=key)
+            return RateLimitItemPerSecond(positive(app, setting), window, namespace=key)
 
         return cls(
             per_account_address=failures("LOGIN_MAX_FAILURES", f"{NAMESPACE}-acct-addr"),
             per_account=failures("LOGIN_ACCOUNT_MAX_FAILURES", f"{NAMESPACE}-acct"),
             per_address=failures("LOGIN_ADDRESS_MAX_FAILURES", f"{NAMESPACE}-addr"),
             slowdown=RateLimitItemPerSecond(
-                1, int(app.config["LOGIN_ADDRESS_SLOWDOWN"]), namespace=f"{NAMESPACE}-slow"
+                1, positive(app, "LOGIN_ADDRESS_SLOWDOWN"), namespace=f"{NAMESPACE}-slow"
             ),
         )
 
