@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from trainerpath import ratelimit
@@ -31,6 +32,14 @@ def home_for(role: str) -> str:
     return url_for("candidate.dashboard")
 
 
+def ask_to_wait(
+    template: str, form: FlaskForm, too_many: ratelimit.TooManyAttempts
+) -> tuple[str, int, dict[str, str]]:
+    """Show the form again saying how long to wait: 429 with Retry-After."""
+    form.form_errors.append(too_many.sentence())
+    return render_template(template, form=form), 429, {"Retry-After": str(too_many.retry_after)}
+
+
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> Response:
@@ -51,10 +60,8 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
     guard, address = ratelimit.guard(), ratelimit.client_address()
     try:
         guard.check(address, email)
-    except ratelimit.TooManyAttempts as refusal:
-        form.form_errors.append(refusal.sentence())
-        headers = {"Retry-After": str(refusal.retry_after)}
-        return render_template("auth/login.html", form=form), 429, headers
+    except ratelimit.TooManyAttempts as too_many:
+        return ask_to_wait("auth/login.html", form, too_many)
     user = authenticate(get_session(), email, form.password.data or "")
     if user is None:
         guard.fail(address, email)
@@ -77,10 +84,8 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
     guard, address = ratelimit.guard(), ratelimit.client_address()
     try:
         guard.check(address, None)
-    except ratelimit.TooManyAttempts as refusal:
-        form.form_errors.append(refusal.sentence())
-        headers = {"Retry-After": str(refusal.retry_after)}
-        return render_template("auth/signup.html", form=form), 429, headers
+    except ratelimit.TooManyAttempts as too_many:
+        return ask_to_wait("auth/signup.html", form, too_many)
     session = get_session()
     if form.password.data != form.confirm.data:
         form.show_errors({"confirm": "does not match the password"})
@@ -136,9 +141,7 @@ def password() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, s
     try:
         guard.check(address, user.email)
     except ratelimit.TooManyAttempts as too_many:
-        form.form_errors.append(too_many.sentence())
-        headers = {"Retry-After": str(too_many.retry_after)}
-        return render_template("auth/password.html", form=form), 429, headers
+        return ask_to_wait("auth/password.html", form, too_many)
     try:
         change_password(
             session=session,
