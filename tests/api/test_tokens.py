@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from trainerpath.models import ApiToken
 from trainerpath.services import tokens
+from trainerpath.services.accounts import set_active
 
 from .conftest import error_of, expire_token, snapshot
 
@@ -139,6 +140,17 @@ def test_a_deactivated_users_tokens_stop_working_at_once(api, cast, session):
     session.add(cast.mentor)
     session.commit()
     assert error_of(api.get("/me", cast.token("mentor")))[:2] == (401, "unauthenticated")
+
+
+def test_a_reactivated_user_must_get_a_new_token(api, cast, session):
+    set_active(session=session, actor=cast.admin, user_id=cast.mentor.id, active=False)
+    session.commit()
+    set_active(session=session, actor=cast.admin, user_id=cast.mentor.id, active=True)
+    session.commit()
+    assert error_of(api.get("/me", cast.token("mentor")))[:2] == (401, "unauthenticated")
+    fresh = api.post("/tokens", json_body={"email": cast.mentor.email, "password": PASSWORD})
+    assert api.get("/me", fresh.get_json()["token"]).status_code == 200
+    assert api.get("/me", cast.token("candidate")).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ an old cookie no longer matches and is treated as anonymous.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -23,8 +25,31 @@ from .users import MIN_PASSWORD, ROLES
 
 def end_sessions(*, session: Session, user: User) -> None:
     """Make every existing sign-in of ``user`` (all browsers, remember-me too) invalid."""
-    user.session_version += 1
-    session.flush()
+    # Incremented in SQL: two requests that read the same version must not both write v+1.
+    session.execute(
+        update(User)
+        .where(col(User.id) == user.id)
+        .values(session_version=col(User.session_version) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user)
+
+
+def _update_user_as_read(
+    session: Session, user: User, read: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """UPDATE the user only while the ``read`` columns still hold what was read, else Conflict."""
+    result = session.execute(
+        update(User)
+        .where(col(User.id) == user.id, *(getattr(User, k) == v for k, v in read.items()))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise Conflict(
+            f"Someone else changed {user.name}'s account at the same moment; reload and try again."
+        )
+    session.refresh(user)
 
 
 WRONG_CURRENT_PASSWORD = "is not your current password"
@@ -94,8 +119,7 @@ def change_role(*, session: Session, actor: User, user_id: int, role: str) -> Us
     if _has_active_mentorships(session, user.id):
         raise Conflict(f"End {user.name}'s mentor assignments before changing their role.")
     before = user.role
-    user.role = role
-    session.flush()
+    _update_user_as_read(session, user, {"role": before}, {"role": role})
     audit.record(
         session,
         actor=actor,
@@ -108,14 +132,18 @@ def change_role(*, session: Session, actor: User, user_id: int, role: str) -> Us
 
 
 def set_active(*, session: Session, actor: User, user_id: int, active: bool) -> User:
-    """Deactivate (ending every session at once) or reactivate an account (admins only)."""
+    """Deactivate or reactivate an account (admins only).
+
+    Deactivating ends every session and revokes every API token at once, so that a
+    later reactivation does not bring old sign-ins or tokens back.
+    """
     user = _other_user(session, actor, user_id, "reactivate" if active else "deactivate")
     if user.is_active == active:
         return user
-    user.is_active = active
+    _update_user_as_read(session, user, {"is_active": not active}, {"is_active": active})
     if not active:
         end_sessions(session=session, user=user)
-    session.flush()
+        revoke_user_tokens(session=session, user=user)
     audit.record(
         session,
         actor=actor,

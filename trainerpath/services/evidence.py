@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, utcnow
 
 from . import audit
 from .access import can_view, visible_candidate
-from .errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from .errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED, EvidenceKind, evidence_kind
 
 DECISIONS = (ReviewStatus.VERIFIED.value, ReviewStatus.REJECTED.value)
@@ -41,6 +43,37 @@ def _ensure_owner(actor: User, item_candidate_id: int, doing: str) -> None:
 def _ensure_changeable(item: EvidenceBase) -> None:
     if item.review_status == ReviewStatus.VERIFIED:
         raise InvalidState("A verified item can no longer be changed or deleted.")
+
+
+def _as_read(item: EvidenceBase) -> ColumnElement[bool]:
+    """Match the item's row only while it is as this request read it.
+
+    Every change to an item sets ``review_status`` or ``updated_at``, so a row whose
+    both still match has not been reviewed, corrected or deleted by anyone else since.
+    """
+    model = type(item)
+    return (
+        (col(model.id) == item.id)
+        & (col(model.review_status) == item.review_status)
+        & (col(model.updated_at) == item.updated_at)
+    )
+
+
+def _lost_race() -> Conflict:
+    return Conflict("Someone else changed this item at the same moment; reload and try again.")
+
+
+def _write_as_read(session: Session, item: EvidenceBase, values: dict[str, Any]) -> None:
+    """UPDATE the item only if nobody changed it since it was read, else Conflict."""
+    result = session.execute(
+        update(type(item))
+        .where(_as_read(item))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise _lost_race()
+    session.refresh(item)
 
 
 def log_evidence(
@@ -86,14 +119,15 @@ def correct_evidence(
     values = spec.validate(spec.values_of(item) | changes, today or date.today())
     _ensure_owner(actor, item.candidate_id, "change their evidence")
     _ensure_changeable(item)
-    for name, value in values.items():
-        setattr(item, name, value)
     was_rejected = item.review_status == ReviewStatus.REJECTED
     if was_rejected:
-        item.review_status = ReviewStatus.PENDING.value
-        item.review_note = item.reviewed_by = item.reviewed_at = None
-    item.updated_at = utcnow()
-    session.flush()
+        values |= {
+            "review_status": ReviewStatus.PENDING.value,
+            "review_note": None,
+            "reviewed_by": None,
+            "reviewed_at": None,
+        }
+    _write_as_read(session, item, values | {"updated_at": utcnow()})
     audit.record(
         session,
         actor=actor,
@@ -111,6 +145,12 @@ def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -
     item = visible_item(session, actor, kind, item_id)
     _ensure_owner(actor, item.candidate_id, "delete their evidence")
     _ensure_changeable(item)
+    result = session.execute(
+        delete(type(item)).where(_as_read(item)).execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise _lost_race()
+    session.expunge(item)
     audit.record(
         session,
         actor=actor,
@@ -119,8 +159,6 @@ def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -
         subject=f"{kind}/{item.id}",
         detail=spec.summary(item),
     )
-    session.delete(item)
-    session.flush()
 
 
 def review_evidence(
@@ -146,11 +184,16 @@ def review_evidence(
     note = (note or "").strip() or None
     if decision == ReviewStatus.REJECTED and note is None:
         raise ValidationFailed({"note": REQUIRED}, "A note is required to reject evidence.")
-    item.review_status = decision
-    item.review_note = note
-    item.reviewed_by = actor.id
-    item.reviewed_at = utcnow()
-    session.flush()
+    _write_as_read(
+        session,
+        item,
+        {
+            "review_status": decision,
+            "review_note": note,
+            "reviewed_by": actor.id,
+            "reviewed_at": utcnow(),
+        },
+    )
     audit.record(
         session,
         actor=actor,

@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from trainerpath.models import ApiToken, User, utcnow
 
-from .errors import ValidationFailed
+from .errors import Conflict, ValidationFailed
 
 DEFAULT_TTL_DAYS = 30
 PREFIX = "tp_"
@@ -88,10 +88,22 @@ def verify_token(
 
 
 def revoke_token(*, session: Session, token: ApiToken, now: datetime | None = None) -> None:
-    """Revoke one token; it stops working at once."""
-    if token.revoked_at is None:
-        token.revoked_at = now or utcnow()
-        session.flush()
+    """Revoke one token; it stops working at once.
+
+    A token already revoked is left as it is; one revoked by a concurrent request after
+    it was read is a Conflict, so its ``revoked_at`` is the winner's.
+    """
+    if token.revoked_at is not None:
+        return
+    result = session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.id) == token.id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise Conflict("This token was revoked by another request at the same moment.")
+    session.refresh(token)
 
 
 def revoke_user_tokens(*, session: Session, user: User, now: datetime | None = None) -> int:

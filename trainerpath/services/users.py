@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -73,7 +74,13 @@ def create_user(
         role=role,
     )
     session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent request took the address first
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "A user with this e-mail address already exists.", {"email": "taken"}
+        ) from None
     audit.record(
         session,
         actor=actor,
@@ -121,7 +128,11 @@ def assign_mentor(
     assert mentor.id is not None and candidate.id is not None
     mentorship = Mentorship(mentor_id=mentor.id, candidate_id=candidate.id, assigned_by=actor.id)
     session.add(mentorship)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent request assigned the same pair first
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"{mentor.name} already mentors {candidate.name}.") from None
     audit.record(
         session,
         actor=actor,
@@ -134,15 +145,24 @@ def assign_mentor(
 
 
 def end_mentorship(*, session: Session, actor: User, mentorship_id: int) -> Mentorship:
-    """End an active mentorship; the mentor loses access at once."""
+    """End an active mentorship; the mentor loses access at once.
+
+    Ending one that someone else ends at the same moment is a Conflict.
+    """
     if actor.role != Role.ADMIN:
         raise Forbidden("Only an admin can end mentorships.")
     mentorship = session.get(Mentorship, mentorship_id)
     if mentorship is None or mentorship.ended_at is not None:
         raise NotFound("No such active mentorship.")
-    mentorship.ended_at = utcnow()
-    mentorship.ended_by = actor.id
-    session.flush()
+    result = session.execute(
+        update(Mentorship)
+        .where(col(Mentorship.id) == mentorship.id, col(Mentorship.ended_at).is_(None))
+        .values(ended_at=utcnow(), ended_by=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise Conflict("Someone else ended this mentorship at the same moment.")
+    session.refresh(mentorship)
     audit.record(
         session,
         actor=actor,
