@@ -1,6 +1,8 @@
 """Ten processes fire the same event on the same enrollment at once: exactly one wins.
 
-Switching an enrollment's ruleset writes the same way, and races the same way.
+Switching an enrollment's ruleset writes the same way, and races the same way; so do
+ending a mentorship, changing a role, deactivating a user and revoking a token (at the
+end, run by tests/racing.py).
 
 Each process is a separate interpreter (the "spawn" start method) with its own app,
 engine and session, as ten web workers would be. Every process reads the enrollment
@@ -17,17 +19,32 @@ import multiprocessing
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from conftest import pk
+from racing import Job as RaceJob
+from racing import one_winner
+from racing import race as race_all
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from trainerpath import create_app
 from trainerpath.db import get_engine
-from trainerpath.models import AuditEntry, Enrollment, TransitionRecord, User
+from trainerpath.models import (
+    ApiToken,
+    AuditEntry,
+    Enrollment,
+    Mentorship,
+    TransitionRecord,
+    User,
+)
+from trainerpath.services.accounts import change_role, set_active
 from trainerpath.services.pathways import fire_event, switch_ruleset
+from trainerpath.services.tokens import as_utc, issue_token, revoke_token
+from trainerpath.services.users import end_mentorship
 
 pytestmark = pytest.mark.slow
 
@@ -208,3 +225,113 @@ def test_ten_processes_firing_the_same_event_change_the_enrollment_once(
                 )
             ).scalar_one()
             assert audited == 1, plan.event
+
+
+# Accounts: ending a mentorship, changing a role, deactivating a user and revoking a
+# token read the row and then write it, as reviews do; tests/racing.py runs them.
+
+REVOKED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def end(session: Session, ids: dict[str, int], index: int, ready: Callable[[], None]) -> None:
+    """The admin ends the mentorship."""
+    admin, mentorship = session.get(User, ids["admin"]), session.get(Mentorship, ids["subject"])
+    assert admin is not None and mentorship is not None
+    ready()
+    end_mentorship(session=session, actor=admin, mentorship_id=ids["subject"])
+
+
+def promote(session: Session, ids: dict[str, int], index: int, ready: Callable[[], None]) -> None:
+    """The admin makes the candidate a mentor (even processes) or an admin (odd ones)."""
+    admin, user = session.get(User, ids["admin"]), session.get(User, ids["subject"])
+    assert admin is not None and user is not None
+    ready()
+    change_role(session=session, actor=admin, user_id=ids["subject"], role=ROLE_OF[index % 2])
+
+
+def deactivate(
+    session: Session, ids: dict[str, int], index: int, ready: Callable[[], None]
+) -> None:
+    """The admin deactivates the user."""
+    admin, user = session.get(User, ids["admin"]), session.get(User, ids["subject"])
+    assert admin is not None and user is not None
+    ready()
+    set_active(session=session, actor=admin, user_id=ids["subject"], active=False)
+
+
+def revoke(session: Session, ids: dict[str, int], index: int, ready: Callable[[], None]) -> None:
+    """The token's owner revokes it, each process at its own moment."""
+    token = session.get(ApiToken, ids["subject"])
+    assert token is not None
+    ready()
+    revoke_token(session=session, token=token, now=REVOKED_AT + timedelta(minutes=index))
+
+
+ROLE_OF = ("mentor", "admin")
+
+
+def audit_rows(session: Session, action: str, subject: str) -> list[str | None]:
+    """The details of the audit rows of ``action`` on ``subject``."""
+    return list(
+        session.execute(
+            select(AuditEntry.detail).where(
+                col(AuditEntry.action) == action, col(AuditEntry.subject) == subject
+            )
+        ).scalars()
+    )
+
+
+def test_one_of_several_processes_ending_promoting_deactivating_or_revoking_wins(
+    database_url: str,
+    engine: Engine,
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Mentorship],
+    session: Session,
+) -> None:
+    admin = make_user(role="admin")
+    mentorship = assign(make_user(role="mentor"), make_user())
+    promoted, deactivated, owner = make_user(), make_user(), make_user()
+    token = issue_token(session=session, user=owner).record
+    session.commit()
+    versions = deactivated.session_version
+    subjects = [pk(mentorship), pk(promoted), pk(deactivated), pk(token)]
+    mentorship_id, promoted_id, deactivated_id, token_id = subjects
+    jobs = [
+        RaceJob(__name__, (op,), {"admin": pk(admin), "subject": subject})
+        for op, subject in zip(("end", "promote", "deactivate", "revoke"), subjects, strict=True)
+    ]
+    session.commit()  # reading the ids began a transaction: on SQLite it holds the write lock
+
+    ended, roles, deactivations, revocations = race_all(database_url, jobs)
+
+    failures = []
+    with Session(engine) as fresh:
+        try:
+            one_winner(ended, "end vs end")
+            assert audit_rows(fresh, "mentorship.ended", f"mentorships/{mentorship_id}") == [None]
+        except AssertionError as failure:
+            failures.append(str(failure))
+        try:
+            role = ROLE_OF[one_winner(roles, "role vs role") % 2]
+            assert fresh.get(User, promoted_id).role == role  # type: ignore[union-attr]
+            assert audit_rows(fresh, "user.role_changed", f"users/{promoted_id}") == [
+                f"candidate → {role}"
+            ]
+        except AssertionError as failure:
+            failures.append(str(failure))
+        try:
+            one_winner(deactivations, "deactivate vs deactivate")
+            user = fresh.get(User, deactivated_id)
+            assert user is not None
+            assert (user.is_active, user.session_version) == (False, versions + 1)
+            assert len(audit_rows(fresh, "user.deactivated", f"users/{deactivated_id}")) == 1
+        except AssertionError as failure:
+            failures.append(str(failure))
+        try:
+            winner = one_winner(revocations, "revoke vs revoke")
+            stored = fresh.get(ApiToken, token_id)
+            assert stored is not None and stored.revoked_at is not None
+            assert as_utc(stored.revoked_at) == REVOKED_AT + timedelta(minutes=winner)
+        except AssertionError as failure:
+            failures.append(str(failure))
+    assert not failures, "\n".join(failures)
