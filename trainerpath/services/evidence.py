@@ -1,4 +1,10 @@
-"""Log, correct, delete and review evidence items (pathways.md §3)."""
+"""Log, correct, delete and review evidence items (pathways.md §3).
+
+Correcting, deleting and reviewing read the item, check its state and then write with
+a statement conditional on what was read: if someone else changed the item meanwhile
+the write matches no row and the request is refused with Conflict, before any audit
+row. Verified evidence stays immutable whatever the timing.
+"""
 
 from __future__ import annotations
 
@@ -145,6 +151,7 @@ def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -
     item = visible_item(session, actor, kind, item_id)
     _ensure_owner(actor, item.candidate_id, "delete their evidence")
     _ensure_changeable(item)
+    candidate_id, subject, detail = item.candidate_id, f"{kind}/{item.id}", spec.summary(item)
     result = session.execute(
         delete(type(item)).where(_as_read(item)).execution_options(synchronize_session=False)
     )
@@ -154,10 +161,10 @@ def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -
     audit.record(
         session,
         actor=actor,
-        candidate_id=item.candidate_id,
+        candidate_id=candidate_id,
         action="evidence.deleted",
-        subject=f"{kind}/{item.id}",
-        detail=spec.summary(item),
+        subject=subject,
+        detail=detail,
     )
 
 
