@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-from flask import flash, request, url_for
+from flask import abort, flash, request, url_for
 from werkzeug.wrappers import Response
 
 from trainerpath import dashboards
+from trainerpath.bounds import form_id, parse_id
 from trainerpath.db import get_session
 from trainerpath.models import Role
 from trainerpath.services.accounts import change_role, set_active
@@ -84,7 +85,7 @@ def _refusal_redirect(refusal: Refusal) -> Response:
     return after_post(url_for("admin.users"))
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 @role_required(ADMIN)
 def role(user_id: int) -> Response:
     """Change a user's role."""
@@ -100,7 +101,7 @@ def role(user_id: int) -> Response:
     return after_post(url_for("admin.users"))
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<id:user_id>/active")
 @role_required(ADMIN)
 def active(user_id: int) -> Response:
     """Deactivate an account (ending its sessions at once) or reactivate it."""
@@ -150,10 +151,6 @@ def mentorships() -> Response:
     return _mentorships_page(_assign_form())
 
 
-def _as_id(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() else -1
-
-
 @bp.post("/mentorships")
 @role_required(ADMIN)
 def assign() -> Response:
@@ -164,8 +161,8 @@ def assign() -> Response:
         mentorship = assign_mentor(
             session=session,
             actor=me(),
-            mentor_id=_as_id(form.mentor_id.data),
-            candidate_id=_as_id(form.candidate_id.data),
+            mentor_id=form_id(form.mentor_id.data) or 0,
+            candidate_id=form_id(form.candidate_id.data) or 0,
         )
     except ValidationFailed as refusal:
         session.rollback()
@@ -181,7 +178,7 @@ def assign() -> Response:
     return after_post(url_for("admin.mentorships"))
 
 
-@bp.post("/mentorships/<int:mentorship_id>/end")
+@bp.post("/mentorships/<id:mentorship_id>/end")
 @role_required(ADMIN)
 def end(mentorship_id: int) -> Response:
     """End a mentor assignment; the mentor loses access at once."""
@@ -199,14 +196,24 @@ def end(mentorship_id: int) -> Response:
     return after_post(url_for("admin.mentorships"))
 
 
+def _query_id(name: str) -> int | None:
+    """A number from the query string (an id, a page): None if absent, 404 if no row has it."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    value = parse_id(raw)
+    if value is None:
+        abort(404)
+    return value
+
+
 @bp.get("/audit")
 @role_required(ADMIN)
 def audit() -> Response:
     """The audit trail, newest first, optionally for one candidate (with their histories)."""
     session = get_session()
-    raw = request.args.get("candidate", "")
-    candidate_id = int(raw) if raw.isdigit() else None
-    page = int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1
+    candidate_id = _query_id("candidate")
+    page = _query_id("page") or 1
     rows, total = dashboards.audit_trail(session, candidate_id, page)
     candidates = dashboards.users_with_role(session, Role.CANDIDATE.value, active_only=False)
     histories = dashboards.histories_of(session, candidate_id) if candidate_id else []
@@ -215,7 +222,7 @@ def audit() -> Response:
         "admin/_audit.html",
         rows=rows,
         total=total,
-        page=max(page, 1),
+        page=page,
         pages=max(1, math.ceil(total / dashboards.AUDIT_PAGE)),
         candidates=candidates,
         candidate_id=candidate_id,

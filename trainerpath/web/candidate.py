@@ -146,7 +146,7 @@ def _dashboard_url_for(viewer: User, candidate_id: int) -> str:
     return url_for("mentor.candidate", candidate_id=candidate_id)
 
 
-@bp.post("/enrollments/<int:enrollment_id>/events")
+@bp.post("/enrollments/<id:enrollment_id>/events")
 @login_required
 def fire(enrollment_id: int) -> Response:
     """Fire an event on an enrollment; the service decides who may and whether it is due."""
@@ -207,7 +207,7 @@ def _switch_refusal(refusal: Refusal) -> str:
     return refusal.message
 
 
-@bp.post("/enrollments/<int:enrollment_id>/ruleset")
+@bp.post("/enrollments/<id:enrollment_id>/ruleset")
 @login_required
 def switch_rules(enrollment_id: int) -> Response:
     """Move a preparing enrollment to another ruleset (or track) of its pathway."""
@@ -354,7 +354,7 @@ def _own_item(kind: EvidenceKind, item_id: int) -> EvidenceBase:
     return visible_item(get_session(), me(), kind.slug, item_id)
 
 
-@bp.route("/evidence/<kind>/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/evidence/<kind>/<id:item_id>/edit", methods=["GET", "POST"])
 @role_required(CANDIDATE)
 def edit_evidence(kind: str, item_id: int) -> Response:
     """Correct a pending or rejected item; a rejected one goes back for review."""
@@ -384,7 +384,7 @@ def edit_evidence(kind: str, item_id: int) -> Response:
     return _saved(spec, f"{spec.label} updated.")
 
 
-@bp.post("/evidence/<kind>/<int:item_id>/delete")
+@bp.post("/evidence/<kind>/<id:item_id>/delete")
 @role_required(CANDIDATE)
 def remove_evidence(kind: str, item_id: int) -> Response:
     """Delete a pending or rejected item."""

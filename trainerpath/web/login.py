@@ -16,6 +16,7 @@ from flask import abort, flash, redirect, request
 from flask_login import UserMixin, current_user, login_required, login_url
 from werkzeug.wrappers import Response
 
+from trainerpath.bounds import parse_id
 from trainerpath.db import get_session
 from trainerpath.extensions import login_manager
 from trainerpath.models import Role, User
@@ -61,10 +62,11 @@ class SignedIn(UserMixin):
 
 def load_user(cookie_id: str) -> SignedIn | None:
     """Return the signed-in user for a cookie's id, or None when it is stale or malformed."""
-    user_id, _, version = cookie_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    raw_id, _, version = cookie_id.partition(":")
+    user_id = parse_id(raw_id)
+    if user_id is None or not (version.isascii() and version.isdigit()):
         return None
-    user = get_session().get(User, int(user_id))
+    user = get_session().get(User, user_id)
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return SignedIn(user)

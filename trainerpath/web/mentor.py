@@ -10,6 +10,7 @@ from flask import abort, flash, request, url_for
 from werkzeug.wrappers import Response
 
 from trainerpath import dashboards, queries
+from trainerpath.bounds import form_id
 from trainerpath.db import get_session
 from trainerpath.models import Role, User
 from trainerpath.pathways import ruleset_for
@@ -58,7 +59,7 @@ def reviews() -> Response:
     )
 
 
-@bp.post("/reviews/<kind>/<int:item_id>")
+@bp.post("/reviews/<kind>/<id:item_id>")
 @role_required(*REVIEWERS)
 def review(kind: str, item_id: int) -> Response:
     """Verify or reject one item; rejecting needs a note saying what to correct."""
@@ -139,7 +140,7 @@ def _candidate_page(person: User, feedback_form: FeedbackForm, status: int = 200
     )
 
 
-@bp.get("/candidates/<int:candidate_id>")
+@bp.get("/candidates/<id:candidate_id>")
 @role_required(*REVIEWERS)
 def candidate(candidate_id: int) -> Response:
     """A candidate's dashboard, read-only, with the outcomes a mentor records."""
@@ -147,20 +148,19 @@ def candidate(candidate_id: int) -> Response:
     return _candidate_page(person, _feedback_form(person))
 
 
-@bp.post("/candidates/<int:candidate_id>/feedback")
+@bp.post("/candidates/<id:candidate_id>/feedback")
 @role_required(*REVIEWERS)
 def feedback(candidate_id: int) -> Response:
     """Leave feedback for the candidate; it appears on their dashboard."""
     session = get_session()
     person = _candidate(candidate_id)
-    raw_enrollment = request.form.get("enrollment_id", "")
     try:
         leave_feedback(
             session=session,
             actor=me(),
             candidate_id=candidate_id,
             body=request.form.get("body"),
-            enrollment_id=int(raw_enrollment) if raw_enrollment.isdigit() else None,
+            enrollment_id=form_id(request.form.get("enrollment_id")),
         )
     except ValidationFailed as refusal:
         session.rollback()
