@@ -7,6 +7,7 @@ error, never an overflow in the database (a 500).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,9 +19,9 @@ from werkzeug.routing import IntegerConverter, Rule
 
 from trainerpath import create_app
 from trainerpath.api import registry
-from trainerpath.bounds import IdConverter
+from trainerpath.bounds import MAX_LISTED_ERRORS, MAX_PASSWORD, IdConverter
 from trainerpath.models import Role, User
-from trainerpath.services import tokens
+from trainerpath.services import accounts, tokens, users
 
 TOO_BIG = ["2147483648", "9223372036854775808", "99999999999999999999999"]
 UNREADABLE = [
@@ -153,3 +154,165 @@ def test_a_mentorship_of_an_id_past_the_column_is_a_form_error(
     response = client.post("/admin/mentorships", data=chosen)
     assert response.status_code == 422
     assert "choose one from the list" in response.get_data(as_text=True).lower()
+
+
+# -- request size -----------------------------------------------------------------------
+
+MIB = 1024 * 1024
+
+
+def test_an_api_body_over_the_limit_is_413_too_large(client: FlaskClient) -> None:
+    body = '{"email": "a@example.org", "password": "' + "x" * MIB + '"}'
+    response = client.post("/api/v1/tokens", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert error["code"] == "too_large"
+    assert str(MIB) in error["message"]
+
+
+def test_a_form_over_the_limit_is_a_413_page(client: FlaskClient) -> None:
+    response = client.post("/login", data={"email": "a@example.org", "note": "x" * MIB})
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert "more than we accept" in response.get_data(as_text=True)
+
+
+class TestAConfiguredLimit:
+    """TRAINERPATH_MAX_CONTENT_LENGTH sets the limit."""
+
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        return {**app_config, "MAX_CONTENT_LENGTH": 2000}
+
+    def test_a_body_over_the_configured_limit_is_413(self, client: FlaskClient) -> None:
+        body = '{"email": "a@example.org", "password": "' + "x" * 2000 + '"}'
+        response = client.post("/api/v1/tokens", data=body, content_type="application/json")
+        assert response.status_code == 413
+        assert "2000 bytes" in response.get_json()["error"]["message"]
+
+    def test_a_body_under_it_is_read(self, client: FlaskClient) -> None:
+        body = '{"email": "a@example.org", "password": "' + "x" * 1000 + '"}'
+        response = client.post("/api/v1/tokens", data=body, content_type="application/json")
+        assert response.status_code == 401
+
+
+# -- passwords ----------------------------------------------------------------------------
+
+LONG = "p" * (MAX_PASSWORD + 1)
+TOO_LONG = "must be at most 1024 characters"
+
+
+@pytest.fixture
+def no_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a password longer than the limit is hashed or checked."""
+    for module in (users, accounts):
+        for name in ("generate_password_hash", "check_password_hash"):
+            monkeypatch.setattr(module, name, _refusing_long(getattr(module, name)))
+
+
+def _refusing_long(hashing: Callable[..., Any]) -> Callable[..., Any]:
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        assert all(len(arg) <= MAX_PASSWORD for arg in args), "a password too long was hashed"
+        return hashing(*args, **kwargs)
+
+    return checked
+
+
+def test_signing_up_with_a_password_too_long_is_refused_before_hashing(
+    client: FlaskClient, no_hashing: None
+) -> None:
+    data = {"name": "Pat", "email": "pat@example.org", "password": LONG, "confirm": LONG}
+    response = client.post("/signup", data=data)
+    assert response.status_code == 422
+    assert TOO_LONG in response.get_data(as_text=True).lower()
+
+
+def test_a_password_of_the_longest_length_is_accepted(client: FlaskClient) -> None:
+    longest = "p" * MAX_PASSWORD
+    data = {"name": "Pat", "email": "pat@example.org", "password": longest, "confirm": longest}
+    assert client.post("/signup", data=data).status_code == 303
+    client.post("/logout")
+    response = client.post("/login", data={"email": "pat@example.org", "password": longest})
+    assert response.status_code == 303
+
+
+def test_logging_in_with_a_password_too_long_is_refused_before_hashing(
+    client: FlaskClient, make_user: Callable[..., User], no_hashing: None
+) -> None:
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": LONG})
+    assert response.status_code == 422
+    assert TOO_LONG in response.get_data(as_text=True).lower()
+
+
+def test_changing_to_a_password_too_long_is_refused_before_hashing(
+    client: FlaskClient, make_user: Callable[..., User], no_hashing: None
+) -> None:
+    user = make_user()
+    log_in(client, user)
+    data = {"current_password": PASSWORD, "new_password": LONG, "confirm": LONG}
+    response = client.post("/account/password", data=data)
+    assert response.status_code == 422
+    assert TOO_LONG in response.get_data(as_text=True).lower()
+
+
+def test_an_admin_creating_a_user_with_a_password_too_long_is_refused_before_hashing(
+    client: FlaskClient, make_user: Callable[..., User], no_hashing: None
+) -> None:
+    log_in(client, make_user(role=Role.ADMIN.value))
+    data = {"name": "Mo", "email": "mo@example.org", "password": LONG, "role": "mentor"}
+    response = client.post("/admin/users", data=data)
+    assert response.status_code == 422
+    assert TOO_LONG in response.get_data(as_text=True).lower()
+
+
+def test_an_api_token_request_with_a_password_too_long_is_422(
+    client: FlaskClient, make_user: Callable[..., User], no_hashing: None
+) -> None:
+    user = make_user()
+    response = client.post("/api/v1/tokens", json={"email": user.email, "password": LONG})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"] == {"password": TOO_LONG}
+
+
+def test_an_api_user_with_a_password_too_long_is_422(
+    client: FlaskClient, make_user: Callable[..., User], session: Any, no_hashing: None
+) -> None:
+    admin = make_user(role=Role.ADMIN.value)
+    token = tokens.issue_token(session=session, user=admin).token
+    session.commit()
+    body = {"email": "mo@example.org", "name": "Mo", "password": LONG, "role": "mentor"}
+    response = client.post("/api/v1/users", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"] == {"password": TOO_LONG}
+
+
+# -- error lists --------------------------------------------------------------------------
+
+
+def test_a_422_lists_each_field_once_and_at_most_a_few(client: FlaskClient) -> None:
+    unknown = {f"field_{n:04}": n for n in range(500)}
+    raw = json.dumps(unknown)
+    response = client.post("/api/v1/tokens", data=raw, content_type="application/json")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert len(error["details"]) == MAX_LISTED_ERRORS
+    assert "502 fields" in error["message"]  # 500 unknown, email and password missing
+    assert "field_0" not in error["message"]
+    assert len(response.get_data()) < len(raw) / 10
+
+
+def test_a_422_names_a_field_in_its_details_only(client: FlaskClient) -> None:
+    body = {"email": "a@example.org", "password": "x", "colour_of_the_sky": "blue"}
+    response = client.post("/api/v1/tokens", json=body)
+    assert response.status_code == 422
+    assert response.get_data(as_text=True).count("colour_of_the_sky") == 1
+
+
+def test_a_very_long_unknown_field_name_is_not_echoed_whole(client: FlaskClient) -> None:
+    name = "n" * 100_000
+    body = {"email": "a@example.org", "password": "x", name: 1}
+    response = client.post("/api/v1/tokens", json=body)
+    assert response.status_code == 422
+    assert len(response.get_data()) < 1000

@@ -30,6 +30,8 @@ class Defaults:
     LOGIN_ADDRESS_SLOWDOWN = 10  # seconds between attempts of a slowed address
     LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
     PROXY_COUNT = 0  # reverse proxies that set X-Forwarded-For/-Proto/-Host
+    # Bodies larger than this are refused with 413 before they are read (no uploads yet).
+    MAX_CONTENT_LENGTH = 1024 * 1024
 
 
 class ConfigError(SystemExit):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, current_app, g
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from trainerpath.services.errors import Refusal, ValidationFailed
 from trainerpath.services.evidence_kinds import REQUIRED
@@ -30,6 +30,7 @@ STATUS_OF_CODE = {
     "invalid_state": 409,
     "guard_unmet": 409,
     "conflict": 409,
+    "too_large": 413,
     "validation_error": 422,
     "too_many_requests": 429,
 }
@@ -40,6 +41,7 @@ CODE_OF_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "validation_error",
     429: "too_many_requests",
 }
@@ -91,7 +93,10 @@ def handle_refusal(refusal: Refusal) -> Response:
     """Answer a service's refusal with its code and status."""
     _roll_back()
     status = STATUS_OF_CODE.get(refusal.code, 409)
-    return error_response(status, refusal.code, refusal.message, refusal.details)
+    message = refusal.message
+    if isinstance(refusal, ValidationFailed) and not refusal.explicit:
+        message = refusal.summary  # the details name the fields: say each once
+    return error_response(status, refusal.code, message, refusal.details)
 
 
 def handle_api_error(error: ApiError) -> Response:
@@ -105,6 +110,13 @@ def handle_http_exception(error: HTTPException) -> Response:
     _roll_back()
     status = error.code or 500
     code = CODE_OF_STATUS.get(status, "bad_request" if status < 500 else "internal_error")
+    if isinstance(error, RequestEntityTooLarge):
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        error.description = (
+            f"The request is larger than the {limit} bytes this server accepts."
+            if limit
+            else "The request is larger than this server accepts."
+        )
     headers = {}
     valid_methods = getattr(error, "valid_methods", None)
     if valid_methods:
@@ -217,9 +229,6 @@ def validation_failed(model: type[BaseModel], error: ValidationError) -> Validat
     details: dict[str, str] = {}
     for item in error.errors(include_url=False):
         name = ".".join(str(part) for part in item["loc"]) or "body"
-        details.setdefault(name, why(model, item))
-    return ValidationFailed(details, "The request body is invalid: " + _summary(details))
-
-
-def _summary(details: dict[str, str]) -> str:
-    return "; ".join(f"{field} {reason}" for field, reason in details.items()) + "."
+        if name not in details:
+            details[name] = why(model, item)
+    return ValidationFailed(details)

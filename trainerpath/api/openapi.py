@@ -44,6 +44,7 @@ ERROR_DESCRIPTIONS = {
         "unmet (details: `unmet` keys and their `requirements`); `conflict`: a duplicate, "
         "or a concurrent change won the race."
     ),
+    413: "`too_large`: the request is larger than the server accepts.",
     422: "`validation_error`: a field is missing, unknown or invalid; details: `{field: why}`.",
     429: (
         "`too_many_requests`: too many failed attempts; wait the `Retry-After` header's seconds."
@@ -142,7 +143,8 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             }
         responses[str(status)] = response
     error_ref = refs[(Error, "serialization")]
-    for status in op.errors:
+    # Any body may be larger than the server accepts.
+    for status in sorted({*op.errors, *((413,) if op.body else ())}):
         description = ERROR_DESCRIPTIONS[status]
         if op.public and status == 401:
             description = "`unauthenticated`: wrong e-mail address or password."

@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from trainerpath.bounds import MAX_PASSWORD
 from trainerpath.models import ReviewStatus, Role
 from trainerpath.pathways import RULESETS
 from trainerpath.services.evidence import DECISIONS
@@ -103,11 +104,14 @@ class ResponseBody(BaseModel):
 # -- authentication and users -------------------------------------------------------
 
 
+Password = Annotated[str, StringConstraints(max_length=MAX_PASSWORD)]
+
+
 class TokenRequest(RequestBody):
     """The credentials exchanged for a token."""
 
     email: Text
-    password: str
+    password: Password
 
 
 class Token(ResponseBody):
@@ -126,7 +130,7 @@ class UserCreate(RequestBody):
         Why("must be a valid e-mail address"),
     ] = Field(description="Unique, compared case-insensitively; stored lower-case.")
     name: Annotated[str, StringConstraints(max_length=120, pattern=NON_BLANK)]
-    password: Annotated[str, StringConstraints(min_length=8)]
+    password: Annotated[str, StringConstraints(min_length=8, max_length=MAX_PASSWORD)]
     role: RoleName  # type: ignore[valid-type]
 
 
@@ -688,6 +692,8 @@ ERROR_CODES = (
     "invalid_state",
     "guard_unmet",
     "conflict",
+    "too_large",
+    "too_many_requests",
     "validation_error",
     "too_many_requests",
     "internal_error",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from trainerpath.bounds import listed_errors
 from trainerpath.pathways import Requirement
 
 
@@ -49,10 +50,22 @@ class ValidationFailed(Refusal):
     code = "validation_error"
 
     def __init__(self, errors: Mapping[str, str], message: str | None = None) -> None:
-        self.errors = dict(errors)
+        # A body may name thousands of fields: list a few, each once, and count the rest.
+        self.errors, self.more = listed_errors(errors)
+        self.explicit = message is not None
         if message is None:
             message = "; ".join(f"{field}: {why}" for field, why in self.errors.items())
+            message += f"; and {self.more} more" if self.more else ""
         super().__init__(message, self.errors)
+
+    @property
+    def summary(self) -> str:
+        """The refusal in a sentence that names no field (``errors`` names them)."""
+        total = len(self.errors) + self.more
+        text = f"{total} field{' is' if total == 1 else 's are'} missing or invalid"
+        if self.more:
+            return f"{text}; the details say why for the first {len(self.errors)}."
+        return f"{text}; the details say why."
 
 
 class GuardUnmet(Refusal):

@@ -54,6 +54,8 @@ def create() -> Response:
     """Create a user of any role."""
     session = get_session()
     form = UserForm()
+    if form.refuse_long_passwords():
+        return _users_page(form, 422)
     try:
         user = create_user(
             session=session,

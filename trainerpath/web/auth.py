@@ -56,6 +56,8 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
             return redirect(home_for(me().role))
         form.next.data = request.args.get("next", "")
         return render_template("auth/login.html", form=form)
+    if form.refuse_long_passwords():
+        return render_template("auth/login.html", form=form), 422, {}
     email = normalise_email(form.value("email"))
     guard, address = ratelimit.guard(), ratelimit.client_address()
     try:
@@ -87,6 +89,8 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
     except ratelimit.TooManyAttempts as too_many:
         return ask_to_wait("auth/signup.html", form, too_many)
     session = get_session()
+    if form.refuse_long_passwords():
+        return render_template("auth/signup.html", form=form), 422
     if form.password.data != form.confirm.data:
         form.show_errors({"confirm": "does not match the password"})
         return render_template("auth/signup.html", form=form), 422
@@ -132,6 +136,8 @@ def password() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, s
     form = PasswordForm()
     if request.method == "GET":
         return render_template("auth/password.html", form=form)
+    if form.refuse_long_passwords():
+        return render_template("auth/password.html", form=form), 422
     if form.new_password.data != form.confirm.data:
         form.show_errors({"confirm": "does not match the new password"})
         return render_template("auth/password.html", form=form), 422

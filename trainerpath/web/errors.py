@@ -28,6 +28,10 @@ PAGES: dict[int, tuple[str, str]] = {
     ),
     405: ("That does not work here", "This address does not accept that kind of request."),
     409: ("That could not be done", "Someone or something changed it first."),
+    413: (
+        "That was more than we accept",
+        "What you sent is larger than this site accepts. Please go back and send less.",
+    ),
     422: ("Some details need another look", "Please go back and check the form."),
     429: ("Too many attempts", "Please wait a little and try again."),
     500: (
@@ -111,7 +115,7 @@ def handle_refusal(refusal: Refusal) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the error pages on the app (refusals are handled per web blueprint)."""
-    for status in (400, 403, 404, 405, 429):
+    for status in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(status, handle_http_error)
     app.register_error_handler(CSRFError, handle_http_error)
     app.register_error_handler(InternalServerError, handle_server_error)

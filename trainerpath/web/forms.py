@@ -28,6 +28,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import DateInput, NumberInput
 
+from trainerpath.bounds import PASSWORD_TOO_LONG, password_error
 from trainerpath.models import Role
 from trainerpath.pathways import CURRENT, Ruleset, rulesets_of
 from trainerpath.services.evidence_kinds import KINDS, EvidenceKind, FieldSpec
@@ -65,6 +66,16 @@ class WebForm(FlaskForm):
             else:
                 field.errors = [humanise(reason)]
         self.form_errors.extend(leftovers)
+
+    def refuse_long_passwords(self) -> bool:
+        """Show an error on each password too long to hash; whether there was one."""
+        too_long = {
+            field.name: PASSWORD_TOO_LONG
+            for field in self
+            if isinstance(field, PasswordField) and password_error(field.data)
+        }
+        self.show_errors(too_long)
+        return bool(too_long)
 
     def value(self, name: str) -> str:
         """The submitted text of a field, stripped ("" when absent)."""
