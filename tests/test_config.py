@@ -155,6 +155,60 @@ def invoke(args: list[str], monkeypatch: pytest.MonkeyPatch) -> Result:
 
 
 @pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TOKEN_TTL_DAYS", "0.5"),
+        ("TOKEN_TTL_DAYS", "0"),
+        ("TOKEN_TTL_DAYS", "-3"),
+        ("TOKEN_TTL_DAYS", "thirty"),
+        ("TOKEN_TTL_DAYS", "true"),
+        ("TOKEN_TTL_DAYS", "100000000"),
+        ("MAX_CONTENT_LENGTH", "1e6"),
+        ("MAX_CONTENT_LENGTH", "0"),
+        ("MAX_CONTENT_LENGTH", "null"),
+        ("SESSION_COOKIE_SECURE", "yes"),
+        ("LOGIN_MAX_FAILURES", "0"),
+    ],
+)
+def test_app_refuses_to_start_with_an_unusable_setting_in_one_line(
+    instance: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+) -> None:
+    monkeypatch.setenv("TRAINERPATH_SECRET_KEY", SECRET)
+    monkeypatch.setenv(f"TRAINERPATH_{name}", value)
+
+    with pytest.raises(ConfigError) as refusal:
+        create_app()
+
+    assert refusal.value.code == ConfigError.STATUS
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("trainerpath: refusing to start: ")
+    assert f"TRAINERPATH_{name} must be" in line
+
+
+def test_settings_from_the_environment_that_make_sense_are_taken(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINERPATH_SECRET_KEY", SECRET)
+    monkeypatch.setenv("TRAINERPATH_TOKEN_TTL_DAYS", "7")
+    monkeypatch.setenv("TRAINERPATH_MAX_CONTENT_LENGTH", "2048")
+    monkeypatch.setenv("TRAINERPATH_SESSION_COOKIE_SECURE", "true")
+
+    app = started(create_app())
+
+    assert app.config["TOKEN_TTL_DAYS"] == 7
+    assert app.config["MAX_CONTENT_LENGTH"] == 2048
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_the_default_request_limit_is_one_mebibyte(instance: Path) -> None:
+    assert started(create_app({"TESTING": True})).config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+@pytest.mark.parametrize(
     ("command", "shows"),
     [
         ("pathways", "≥ 10 qualifying training events in the last 60 months"),
@@ -263,6 +317,23 @@ def test_flask_command_reads_the_instance_config_and_keeps_the_database_there(
     assert result.returncode == 0, result.stderr
     assert "Database upgraded from empty to revision" in result.stdout
     assert (checkout / "instance" / "trainerpath.db").is_file()
+
+
+def test_gunicorn_with_a_fractional_token_lifetime_stops_with_one_line(checkout: Path) -> None:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+
+    result = run(
+        [str(gunicorn), "--bind", "127.0.0.1:0", "trainerpath:create_app()"],
+        checkout,
+        TRAINERPATH_SECRET_KEY=SECRET,
+        TRAINERPATH_TOKEN_TTL_DAYS="0.5",
+    )
+
+    assert result.returncode == 4  # the master halts instead of serving failing requests
+    assert [line for line in result.stderr.splitlines() if "refusing" in line] == [
+        "trainerpath: refusing to start: TRAINERPATH_TOKEN_TTL_DAYS must be a whole number "
+        "of days from 1 to 3650, not 0.5."
+    ]
 
 
 def test_flask_pathways_runs_without_a_secret_key_or_an_instance_config(checkout: Path) -> None:

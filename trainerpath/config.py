@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,48 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("DATABASE_URL"):
         db_file = Path(app.instance_path) / "trainerpath.db"
         app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
+
+
+MAX_TOKEN_TTL_DAYS = 3650
+
+
+def _whole(value: Any, low: int, high: float = float("inf")) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def setting_problems(config: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the settings the app reads as numbers or switches, in words."""
+    checks: list[tuple[str, Callable[[Any], bool], str]] = [
+        (
+            "TOKEN_TTL_DAYS",
+            lambda v: _whole(v, 1, MAX_TOKEN_TTL_DAYS),
+            f"a whole number of days from 1 to {MAX_TOKEN_TTL_DAYS}",
+        ),
+        ("MAX_CONTENT_LENGTH", lambda v: _whole(v, 1024), "a whole number of bytes, at least 1024"),
+        ("LOGIN_MAX_FAILURES", lambda v: _whole(v, 1), "a whole number, at least 1"),
+        ("LOGIN_FAILURE_WINDOW", _positive, "a number of seconds above 0"),
+        ("SESSION_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
+        ("REMEMBER_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
+    ]
+    return [
+        f"TRAINERPATH_{name} must be {wanted}, not {config[name]!r}"
+        for name, valid, wanted in checks
+        if name in config and not valid(config[name])
+    ]
+
+
+def refuse_bad_settings(app: Flask) -> None:
+    """Say on stderr in one line which settings are unusable, and exit, if any are."""
+    problems = setting_problems(app.config)
+    if not problems:
+        return
+    refusal = ConfigError("trainerpath: refusing to start: " + "; ".join(problems) + ".")
+    print(refusal, file=sys.stderr, flush=True)
+    raise refusal
 
 
 def has_safe_secret(app: Flask) -> bool:

@@ -190,10 +190,58 @@ class TestCsrf:
         )
         assert accepted.status_code == 200
 
+    def test_a_token_from_before_login_stops_working_after_it(
+        self, client: FlaskClient, cast: Cast
+    ) -> None:
+        """Someone who planted a session and read its token cannot forge forms after login."""
+        before = self.token(client)
+        client.post(
+            "/login",
+            data={"email": cast.candidate.email, "password": PASSWORD, "csrf_token": before},
+        )
+        after = self.token(client, "/evidence/milestones")
+        stale = client.post(
+            "/evidence/milestones",
+            data={"kind": "other", "achieved_on": "2024-01-01", "csrf_token": before},
+        )
+        assert stale.status_code == 400
+        assert "This form has expired or did not come from this site." in text(stale)
+        fresh = client.post(
+            "/evidence/milestones",
+            data={"kind": "other", "achieved_on": "2024-01-01", "csrf_token": after},
+        )
+        assert fresh.status_code == 303
+
+    def test_signing_up_also_gives_a_new_token(self, client: FlaskClient) -> None:
+        before = self.token(client, "/signup")
+        data = {"name": "Pat", "email": "pat@example.org", "password": PASSWORD}
+        response = client.post("/signup", data=data | {"confirm": PASSWORD, "csrf_token": before})
+        assert response.status_code == 303
+        stale = client.post("/logout", data={"csrf_token": before})
+        assert stale.status_code == 400
+
     def test_the_json_api_is_not_subject_to_form_tokens(self, client: FlaskClient) -> None:
         response = client.post("/api/v1/tokens", json={"email": "x@example.org", "password": "y"})
         assert response.status_code != 400
         assert response.is_json
+
+
+class TestOverHttps:
+    """With the cookies marked secure, as when serving over HTTPS."""
+
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        """Mark the cookies secure."""
+        return app_config | {"SESSION_COOKIE_SECURE": True, "REMEMBER_COOKIE_SECURE": True}
+
+    @pytest.mark.parametrize("url", ["/", "/login", "/api/v1/openapi.json", "/nowhere"])
+    def test_browsers_are_told_to_use_only_https(self, client: FlaskClient, url: str) -> None:
+        response = client.get(url, base_url="https://localhost")
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_plain_http_serving_sends_no_strict_transport_security(client: FlaskClient) -> None:
+    assert "Strict-Transport-Security" not in client.get("/login").headers
 
 
 def test_a_missing_page_is_a_friendly_404(client: FlaskClient) -> None:

@@ -17,6 +17,7 @@ from trainerpath.services.users import authenticate, create_user, normalise_emai
 from .common import after_post, safe_next, web_blueprint
 from .forms import LoginForm, PasswordForm, SignupForm
 from .login import SignedIn, me
+from .security import rotate_csrf_secret
 
 bp = web_blueprint("auth")
 
@@ -71,6 +72,7 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
         return render_template("auth/login.html", form=form), 200, {}
     guard.succeed(address, email)
     login_user(SignedIn(user), remember=bool(form.remember.data))
+    rotate_csrf_secret()
     flash(f"Welcome back, {user.name}.", "success")
     return after_post(safe_next(form.value("next"), home_for(user.role)))
 
@@ -113,6 +115,7 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
         return render_template("auth/signup.html", form=form), 409
     session.commit()
     login_user(SignedIn(user))
+    rotate_csrf_secret()
     flash(f"Welcome to trainerpath, {user.name}! Start by choosing a pathway.", "success")
     return after_post(url_for("candidate.dashboard"))
 
@@ -164,5 +167,6 @@ def password() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, s
     session.commit()
     remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
     login_user(SignedIn(user), remember=remembered)  # re-issue cookies with the new version
+    rotate_csrf_secret()
     flash("Your password is changed. Other devices have been logged out.", "success")
     return after_post(home_for(user.role))

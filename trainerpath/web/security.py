@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -36,6 +36,10 @@ SECURITY_HEADERS = {
 }
 
 
+# Sent only when the cookies are marked secure, i.e. the site is served over HTTPS.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
+
 def is_api_request() -> bool:
     """Whether the request is for the JSON API, which has its own errors and auth."""
     return request.path == "/api" or request.path.startswith("/api/")
@@ -45,10 +49,23 @@ def add_security_headers(response: Response) -> Response:
     """Put the security headers on every response (harmless on JSON ones)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Browsers then refuse plain HTTP to this site for a year, so no cookie leaks.
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     if request.endpoint != "static" and response.mimetype == "text/html":
         # Pages show personal records: keep them out of shared caches.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def rotate_csrf_secret() -> None:
+    """Drop the session's CSRF secret so the next page makes a new one (at login).
+
+    A token copied from the login page before signing in must not work after.
+    """
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(name, None)
+    g.pop(name, None)
 
 
 def protect_web_forms() -> None:
