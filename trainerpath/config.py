@@ -70,10 +70,6 @@ def _whole(value: Any, low: int, high: float = float("inf")) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-
-
 def setting_problems(config: Mapping[str, Any]) -> list[str]:
     """What is wrong with the settings the app reads as numbers or switches, in words."""
     checks: list[tuple[str, Callable[[Any], bool], str]] = [
@@ -84,7 +80,11 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
         ),
         ("MAX_CONTENT_LENGTH", lambda v: _whole(v, 1024), "a whole number of bytes, at least 1024"),
         ("LOGIN_MAX_FAILURES", lambda v: _whole(v, 1), "a whole number, at least 1"),
-        ("LOGIN_FAILURE_WINDOW", _positive, "a number of seconds above 0"),
+        ("LOGIN_ACCOUNT_MAX_FAILURES", lambda v: _whole(v, 1), "a whole number, at least 1"),
+        ("LOGIN_ADDRESS_MAX_FAILURES", lambda v: _whole(v, 1), "a whole number, at least 1"),
+        ("LOGIN_ADDRESS_SLOWDOWN", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
+        ("LOGIN_FAILURE_WINDOW", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
+        ("PROXY_COUNT", lambda v: _whole(v, 0), "a whole number, 0 or more"),
         ("SESSION_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
         ("REMEMBER_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
     ]

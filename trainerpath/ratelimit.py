@@ -21,7 +21,6 @@ nothing about the password.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
 
@@ -29,8 +28,6 @@ from flask import Flask, current_app, request
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-
-from trainerpath.config import ConfigError
 
 NAMESPACE = "trainerpath"
 EXTENSION = "trainerpath.ratelimit"
@@ -55,16 +52,8 @@ class TooManyAttempts(Exception):
 
 
 def positive(app: Flask, setting: str) -> int:
-    """The setting as a whole number of at least 1, or a clear error naming it."""
-    value = app.config[setting]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        refusal = ConfigError(
-            f"trainerpath: refusing to start: TRAINERPATH_{setting} must be a whole number "
-            f"of at least 1, not {value!r}."
-        )
-        print(refusal, file=sys.stderr, flush=True)
-        raise refusal
-    return value
+    """The setting, a whole number of at least 1 (``config.refuse_bad_settings`` checked)."""
+    return int(app.config[setting])
 
 
 @dataclass(frozen=True)
