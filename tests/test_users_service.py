@@ -57,6 +57,20 @@ def mentorship_actions(session: Session) -> list[str]:
 # -- creating users and signing in ---------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("length", "error"),
+    [(7, "must be at least 8 characters"), (1025, "must be at most 1024 characters")],
+)
+def test_a_password_too_short_or_too_long_is_refused_before_hashing(
+    session: Session, length: int, error: str
+) -> None:
+    # The CLI's create-user reaches the service directly: the cap holds there too.
+    with pytest.raises(ValidationFailed) as refused:
+        create_user(session=session, email="ada@example.org", name="Ada", password="p" * length)
+    assert refused.value.errors == {"password": error}
+    assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
 @pytest.mark.real_password_hashing
 def test_new_user_is_stored_with_a_lower_case_email_and_a_hashed_password(
     session: Session,

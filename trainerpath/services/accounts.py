@@ -20,7 +20,7 @@ from . import audit
 from .errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED
 from .tokens import revoke_user_tokens
-from .users import MIN_PASSWORD, ROLES
+from .users import ROLES, password_problem
 
 
 def end_sessions(*, session: Session, user: User) -> None:
@@ -68,10 +68,8 @@ def change_password(
         errors["current_password"] = REQUIRED
     elif not check_password_hash(user.password_hash, current_password):
         errors["current_password"] = WRONG_CURRENT_PASSWORD
-    if not isinstance(new_password, str) or not new_password:
-        errors["new_password"] = REQUIRED
-    elif len(new_password) < MIN_PASSWORD:
-        errors["new_password"] = f"must be at least {MIN_PASSWORD} characters"
+    if problem := password_problem(new_password):
+        errors["new_password"] = problem
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = generate_password_hash(new_password)

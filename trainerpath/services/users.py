@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from trainerpath.bounds import MAX_PASSWORD
 from trainerpath.models import Mentorship, Role, User, utcnow
 
 from . import audit
@@ -38,13 +39,22 @@ def _user_errors(email: object, name: object, password: object, role: object) ->
         errors["name"] = REQUIRED
     elif len(name.strip()) > 120:
         errors["name"] = "must be at most 120 characters"
-    if not isinstance(password, str) or not password:
-        errors["password"] = REQUIRED
-    elif len(password) < MIN_PASSWORD:
-        errors["password"] = f"must be at least {MIN_PASSWORD} characters"
+    if problem := password_problem(password):
+        errors["password"] = problem
     if role not in ROLES:
         errors["role"] = "must be one of: " + ", ".join(ROLES)
     return errors
+
+
+def password_problem(password: object) -> str | None:
+    """Why a new password is unacceptable (missing, too short, too long), or None."""
+    if not isinstance(password, str) or not password:
+        return REQUIRED
+    if len(password) < MIN_PASSWORD:
+        return f"must be at least {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:  # hashing a huge one costs the server
+        return f"must be at most {MAX_PASSWORD} characters"
+    return None
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
