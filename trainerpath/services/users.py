@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from trainerpath.bounds import MAX_PASSWORD
+from trainerpath.bounds import password_error
 from trainerpath.models import Mentorship, Role, User, utcnow
 
 from . import audit
@@ -52,9 +52,7 @@ def password_problem(password: object) -> str | None:
         return REQUIRED
     if len(password) < MIN_PASSWORD:
         return f"must be at least {MIN_PASSWORD} characters"
-    if len(password) > MAX_PASSWORD:  # hashing a huge one costs the server
-        return f"must be at most {MAX_PASSWORD} characters"
-    return None
+    return password_error(password)  # hashing a huge one costs the server
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
