@@ -9,6 +9,7 @@ ageing and forecast.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -130,7 +131,7 @@ def _waiting(pending: int | float, text: str) -> str:
     return f" ({text} waiting for review)" if pending else ""
 
 
-class Need:
+class Need(ABC):
     """A declared requirement: its wording, numbers and window, and how to measure it."""
 
     label: str
@@ -140,9 +141,9 @@ class Need:
     unit: str
     within_months: int | None = None
 
+    @abstractmethod
     def measure(self, key: str, people: Population) -> dict[int, Requirement]:
         """The requirement of each candidate of ``people``."""
-        raise NotImplementedError
 
     def rule(self) -> str:
         """The requirement's numbers in a few words: "≥ 100 students", "required"."""
