@@ -104,6 +104,7 @@ class EvidenceBase(SQLModel):
         table = cls.__tablename__
         return (
             Index(f"ix_{table}_candidate_status", "candidate_id", "review_status"),
+            Index(f"ix_{table}_reviewed_by", "reviewed_by"),
             CheckConstraint(_in("review_status", ReviewStatus), name="review_status"),
         )
 
@@ -220,7 +221,12 @@ class AuditEntry(SQLModel, table=True):
     """Who did what to whose record: evidence, reviews, enrollments, mentorships."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_candidate_at", "candidate_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_candidate_at", "candidate_id", "at"),
+        # The audit page's ORDER BY at DESC, id DESC reads it backwards (both databases);
+        # declared ascending because SQLite does not report an index's DESC to Alembic.
+        Index("ix_audit_log_at_id", "at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,41 @@
+"""Indexes for the queries on large tables: the audit trail's order, evidence reviewers.
+
+The audit page lists entries newest first (``ORDER BY at DESC, id DESC``), which without
+an index is a sequential scan and sort of the whole log (an ascending (at, id) index
+serves it read backwards, on PostgreSQL and SQLite alike); the evidence
+tables are looked up by reviewer (a mentor's turnaround, a reviewer's name).
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+EVIDENCE_TABLES = (
+    "teaching_sessions",
+    "assessment_attempts",
+    "credentials",
+    "experience_periods",
+    "milestones",
+)
+
+
+def upgrade() -> None:
+    """Create the indexes."""
+    op.create_index("ix_audit_log_at_id", "audit_log", ["at", "id"])
+    for table in EVIDENCE_TABLES:
+        op.create_index(f"ix_{table}_reviewed_by", table, ["reviewed_by"])
+
+
+def downgrade() -> None:
+    """Drop them again."""
+    for table in EVIDENCE_TABLES:
+        op.drop_index(f"ix_{table}_reviewed_by", table_name=table)
+    op.drop_index("ix_audit_log_at_id", table_name="audit_log")
