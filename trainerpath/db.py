@@ -1,12 +1,22 @@
-"""One engine per app, one session per request; SQLite tuned for concurrent writers."""
+"""One engine per app, one session per request; SQLite tuned for concurrent writers.
+
+A request that may write (POST, PUT, PATCH, DELETE; the CLI; tests) begins its
+transaction by taking SQLite's write lock (``BEGIN IMMEDIATE``), so writers queue
+instead of failing. A reading request (GET, HEAD, OPTIONS) begins a deferred
+transaction, which takes no lock and waits for no writer, and ends it before the page
+is rendered (``end_reads``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, before_render_template, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
+
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READS_ONLY = "trainerpath_reads_only"  # the execution option of a reading request's engine
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -30,15 +40,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that reads and then writes can fail at once with
         # "database is locked"; taking the write lock up front makes writers queue.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads only: a deferred transaction reads a snapshot and blocks nobody.
+        reads_only = connection.get_execution_options().get(READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and close the request's session at teardown."""
-    app.extensions["trainerpath.engine"] = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["trainerpath.engine"] = engine
+    app.extensions["trainerpath.reading_engine"] = engine.execution_options(**{READS_ONLY: True})
     app.teardown_appcontext(_close_session)
+    before_render_template.connect(_end_reads_before_rendering, app)
 
 
 def get_engine() -> Engine:
@@ -47,12 +62,32 @@ def get_engine() -> Engine:
     return engine
 
 
+def is_reading_request() -> bool:
+    """Whether this is a request that only reads (GET, HEAD, OPTIONS)."""
+    return has_request_context() and request.method in READING_METHODS
+
+
 def get_session() -> Session:
-    """Return this request's session, opening it on first use."""
+    """Return this request's session, opening it on first use.
+
+    A reading request's session never takes SQLite's write lock.
+    """
     if "db_session" not in g:
-        g.db_session = Session(get_engine(), expire_on_commit=False)
+        key = "trainerpath.reading_engine" if is_reading_request() else "trainerpath.engine"
+        g.db_session = Session(current_app.extensions[key], expire_on_commit=False)
     session: Session = g.db_session
     return session
+
+
+def end_reads() -> None:
+    """End a reading request's transaction before rendering; what it loaded stays loaded."""
+    session = g.get("db_session")
+    if session is not None and is_reading_request() and session.in_transaction():
+        session.commit()  # nothing to write; unlike rollback, it expires nothing
+
+
+def _end_reads_before_rendering(_app: Flask, **_extra: Any) -> None:
+    end_reads()
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from trainerpath import clock
+
 from . import queries
 from .models import Enrollment, ReviewStatus, Role, User
 from .pathways import ruleset_for
@@ -168,7 +170,7 @@ FUNDAMENTALS = "Scrum Fundamentals for Teams"
 
 def seed(session: Session, today: date | None = None) -> list[tuple[User, str]]:
     """Create the demo through the services; return each user with where they stand."""
-    demo = _Demo(session, today or date.today())
+    demo = _Demo(session, today or clock.today())
     admin = demo.admin = demo.person(Role.ADMIN, "admin", "Alex Morgan")
     priya = demo.person(Role.MENTOR, "priya", "Priya Natarajan")
     tom = demo.person(Role.MENTOR, "tom", "Tom Okafor")

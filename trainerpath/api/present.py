@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Response
 from pydantic import BaseModel
 
+from trainerpath.db import end_reads
 from trainerpath.models import Enrollment, EvidenceBase, Role, TransitionRecord, User
 from trainerpath.pathways import Ruleset, is_current
 from trainerpath.queries import CandidateRecord, Page
@@ -22,6 +23,7 @@ T = TypeVar("T")
 
 def respond(model: type[BaseModel], data: dict[str, Any], status: int = 200) -> Response:
     """Validate ``data`` against the documented response model and send it as JSON."""
+    end_reads()
     body = model.model_validate(data).model_dump_json(by_alias=True)
     return Response(body, status=status, mimetype="application/json")
 

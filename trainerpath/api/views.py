@@ -7,11 +7,9 @@ and guards to the service, which checks them in that order. It commits once.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, current_app
 
-from trainerpath import queries
+from trainerpath import clock, queries
 from trainerpath.db import get_session
 from trainerpath.models import Mentorship, Role, User, utcnow
 from trainerpath.pathways import CURRENT, rulesets_of
@@ -572,7 +570,7 @@ def list_rulesets() -> Response:
     page, per_page = pagination()
     everything = [ruleset for pathway in CURRENT for ruleset in rulesets_of(pathway)]
     found = page_of(everything, page, per_page)
-    today = date.today()
+    today = clock.today()
     return respond(
         schemas.RulesetPage, page_out(found, [ruleset_out(r, today) for r in found.items])
     )

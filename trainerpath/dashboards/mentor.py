@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from trainerpath import queries
+from trainerpath import clock, queries
 from trainerpath.dashboards.candidate import EvidenceRow, as_evidence_rows
 from trainerpath.dashboards.common import (
     PENDING,
@@ -226,7 +226,7 @@ def candidate_rows(
     session: Session, viewer: User, filters: CandidateFilters, today: date | None = None
 ) -> list[CandidateRow]:
     """The mentor's (or admin's) candidates table, filtered and sorted."""
-    today = today or date.today()
+    today = today or clock.today()
     candidates = visible_candidates(session, viewer, filters.q)
     ids = [c.id for c in candidates if c.id is not None]
     pending = queries.pending_review_counts(session, ids)
@@ -321,7 +321,7 @@ def review_queue(
     today: date | None = None,
 ) -> list[QueueItem]:
     """Pending evidence of the candidates ``viewer`` may review, the longest waiting first."""
-    today = today or date.today()
+    today = today or clock.today()
     items: list[QueueItem] = []
     for kind in KINDS.values():
         model = kind.model
@@ -356,7 +356,7 @@ def queue_item(
     session: Session, slug: str, item: EvidenceBase, today: date | None = None
 ) -> QueueItem:
     """One evidence item in the shape of a review-queue entry (after it was reviewed)."""
-    today = today or date.today()
+    today = today or clock.today()
     candidate = session.get(User, item.candidate_id)
     assert candidate is not None
     since = aware(item.updated_at)

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from trainerpath import queries
+from trainerpath import clock, queries
 from trainerpath.dashboards.enrollment import Bar, bar_for, enrollment_view
 from trainerpath.models import Enrollment, Role, User
 from trainerpath.pathways import Population, Requirement, Ruleset, is_current, ruleset_for
@@ -104,7 +104,7 @@ def pathway_outline(
     people = None
     if candidate_id is not None:
         chosen = track or ruleset.default_track
-        people = Population(session, (candidate_id,), today or date.today(), chosen)
+        people = Population(session, (candidate_id,), today or clock.today(), chosen)
     outlined: dict[str, OutlineRequirement] = {}
 
     def requirement(key: str) -> OutlineRequirement:

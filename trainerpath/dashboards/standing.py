@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import not_
 from sqlalchemy.orm import Session
 
-from trainerpath import queries
+from trainerpath import clock, queries
 from trainerpath.dashboards.enrollment import EnrollmentView
 from trainerpath.models import Enrollment, TeachingSession, User
 from trainerpath.pathways import Population, Requirement, Ruleset, is_current, rulesets_of
@@ -90,7 +90,7 @@ def switch_choice(
     others = [r for r in rulesets_of(enrollment.pathway) if r.id != ruleset.id]
     if enrollment.state != ruleset.initial_state or not (others or ruleset.tracks):
         return None
-    day = today or date.today()
+    day = today or clock.today()
     standings = [_standing(session, view, r, day) for r in rulesets_of(enrollment.pathway)]
     return SwitchChoice(enrollment, standings)
 
@@ -115,7 +115,7 @@ def reflection_hints(
     session: Session, enrollments: Iterable[Enrollment], today: date | None = None
 ) -> dict[int, ReflectionHint]:
     """For each preparing ``cst@2`` enrollment, the courses a reflection would make count."""
-    day = today or date.today()
+    day = today or clock.today()
     by_track: dict[str | None, list[Enrollment]] = {}
     for enrollment in enrollments:
         if enrollment.ruleset == CST_2.id and enrollment.state == CST_2.initial_state:
@@ -186,7 +186,7 @@ def qualifying_marks(
     """Per loaded teaching session, its mark for each of the candidate's ``cst@2`` enrollments."""
     if not items:
         return {}
-    day = today or date.today()
+    day = today or clock.today()
     tracks = [
         e.track or CST_2.default_track
         for e in queries.enrollments_of(session, candidate_id)

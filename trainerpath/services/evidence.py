@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from trainerpath import clock
 from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, utcnow
 
 from . import audit
@@ -94,7 +95,7 @@ def log_evidence(
     """Add an evidence item to the candidate's own record, pending review."""
     spec = _kind(kind)
     visible_candidate(session, actor, candidate_id)
-    values = spec.validate(data, today or date.today())
+    values = spec.validate(data, today or clock.today())
     _ensure_owner(actor, candidate_id, "log evidence on their record")
     item = spec.model(candidate_id=candidate_id, **values)
     session.add(item)
@@ -122,7 +123,7 @@ def correct_evidence(
     """Merge ``changes`` into a pending or rejected item; a rejected one goes back to pending."""
     spec = _kind(kind)
     item = visible_item(session, actor, kind, item_id)
-    values = spec.validate(spec.values_of(item) | changes, today or date.today())
+    values = spec.validate(spec.values_of(item) | changes, today or clock.today())
     _ensure_owner(actor, item.candidate_id, "change their evidence")
     _ensure_changeable(item)
     was_rejected = item.review_status == ReviewStatus.REJECTED

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
 from statemachine.exceptions import TransitionNotAllowed
 
+from trainerpath import clock
 from trainerpath.models import Enrollment, Role, TransitionRecord, User, utcnow
 from trainerpath.pathways import (
     CURRENT,
@@ -243,7 +244,7 @@ def requirements_of_enrollments(
     Enrollments that share a ruleset, track and requirement are measured together, so a
     table of candidates costs the same statements as one row.
     """
-    day = today or date.today()
+    day = today or clock.today()
     wanted = list(wanted)
     groups: dict[tuple[str, str | None, str], set[int]] = {}
     for enrollment, keys in wanted:

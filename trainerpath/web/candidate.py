@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from trainerpath import dashboards, queries
+from trainerpath import clock, dashboards, queries
 from trainerpath.db import get_session
 from trainerpath.models import Enrollment, EvidenceBase, ReviewStatus, Role, User
 from trainerpath.pathways import CURRENT, RULESETS, Ruleset, ruleset_for
@@ -245,7 +245,7 @@ def switch_rules(enrollment_id: int) -> Response:
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def _evidence_context(
