@@ -25,7 +25,7 @@ from trainerpath import migrate
 from trainerpath.db import make_engine
 from trainerpath.models import Enrollment, User
 from trainerpath.pathways import ruleset_for
-from trainerpath.services.pathways import requirements_of_enrollments
+from trainerpath.services.pathways import measure_requirements
 
 MODEL_TABLES = set(SQLModel.metadata.tables)
 
@@ -491,7 +491,7 @@ def test_old_enrollments_measure_what_they_measured_before_the_upgrade(
     with Session(empty_engine) as session:
         enrollments = session.execute(select(Enrollment).order_by(col(Enrollment.id))).scalars()
         wanted = [(e, list(ruleset_for(e.ruleset).requirements)) for e in enrollments]
-        measured = requirements_of_enrollments(session, wanted, TODAY)
+        measured = {e.id or 0: measure_requirements(session, e, keys, TODAY) for e, keys in wanted}
         assert [(e.ruleset, e.track, e.state) for e, _keys in wanted] == [
             ("cst@1", None, "tac_review"),
             ("pst@1", None, "preparing"),

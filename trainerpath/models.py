@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -271,3 +272,33 @@ EVIDENCE_MODELS: dict[str, type[EvidenceBase]] = {
     "experience": ExperiencePeriod,
     "milestones": Milestone,
 }
+
+
+class Standing(SQLModel, table=True):
+    """An enrollment's measured requirements as of one day, so views need not measure.
+
+    Written in the same transaction as any change to the candidate's evidence, reviews
+    or enrollments, and again by the first view on a later day (windows, expiry, ageing
+    and forecasts move with the day). ``revision`` goes up with every write, so a view
+    that measured from an older snapshot cannot overwrite a newer result.
+    """
+
+    __tablename__ = "standings"
+
+    enrollment_id: int = Field(primary_key=True, foreign_key="enrollments.id")
+    candidate_id: int = Field(foreign_key="users.id", index=True)
+    computed_on: date
+    revision: int = Field(default=1)
+    # What was measured: the enrollment's rules and state at the time.
+    ruleset: str = Field(max_length=32)
+    track: str | None = Field(default=None, max_length=32)
+    state: str = Field(max_length=40)
+    requirements: list[Any] = Field(sa_column=Column(JSON, nullable=False))
+    # While preparing: the standing under the pathway's other rulesets, for switching.
+    others: list[Any] = Field(sa_column=Column(JSON, nullable=False))
+    reflection_hint: int = Field(default=0)  # cst@2: courses a reflection would make count
+    # For the mentor's table, to filter and sort without reading the requirements:
+    met: int = Field(default=0)  # how many of ``requirements`` are met
+    total: int = Field(default=0)  # how many there are
+    shortfall_on: date | None = Field(default=None)  # first day a met one becomes unmet
+    shortfall_key: str | None = Field(default=None, max_length=64)  # which one

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, true, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
+from trainerpath.evidence_rows import item_from_json, json_of
 from trainerpath.models import (
     EVIDENCE_MODELS,
     Enrollment,
@@ -113,6 +126,73 @@ def pending_review_counts(session: Session, candidate_ids: Iterable[int]) -> dic
     stmt = select(pending.c.candidate_id, func.count()).group_by(pending.c.candidate_id)
     for candidate_id, count in session.execute(stmt):
         result[candidate_id] = int(count)
+    return result
+
+
+def pending_reviews_visible(session: Session, viewer: User) -> dict[int, int]:
+    """How many evidence items wait for review, per candidate ``viewer`` may see."""
+    pending = union_all(
+        *(
+            select(col(model.candidate_id).label("candidate_id")).where(
+                col(model.review_status) == ReviewStatus.PENDING.value,
+                visible_to(viewer, col(model.candidate_id)),
+            )
+            for model in EVIDENCE_MODELS.values()
+        )
+    ).subquery()
+    stmt = select(pending.c.candidate_id, func.count()).group_by(pending.c.candidate_id)
+    return {candidate_id: int(count) for candidate_id, count in session.execute(stmt)}
+
+
+REVIEWED_KINDS = ("rejected", "noted")  # what ``reviewed_evidence`` returns, in two lists
+
+
+def reviewed_evidence(
+    session: Session, candidate_id: int, limit: int
+) -> dict[str, list[tuple[str, EvidenceBase, str | None]]]:
+    """The candidate's rejected items, and other items reviewed with a note, newest first.
+
+    Up to ``limit`` of each, as (kind, item, reviewer's name), in one statement.
+    """
+    parts = []
+    for slug, model in EVIDENCE_MODELS.items():
+        reviewer = aliased(User)
+        rejected = col(model.review_status) == ReviewStatus.REJECTED.value
+        noted = and_(col(model.review_note).is_not(None), col(model.reviewed_at).is_not(None))
+        parts.append(
+            select(
+                literal(slug).label("kind"),
+                col(model.id).label("id"),
+                col(model.reviewed_at).label("at"),
+                case((rejected, 0), else_=1).label("part"),
+                col(reviewer.name).label("reviewer"),
+                json_of(model).label("row"),
+            )
+            .outerjoin(reviewer, col(reviewer.id) == col(model.reviewed_by))
+            .where(col(model.candidate_id) == candidate_id, or_(rejected, noted))
+        )
+    found = union_all(*parts).subquery()
+    ranked = select(
+        found,
+        func.row_number()
+        .over(
+            partition_by=found.c.part,
+            order_by=(found.c.at.desc(), found.c.kind, found.c.id.desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    stmt = (
+        select(ranked.c.kind, ranked.c.part, ranked.c.reviewer, ranked.c.row)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.part, ranked.c.rank)
+    )
+    result: dict[str, list[tuple[str, EvidenceBase, str | None]]] = {
+        part: [] for part in REVIEWED_KINDS
+    }
+    for kind, part, reviewer, row in session.execute(stmt):
+        data = row if isinstance(row, dict) else json.loads(row)
+        item = item_from_json(EVIDENCE_MODELS[kind], data)
+        result[REVIEWED_KINDS[part]].append((kind, item, reviewer))
     return result
 
 

@@ -21,7 +21,7 @@ from trainerpath.dashboards.candidate import (
     feedback_for,
     progress_overview,
 )
-from trainerpath.dashboards.enrollment import enrollment_view
+from trainerpath.dashboards.enrollment import enrollment_view, enrollment_views
 from trainerpath.dashboards.mentor import (
     CandidateFilters,
     candidate_rows,
@@ -34,7 +34,6 @@ from trainerpath.dashboards.standing import (
     CardExtras,
     card_extras,
     qualifying_marks,
-    reflection_hints,
     switch_choice,
 )
 
@@ -48,6 +47,7 @@ __all__ = [
     "candidate_rows",
     "card_extras",
     "enrollment_view",
+    "enrollment_views",
     "evidence_rows",
     "feedback_for",
     "histories_of",
@@ -56,7 +56,6 @@ __all__ = [
     "progress_overview",
     "qualifying_marks",
     "queue_item",
-    "reflection_hints",
     "review_queue",
     "reviews_waiting",
     "switch_choice",

@@ -13,7 +13,7 @@ from trainerpath.dashboards.common import matches_name_or_email
 from trainerpath.dashboards.enrollment import HistoryRow, history_rows
 from trainerpath.models import AuditEntry, Mentorship, Role, User
 from trainerpath.pathways import ruleset_for
-from trainerpath.services.pathways import state_label
+from trainerpath.services.pathways import state_label, transition_histories
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class HistoryBlock:
 def histories_of(session: Session, candidate_id: int) -> list[HistoryBlock]:
     """Every enrollment of the candidate with its transitions, newest first."""
     enrollments = queries.enrollments_of(session, candidate_id)
-    history = queries.history_by_enrollment(session, enrollments)
+    history, names = transition_histories(session, [e.id for e in enrollments if e.id is not None])
     blocks = []
     for enrollment in enrollments:
         assert enrollment.id is not None
@@ -142,7 +142,7 @@ def histories_of(session: Session, candidate_id: int) -> list[HistoryBlock]:
                 title=ruleset.label,
                 rules=ruleset.id + (f", {track} track" if track else ""),
                 state_label=state_label(ruleset, enrollment.state),
-                rows=history_rows(session, ruleset, reversed(history[enrollment.id])),
+                rows=history_rows(ruleset, reversed(history[enrollment.id]), names),
             )
         )
     return blocks

@@ -13,14 +13,12 @@ from sqlmodel import col
 
 from trainerpath import queries
 from trainerpath.dashboards.common import (
-    REJECTED,
     STATUS_LABELS,
     VERIFIED,
-    aware,
     format_number,
     user_names,
 )
-from trainerpath.dashboards.enrollment import EnrollmentView, enrollment_view
+from trainerpath.dashboards.enrollment import EnrollmentView, enrollment_views
 from trainerpath.dashboards.standing import (
     CardExtras,
     QualifyingMark,
@@ -77,25 +75,28 @@ def display_value(spec: FieldSpec, value: Any) -> str:
     return str(value)
 
 
+def as_evidence_row(kind: EvidenceKind, item: EvidenceBase, reviewer: str | None) -> EvidenceRow:
+    """An item as a list row, with its reviewer's name."""
+    return EvidenceRow(
+        kind=kind,
+        item=item,
+        summary=kind.summary(item),
+        status_label=STATUS_LABELS.get(item.review_status, item.review_status),
+        reviewer=reviewer if item.reviewed_by else None,
+        details=[
+            (spec.label, display_value(spec, getattr(item, spec.name)))
+            for spec in kind.fields
+            if getattr(item, spec.name) not in (None, "")
+        ],
+    )
+
+
 def as_evidence_rows(
     session: Session, kind: EvidenceKind, items: Sequence[EvidenceBase]
 ) -> list[EvidenceRow]:
+    """Items of one kind as list rows, their reviewers' names looked up in one query."""
     names = user_names(session, (item.reviewed_by for item in items))
-    return [
-        EvidenceRow(
-            kind=kind,
-            item=item,
-            summary=kind.summary(item),
-            status_label=STATUS_LABELS.get(item.review_status, item.review_status),
-            reviewer=names.get(item.reviewed_by) if item.reviewed_by else None,
-            details=[
-                (spec.label, display_value(spec, getattr(item, spec.name)))
-                for spec in kind.fields
-                if getattr(item, spec.name) not in (None, "")
-            ],
-        )
-        for item in items
-    ]
+    return [as_evidence_row(kind, item, names.get(item.reviewed_by or 0)) for item in items]
 
 
 def evidence_rows(
@@ -112,36 +113,11 @@ def evidence_rows(
     return [replace(row, marks=marks.get(row.item.id or 0, ())) for row in rows]
 
 
-def recent_reviews(session: Session, candidate_id: int, limit: int = 8) -> list[EvidenceRow]:
-    """The candidate's most recently reviewed items that carry a note, newest first."""
-    rows: list[EvidenceRow] = []
-    for kind in KINDS.values():
-        model = kind.model
-        stmt = (
-            select(model)
-            .where(
-                col(model.candidate_id) == candidate_id,
-                col(model.reviewed_at).is_not(None),
-                col(model.review_note).is_not(None),
-            )
-            .order_by(col(model.reviewed_at).desc())
-            .limit(limit)
-        )
-        rows.extend(as_evidence_rows(session, kind, list(session.execute(stmt).scalars())))
-    rows.sort(key=lambda row: aware(row.item.reviewed_at or row.item.created_at), reverse=True)
-    return rows[:limit]
+SHOWN_REVIEWS = 8  # rejected items, and review notes, the dashboard shows of each
 
 
-def rejected_items(session: Session, candidate_id: int) -> list[EvidenceRow]:
-    """The candidate's rejected items, which they may correct and resubmit."""
-    rows: list[EvidenceRow] = []
-    for kind in KINDS.values():
-        model = kind.model
-        stmt = select(model).where(
-            col(model.candidate_id) == candidate_id, col(model.review_status) == REJECTED
-        )
-        rows.extend(as_evidence_rows(session, kind, list(session.execute(stmt).scalars())))
-    return rows
+def _review_rows(found: list[tuple[str, EvidenceBase, str | None]]) -> list[EvidenceRow]:
+    return [as_evidence_row(KINDS[slug], item, reviewer) for slug, item, reviewer in found]
 
 
 @dataclass(frozen=True)
@@ -200,17 +176,17 @@ def candidate_dashboard(
 ) -> CandidateDashboard:
     """Gather everything the candidate dashboard shows (the viewer may be their mentor)."""
     assert candidate.id is not None
-    enrollments = queries.enrollments_of(session, candidate.id)
-    followed = {enrollment.pathway for enrollment in enrollments}
-    views = [enrollment_view(session, e, viewer, today) for e in enrollments]
+    views = enrollment_views(session, candidate.id, viewer, today)
+    reviewed = queries.reviewed_evidence(session, candidate.id, SHOWN_REVIEWS)
+    followed = {view.enrollment.pathway for view in views}
     return CandidateDashboard(
         candidate=candidate,
         enrollments=views,
-        extras=card_extras(session, views, viewer, today),
+        extras=card_extras(views, viewer),
         open_pathways=[r for pathway, r in CURRENT.items() if pathway not in followed],
         counts=queries.evidence_counts(session, candidate.id),
-        reviews=recent_reviews(session, candidate.id),
-        rejected=rejected_items(session, candidate.id),
+        reviews=_review_rows(reviewed["noted"]),
+        rejected=_review_rows(reviewed["rejected"]),
         feedback=feedback_for(session, candidate.id),
         mentors=mentors_of(session, candidate.id),
     )
@@ -221,7 +197,4 @@ def progress_overview(
 ) -> list[EnrollmentView]:
     """The candidate's enrollments with their requirement bars (the progress aside)."""
     assert candidate.id is not None
-    return [
-        enrollment_view(session, e, viewer, today)
-        for e in queries.enrollments_of(session, candidate.id)
-    ]
+    return enrollment_views(session, candidate.id, viewer, today)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from trainerpath.dashboards.common import (
     aware,
@@ -16,15 +17,16 @@ from trainerpath.dashboards.common import (
     format_month,
     format_number,
     sentence_case,
-    user_names,
 )
 from trainerpath.models import Enrollment, Role, TransitionRecord, User
-from trainerpath.pathways import Ageing, Requirement, Ruleset
+from trainerpath.pathways import Requirement, Ruleset
 from trainerpath.pathways.vocabulary import Need, Tally
+from trainerpath.services import standings
 from trainerpath.services.pathways import (
     EnrollmentStatus,
     EventOption,
     enrollment_status,
+    enrollment_statuses,
     event_label,
     event_phrase,
     state_label,
@@ -71,16 +73,9 @@ def window_phrase(requirement: Requirement) -> str | None:
     return f"in the last {window.months} months, since {format_day(window.start)}"
 
 
-def shortfall(requirement: Requirement) -> Ageing | None:
-    """The first day a met requirement falls below its target as its evidence ages out."""
-    if not requirement.met:
-        return None
-    return next((a for a in requirement.ageing if a.current < requirement.target), None)
-
-
 def ageing_warning(requirement: Requirement, need: Need) -> str | None:
     """Warn that evidence leaves the window: "2 qualifying events leave ... by 1 Mar 2027"."""
-    drop = shortfall(requirement)
+    drop = requirement.shortfall
     if drop is None or requirement.window is None:
         return None
     when, target = format_day(drop.on), format_number(requirement.target)
@@ -310,22 +305,29 @@ def next_steps(status: EnrollmentStatus, bars: Sequence[Bar]) -> list[NextStep]:
 
 
 def history_rows(
-    session: Session, ruleset: Ruleset, records: Iterable[TransitionRecord]
+    ruleset: Ruleset, records: Iterable[TransitionRecord], actor_names: dict[int, str]
 ) -> list[HistoryRow]:
     """Transitions as timeline lines, in the order given."""
-    records = list(records)
-    names = user_names(session, (record.actor_id for record in records))
     return [
         HistoryRow(
             at=aware(record.at),
             label=ruleset.history_label(record.event),
             from_label=state_label(ruleset, record.from_state),
             to_label=state_label(ruleset, record.to_state),
-            actor=names.get(record.actor_id, "someone"),
+            actor=actor_names.get(record.actor_id, "someone"),
             note=record.note,
         )
         for record in records
     ]
+
+
+def enrollment_views(
+    session: Session, candidate_id: int, viewer: User, today: date | None = None
+) -> list[EnrollmentView]:
+    """Every enrollment card of the candidate, in two queries (stored standings read)."""
+    pairs = standings.with_standings(session, col(Enrollment.candidate_id) == candidate_id)
+    described = enrollment_statuses(session=session, enrollments=pairs, viewer=viewer, today=today)
+    return [view_of(described[enrollment.id or 0], viewer) for enrollment, _row in pairs]
 
 
 def enrollment_view(
@@ -333,6 +335,12 @@ def enrollment_view(
 ) -> EnrollmentView:
     """Describe one enrollment for a dashboard card, as ``viewer`` may act on it."""
     status = enrollment_status(session=session, enrollment=enrollment, viewer=viewer, today=today)
+    return view_of(status, viewer)
+
+
+def view_of(status: EnrollmentStatus, viewer: User) -> EnrollmentView:
+    """The card of a described enrollment, as ``viewer`` may act on it."""
+    enrollment = status.enrollment
     ruleset = status.ruleset
     bars = [bar_for(requirement, ruleset) for requirement in status.requirements]
     buttons = [
@@ -359,7 +367,7 @@ def enrollment_view(
     others = [
         f"{who.capitalize()} records: {' or '.join(labels)}." for who, labels in theirs.items()
     ]
-    history = history_rows(session, ruleset, reversed(status.history))
+    history = history_rows(ruleset, reversed(status.history), status.actor_names)
     return EnrollmentView(
         status=status,
         title=ruleset.title,

@@ -4,32 +4,26 @@ Three additions to an enrollment card and the teaching-session list (pathways.md
 the candidate's standing under every ruleset of a preparing enrollment's pathway, side
 by side, before they switch; the ``cst@2`` hint about courses that lack only a
 reflection; and, per teaching session, whether it is a qualifying event and why not.
-Each is measured in a fixed number of statements, whatever the amount of evidence.
+The first two come with the enrollment's stored standing; the marks cost one query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import not_
 from sqlalchemy.orm import Session
 
 from trainerpath import clock, queries
 from trainerpath.dashboards.enrollment import EnrollmentView
 from trainerpath.models import Enrollment, TeachingSession, User
-from trainerpath.pathways import Population, Requirement, Ruleset, is_current, rulesets_of
-from trainerpath.pathways.calendar import window_start
+from trainerpath.pathways import Requirement, Ruleset, is_current, rulesets_of
 from trainerpath.pathways.cst_2024 import (
     COURSE_NAMES,
     CST_2,
-    HAS_REFLECTION,
-    QUALIFYING_BUT_REFLECTION,
-    WINDOW_MONTHS,
     why_not_qualifying,
 )
-from trainerpath.pathways.measure import amounts
 
 # -- Standing under each ruleset ----------------------------------------------------------
 
@@ -68,30 +62,27 @@ class SwitchChoice:
     standings: list[RulesetStanding]
 
 
-def _standing(
-    session: Session, view: EnrollmentView, ruleset: Ruleset, today: date
-) -> RulesetStanding:
-    enrollment = view.enrollment
-    keys = ruleset.guards_leaving(ruleset.initial_state)
-    if ruleset.id == enrollment.ruleset:
-        # The card measured these already: the enrollment is in the initial state.
-        requirements = view.status.requirements
-        return RulesetStanding(ruleset, enrollment.track, requirements, True, is_current(ruleset))
-    people = Population(session, (enrollment.candidate_id,), today, ruleset.default_track)
-    measured = [ruleset.measure(key, people)[enrollment.candidate_id] for key in keys]
-    return RulesetStanding(ruleset, ruleset.default_track, measured, False, is_current(ruleset))
-
-
-def switch_choice(
-    session: Session, view: EnrollmentView, today: date | None = None
-) -> SwitchChoice | None:
+def switch_choice(view: EnrollmentView) -> SwitchChoice | None:
     """The enrollment's standing under each ruleset, if it may switch to another now."""
     enrollment, ruleset = view.enrollment, view.status.ruleset
     others = [r for r in rulesets_of(enrollment.pathway) if r.id != ruleset.id]
+    standing = view.status.standing
     if enrollment.state != ruleset.initial_state or not (others or ruleset.tracks):
         return None
-    day = today or clock.today()
-    standings = [_standing(session, view, r, day) for r in rulesets_of(enrollment.pathway)]
+    measured = {other.ruleset: other for other in (standing.others if standing else [])}
+    standings = []
+    for each in rulesets_of(enrollment.pathway):
+        if each.id == ruleset.id:
+            # The card measured these already: the enrollment is in the initial state.
+            followed = RulesetStanding(
+                each, enrollment.track, view.status.requirements, True, is_current(each)
+            )
+            standings.append(followed)
+        elif each.id in measured:
+            other = measured[each.id]
+            standings.append(
+                RulesetStanding(each, other.track, other.requirements, False, is_current(each))
+            )
     return SwitchChoice(enrollment, standings)
 
 
@@ -111,28 +102,13 @@ class ReflectionHint:
         return f"{self.count} of your {self.course} courses would qualify with a reflection"
 
 
-def reflection_hints(
-    session: Session, enrollments: Iterable[Enrollment], today: date | None = None
-) -> dict[int, ReflectionHint]:
-    """For each preparing ``cst@2`` enrollment, the courses a reflection would make count."""
-    day = today or clock.today()
-    by_track: dict[str | None, list[Enrollment]] = {}
-    for enrollment in enrollments:
-        if enrollment.ruleset == CST_2.id and enrollment.state == CST_2.initial_state:
-            by_track.setdefault(enrollment.track, []).append(enrollment)
-    hints: dict[int, ReflectionHint] = {}
-    since = window_start(day, WINDOW_MONTHS)
-    for track, group in by_track.items():
-        people = Population(session, tuple(sorted({e.candidate_id for e in group})), day, track)
-        found = amounts(
-            people, TeachingSession, 1, [*QUALIFYING_BUT_REFLECTION, not_(HAS_REFLECTION)], since
-        )
-        course = COURSE_NAMES[track or CST_2.default_track or ""]
-        for enrollment in group:
-            count = found[enrollment.candidate_id].verified
-            if count and enrollment.id is not None:
-                hints[enrollment.id] = ReflectionHint(count, course)
-    return hints
+def reflection_hint(view: EnrollmentView) -> ReflectionHint | None:
+    """For a preparing ``cst@2`` enrollment, the courses a reflection would make count."""
+    standing = view.status.standing
+    if standing is None or not standing.reflection_hint:
+        return None
+    course = COURSE_NAMES[view.enrollment.track or CST_2.default_track or ""]
+    return ReflectionHint(standing.reflection_hint, course)
 
 
 # -- Everything a card adds ------------------------------------------------------------------
@@ -146,18 +122,19 @@ class CardExtras:
     reflection_hint: ReflectionHint | None = None
 
 
-def card_extras(
-    session: Session, views: Sequence[EnrollmentView], viewer: User, today: date | None = None
-) -> dict[int, CardExtras]:
-    """Per enrollment card: the rules it may switch to (for the candidate) and hints."""
-    hints = reflection_hints(session, (view.enrollment for view in views), today)
+def card_extras(views: Sequence[EnrollmentView], viewer: User) -> dict[int, CardExtras]:
+    """Per enrollment card: the rules it may switch to (for the candidate) and hints.
+
+    Both come with the stored standing: no query.
+    """
     extras: dict[int, CardExtras] = {}
     for view in views:
         enrollment = view.enrollment
         assert enrollment.id is not None
         own = viewer.id == enrollment.candidate_id
-        switch = switch_choice(session, view, today) if own else None
-        extras[enrollment.id] = CardExtras(switch, hints.get(enrollment.id))
+        extras[enrollment.id] = CardExtras(
+            switch_choice(view) if own else None, reflection_hint(view)
+        )
     return extras
 
 

@@ -109,6 +109,54 @@ class Requirement:
             else {"met_by": forecast.met_by, "pace_per_month": forecast.pace_per_month},
         }
 
+    def as_json(self) -> dict[str, Any]:
+        """The requirement as JSON-ready values (dates as ISO strings), to store it."""
+        forecast = self.forecast
+        return {
+            "key": self.key,
+            "label": self.label,
+            "met": self.met,
+            "current": self.current,
+            "pending": self.pending,
+            "target": self.target,
+            "unit": self.unit,
+            "message": self.message,
+            "window": None
+            if self.window is None
+            else [self.window.months, self.window.start.isoformat()],
+            "ageing": [[a.on.isoformat(), a.current] for a in self.ageing],
+            "forecast": None
+            if forecast is None
+            else [forecast.met_by and forecast.met_by.isoformat(), forecast.pace_per_month],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Requirement:
+        """The requirement ``as_json`` stored."""
+        window, forecast = data["window"], data["forecast"]
+        return cls(
+            key=data["key"],
+            label=data["label"],
+            met=data["met"],
+            current=data["current"],
+            pending=data["pending"],
+            target=data["target"],
+            unit=data["unit"],
+            message=data["message"],
+            window=None if window is None else Window(window[0], date.fromisoformat(window[1])),
+            ageing=tuple(Ageing(date.fromisoformat(on), current) for on, current in data["ageing"]),
+            forecast=None
+            if forecast is None
+            else Forecast(forecast[0] and date.fromisoformat(forecast[0]), forecast[1]),
+        )
+
+    @property
+    def shortfall(self) -> Ageing | None:
+        """The first day a met requirement falls below its target as its evidence ages out."""
+        if not self.met:
+            return None
+        return next((a for a in self.ageing if a.current < self.target), None)
+
     @property
     def yes_no(self) -> bool:
         """Whether this is a yes/no requirement (a count with target 1 of "items")."""

@@ -6,7 +6,7 @@ The one place where pathways.md §4 is enforced: the web pages and the API both 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,17 +18,16 @@ from sqlmodel import col
 from statemachine.exceptions import TransitionNotAllowed
 
 from trainerpath import clock
-from trainerpath.models import Enrollment, Role, TransitionRecord, User, utcnow
+from trainerpath.models import Enrollment, Role, Standing, TransitionRecord, User, utcnow
 from trainerpath.pathways import (
     CURRENT,
     RULESETS,
-    Population,
     Requirement,
     Ruleset,
     ruleset_for,
 )
 
-from . import audit
+from . import audit, standings
 from .access import can_view, visible_candidate
 from .errors import Conflict, Forbidden, GuardUnmet, InvalidState, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED
@@ -61,6 +60,8 @@ class EnrollmentStatus:
     requirements: list[Requirement]
     events: list[EventOption]
     history: list[TransitionRecord]
+    actor_names: dict[int, str]  # who fired the history's events
+    standing: standings.EnrollmentStanding | None = None  # where requirements came from
 
 
 def _id(value: int | None) -> int:
@@ -229,50 +230,22 @@ def switch_ruleset(
 def measure_requirements(
     session: Session, enrollment: Enrollment, keys: list[str], today: date | None = None
 ) -> list[Requirement]:
-    """Measure the enrollment's requirements ``keys`` under its own ruleset and track."""
-    measured = requirements_of_enrollments(session, [(enrollment, keys)], today)
-    return measured[_id(enrollment.id)]
+    """Measure the enrollment's requirements ``keys`` afresh, under its ruleset and track."""
+    wanted = (enrollment.candidate_id, enrollment.ruleset, enrollment.track, keys)
+    (measured,) = standings.measure_keys(session, [wanted], today or clock.today())
+    return measured
 
 
-def requirements_of_enrollments(
-    session: Session,
-    wanted: Iterable[tuple[Enrollment, list[str]]],
-    today: date | None = None,
-) -> dict[int, list[Requirement]]:
-    """Measure each enrollment's named requirements, in a fixed number of queries.
-
-    Enrollments that share a ruleset, track and requirement are measured together, so a
-    table of candidates costs the same statements as one row.
-    """
-    day = today or clock.today()
-    wanted = list(wanted)
-    groups: dict[tuple[str, str | None, str], set[int]] = {}
-    for enrollment, keys in wanted:
-        for key in keys:
-            groups.setdefault((enrollment.ruleset, enrollment.track, key), set()).add(
-                enrollment.candidate_id
-            )
-    results: dict[tuple[str, str | None, str, int], Requirement] = {}
-    for (ruleset_id, track, key), candidate_ids in groups.items():
-        people = Population(session, tuple(sorted(candidate_ids)), day, track)
-        for candidate_id, requirement in ruleset_for(ruleset_id).measure(key, people).items():
-            results[ruleset_id, track, key, candidate_id] = requirement
-    return {
-        _id(enrollment.id): [
-            results[enrollment.ruleset, enrollment.track, key, enrollment.candidate_id]
-            for key in keys
-        ]
-        for enrollment, keys in wanted
-    }
-
-
-def enrollment_status(
-    *, session: Session, enrollment: Enrollment, viewer: User, today: date | None = None
+def _status(
+    enrollment: Enrollment,
+    standing: standings.EnrollmentStanding,
+    history: list[TransitionRecord],
+    actor_names: dict[int, str],
+    viewer: User,
 ) -> EnrollmentStatus:
-    """Describe the enrollment: requirements of the next steps, events, history."""
     ruleset = ruleset_for(enrollment.ruleset)
     state = enrollment.state
-    requirements = measure_requirements(session, enrollment, ruleset.guards_leaving(state), today)
+    requirements = standing.requirements
     by_key = {requirement.key: requirement for requirement in requirements}
     events = []
     for name in ruleset.event_names(state):
@@ -294,18 +267,66 @@ def enrollment_status(
             )
         )
     return EnrollmentStatus(
-        enrollment, ruleset, requirements, events, history_of(session, enrollment)
+        enrollment, ruleset, requirements, events, history, actor_names, standing
     )
+
+
+def enrollment_statuses(
+    *,
+    session: Session,
+    enrollments: Sequence[tuple[Enrollment, Standing | None]],
+    viewer: User,
+    today: date | None = None,
+) -> dict[int, EnrollmentStatus]:
+    """Describe each enrollment (given with its stored standing) in two queries or fewer.
+
+    The requirements come from the stored standing, measured afresh only when it is
+    not current (``standings.standings_of``); the histories of all come in one query.
+    """
+    found = standings.standings_of(session, enrollments, today)
+    history, names = transition_histories(session, [_id(e.id) for e, _row in enrollments])
+    return {
+        _id(e.id): _status(e, found[_id(e.id)], history[_id(e.id)], names, viewer)
+        for e, _row in enrollments
+    }
+
+
+def enrollment_status(
+    *, session: Session, enrollment: Enrollment, viewer: User, today: date | None = None
+) -> EnrollmentStatus:
+    """Describe the enrollment: requirements of the next steps, events, history."""
+    row = session.get(Standing, enrollment.id)
+    described = enrollment_statuses(
+        session=session, enrollments=[(enrollment, row)], viewer=viewer, today=today
+    )
+    return described[_id(enrollment.id)]
 
 
 def history_of(session: Session, enrollment: Enrollment) -> list[TransitionRecord]:
     """The enrollment's transitions, oldest first."""
+    history, _names = transition_histories(session, [_id(enrollment.id)])
+    return history[_id(enrollment.id)]
+
+
+def transition_histories(
+    session: Session, enrollment_ids: Sequence[int]
+) -> tuple[dict[int, list[TransitionRecord]], dict[int, str]]:
+    """Each enrollment's transitions, oldest first, and the names of who fired them."""
+    history: dict[int, list[TransitionRecord]] = {i: [] for i in enrollment_ids}
+    names: dict[int, str] = {}
+    if not enrollment_ids:
+        return history, names
     stmt = (
-        select(TransitionRecord)
-        .where(col(TransitionRecord.enrollment_id) == enrollment.id)
+        select(TransitionRecord, col(User.name))
+        .outerjoin(User, col(User.id) == col(TransitionRecord.actor_id))
+        .where(col(TransitionRecord.enrollment_id).in_(enrollment_ids))
         .order_by(col(TransitionRecord.at), col(TransitionRecord.id))
     )
-    return list(session.execute(stmt).scalars())
+    for record, name in session.execute(stmt):
+        history[record.enrollment_id].append(record)
+        if name is not None:
+            names[record.actor_id] = name
+    return history, names
 
 
 def fire_event(

@@ -189,7 +189,7 @@ def _card(enrollment: Enrollment, viewer: User, status: int, **context: Any) -> 
     """The enrollment's card as an htmx partial."""
     session = get_session()
     view = dashboards.enrollment_view(session, enrollment, viewer)
-    extras = dashboards.card_extras(session, [view], viewer)
+    extras = dashboards.card_extras([view], viewer)
     return partial(
         "candidate/_enrollment.html",
         status,

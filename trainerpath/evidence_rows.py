@@ -1,0 +1,62 @@
+"""Items of every evidence kind in one statement, each row read back as its model.
+
+The five evidence tables have different columns, so a ``UNION ALL`` of them selects,
+besides the columns every kind shares, each row as one JSON object
+(``json_object`` on SQLite, ``json_build_object`` on PostgreSQL); ``item_from_json``
+turns it back into a (detached) model instance.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from trainerpath.models import EvidenceBase
+
+
+class row_json(FunctionElement[Any]):
+    """A table row as one JSON object of its columns."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(row_json)
+def _json_object(element: row_json, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(row_json, "postgresql")
+def _json_build_object(element: row_json, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_build_object({compiler.process(element.clauses, **kw)})"
+
+
+def json_of(model: type[EvidenceBase]) -> row_json:
+    """The row of ``model`` as JSON: every column under its own name."""
+    pairs: list[Any] = []
+    for column in model.__table__.columns:  # type: ignore[attr-defined]
+        pairs += [literal(column.name), column]
+    return row_json(*pairs)
+
+
+def _value(kind: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(kind, DateTime):
+        return datetime.fromisoformat(str(value).replace(" ", "T"))
+    if isinstance(kind, Date):
+        return date.fromisoformat(str(value)[:10])
+    if isinstance(kind, Boolean):
+        return bool(value)
+    return value
+
+
+def item_from_json(model: type[EvidenceBase], data: dict[str, Any]) -> EvidenceBase:
+    """The model instance ``json_of`` selected, detached from any session."""
+    columns = model.__table__.columns  # type: ignore[attr-defined]
+    return model(**{column.name: _value(column.type, data[column.name]) for column in columns})

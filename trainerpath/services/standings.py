@@ -1,0 +1,424 @@
+"""Each enrollment's standing, measured once and stored, never shown stale.
+
+A standing is what the requirement checks report for an enrollment (its requirements
+of the next step with their windows, ageing and forecasts; while preparing, the same
+under the pathway's other rulesets; for ``cst@2``, the courses a reflection would make
+count). Measuring it costs a dozen aggregate queries, so it is stored (``Standing``)
+and views read it in one.
+
+It can never be shown stale:
+
+- A transaction that changes a candidate's evidence, reviews or enrollments measures
+  their standings again just before it commits (``_note_changes`` notices the change
+  at each flush; ``_refresh_before_commit`` measures), under a row lock on the
+  candidate on PostgreSQL so two such transactions measure one after the other.
+- A standing measured on another day, or for another ruleset, track or state than the
+  enrollment's, is measured again when it is read (``standings_of``): windows, expiry,
+  ageing and forecasts move with the day. A reading request stores the new result after
+  its response has gone, in a short transaction of its own that writes only if nobody
+  wrote a newer one meanwhile (``revision``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import after_this_request, current_app, has_request_context
+from sqlalchemy import Connection, Engine, event, not_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlmodel import col
+from werkzeug.wrappers import Response
+
+from trainerpath import clock
+from trainerpath.db import READS_ONLY
+from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, Standing, TeachingSession, User
+from trainerpath.pathways import Population, Requirement, ruleset_for, rulesets_of
+from trainerpath.pathways.calendar import window_start
+from trainerpath.pathways.cst_2024 import (
+    CST_2,
+    HAS_REFLECTION,
+    QUALIFYING_BUT_REFLECTION,
+    WINDOW_MONTHS,
+)
+from trainerpath.pathways.measure import amounts
+
+DUE = "trainerpath.standings_due"  # session.info: candidates whose standings need measuring
+CHANGES = ("evidence.", "enrollment.")  # audit actions that change a standing
+
+
+@dataclass(frozen=True)
+class OtherRules:
+    """A preparing enrollment measured under another ruleset (or track) of its pathway."""
+
+    ruleset: str
+    track: str | None
+    requirements: list[Requirement]
+
+
+@dataclass(frozen=True)
+class EnrollmentStanding:
+    """One enrollment's standing as of ``day``."""
+
+    day: date
+    requirements: list[Requirement]
+    others: list[OtherRules] = field(default_factory=list)
+    reflection_hint: int = 0
+
+
+# -- Measuring -----------------------------------------------------------------------------
+
+Wanted = tuple[int, str, str | None, list[str]]  # candidate, ruleset, track, requirement keys
+
+
+def measure_keys(
+    session: Session, wanted: Sequence[Wanted], today: date
+) -> list[list[Requirement]]:
+    """Measure each (candidate, ruleset, track, keys), in a fixed number of queries.
+
+    Candidates that share a ruleset, track and requirement are measured together, so a
+    table of candidates costs the same statements as one row.
+    """
+    groups: dict[tuple[str, str | None, str], set[int]] = {}
+    for candidate_id, ruleset_id, track, keys in wanted:
+        for key in keys:
+            groups.setdefault((ruleset_id, track, key), set()).add(candidate_id)
+    results: dict[tuple[str, str | None, str, int], Requirement] = {}
+    for (ruleset_id, track, key), candidate_ids in groups.items():
+        people = Population(session, tuple(sorted(candidate_ids)), today, track)
+        for candidate_id, requirement in ruleset_for(ruleset_id).measure(key, people).items():
+            results[ruleset_id, track, key, candidate_id] = requirement
+    return [
+        [results[ruleset_id, track, key, candidate_id] for key in keys]
+        for candidate_id, ruleset_id, track, keys in wanted
+    ]
+
+
+def _preparing(enrollment: Enrollment) -> bool:
+    return enrollment.state == ruleset_for(enrollment.ruleset).initial_state
+
+
+def _other_rules(enrollment: Enrollment) -> list[tuple[str, str | None]]:
+    """The rulesets a preparing enrollment could switch to, each with its default track."""
+    if not _preparing(enrollment):
+        return []
+    return [
+        (ruleset.id, ruleset.default_track)
+        for ruleset in rulesets_of(enrollment.pathway)
+        if ruleset.id != enrollment.ruleset
+    ]
+
+
+def reflection_counts(
+    session: Session, enrollments: Iterable[Enrollment], today: date
+) -> dict[int, int]:
+    """Per preparing ``cst@2`` enrollment, its verified courses that lack only a reflection."""
+    by_track: dict[str | None, list[Enrollment]] = {}
+    for enrollment in enrollments:
+        if enrollment.ruleset == CST_2.id and enrollment.state == CST_2.initial_state:
+            by_track.setdefault(enrollment.track, []).append(enrollment)
+    since = window_start(today, WINDOW_MONTHS)
+    counts: dict[int, int] = {}
+    for track, group in by_track.items():
+        people = Population(session, tuple(sorted({e.candidate_id for e in group})), today, track)
+        found = amounts(
+            people, TeachingSession, 1, [*QUALIFYING_BUT_REFLECTION, not_(HAS_REFLECTION)], since
+        )
+        for enrollment in group:
+            assert enrollment.id is not None
+            counts[enrollment.id] = found[enrollment.candidate_id].verified
+    return counts
+
+
+def measure(
+    session: Session, enrollments: Sequence[Enrollment], today: date
+) -> dict[int, EnrollmentStanding]:
+    """Measure the enrollments' standings afresh, in a fixed number of queries."""
+    wanted: list[Wanted] = []
+    for enrollment in enrollments:
+        keys = ruleset_for(enrollment.ruleset).guards_leaving(enrollment.state)
+        wanted.append((enrollment.candidate_id, enrollment.ruleset, enrollment.track, keys))
+        for ruleset_id, track in _other_rules(enrollment):
+            other = ruleset_for(ruleset_id)
+            other_keys = other.guards_leaving(other.initial_state)
+            wanted.append((enrollment.candidate_id, ruleset_id, track, other_keys))
+    measured = iter(measure_keys(session, wanted, today))
+    hints = reflection_counts(session, enrollments, today)
+    standings: dict[int, EnrollmentStanding] = {}
+    for enrollment in enrollments:
+        assert enrollment.id is not None
+        own = next(measured)
+        others = [OtherRules(r, t, next(measured)) for r, t in _other_rules(enrollment)]
+        standings[enrollment.id] = EnrollmentStanding(
+            today, own, others, hints.get(enrollment.id, 0)
+        )
+    return standings
+
+
+# -- Storing -------------------------------------------------------------------------------
+
+
+def _encoded(requirements: Sequence[Requirement]) -> list[dict[str, Any]]:
+    return [requirement.as_json() for requirement in requirements]
+
+
+def _decoded_list(stored: Sequence[dict[str, Any]]) -> list[Requirement]:
+    return [Requirement.from_json(requirement) for requirement in stored]
+
+
+def _stored_values(enrollment: Enrollment, standing: EnrollmentStanding) -> dict[str, Any]:
+    return {
+        "enrollment_id": enrollment.id,
+        "candidate_id": enrollment.candidate_id,
+        "computed_on": standing.day,
+        "ruleset": enrollment.ruleset,
+        "track": enrollment.track,
+        "state": enrollment.state,
+        "requirements": _encoded(standing.requirements),
+        "others": [
+            {
+                "ruleset": o.ruleset,
+                "track": o.track,
+                "requirements": [r.as_json() for r in o.requirements],
+            }
+            for o in standing.others
+        ],
+        "reflection_hint": standing.reflection_hint,
+        "met": sum(1 for r in standing.requirements if r.met),
+        "total": len(standing.requirements),
+        **_first_shortfall(standing.requirements),
+    }
+
+
+def _first_shortfall(requirements: Sequence[Requirement]) -> dict[str, Any]:
+    """The met requirement that ageing evidence makes unmet first, and on which day."""
+    drops = [(drop.on, r.key) for r in requirements if (drop := r.shortfall) is not None]
+    on, key = min(drops) if drops else (None, None)
+    return {"shortfall_on": on, "shortfall_key": key}
+
+
+def _decoded(row: Standing) -> EnrollmentStanding:
+    return EnrollmentStanding(
+        row.computed_on,
+        _decoded_list(row.requirements),
+        [
+            OtherRules(
+                o["ruleset"], o["track"], [Requirement.from_json(r) for r in o["requirements"]]
+            )
+            for o in row.others
+        ],
+        row.reflection_hint,
+    )
+
+
+def _upsert(bind: Session | Connection, values: list[dict[str, Any]]) -> None:
+    """Insert or replace the standings, each replaced one a revision higher."""
+    if not values:
+        return
+    dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Standing).values(values)
+    replaced = {name: stmt.excluded[name] for name in values[0] if name != "enrollment_id"}
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[col(Standing.enrollment_id)],
+        set_=replaced | {"revision": col(Standing.revision) + 1},
+    )
+    bind.execute(stmt)
+
+
+def refresh(session: Session, candidate_ids: Iterable[int], today: date | None = None) -> None:
+    """Measure and store the standings of every enrollment of these candidates."""
+    ids = sorted(set(candidate_ids))
+    if not ids:
+        return
+    # One writer per candidate at a time (PostgreSQL; SQLite's writers queue already):
+    # whoever waits here then measures what the other committed.
+    session.execute(
+        select(col(User.id))
+        .where(col(User.id).in_(ids))
+        .order_by(col(User.id))
+        .with_for_update(key_share=True)
+    )
+    enrollments = list(
+        session.execute(select(Enrollment).where(col(Enrollment.candidate_id).in_(ids))).scalars()
+    )
+    measured = measure(session, enrollments, today or clock.today())
+    _upsert(session, [_stored_values(e, measured[e.id or 0]) for e in enrollments])
+
+
+# -- Reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the mentor's table shows of a standing: requirements met, and ageing."""
+
+    met: int
+    total: int
+    shortfall_on: date | None
+    shortfall_key: str | None
+
+
+# The stored columns a summary is read from, with what tells whether they are current.
+SUMMARY_COLUMNS = (
+    col(Standing.revision),
+    col(Standing.computed_on),
+    col(Standing.ruleset),
+    col(Standing.track),
+    col(Standing.state),
+    col(Standing.met),
+    col(Standing.total),
+    col(Standing.shortfall_on),
+    col(Standing.shortfall_key),
+)
+
+
+def summaries_of(
+    session: Session, found: Sequence[tuple[Enrollment, Sequence[Any]]], today: date
+) -> dict[int, Summary]:
+    """Each enrollment's summary from its ``SUMMARY_COLUMNS``; measured if not current."""
+    summaries: dict[int, Summary] = {}
+    stale: list[tuple[Enrollment, int | None]] = []
+    for enrollment, stored in found:
+        revision, day, ruleset, track, state, met, total, on, key = stored
+        assert enrollment.id is not None
+        current = (day, ruleset, track, state) == (
+            today,
+            enrollment.ruleset,
+            enrollment.track,
+            enrollment.state,
+        )
+        if current:
+            summaries[enrollment.id] = Summary(met, total, on, key)
+        else:
+            stale.append((enrollment, revision))
+    if stale:
+        measured = measure(session, [e for e, _revision in stale], today)
+        for enrollment, _revision in stale:
+            values = _stored_values(enrollment, measured[enrollment.id or 0])
+            summaries[enrollment.id or 0] = Summary(
+                values["met"], values["total"], values["shortfall_on"], values["shortfall_key"]
+            )
+        _store_measured(session, [(e, rev, measured[e.id or 0]) for e, rev in stale])
+    return summaries
+
+
+def with_standings(
+    session: Session, *where: Any, order_by: Sequence[Any] = ()
+) -> list[tuple[Enrollment, Standing | None]]:
+    """The enrollments that match ``where``, each with its stored standing, in one query."""
+    stmt = (
+        select(Enrollment, Standing)
+        .outerjoin(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
+        .where(*where)
+        .order_by(*order_by, col(Enrollment.created_at), col(Enrollment.id))
+    )
+    return [(enrollment, standing) for enrollment, standing in session.execute(stmt)]
+
+
+def _current(enrollment: Enrollment, row: Standing | None, today: date) -> bool:
+    return (
+        row is not None
+        and row.computed_on == today
+        and (row.ruleset, row.track, row.state)
+        == (enrollment.ruleset, enrollment.track, enrollment.state)
+    )
+
+
+def standings_of(
+    session: Session,
+    pairs: Sequence[tuple[Enrollment, Standing | None]],
+    today: date | None = None,
+) -> dict[int, EnrollmentStanding]:
+    """Each enrollment's standing as of today: the stored one if current, else measured."""
+    day = today or clock.today()
+    found: dict[int, EnrollmentStanding] = {}
+    stale: list[tuple[Enrollment, Standing | None]] = []
+    for enrollment, row in pairs:
+        assert enrollment.id is not None
+        if row is not None and _current(enrollment, row, day):
+            found[enrollment.id] = _decoded(row)
+        else:
+            stale.append((enrollment, row))
+    if stale:
+        measured = measure(session, [e for e, _row in stale], day)
+        found.update(measured)
+        _store_measured(
+            session, [(e, row.revision if row else None, measured[e.id or 0]) for e, row in stale]
+        )
+    return found
+
+
+def _store_measured(
+    session: Session, measured: list[tuple[Enrollment, int | None, EnrollmentStanding]]
+) -> None:
+    """Keep what a view measured: in its own transaction if it writes, else afterwards."""
+    if not _reading(session):
+        _upsert(session, [_stored_values(e, standing) for e, _revision, standing in measured])
+        return
+    writes = [(_stored_values(e, standing), revision) for e, revision, standing in measured]
+    engine: Engine = current_app.extensions["trainerpath.engine"]
+
+    @after_this_request
+    def _later(response: Response) -> Response:
+        response.call_on_close(lambda: _write_back(engine, writes))
+        return response
+
+
+def _reading(session: Session) -> bool:
+    bind = session.get_bind()
+    return has_request_context() and bool(bind.get_execution_options().get(READS_ONLY))
+
+
+def _write_back(engine: Engine, writes: list[tuple[dict[str, Any], int | None]]) -> None:
+    """Store what a reading request measured, unless a newer standing was written since."""
+    with engine.begin() as connection:
+        for values, revision in writes:
+            if revision is None:
+                insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+                connection.execute(insert(Standing).values(values).on_conflict_do_nothing())
+            else:
+                connection.execute(
+                    update(Standing)
+                    .where(
+                        col(Standing.enrollment_id) == values["enrollment_id"],
+                        col(Standing.revision) == revision,
+                    )
+                    .values(values | {"revision": revision + 1})
+                )
+
+
+# -- Keeping standings current -------------------------------------------------------------
+
+
+def _changed_candidates(session: Session) -> set[int]:
+    changed: set[int] = set()
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, EvidenceBase | Enrollment):
+            changed.add(instance.candidate_id)
+        elif isinstance(instance, AuditEntry) and instance.action.startswith(CHANGES):
+            changed.add(instance.candidate_id or 0)
+    changed.discard(0)
+    return changed
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _flush: UOWTransaction) -> None:
+    if changed := _changed_candidates(session):
+        session.info.setdefault(DUE, set()).update(changed)
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_before_commit(session: Session) -> None:
+    session.flush()
+    due = session.info.pop(DUE, None)
+    if due:
+        refresh(session, due)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(DUE, None)
