@@ -101,6 +101,7 @@ def empty_all_tables(engine: Engine) -> None:
             restarts = [
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)"
                 for table in tables
+                if "id" in SQLModel.metadata.tables[table].c
             ]
             connection.exec_driver_sql("; ".join(deletes + restarts))
         else:

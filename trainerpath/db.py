@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
 
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BUSY_TIMEOUT_MS = 30000  # SQLite: how long a writer waits for the write lock
 READS_ONLY = "trainerpath_reads_only"  # the execution option of a reading request's engine
 
 
@@ -31,7 +32,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if ":memory:" not in url and "mode=memory" not in url:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()

@@ -59,8 +59,7 @@ def enrollment_links(expression: str) -> Links:
 def _enrollment_response(enrollment_id: int | None, status: int = 200) -> Response:
     session = get_session()
     assert enrollment_id is not None
-    enrollment = pathways.visible_enrollment(session, caller(), enrollment_id)
-    described = pathways.enrollment_status(session=session, enrollment=enrollment, viewer=caller())
+    described = pathways.visible_enrollment_status(session, caller(), enrollment_id)
     return respond(schemas.Enrollment, enrollment_out(described), status)
 
 

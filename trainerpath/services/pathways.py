@@ -291,6 +291,17 @@ def enrollment_statuses(
     }
 
 
+def visible_enrollment_status(
+    session: Session, viewer: User, enrollment_id: int, today: date | None = None
+) -> EnrollmentStatus:
+    """Describe the enrollment if ``viewer`` may see it (else NotFound), in two queries."""
+    found = standings.with_standings(session, col(Enrollment.id) == enrollment_id)
+    if not found or not can_view(session, viewer, found[0][0].candidate_id):
+        raise NotFound("No such enrollment.")
+    described = enrollment_statuses(session=session, enrollments=found, viewer=viewer, today=today)
+    return described[enrollment_id]
+
+
 def enrollment_status(
     *, session: Session, enrollment: Enrollment, viewer: User, today: date | None = None
 ) -> EnrollmentStatus:

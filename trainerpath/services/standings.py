@@ -21,6 +21,7 @@ It can never be shown stale:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,12 +30,13 @@ from typing import Any
 from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import Connection, Engine, event, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from trainerpath import clock
-from trainerpath.db import READS_ONLY
+from trainerpath.db import BUSY_TIMEOUT_MS, READS_ONLY
 from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, Standing, TeachingSession, User
 from trainerpath.pathways import Population, Requirement, ruleset_for, rulesets_of
 from trainerpath.pathways.calendar import window_start
@@ -45,6 +47,8 @@ from trainerpath.pathways.cst_2024 import (
     WINDOW_MONTHS,
 )
 from trainerpath.pathways.measure import amounts
+
+logger = logging.getLogger(__name__)
 
 DUE = "trainerpath.standings_due"  # session.info: candidates whose standings need measuring
 CHANGES = ("evidence.", "enrollment.")  # audit actions that change a standing
@@ -373,22 +377,48 @@ def _reading(session: Session) -> bool:
     return has_request_context() and bool(bind.get_execution_options().get(READS_ONLY))
 
 
+WRITE_BACK_WAIT_MS = 250  # SQLite: how long a write-back waits for a writer, then gives up
+
+
 def _write_back(engine: Engine, writes: list[tuple[dict[str, Any], int | None]]) -> None:
-    """Store what a reading request measured, unless a newer standing was written since."""
-    with engine.begin() as connection:
-        for values, revision in writes:
-            if revision is None:
-                insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-                connection.execute(insert(Standing).values(values).on_conflict_do_nothing())
-            else:
-                connection.execute(
-                    update(Standing)
-                    .where(
-                        col(Standing.enrollment_id) == values["enrollment_id"],
-                        col(Standing.revision) == revision,
-                    )
-                    .values(values | {"revision": revision + 1})
+    """Store what a reading request measured, unless a newer standing was written since.
+
+    It runs after the response has gone and never keeps a worker waiting behind a
+    writer: if SQLite's write lock is not free within a moment, the next view measures
+    again instead.
+    """
+    with engine.connect() as connection:
+        sqlite_wait = engine.dialect.name == "sqlite"
+        if sqlite_wait:
+            connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+                f"PRAGMA busy_timeout = {WRITE_BACK_WAIT_MS}"
+            )
+        try:
+            with connection.begin():
+                for values, revision in writes:
+                    connection.execute(_write_back_stmt(engine, values, revision))
+        except OperationalError:
+            logger.info("A standing was not stored: the database was busy.")
+        finally:
+            if sqlite_wait:
+                connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
                 )
+
+
+def _write_back_stmt(engine: Engine, values: dict[str, Any], revision: int | None) -> Any:
+    """Insert a standing nobody stored yet, or replace the revision that was read."""
+    if revision is None:
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        return insert(Standing).values(values).on_conflict_do_nothing()
+    return (
+        update(Standing)
+        .where(
+            col(Standing.enrollment_id) == values["enrollment_id"],
+            col(Standing.revision) == revision,
+        )
+        .values(values | {"revision": revision + 1})
+    )
 
 
 # -- Keeping standings current -------------------------------------------------------------

@@ -76,13 +76,15 @@ def verify_token(
     """Return the user and the stored token for a presented token, or None if it is unusable."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    record = session.execute(
-        select(ApiToken).where(col(ApiToken.token_hash) == hash_token(token))
-    ).scalar_one_or_none()
-    if record is None:
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .where(col(ApiToken.token_hash) == hash_token(token))
+    ).one_or_none()
+    if found is None:
         return None
-    user = session.get(User, record.user_id)
-    if user is None or not token_is_usable(record, user, now):
+    record, user = found
+    if not token_is_usable(record, user, now):
         return None
     return user, record
 

@@ -1,0 +1,81 @@
+"""On SQLite, reading pages take no write lock and wait for no writer (issue 9).
+
+A write request (POST) begins with ``BEGIN IMMEDIATE`` and queues behind another
+writer; a reading request (GET) begins a deferred transaction and is answered while a
+writer holds the lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event
+from werkzeug.test import TestResponse
+
+from .conftest import Cast, log_in
+
+WAIT = 10.0  # seconds; the write lock's busy timeout is 30
+
+
+@pytest.fixture(autouse=True)
+def sqlite_only(app: Flask) -> None:
+    engine: Engine = app.extensions["trainerpath.engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock; PostgreSQL readers never wait for writers")
+
+
+@contextmanager
+def write_lock_held(app: Flask) -> Iterator[None]:
+    """Another process's writer holds SQLite's write lock inside the block."""
+    path = app.extensions["trainerpath.engine"].url.database
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def in_thread(call: Callable[[], TestResponse]) -> tuple[threading.Thread, list[Any]]:
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_a_page_is_answered_while_a_writer_holds_the_lock(
+    app: Flask, client: FlaskClient, cast: Cast
+) -> None:
+    log_in(client, cast.candidate)
+    assert client.get("/candidate").status_code == 200  # stores the standings it measured
+    begun: list[str] = []
+    engine: Engine = app.extensions["trainerpath.engine"]
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: begun.append(sql))
+    with write_lock_held(app):
+        thread, result = in_thread(lambda: client.get("/candidate"))
+        thread.join(WAIT)
+        assert not thread.is_alive(), "the page waited for the writer"
+    assert result[0].status_code == 200
+    assert "BEGIN" in begun and "BEGIN IMMEDIATE" not in begun
+
+
+def test_a_form_post_waits_for_the_writer_and_then_goes_through(
+    app: Flask, client: FlaskClient, cast: Cast
+) -> None:
+    log_in(client, cast.candidate)
+    with write_lock_held(app):
+        thread, result = in_thread(lambda: client.post("/candidate/enrol", data={"pathway": "pst"}))
+        thread.join(1.0)
+        assert thread.is_alive(), "the write did not wait for the lock"
+    thread.join(WAIT)
+    assert not thread.is_alive()
+    assert result[0].status_code == 303
+    assert "Professional Scrum Trainer" in client.get("/candidate").get_data(as_text=True)

@@ -1,0 +1,170 @@
+"""Pages cost a fixed, small number of SQL statements, whatever the amount of data (issue 9).
+
+Statement counts are deterministic, unlike times: the candidate dashboard takes at most
+8, the mentor's candidates table at most 8 for any number of candidates, the API's
+enrollment view at most 4, and none of them grows with the evidence or the candidates.
+Transaction control (BEGIN, COMMIT, ROLLBACK) is not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from trainerpath.models import (
+    AssessmentAttempt,
+    Credential,
+    Enrollment,
+    EvidenceBase,
+    Milestone,
+    Role,
+    TeachingSession,
+    User,
+)
+from trainerpath.services.pathways import enrol
+
+from .conftest import Cast, log_in
+
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+TODAY = date.today()
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    """Collect the statements run on ``engine`` inside the block."""
+    seen: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(CONTROL):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+def statements(app: Flask, client: FlaskClient, path: str, **kwargs: Any) -> int:
+    """How many statements one GET of ``path`` runs (after a first, warming GET)."""
+    engine: Engine = app.extensions["trainerpath.engine"]
+    assert client.get(path, **kwargs).status_code == 200  # stores any standing not current
+    with counting(engine) as seen:
+        response = client.get(path, **kwargs)
+    assert response.status_code == 200
+    return len(seen)
+
+
+def evidence(candidate: User, mentor: User, count: int) -> list[EvidenceBase]:
+    """``count`` items of every kind, some pending, some rejected with a note."""
+    items: list[EvidenceBase] = []
+    for n in range(count):
+        day = TODAY - timedelta(days=3 + n % 900)
+        status = ("verified", "pending", "rejected")[n % 3]
+        review: dict[str, Any] = {"review_status": status, "candidate_id": candidate.id}
+        if status != "pending":
+            review |= {"reviewed_by": mentor.id, "review_note": f"Note {n}"}
+        kind = n % 5
+        if kind == 0:
+            items.append(
+                TeachingSession(
+                    title=f"CSM {n}",
+                    course_type="scrum_master",
+                    first_day=day,
+                    days=2,
+                    students=10,
+                    context="independent",
+                    **review,
+                )
+            )
+        elif kind == 1:
+            items.append(AssessmentAttempt(assessment="pspo_1", score=90.0, taken_on=day, **review))
+        elif kind == 2:
+            items.append(Credential(kind="csp_sm", issued_on=day, **review))
+        elif kind == 3:
+            items.append(Milestone(kind="other", achieved_on=day, **review))
+        else:
+            items.append(
+                TeachingSession(
+                    title=f"A-CSM {n}",
+                    course_type="advanced_scrum_master",
+                    first_day=day,
+                    days=2,
+                    students=8,
+                    context="independent",
+                    **review,
+                )
+            )
+    return items
+
+
+@pytest.fixture
+def grow(session: Session) -> Callable[[User, User, int], None]:
+    """Give a candidate ``count`` evidence items and both current enrollments."""
+
+    def make(candidate: User, mentor: User, count: int) -> None:
+        session.add_all(evidence(candidate, mentor, count))
+        session.commit()
+        for pathway in ("cst", "pst"):
+            enrol(session=session, actor=candidate, candidate_id=candidate.id or 0, pathway=pathway)
+        session.commit()
+
+    return make
+
+
+def test_the_candidate_dashboard_takes_at_most_8_statements_with_300_items(
+    app: Flask, client: FlaskClient, cast: Cast, grow: Callable[..., None]
+) -> None:
+    grow(cast.candidate, cast.mentor, 300)
+    grow(cast.other_candidate, cast.mentor, 5)
+    log_in(client, cast.candidate)
+    many = statements(app, client, "/candidate")
+    other = app.test_client()
+    log_in(other, cast.other_candidate)
+    few = statements(app, other, "/candidate")
+    assert many <= 8
+    assert many == few  # nothing is looked up per item or per kind
+
+
+def test_the_mentor_table_takes_at_most_8_statements_for_any_number_of_candidates(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Any],
+    grow: Callable[..., None],
+) -> None:
+    small, busy = (make_user(role=Role.MENTOR.value, name=name) for name in ("Sam", "Bea"))
+    for n in range(24):
+        candidate = make_user(name=f"Candidate {n}")
+        assign(busy, candidate)
+        if n < 2:
+            assign(small, candidate)
+        grow(candidate, busy, 10 + n)
+    log_in(client, busy)
+    many = statements(app, client, "/mentor/")
+    other = app.test_client()
+    log_in(other, small)
+    few = statements(app, other, "/mentor/")
+    assert many <= 8
+    assert many == few
+
+
+def test_the_api_enrollment_view_takes_at_most_4_statements(
+    app: Flask, client: FlaskClient, cast: Cast, grow: Callable[..., None], session: Session
+) -> None:
+    grow(cast.candidate, cast.mentor, 120)
+    token = client.post(
+        "/api/v1/tokens", json={"email": cast.candidate.email, "password": "correct horse battery"}
+    ).get_json()["token"]
+    enrollment = session.query(Enrollment).filter_by(candidate_id=cast.candidate.id).first()
+    assert enrollment is not None
+    headers = {"Authorization": f"Bearer {token}"}
+    assert statements(app, client, f"/api/v1/enrollments/{enrollment.id}", headers=headers) <= 4
