@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -147,13 +150,10 @@ def pending_reviews_visible(session: Session, viewer: User) -> dict[int, int]:
 REVIEWED_KINDS = ("rejected", "noted")  # what ``reviewed_evidence`` returns, in two lists
 
 
-def reviewed_evidence(
-    session: Session, candidate_id: int, limit: int
-) -> dict[str, list[tuple[str, EvidenceBase, str | None]]]:
-    """The candidate's rejected items, and other items reviewed with a note, newest first.
-
-    Up to ``limit`` of each, as (kind, item, reviewer's name), in one statement.
-    """
+@cache
+def _reviewed_stmt() -> Select[Any]:
+    """Built once: a candidate's rejected and noted items of every kind, ranked per part."""
+    candidate_id = bindparam("candidate_id", type_=Integer)
     parts = []
     for slug, model in EVIDENCE_MODELS.items():
         reviewer = aliased(User)
@@ -181,23 +181,35 @@ def reviewed_evidence(
         )
         .label("rank"),
     ).subquery()
-    stmt = (
+    return (
         select(ranked.c.kind, ranked.c.part, ranked.c.reviewer, ranked.c.row)
-        .where(ranked.c.rank <= limit)
+        .where(ranked.c.rank <= bindparam("limit", type_=Integer))
         .order_by(ranked.c.part, ranked.c.rank)
     )
+
+
+def reviewed_evidence(
+    session: Session, candidate_id: int, limit: int
+) -> dict[str, list[tuple[str, EvidenceBase, str | None]]]:
+    """The candidate's rejected items, and other items reviewed with a note, newest first.
+
+    Up to ``limit`` of each, as (kind, item, reviewer's name), in one statement.
+    """
     result: dict[str, list[tuple[str, EvidenceBase, str | None]]] = {
         part: [] for part in REVIEWED_KINDS
     }
-    for kind, part, reviewer, row in session.execute(stmt):
+    found = session.execute(_reviewed_stmt(), {"candidate_id": candidate_id, "limit": limit})
+    for kind, part, reviewer, row in found:
         data = row if isinstance(row, dict) else json.loads(row)
         item = item_from_json(EVIDENCE_MODELS[kind], data)
         result[REVIEWED_KINDS[part]].append((kind, item, reviewer))
     return result
 
 
-def evidence_counts(session: Session, candidate_id: int) -> dict[str, dict[str, int]]:
-    """For each evidence kind, how many of the candidate's items are in each review status."""
+@cache
+def _counts_stmt() -> Any:
+    """Built once: a candidate's items per kind and review status."""
+    candidate_id = bindparam("candidate_id", type_=Integer)
     parts: list[Any] = [
         select(
             literal(slug).label("kind"),
@@ -208,8 +220,13 @@ def evidence_counts(session: Session, candidate_id: int) -> dict[str, dict[str, 
         .group_by(col(model.review_status))
         for slug, model in EVIDENCE_MODELS.items()
     ]
+    return union_all(*parts)
+
+
+def evidence_counts(session: Session, candidate_id: int) -> dict[str, dict[str, int]]:
+    """For each evidence kind, how many of the candidate's items are in each review status."""
     counts = {slug: dict.fromkeys(REVIEW_STATUSES, 0) for slug in EVIDENCE_MODELS}
-    for slug, status, n in session.execute(union_all(*parts)):
+    for slug, status, n in session.execute(_counts_stmt(), {"candidate_id": candidate_id}):
         counts[slug][status] = int(n)
     return counts
 

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from trainerpath.dashboards.common import (
     aware,
@@ -325,7 +324,7 @@ def enrollment_views(
     session: Session, candidate_id: int, viewer: User, today: date | None = None
 ) -> list[EnrollmentView]:
     """Every enrollment card of the candidate, in two queries (stored standings read)."""
-    pairs = standings.with_standings(session, col(Enrollment.candidate_id) == candidate_id)
+    pairs = standings.enrollments_of(session, candidate_id)
     described = enrollment_statuses(session=session, enrollments=pairs, viewer=viewer, today=today)
     return [view_of(described[enrollment.id or 0], viewer) for enrollment, _row in pairs]
 

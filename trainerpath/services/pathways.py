@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -319,6 +321,17 @@ def history_of(session: Session, enrollment: Enrollment) -> list[TransitionRecor
     return history[_id(enrollment.id)]
 
 
+@cache
+def _histories_stmt() -> Any:
+    """Built once: transitions of the enrollments ``ids``, with who fired them."""
+    return (
+        select(TransitionRecord, col(User.name))
+        .outerjoin(User, col(User.id) == col(TransitionRecord.actor_id))
+        .where(col(TransitionRecord.enrollment_id).in_(bindparam("ids", expanding=True)))
+        .order_by(col(TransitionRecord.at), col(TransitionRecord.id))
+    )
+
+
 def transition_histories(
     session: Session, enrollment_ids: Sequence[int]
 ) -> tuple[dict[int, list[TransitionRecord]], dict[int, str]]:
@@ -327,13 +340,8 @@ def transition_histories(
     names: dict[int, str] = {}
     if not enrollment_ids:
         return history, names
-    stmt = (
-        select(TransitionRecord, col(User.name))
-        .outerjoin(User, col(User.id) == col(TransitionRecord.actor_id))
-        .where(col(TransitionRecord.enrollment_id).in_(enrollment_ids))
-        .order_by(col(TransitionRecord.at), col(TransitionRecord.id))
-    )
-    for record, name in session.execute(stmt):
+    found = session.execute(_histories_stmt(), {"ids": list(enrollment_ids)})
+    for record, name in found:
         history[record.enrollment_id].append(record)
         if name is not None:
             names[record.actor_id] = name

@@ -25,10 +25,11 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from flask import after_this_request, current_app, has_request_context
-from sqlalchemy import Connection, Engine, event, not_, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, event, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
@@ -321,6 +322,23 @@ def with_standings(
         .order_by(*order_by, col(Enrollment.created_at), col(Enrollment.id))
     )
     return [(enrollment, standing) for enrollment, standing in session.execute(stmt)]
+
+
+@cache
+def _candidate_stmt() -> Any:
+    """Built once: a candidate's enrollments with their stored standings."""
+    return (
+        select(Enrollment, Standing)
+        .outerjoin(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
+        .where(col(Enrollment.candidate_id) == bindparam("candidate_id", type_=Integer))
+        .order_by(col(Enrollment.created_at), col(Enrollment.id))
+    )
+
+
+def enrollments_of(session: Session, candidate_id: int) -> list[tuple[Enrollment, Standing | None]]:
+    """The candidate's enrollments in the order they enrolled, each with its standing."""
+    found = session.execute(_candidate_stmt(), {"candidate_id": candidate_id})
+    return [(enrollment, standing) for enrollment, standing in found]
 
 
 def _current(enrollment: Enrollment, row: Standing | None, today: date) -> bool:
