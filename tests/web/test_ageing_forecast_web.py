@@ -258,10 +258,10 @@ def mia(make_user: Callable[..., User], assign: Callable[[User, User], Any], car
 
 def ageing_of(session: Session, viewer: User, **filters: str) -> dict[str, str | None]:
     """Each row's ageing flag on DAY, by candidate name."""
-    rows = dashboards.candidate_rows(
-        session, viewer, dashboards.CandidateFilters.parse(filters), DAY
+    table = dashboards.candidate_table(
+        session, viewer, dashboards.CandidateFilters.parse(filters), today=DAY
     )
-    return {row.candidate.name: row.ageing for row in rows}
+    return {row.candidate.name: row.ageing for row in table.rows}
 
 
 def test_the_mentor_table_flags_a_requirement_about_to_become_unmet(

@@ -21,10 +21,13 @@ from trainerpath.dashboards.candidate import (
     feedback_for,
     progress_overview,
 )
+from trainerpath.dashboards.candidates_table import (
+    CandidateFilters,
+    CandidateTable,
+    candidate_table,
+)
 from trainerpath.dashboards.enrollment import enrollment_view, enrollment_views
 from trainerpath.dashboards.mentor import (
-    CandidateFilters,
-    candidate_rows,
     queue_item,
     review_queue,
     reviews_waiting,
@@ -40,11 +43,12 @@ from trainerpath.dashboards.standing import (
 __all__ = [
     "AUDIT_PAGE",
     "CandidateFilters",
+    "CandidateTable",
     "CardExtras",
     "active_mentorships",
     "audit_trail",
     "candidate_dashboard",
-    "candidate_rows",
+    "candidate_table",
     "card_extras",
     "enrollment_view",
     "enrollment_views",

@@ -29,7 +29,17 @@ from functools import cache
 from typing import Any
 
 from flask import after_this_request, current_app, has_request_context
-from sqlalchemy import Connection, Engine, Integer, bindparam, event, not_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Integer,
+    bindparam,
+    event,
+    not_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
@@ -437,6 +447,38 @@ def _write_back_stmt(engine: Engine, values: dict[str, Any], revision: int | Non
         )
         .values(values | {"revision": revision + 1})
     )
+
+
+def refresh_stale(session: Session, visible: ColumnElement[bool], today: date) -> None:
+    """Measure the stored standings of an earlier day among ``visible`` ones (on Standing).
+
+    Usually nothing is stale and this is one indexed query. On the first view of a day
+    the stale ones are measured together and stored: in the view's own transaction if it
+    writes; else in one of their own, after which the view reads a new snapshot.
+    """
+    stale_day = col(Standing.computed_on) < today
+    if (
+        session.execute(
+            select(col(Standing.enrollment_id)).where(stale_day, visible).limit(1)
+        ).first()
+        is None
+    ):
+        return
+    found = [
+        (enrollment, revision)
+        for enrollment, revision in session.execute(
+            select(Enrollment, col(Standing.revision))
+            .join(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
+            .where(stale_day, visible)
+        )
+    ]
+    measured = measure(session, [e for e, _revision in found], today)
+    if not _reading(session):
+        _upsert(session, [_stored_values(e, measured[e.id or 0]) for e, _revision in found])
+        return
+    engine: Engine = current_app.extensions["trainerpath.engine"]
+    _write_back(engine, [(_stored_values(e, measured[e.id or 0]), rev) for e, rev in found])
+    session.commit()  # read again from a snapshot that holds what was just stored
 
 
 # -- Keeping standings current -------------------------------------------------------------

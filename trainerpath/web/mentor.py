@@ -10,7 +10,7 @@ from flask import abort, flash, request, url_for
 from werkzeug.wrappers import Response
 
 from trainerpath import dashboards, queries
-from trainerpath.bounds import form_id
+from trainerpath.bounds import form_id, parse_id
 from trainerpath.db import get_session
 from trainerpath.models import Role, User
 from trainerpath.pathways import ruleset_for
@@ -36,12 +36,14 @@ def dashboard() -> Response:
     session = get_session()
     viewer = me()
     filters = dashboards.CandidateFilters.parse(request.args)
-    rows = dashboards.candidate_rows(session, viewer, filters)
+    page = parse_id(request.args.get("page")) or 1
+    table = dashboards.candidate_table(session, viewer, filters, page)
     waiting = dashboards.reviews_waiting(session, viewer)
     return page_or_partial(
         "mentor/dashboard.html",
         "mentor/_candidates.html",
-        rows=rows,
+        table=table,
+        rows=table.rows,
         filters=filters,
         waiting=waiting,
         viewer=viewer,

@@ -1,0 +1,439 @@
+"""The mentor's (and admin's) candidates table: one row per candidate and pathway.
+
+Filtered, sorted and paged in SQL, from the stored standings (``services/standings``),
+so a page costs the same few statements for 10 candidates or 10,000. Standings of an
+earlier day among the visible candidates are measured again first, once a day.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from trainerpath import clock, queries
+from trainerpath.dashboards.common import (
+    aware,
+    days_since,
+    format_day,
+    format_number,
+    matches_name_or_email,
+)
+from trainerpath.models import (
+    EVIDENCE_MODELS,
+    AuditEntry,
+    Enrollment,
+    ReviewStatus,
+    Role,
+    Standing,
+    User,
+)
+from trainerpath.pathways import CURRENT, RULESETS, Ruleset, ruleset_for
+from trainerpath.pathways.vocabulary import Duration
+from trainerpath.services import standings
+from trainerpath.services.standings import Summary
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """One line of the mentor's candidates table: a candidate in one pathway."""
+
+    candidate: User
+    enrollment: Enrollment | None
+    pathway: str
+    pathway_title: str
+    state_label: str
+    met: int
+    total: int
+    progress_pct: int
+    progress_text: str
+    pending_reviews: int
+    last_activity: datetime
+    idle_days: int
+    stage: float  # how far along the path, 0 (start) to 1 (done); -1 when not enrolled
+    ageing: str | None = None  # a met requirement that ageing evidence makes unmet soon
+
+
+AGEING_FLAG_DAYS = 90  # how far ahead the table flags requirements about to become unmet
+
+
+def ageing_flag(ruleset: Ruleset, summary: Summary | None, today: date) -> str | None:
+    """Name the met requirement that falls below its target first, if within 90 days.
+
+    "Ageing: Qualifying training events fall below 10 on 1 Mar 2027".
+    """
+    if summary is None or summary.shortfall_on is None or summary.shortfall_key is None:
+        return None
+    if summary.shortfall_on > today + timedelta(days=AGEING_FLAG_DAYS):
+        return None
+    need = ruleset.requirements[summary.shortfall_key]
+    target = format_number(need.target)
+    fall = (
+        f"falls below {target} {need.unit}"
+        if isinstance(need, Duration)
+        else f"fall below {target}"
+    )
+    return f"Ageing: {need.label} {fall} on {format_day(summary.shortfall_on)}"
+
+
+SORT_KEYS = ("name", "pathway", "state", "progress", "pending", "activity")
+
+
+@dataclass(frozen=True)
+class CandidateFilters:
+    """What the candidates table shows: search, pathway, waiting or ageing only, sort order."""
+
+    q: str = ""
+    pathway: str = ""
+    waiting: bool = False
+    ageing: bool = False
+    sort: str = "name"
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, args: Any) -> CandidateFilters:
+        """Read the filters from query parameters, ignoring values that make no sense."""
+        pathway = args.get("pathway", "")
+        sort = args.get("sort", "name")
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            pathway=pathway if pathway in (*CURRENT, "none") else "",
+            waiting=args.get("waiting") in ("1", "on", "true"),
+            ageing=args.get("ageing") in ("1", "on", "true"),
+            sort=sort if sort in SORT_KEYS else "name",
+            descending=args.get("dir") == "desc",
+        )
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The query parameters of these filters with ``changes`` applied."""
+        values = {
+            "q": self.q,
+            "pathway": self.pathway,
+            "waiting": "1" if self.waiting else "",
+            "ageing": "1" if self.ageing else "",
+            "sort": self.sort,
+            "dir": "desc" if self.descending else "",
+        } | {key: str(value) for key, value in changes.items()}
+        return {key: value for key, value in values.items() if value}
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter leaves rows out."""
+        return bool(self.q or self.pathway or self.waiting or self.ageing)
+
+    def sort_query(self, key: str) -> dict[str, str]:
+        """The parameters that sort by ``key``; a second click reverses the order."""
+        descending = not self.descending if key == self.sort else key in ("pending", "activity")
+        return self.query(sort=key, dir="desc" if descending else "")
+
+    def aria_sort(self, key: str) -> str:
+        """The aria-sort value of a column header."""
+        if key != self.sort:
+            return "none"
+        return "descending" if self.descending else "ascending"
+
+
+def _stage(ruleset: Ruleset, enrollment: Enrollment) -> float:
+    """How far along its path an enrollment is (a withdrawn one where it stopped)."""
+    withdrawn = ruleset.withdrawn_state
+    path = [str(s.value) for s in ruleset.states if s.value != withdrawn]
+    state = enrollment.withdrawn_from if enrollment.state == withdrawn else enrollment.state
+    return path.index(state) / (len(path) - 1) if state in path and len(path) > 1 else 0.0
+
+
+def _row(
+    candidate: User,
+    enrollment: Enrollment | None,
+    summary: Summary | None,
+    pending: int,
+    active_at: datetime,
+    today: date,
+) -> CandidateRow:
+    if enrollment is None:
+        return CandidateRow(
+            candidate=candidate,
+            enrollment=None,
+            pathway="",
+            pathway_title="Not enrolled yet",
+            state_label="—",
+            met=0,
+            total=0,
+            progress_pct=0,
+            progress_text="Not enrolled",
+            pending_reviews=pending,
+            last_activity=active_at,
+            idle_days=days_since(active_at, today) or 0,
+            stage=-1.0,
+        )
+    ruleset = ruleset_for(enrollment.ruleset)
+    met, total = (summary.met, summary.total) if summary else (0, 0)
+    state = ruleset.state(enrollment.state)
+    if state.final:
+        text, pct = f"{state.name}", 100
+    elif ruleset.is_withdrawn(enrollment.state):
+        text, pct = "Withdrawn", 0
+    elif total:
+        text, pct = f"{met} of {total} requirements met", math.floor(met / total * 100)
+    else:
+        text, pct = "Waiting for an outcome", 0
+    return CandidateRow(
+        candidate=candidate,
+        enrollment=enrollment,
+        pathway=enrollment.pathway,
+        pathway_title=ruleset.title,
+        state_label=str(state.name),
+        met=met,
+        total=total,
+        progress_pct=pct,
+        progress_text=text,
+        pending_reviews=pending,
+        last_activity=active_at,
+        idle_days=days_since(active_at, today) or 0,
+        stage=_stage(ruleset, enrollment),
+        ageing=ageing_flag(ruleset, summary, today),
+    )
+
+
+# -- The order and filters, in SQL ----------------------------------------------------------
+
+
+# The state an enrollment is at on its path: a withdrawn one where it stopped.
+def _at(ruleset: Ruleset, state: str) -> ColumnElement[bool]:
+    withdrawn = ruleset.withdrawn_state
+    stopped = and_(col(Enrollment.state) == withdrawn, col(Enrollment.withdrawn_from) == state)
+    return and_(col(Enrollment.ruleset) == ruleset.id, or_(col(Enrollment.state) == state, stopped))
+
+
+def _stage_order() -> Any:
+    """``_stage`` in SQL: 0 at the start of the path, 1 at its end, -1 when not enrolled."""
+    whens: list[tuple[Any, Any]] = [(col(Enrollment.id).is_(None), -1.0)]
+    for ruleset in RULESETS.values():
+        path = [str(s.value) for s in ruleset.states if s.value != ruleset.withdrawn_state]
+        for index, state in enumerate(path):
+            whens.append((_at(ruleset, state), index / max(1, len(path) - 1)))
+    return case(*whens, else_=0.0)
+
+
+def _progress_order() -> Any:
+    """``progress_pct`` in SQL, from the stored counts of requirements met."""
+    finished = [
+        and_(col(Enrollment.ruleset) == r.id, col(Enrollment.state) == str(s.value))
+        for r in RULESETS.values()
+        for s in r.states
+        if s.final
+    ]
+    withdrawn = [
+        and_(col(Enrollment.ruleset) == r.id, col(Enrollment.state) == r.withdrawn_state)
+        for r in RULESETS.values()
+        if r.withdrawn_state
+    ]
+    return case(
+        (col(Enrollment.id).is_(None), 0),
+        (or_(*finished), 100),
+        (or_(*withdrawn), 0),
+        (col(Standing.total) > 0, col(Standing.met) * 100 / col(Standing.total)),
+        else_=0,
+    )
+
+
+def _pending_counts(viewer: User) -> Any:
+    """Per candidate ``viewer`` may see, how many items wait for review."""
+    pending = union_all(
+        *(
+            select(col(model.candidate_id).label("candidate_id")).where(
+                col(model.review_status) == ReviewStatus.PENDING.value,
+                queries.visible_to(viewer, col(model.candidate_id)),
+            )
+            for model in EVIDENCE_MODELS.values()
+        )
+    ).subquery()
+    return (
+        select(pending.c.candidate_id, func.count().label("n"))
+        .group_by(pending.c.candidate_id)
+        .subquery()
+    )
+
+
+def _last_acts(viewer: User) -> Any:
+    """Per candidate ``viewer`` may see, when they last did something themselves."""
+    return (
+        select(
+            col(AuditEntry.candidate_id).label("candidate_id"),
+            func.max(col(AuditEntry.at)).label("at"),
+        )
+        .where(
+            queries.visible_to(viewer, col(AuditEntry.candidate_id)),
+            col(AuditEntry.actor_id) == col(AuditEntry.candidate_id),
+        )
+        .group_by(col(AuditEntry.candidate_id))
+        .subquery()
+    )
+
+
+def _page_stmt(viewer: User, filters: CandidateFilters, today: date) -> Any:
+    """The table's rows, filtered and sorted, each with the number of rows in all."""
+    stmt = (
+        select(User, Enrollment, *standings.SUMMARY_COLUMNS, func.count().over().label("rows"))
+        .outerjoin(Enrollment, col(Enrollment.candidate_id) == col(User.id))
+        .outerjoin(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
+        .where(col(User.role) == Role.CANDIDATE.value, queries.visible_to(viewer, col(User.id)))
+    )
+    if filters.q:
+        stmt = stmt.where(matches_name_or_email(filters.q))
+    if filters.pathway == "none":
+        stmt = stmt.where(col(Enrollment.id).is_(None))
+    elif filters.pathway in CURRENT:
+        stmt = stmt.where(col(Enrollment.pathway) == filters.pathway)
+    if filters.ageing:
+        horizon = today + timedelta(days=AGEING_FLAG_DAYS)
+        stmt = stmt.where(col(Standing.shortfall_on) <= horizon)
+    orders: dict[str, Any] = {
+        "name": func.lower(col(User.name)),
+        "pathway": func.coalesce(col(Enrollment.pathway), "~"),
+        "state": _stage_order(),
+        "progress": _progress_order(),
+    }
+    if filters.waiting or filters.sort == "pending":
+        pending = _pending_counts(viewer)
+        stmt = stmt.outerjoin(pending, pending.c.candidate_id == col(User.id))
+        orders["pending"] = func.coalesce(pending.c.n, 0)
+        if filters.waiting:
+            stmt = stmt.where(pending.c.n > 0)
+    if filters.sort == "activity":
+        acts = _last_acts(viewer)
+        stmt = stmt.outerjoin(acts, acts.c.candidate_id == col(User.id))
+        # Fewest idle days first: the latest activity (else the day they joined) first.
+        orders["activity"] = func.coalesce(acts.c.at, col(User.created_at)).desc()
+    first = orders[filters.sort]
+    if filters.descending:
+        first = first.desc() if filters.sort != "activity" else first.element
+    return stmt.order_by(
+        first,
+        func.lower(col(User.name)),
+        func.coalesce(col(Enrollment.pathway), "~"),
+        col(User.id),
+        col(Enrollment.id),
+    )
+
+
+def _pending_and_activity(
+    session: Session, candidate_ids: list[int]
+) -> tuple[dict[int, int], dict[int, datetime]]:
+    """The page's candidates' items waiting for review and latest own activity, in one query."""
+    if not candidate_ids:
+        return {}, {}
+    waiting: list[Any] = [
+        select(
+            col(model.candidate_id).label("c"),
+            literal("pending").label("what"),
+            func.count().label("n"),
+            cast(null(), AuditEntry.__table__.c.at.type).label("at"),  # type: ignore[attr-defined]
+        )
+        .where(
+            col(model.candidate_id).in_(candidate_ids),
+            col(model.review_status) == ReviewStatus.PENDING.value,
+        )
+        .group_by(col(model.candidate_id))
+        for model in EVIDENCE_MODELS.values()
+    ]
+    acted: Any = (
+        select(
+            col(AuditEntry.candidate_id).label("c"),
+            literal("activity").label("what"),
+            literal(0, Integer).label("n"),
+            func.max(col(AuditEntry.at)).label("at"),
+        )
+        .where(
+            col(AuditEntry.candidate_id).in_(candidate_ids),
+            col(AuditEntry.actor_id) == col(AuditEntry.candidate_id),
+        )
+        .group_by(col(AuditEntry.candidate_id))
+    )
+    pending: dict[int, int] = {}
+    activity: dict[int, datetime] = {}
+    rows: Any = session.execute(union_all(*waiting, acted))
+    for candidate_id, what, n, at in rows:
+        if what == "pending":
+            pending[candidate_id] = pending.get(candidate_id, 0) + int(n)
+        elif at is not None:
+            activity[candidate_id] = aware(
+                at if isinstance(at, datetime) else datetime.fromisoformat(at)
+            )
+    return pending, activity
+
+
+@dataclass(frozen=True)
+class CandidateTable:
+    """One page of the candidates table."""
+
+    rows: list[CandidateRow]
+    page: int
+    per_page: int
+    total: int  # rows matching the filters, on every page
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def candidate_table(
+    session: Session,
+    viewer: User,
+    filters: CandidateFilters,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    today: date | None = None,
+) -> CandidateTable:
+    """One page of the mentor's (or admin's) candidates table, filtered and sorted.
+
+    A fixed number of statements for any number of candidates: standings of an earlier
+    day are measured first (once a day), then the page is selected with the number of
+    rows in all, then its candidates' waiting items and activity.
+    """
+    today = today or clock.today()
+    standings.refresh_stale(session, queries.visible_to(viewer, col(Standing.candidate_id)), today)
+    stmt = _page_stmt(viewer, filters, today).limit(per_page).offset((page - 1) * per_page)
+    found = [tuple(row) for row in session.execute(stmt)]
+    total = int(found[0][-1]) if found else 0
+    summaries = standings.summaries_of(
+        session, [(e, stored[:-1]) for _c, e, *stored in found if e is not None], today
+    )
+    pending, activity = _pending_and_activity(session, sorted({c.id for c, *_ in found if c.id}))
+    rows = [
+        _row(
+            candidate,
+            enrollment,
+            summaries.get(enrollment.id) if enrollment is not None and enrollment.id else None,
+            pending.get(candidate.id or 0, 0),
+            _last_active(candidate, activity),
+            today,
+        )
+        for candidate, enrollment, *_stored in found
+    ]
+    return CandidateTable(rows, page, per_page, total)
+
+
+def _last_active(candidate: User, activity: dict[int, datetime]) -> datetime:
+    """When the candidate last did something themselves, else when they signed up."""
+    joined = aware(candidate.created_at)
+    return max(activity.get(candidate.id or 0, joined), joined)
