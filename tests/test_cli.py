@@ -9,18 +9,19 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskCliRunner
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 from werkzeug.security import check_password_hash
 
 from trainerpath import create_app, migrate
 from trainerpath.db import make_engine
-from trainerpath.models import Enrollment, User
+from trainerpath.models import Enrollment, Standing, User
 from trainerpath.pathways import REGISTERED, Ruleset
 from trainerpath.services.users import authenticate
 
@@ -57,6 +58,31 @@ def test_init_db_on_the_migrated_test_database_is_up_to_date(runner: FlaskCliRun
 
     assert result.exit_code == 0, result.output
     assert "Database is up to date" in result.output
+
+
+def test_refresh_standings_measures_what_is_missing_or_of_another_day(
+    runner: FlaskCliRunner,
+    session: Session,
+    make_user: Callable[..., User],
+    make_enrollment: Callable[..., Enrollment],
+) -> None:
+    kept, lost, old = (make_enrollment(make_user()) for _ in range(3))
+    session.execute(delete(Standing).where(col(Standing.enrollment_id) == lost.id))
+    session.execute(
+        update(Standing)
+        .where(col(Standing.enrollment_id) == old.id)
+        .values(computed_on=date.today() - timedelta(days=1))
+    )
+    session.commit()
+
+    first = runner.invoke(args=["refresh-standings"])
+    second = runner.invoke(args=["refresh-standings"])
+
+    assert first.output.strip() == "Standings measured again for 2 candidates."
+    assert second.output.strip() == "Standings measured again for 0 candidates."
+    session.expire_all()
+    days = {row.enrollment_id: row.computed_on for row in session.scalars(select(Standing))}
+    assert days == dict.fromkeys((kept.id, lost.id, old.id), date.today())
 
 
 # -- create-user ---------------------------------------------------------------------

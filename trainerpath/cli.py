@@ -16,11 +16,12 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import migrate
+from . import clock, migrate
 from .config import refuse_unsafe_secret
 from .db import get_engine
 from .models import Role, User
 from .pathways import CURRENT, Ruleset, is_current, rulesets_of
+from .services import standings
 from .services.errors import Refusal
 from .services.users import ROLES, create_user
 
@@ -29,7 +30,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (init_db, create_user_command, seed_demo, pathways, rulesets):
+    for command in (
+        init_db,
+        create_user_command,
+        seed_demo,
+        pathways,
+        rulesets,
+        refresh_standings_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -74,6 +82,28 @@ def init_db() -> None:
         click.echo(f"Database is up to date (revision {after}).")
     else:
         click.echo(f"Database upgraded from {before or 'empty'} to revision {after}.")
+    _refresh_standings()
+
+
+STANDINGS_BATCH = 500  # candidates measured per transaction
+
+
+def _refresh_standings() -> int:
+    """Measure every standing that is missing or not today's; how many candidates had one."""
+    today = clock.today()
+    with Session(get_engine()) as session:
+        outdated = standings.outdated_candidates(session, today)
+    for start in range(0, len(outdated), STANDINGS_BATCH):
+        with Session(get_engine()) as session, session.begin():
+            standings.refresh(session, outdated[start : start + STANDINGS_BATCH], today)
+    return len(outdated)
+
+
+@click.command("refresh-standings")
+@with_appcontext
+def refresh_standings_command() -> None:
+    """Measure the standings that are not today's (views do it too; cron makes it early)."""
+    click.echo(f"Standings measured again for {_refresh_standings()} candidates.")
 
 
 @click.command("create-user")

@@ -37,6 +37,7 @@ from sqlalchemy import (
     bindparam,
     event,
     not_,
+    or_,
     select,
     update,
 )
@@ -262,6 +263,25 @@ def refresh(session: Session, candidate_ids: Iterable[int], today: date | None =
     )
     measured = measure(session, enrollments, today or clock.today())
     _upsert(session, [_stored_values(e, measured[e.id or 0]) for e in enrollments])
+
+
+def outdated_candidates(session: Session, today: date) -> list[int]:
+    """Candidates with an enrollment whose stored standing is missing or not current."""
+    stale = or_(
+        col(Standing.enrollment_id).is_(None),
+        col(Standing.computed_on) != today,
+        col(Standing.ruleset) != col(Enrollment.ruleset),
+        col(Standing.state) != col(Enrollment.state),
+        col(Standing.track).is_distinct_from(col(Enrollment.track)),
+    )
+    stmt = (
+        select(col(Enrollment.candidate_id))
+        .outerjoin(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
+        .where(stale)
+        .distinct()
+        .order_by(col(Enrollment.candidate_id))
+    )
+    return list(session.execute(stmt).scalars())
 
 
 # -- Reading -------------------------------------------------------------------------------
