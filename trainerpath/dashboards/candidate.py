@@ -35,6 +35,7 @@ from trainerpath.models import (
     TeachingSession,
     User,
 )
+from trainerpath.paging import Page, PageRequest, paginate
 from trainerpath.pathways import CURRENT, Ruleset, ruleset_for
 from trainerpath.services.evidence_kinds import KINDS, TEACHING_SESSIONS, EvidenceKind, FieldSpec
 
@@ -77,39 +78,52 @@ def display_value(spec: FieldSpec, value: Any) -> str:
     return str(value)
 
 
+def evidence_row(kind: EvidenceKind, item: EvidenceBase, reviewer: str | None) -> EvidenceRow:
+    """An item as a list row; ``reviewer`` is the name of who reviewed it, if anyone."""
+    return EvidenceRow(
+        kind=kind,
+        item=item,
+        summary=kind.summary(item),
+        status_label=STATUS_LABELS.get(item.review_status, item.review_status),
+        reviewer=reviewer,
+        details=[
+            (spec.label, display_value(spec, getattr(item, spec.name)))
+            for spec in kind.fields
+            if getattr(item, spec.name) not in (None, "")
+        ],
+    )
+
+
 def as_evidence_rows(
     session: Session, kind: EvidenceKind, items: Sequence[EvidenceBase]
 ) -> list[EvidenceRow]:
+    """Items of one kind as list rows, their reviewers' names looked up in one query."""
     names = user_names(session, (item.reviewed_by for item in items))
     return [
-        EvidenceRow(
-            kind=kind,
-            item=item,
-            summary=kind.summary(item),
-            status_label=STATUS_LABELS.get(item.review_status, item.review_status),
-            reviewer=names.get(item.reviewed_by) if item.reviewed_by else None,
-            details=[
-                (spec.label, display_value(spec, getattr(item, spec.name)))
-                for spec in kind.fields
-                if getattr(item, spec.name) not in (None, "")
-            ],
-        )
+        evidence_row(kind, item, names.get(item.reviewed_by) if item.reviewed_by else None)
         for item in items
     ]
 
 
 def evidence_rows(
-    session: Session, candidate_id: int, slug: str, today: date | None = None
-) -> list[EvidenceRow]:
-    """The candidate's items of one kind, newest first; courses say if they qualify."""
-    stmt = queries.evidence_stmt(slug, candidate_id)
-    items = list(session.execute(stmt).scalars())
-    rows = as_evidence_rows(session, KINDS[slug], items)
-    if slug != TEACHING_SESSIONS.slug:
-        return rows
-    courses = [item for item in items if isinstance(item, TeachingSession)]
-    marks = qualifying_marks(session, candidate_id, courses, today)
-    return [replace(row, marks=marks.get(row.item.id or 0, ())) for row in rows]
+    session: Session,
+    candidate_id: int,
+    slug: str,
+    wanted: PageRequest,
+    status: str | None = None,
+    today: date | None = None,
+) -> Page[EvidenceRow]:
+    """A page of the candidate's items of one kind (in one review status, if given), newest
+    first, with their reviewers' names; teaching sessions say whether they qualify."""
+    kind = KINDS[slug]
+    stmt = queries.with_reviewer_name(queries.evidence_stmt(slug, candidate_id, status), kind.model)
+    found = paginate(session, stmt, wanted)
+    rows = [evidence_row(kind, item, reviewer) for item, reviewer in found.items]
+    if slug == TEACHING_SESSIONS.slug:
+        courses = [row.item for row in rows if isinstance(row.item, TeachingSession)]
+        marks = qualifying_marks(session, candidate_id, courses, today)
+        rows = [replace(row, marks=marks.get(row.item.id or 0, ())) for row in rows]
+    return found.with_items(rows)
 
 
 def recent_reviews(session: Session, candidate_id: int, limit: int = 8) -> list[EvidenceRow]:
