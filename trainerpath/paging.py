@@ -20,18 +20,20 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from trainerpath.bounds import ID_MAX, parse_id
 
 T = TypeVar("T")
 U = TypeVar("U")
+Ts = TypeVarTuple("Ts")
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+COUNT_LIMIT = 1000  # a count_limit for lists that may grow huge: "more than 1000"
 
 
 def _per_page(args: Mapping[str, str], default: int) -> int:
@@ -113,13 +115,13 @@ class Page(Generic[T]):
         return Page(items, self.page, self.per_page, self.total, self.exact)
 
 
-def _rows(session: Session, stmt: Select[Any]) -> list[Any]:
+def _rows(session: Session, stmt: Select[*Ts]) -> list[Any]:
     result = session.execute(stmt)
-    return list(result.scalars() if len(stmt.selected_columns) == 1 else result)
+    return list(result.scalars() if len(stmt.column_descriptions) == 1 else result)
 
 
 def paginate(
-    session: Session, stmt: Select[Any], wanted: PageRequest, count_limit: int | None = None
+    session: Session, stmt: Select[*Ts], wanted: PageRequest, count_limit: int | None = None
 ) -> Page[Any]:
     """Run an ordered select for one page, and count the rows of the whole list.
 
@@ -215,8 +217,8 @@ class KeysetPage(Generic[T]):
 
 def keyset_page(
     session: Session,
-    stmt: Select[Any],
-    keys: tuple[ColumnElement[Any], ColumnElement[Any]],
+    stmt: Select[*Ts],
+    keys: tuple[Any, Any],
     cursor_of: Callable[[Any], Cursor],
     wanted: KeysetRequest,
 ) -> KeysetPage[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVarTuple, cast
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, true, union_all
 from sqlalchemy.orm import Session, aliased
@@ -23,6 +23,8 @@ from trainerpath.models import (
 )
 from trainerpath.paging import Page as Page
 from trainerpath.paging import PageRequest, paginate
+
+_Ts = TypeVarTuple("_Ts")
 
 REVIEW_STATUSES = tuple(status.value for status in ReviewStatus)
 
@@ -126,7 +128,7 @@ def evidence_stmt(kind: str, candidate_id: int, status: str | None = None) -> Se
     return stmt.order_by(col(model.created_at).desc(), col(model.id).desc())
 
 
-def with_reviewer_name(stmt: Select[Any], model: type[EvidenceBase]) -> Select[Any]:
+def with_reviewer_name(stmt: Select[*_Ts], model: type[EvidenceBase]) -> Select[Any]:
     """Add the name of the item's reviewer (None while nobody reviewed it) as a column."""
     reviewer = aliased(User)
     return stmt.add_columns(col(reviewer.name)).outerjoin(
