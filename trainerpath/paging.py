@@ -58,6 +58,16 @@ class PageRequest:
         """How many rows come before this page."""
         return (self.page - 1) * self.per_page
 
+    @property
+    def reach(self) -> int:
+        """How many rows there are up to the end of this page."""
+        return self.offset + self.per_page
+
+    def count_cap(self, count_limit: int) -> int:
+        """How many rows ``paginate`` counts at most with ``count_limit``: one more than
+        the limit (or than the rows up to this page, if more), to tell whether there are more."""
+        return max(count_limit, self.reach) + 1
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
@@ -121,20 +131,23 @@ def _rows(session: Session, stmt: Select[*Ts]) -> list[Any]:
 
 
 def paginate(
-    session: Session, stmt: Select[*Ts], wanted: PageRequest, count_limit: int | None = None
+    session: Session,
+    stmt: Select[*Ts],
+    wanted: PageRequest,
+    count_limit: int | None = None,
+    counted: Select[Any] | None = None,
 ) -> Page[Any]:
     """Run an ordered select for one page, and count the rows of the whole list.
 
-    Items are the selected objects (one column) or tuples (several). With
-    ``count_limit``, counting stops after that many rows (or after the rows up to this
-    page, if more), so the count costs no more than reading the page does.
+    Items are the selected objects (one entity or column) or rows (several). With
+    ``count_limit``, counting stops after ``wanted.count_cap(count_limit)`` rows, so the
+    count costs no more than reading the page does. ``counted`` is the select to count
+    when it is not ``stmt`` (the same rows, e.g. read with other limits).
     """
-    if count_limit is None:
-        counted, cap = stmt.order_by(None), None
-    else:
-        cap = max(count_limit, wanted.offset + wanted.per_page) + 1
-        counted = stmt.limit(cap)
-    total = session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
+    to_count: Select[Any] = stmt if counted is None else counted  # type: ignore[assignment]
+    cap = None if count_limit is None else wanted.count_cap(count_limit)
+    to_count = to_count.order_by(None) if cap is None else to_count.limit(cap)
+    total = session.execute(select(func.count()).select_from(to_count.subquery())).scalar_one()
     exact = cap is None or total < cap
     if not exact:
         total -= 1

@@ -129,11 +129,14 @@ def evidence_stmt(kind: str, candidate_id: int, status: str | None = None) -> Se
 
 
 def with_reviewer_name(stmt: Select[*_Ts], model: type[EvidenceBase]) -> Select[Any]:
-    """Add the name of the item's reviewer (None while nobody reviewed it) as a column."""
+    """Add the name of the item's reviewer (None while nobody reviewed it) as a column.
+
+    A correlated subquery rather than an outer join: PostgreSQL looks the name up for the
+    rows of the page only (after ORDER BY and LIMIT), never hashing the whole users table.
+    """
     reviewer = aliased(User)
-    return stmt.add_columns(col(reviewer.name)).outerjoin(
-        reviewer, col(reviewer.id) == col(model.reviewed_by)
-    )
+    name = select(col(reviewer.name)).where(col(reviewer.id) == col(model.reviewed_by))
+    return stmt.add_columns(name.scalar_subquery())
 
 
 def evidence_page(

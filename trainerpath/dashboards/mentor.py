@@ -23,7 +23,7 @@ from trainerpath.dashboards.common import (
     matches_name_or_email,
 )
 from trainerpath.dashboards.enrollment import shortfall
-from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, User
+from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, Role, User
 from trainerpath.paging import COUNT_LIMIT, Page, PageRequest, paginate
 from trainerpath.pathways import CURRENT, Requirement, Ruleset, ruleset_for
 from trainerpath.pathways.vocabulary import Duration
@@ -306,9 +306,19 @@ def _changed_after_logging(item: EvidenceBase) -> bool:
     return aware(item.updated_at) - aware(item.created_at) > timedelta(seconds=1)
 
 
-def _waiting(viewer: User, candidate_id: int | None = None) -> Select[Any]:
-    """Every pending item ``viewer`` may review (of one candidate, if given) as rows of
-    (kind, id, since), one select per evidence table, all in one statement."""
+def _waiting(
+    viewer: User, candidate_id: int | None = None, first: int | None = None
+) -> Select[Any]:
+    """The pending items ``viewer`` may review (of one candidate, if given) as rows of
+    (kind, id), the longest waiting first, in one statement over every evidence table.
+
+    An admin's queue holds every candidate's items: with ``first``, each table then gives
+    only its ``first`` longest waiting (enough for the first ``first`` of all), read in
+    the order of its (review_status, updated_at, id) index, so a queue of 169,000 items
+    costs what a small one does. A mentor's items are found through their mentorships
+    and the (candidate_id, review_status) index, then sorted: bounded by their own
+    candidates (an index-ordered read could walk everyone's items to find none of theirs).
+    """
     parts: list[Any] = []
     for slug, kind in KINDS.items():
         model = kind.model
@@ -318,13 +328,15 @@ def _waiting(viewer: User, candidate_id: int | None = None) -> Select[Any]:
         ]
         if candidate_id is not None:
             conditions.append(col(model.candidate_id) == candidate_id)
-        parts.append(
-            select(
-                literal(slug).label("kind"),
-                col(model.id).label("id"),
-                col(model.updated_at).label("since"),
-            ).where(*conditions)
-        )
+        part: Any = select(
+            literal(slug).label("kind"),
+            col(model.id).label("id"),
+            col(model.updated_at).label("since"),
+        ).where(*conditions)
+        if first is not None and viewer.role == Role.ADMIN:
+            ordered = part.order_by(col(model.updated_at), col(model.id)).limit(first)
+            part = select(ordered.subquery())
+        parts.append(part)
     waiting = union_all(*parts).subquery("waiting")
     return select(waiting.c.kind, waiting.c.id).order_by(
         waiting.c.since, waiting.c.id, waiting.c.kind
@@ -346,7 +358,13 @@ def review_queue(
 ) -> Page[QueueItem]:
     """A page of the pending evidence ``viewer`` may review (of one candidate, if given),
     the longest waiting first; ties in order of id."""
-    found = paginate(session, _waiting(viewer, candidate_id), wanted, COUNT_LIMIT)
+    found = paginate(
+        session,
+        _waiting(viewer, candidate_id, wanted.reach),
+        wanted,
+        COUNT_LIMIT,
+        counted=_waiting(viewer, candidate_id, wanted.count_cap(COUNT_LIMIT)),
+    )
     return found.with_items(queue_items(session, found.items, today))
 
 
