@@ -49,7 +49,11 @@ class User(SQLModel, table=True):
     """A person who signs in: candidate, mentor or admin."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", Role), name="role"),
+        # Lists of people by name (the users table, search suggestions), ties by id.
+        Index("ix_users_name_id", "name", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True)  # stored lower-case
@@ -106,6 +110,8 @@ class EvidenceBase(SQLModel):
         return (
             Index(f"ix_{table}_candidate_status", "candidate_id", "review_status"),
             Index(f"ix_{table}_reviewed_by", "reviewed_by"),
+            # The review queue: pending items, the longest waiting first (ties by id).
+            Index(f"ix_{table}_status_updated", "review_status", "updated_at", "id"),
             CheckConstraint(_in("review_status", ReviewStatus), name="review_status"),
         )
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVarTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -37,27 +37,12 @@ from trainerpath.models import (
     TransitionRecord,
     User,
 )
+from trainerpath.paging import Page as Page
+from trainerpath.paging import PageRequest, paginate
 
-T = TypeVar("T")
+_Ts = TypeVarTuple("_Ts")
 
 REVIEW_STATUSES = tuple(status.value for status in ReviewStatus)
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list, with the total number of rows across all pages."""
-
-    items: list[T]
-    page: int
-    per_page: int
-    total: int
-
-
-def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page[Any]:
-    """Run an ordered select for one page and count every row it would return."""
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars()
-    return Page(items=list(rows), page=page, per_page=per_page, total=int(total.scalar_one()))
 
 
 def visible_to(viewer: User, candidate_id: Any) -> ColumnElement[bool]:
@@ -85,7 +70,7 @@ def visible_candidates(
     session: Session, viewer: User, *, page: int = 1, per_page: int = 50
 ) -> Page[User]:
     """One page of the candidates ``viewer`` may see: a mentor's assigned, or all for admins."""
-    return paginate(session, visible_candidates_stmt(viewer), page, per_page)
+    return paginate(session, visible_candidates_stmt(viewer), PageRequest(page, per_page))
 
 
 def enrollments_by_candidate(
@@ -231,21 +216,31 @@ def evidence_counts(session: Session, candidate_id: int) -> dict[str, dict[str, 
     return counts
 
 
-def evidence_stmt(kind: str, candidate_id: int) -> Select[Any]:
-    """Select the candidate's items of one kind, newest first."""
+def evidence_stmt(kind: str, candidate_id: int, status: str | None = None) -> Select[Any]:
+    """Select the candidate's items of one kind (in one review status, if given), newest first."""
     model = EVIDENCE_MODELS[kind]
-    return (
-        select(model)
-        .where(col(model.candidate_id) == candidate_id)
-        .order_by(col(model.created_at).desc(), col(model.id).desc())
-    )
+    stmt = select(model).where(col(model.candidate_id) == candidate_id)
+    if status is not None:
+        stmt = stmt.where(col(model.review_status) == status)
+    return stmt.order_by(col(model.created_at).desc(), col(model.id).desc())
+
+
+def with_reviewer_name(stmt: Select[*_Ts], model: type[EvidenceBase]) -> Select[Any]:
+    """Add the name of the item's reviewer (None while nobody reviewed it) as a column.
+
+    A correlated subquery rather than an outer join: PostgreSQL looks the name up for the
+    rows of the page only (after ORDER BY and LIMIT), never hashing the whole users table.
+    """
+    reviewer = aliased(User)
+    name = select(col(reviewer.name)).where(col(reviewer.id) == col(model.reviewed_by))
+    return stmt.add_columns(name.scalar_subquery())
 
 
 def evidence_page(
     session: Session, kind: str, candidate_id: int, page: int = 1, per_page: int = 50
 ) -> Page[EvidenceBase]:
     """One page of the candidate's items of one kind, newest first."""
-    return paginate(session, evidence_stmt(kind, candidate_id), page, per_page)
+    return paginate(session, evidence_stmt(kind, candidate_id), PageRequest(page, per_page))
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,7 @@ def ageing_of(session: Session, viewer: User, **filters: str) -> dict[str, str |
     table = dashboards.candidate_table(
         session, viewer, dashboards.CandidateFilters.parse(filters), today=DAY
     )
-    return {row.candidate.name: row.ageing for row in table.rows}
+    return {row.candidate.name: row.ageing for row in table.items}
 
 
 def test_the_mentor_table_flags_a_requirement_about_to_become_unmet(

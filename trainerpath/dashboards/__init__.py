@@ -3,12 +3,11 @@
 Nothing here changes data. The rules themselves live in services/ and pathways/; this
 package arranges what they report into what a page shows (steps with dates, progress
 bars, plain-language next steps, sortable rows). One module a part of the site:
-enrollment (a pathway card), candidate, mentor, admin and outlines; common holds the
-words and small lookups they share.
+enrollment (a pathway card), candidate, mentor, admin and outlines; people finds
+candidates for search boxes; common holds the words and small lookups they share.
 """
 
 from trainerpath.dashboards.admin import (
-    AUDIT_PAGE,
     active_mentorships,
     audit_trail,
     histories_of,
@@ -23,7 +22,6 @@ from trainerpath.dashboards.candidate import (
 )
 from trainerpath.dashboards.candidates_table import (
     CandidateFilters,
-    CandidateTable,
     candidate_table,
 )
 from trainerpath.dashboards.enrollment import enrollment_view, enrollment_views
@@ -33,6 +31,7 @@ from trainerpath.dashboards.mentor import (
     reviews_waiting,
 )
 from trainerpath.dashboards.outlines import outlines_for, pathway_outline
+from trainerpath.dashboards.people import CandidateChoice, choose_candidate, find_candidates
 from trainerpath.dashboards.standing import (
     CardExtras,
     card_extras,
@@ -41,19 +40,20 @@ from trainerpath.dashboards.standing import (
 )
 
 __all__ = [
-    "AUDIT_PAGE",
+    "CandidateChoice",
     "CandidateFilters",
-    "CandidateTable",
     "CardExtras",
     "active_mentorships",
     "audit_trail",
     "candidate_dashboard",
     "candidate_table",
     "card_extras",
+    "choose_candidate",
     "enrollment_view",
     "enrollment_views",
     "evidence_rows",
     "feedback_for",
+    "find_candidates",
     "histories_of",
     "outlines_for",
     "pathway_outline",

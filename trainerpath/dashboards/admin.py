@@ -12,6 +12,16 @@ from trainerpath import queries
 from trainerpath.dashboards.common import matches_name_or_email
 from trainerpath.dashboards.enrollment import HistoryRow, history_rows
 from trainerpath.models import AuditEntry, Mentorship, Role, User
+from trainerpath.paging import (
+    COUNT_LIMIT,
+    Cursor,
+    KeysetPage,
+    KeysetRequest,
+    Page,
+    PageRequest,
+    keyset_page,
+    paginate,
+)
 from trainerpath.pathways import ruleset_for
 from trainerpath.services.pathways import state_label, transition_histories
 
@@ -25,29 +35,37 @@ class UserRow:
     mentees: int = 0
 
 
-def user_rows(session: Session, role: str = "", q: str = "") -> list[UserRow]:
-    """Every user (optionally of one role or matching a search), by name."""
+def user_rows(session: Session, wanted: PageRequest, role: str = "", q: str = "") -> Page[UserRow]:
+    """A page of the users (optionally of one role or matching a search), by name."""
     stmt = select(User)
     if role in {r.value for r in Role}:
         stmt = stmt.where(col(User.role) == role)
     if q:
         stmt = stmt.where(matches_name_or_email(q))
-    users = list(session.execute(stmt.order_by(col(User.name), col(User.id))).scalars())
+    found = paginate(session, stmt.order_by(col(User.name), col(User.id)), wanted, COUNT_LIMIT)
+    ids = [user.id for user in found.items]
     mentor = aliased(User)
-    links = session.execute(
-        select(col(Mentorship.mentor_id), col(Mentorship.candidate_id), col(mentor.name))
-        .join(mentor, col(mentor.id) == col(Mentorship.mentor_id))
-        .where(col(Mentorship.ended_at).is_(None))
-    ).all()
+    active = col(Mentorship.ended_at).is_(None)
     mentors: dict[int, list[str]] = {}
-    mentees: dict[int, int] = {}
-    for mentor_id, candidate_id, mentor_name in links:
+    for candidate_id, mentor_name in session.execute(
+        select(col(Mentorship.candidate_id), col(mentor.name))
+        .join(mentor, col(mentor.id) == col(Mentorship.mentor_id))
+        .where(active, col(Mentorship.candidate_id).in_(ids))
+    ):
         mentors.setdefault(candidate_id, []).append(mentor_name)
-        mentees[mentor_id] = mentees.get(mentor_id, 0) + 1
-    return [
-        UserRow(user, sorted(mentors.get(user.id or 0, [])), mentees.get(user.id or 0, 0))
-        for user in users
-    ]
+    mentees: dict[int, int] = {}
+    for mentor_id, count in session.execute(
+        select(col(Mentorship.mentor_id), func.count())
+        .where(active, col(Mentorship.mentor_id).in_(ids))
+        .group_by(col(Mentorship.mentor_id))
+    ):
+        mentees[mentor_id] = count
+    return found.with_items(
+        [
+            UserRow(user, sorted(mentors.get(user.id or 0, [])), mentees.get(user.id or 0, 0))
+            for user in found.items
+        ]
+    )
 
 
 def users_with_role(session: Session, role: str, active_only: bool = True) -> list[User]:
@@ -67,20 +85,18 @@ class MentorshipRow:
     candidate: str
 
 
-def active_mentorships(session: Session) -> list[MentorshipRow]:
-    """Every active mentor assignment, by mentor then candidate."""
+def active_mentorships(session: Session, wanted: PageRequest) -> Page[MentorshipRow]:
+    """A page of the active mentor assignments, the newest first."""
     mentor, candidate = aliased(User), aliased(User)
     stmt = (
         select(Mentorship, col(mentor.name), col(candidate.name))
         .join(mentor, col(mentor.id) == col(Mentorship.mentor_id))
         .join(candidate, col(candidate.id) == col(Mentorship.candidate_id))
         .where(col(Mentorship.ended_at).is_(None))
-        .order_by(col(mentor.name), col(candidate.name))
+        .order_by(col(Mentorship.id).desc())
     )
-    return [
-        MentorshipRow(mentorship, mentor_name, candidate_name)
-        for mentorship, mentor_name, candidate_name in session.execute(stmt)
-    ]
+    found = paginate(session, stmt, wanted, COUNT_LIMIT)
+    return found.with_items([MentorshipRow(*row) for row in found.items])
 
 
 @dataclass(frozen=True)
@@ -92,30 +108,35 @@ class AuditRow:
     candidate: str | None
 
 
-AUDIT_PAGE = 50
-
-
 def audit_trail(
-    session: Session, candidate_id: int | None = None, page: int = 1
-) -> tuple[list[AuditRow], int]:
-    """A page of the audit trail, newest first, and the number of entries in all."""
+    session: Session, wanted: KeysetRequest, candidate_id: int | None = None
+) -> KeysetPage[AuditRow]:
+    """A page of the audit trail (of one candidate, if given), newest first.
+
+    Keyset pages on (at, id): no OFFSET and no count of the whole log, so the last page
+    of a long log costs what the first does (the index on (at, id) serves it).
+    """
     actor, candidate = aliased(User), aliased(User)
-    where = [] if candidate_id is None else [col(AuditEntry.candidate_id) == candidate_id]
-    total = session.execute(select(func.count()).select_from(AuditEntry).where(*where)).scalar_one()
     stmt = (
         select(AuditEntry, col(actor.name), col(candidate.name))
         .outerjoin(actor, col(actor.id) == col(AuditEntry.actor_id))
         .outerjoin(candidate, col(candidate.id) == col(AuditEntry.candidate_id))
-        .where(*where)
-        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
-        .limit(AUDIT_PAGE)
-        .offset((max(page, 1) - 1) * AUDIT_PAGE)
     )
-    rows = [
-        AuditRow(entry, actor_name or "the system", candidate_name)
-        for entry, actor_name, candidate_name in session.execute(stmt)
-    ]
-    return rows, int(total)
+    if candidate_id is not None:
+        stmt = stmt.where(col(AuditEntry.candidate_id) == candidate_id)
+    found = keyset_page(
+        session,
+        stmt,
+        (col(AuditEntry.at), col(AuditEntry.id)),
+        lambda row: Cursor(row[0].at, row[0].id),
+        wanted,
+    )
+    return found.with_items(
+        [
+            AuditRow(entry, actor_name or "the system", candidate_name)
+            for entry, actor_name, candidate_name in found.items
+        ]
+    )
 
 
 @dataclass(frozen=True)

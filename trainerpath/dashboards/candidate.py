@@ -16,7 +16,6 @@ from trainerpath.dashboards.common import (
     STATUS_LABELS,
     VERIFIED,
     format_number,
-    user_names,
 )
 from trainerpath.dashboards.enrollment import EnrollmentView, enrollment_views
 from trainerpath.dashboards.standing import (
@@ -33,6 +32,7 @@ from trainerpath.models import (
     TeachingSession,
     User,
 )
+from trainerpath.paging import Page, PageRequest, paginate
 from trainerpath.pathways import CURRENT, Ruleset, ruleset_for
 from trainerpath.services.evidence_kinds import KINDS, TEACHING_SESSIONS, EvidenceKind, FieldSpec
 
@@ -75,14 +75,14 @@ def display_value(spec: FieldSpec, value: Any) -> str:
     return str(value)
 
 
-def as_evidence_row(kind: EvidenceKind, item: EvidenceBase, reviewer: str | None) -> EvidenceRow:
-    """An item as a list row, with its reviewer's name."""
+def evidence_row(kind: EvidenceKind, item: EvidenceBase, reviewer: str | None) -> EvidenceRow:
+    """An item as a list row; ``reviewer`` is the name of who reviewed it, if anyone."""
     return EvidenceRow(
         kind=kind,
         item=item,
         summary=kind.summary(item),
         status_label=STATUS_LABELS.get(item.review_status, item.review_status),
-        reviewer=reviewer if item.reviewed_by else None,
+        reviewer=reviewer,
         details=[
             (spec.label, display_value(spec, getattr(item, spec.name)))
             for spec in kind.fields
@@ -91,33 +91,32 @@ def as_evidence_row(kind: EvidenceKind, item: EvidenceBase, reviewer: str | None
     )
 
 
-def as_evidence_rows(
-    session: Session, kind: EvidenceKind, items: Sequence[EvidenceBase]
-) -> list[EvidenceRow]:
-    """Items of one kind as list rows, their reviewers' names looked up in one query."""
-    names = user_names(session, (item.reviewed_by for item in items))
-    return [as_evidence_row(kind, item, names.get(item.reviewed_by or 0)) for item in items]
-
-
 def evidence_rows(
-    session: Session, candidate_id: int, slug: str, today: date | None = None
-) -> list[EvidenceRow]:
-    """The candidate's items of one kind, newest first; courses say if they qualify."""
-    stmt = queries.evidence_stmt(slug, candidate_id)
-    items = list(session.execute(stmt).scalars())
-    rows = as_evidence_rows(session, KINDS[slug], items)
-    if slug != TEACHING_SESSIONS.slug:
-        return rows
-    courses = [item for item in items if isinstance(item, TeachingSession)]
-    marks = qualifying_marks(session, candidate_id, courses, today)
-    return [replace(row, marks=marks.get(row.item.id or 0, ())) for row in rows]
+    session: Session,
+    candidate_id: int,
+    slug: str,
+    wanted: PageRequest,
+    status: str | None = None,
+    today: date | None = None,
+) -> Page[EvidenceRow]:
+    """A page of the candidate's items of one kind (in one review status, if given), newest
+    first, with their reviewers' names; teaching sessions say whether they qualify."""
+    kind = KINDS[slug]
+    stmt = queries.with_reviewer_name(queries.evidence_stmt(slug, candidate_id, status), kind.model)
+    found = paginate(session, stmt, wanted)
+    rows = [evidence_row(kind, item, reviewer) for item, reviewer in found.items]
+    if slug == TEACHING_SESSIONS.slug:
+        courses = [row.item for row in rows if isinstance(row.item, TeachingSession)]
+        marks = qualifying_marks(session, candidate_id, courses, today)
+        rows = [replace(row, marks=marks.get(row.item.id or 0, ())) for row in rows]
+    return found.with_items(rows)
 
 
 SHOWN_REVIEWS = 8  # rejected items, and review notes, the dashboard shows of each
 
 
 def _review_rows(found: list[tuple[str, EvidenceBase, str | None]]) -> list[EvidenceRow]:
-    return [as_evidence_row(KINDS[slug], item, reviewer) for slug, item, reviewer in found]
+    return [evidence_row(KINDS[slug], item, reviewer) for slug, item, reviewer in found]
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,11 @@ from trainerpath.models import (
     Standing,
     User,
 )
+from trainerpath.paging import Page, PageRequest
 from trainerpath.pathways import CURRENT, RULESETS, Ruleset, ruleset_for
 from trainerpath.pathways.vocabulary import Duration
 from trainerpath.services import standings
 from trainerpath.services.standings import Summary
-
-PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -381,29 +380,13 @@ def _pending_and_activity(
     return pending, activity
 
 
-@dataclass(frozen=True)
-class CandidateTable:
-    """One page of the candidates table."""
-
-    rows: list[CandidateRow]
-    page: int
-    per_page: int
-    total: int  # rows matching the filters, on every page
-
-    @property
-    def pages(self) -> int:
-        """How many pages there are (at least one)."""
-        return max(1, math.ceil(self.total / self.per_page))
-
-
 def candidate_table(
     session: Session,
     viewer: User,
     filters: CandidateFilters,
-    page: int = 1,
-    per_page: int = PER_PAGE,
+    wanted: PageRequest | None = None,
     today: date | None = None,
-) -> CandidateTable:
+) -> Page[CandidateRow]:
     """One page of the mentor's (or admin's) candidates table, filtered and sorted.
 
     A fixed number of statements for any number of candidates: standings of an earlier
@@ -412,9 +395,18 @@ def candidate_table(
     """
     today = today or clock.today()
     standings.refresh_stale(session, queries.visible_to(viewer, col(Standing.candidate_id)), today)
-    stmt = _page_stmt(viewer, filters, today).limit(per_page).offset((page - 1) * per_page)
-    found = [tuple(row) for row in session.execute(stmt)]
-    total = int(found[0][-1]) if found else 0
+    wanted = wanted or PageRequest()
+    stmt = _page_stmt(viewer, filters, today)
+    found = [
+        tuple(row) for row in session.execute(stmt.limit(wanted.per_page).offset(wanted.offset))
+    ]
+    if found:
+        total = int(found[0][-1])
+    elif wanted.page > 1:  # past the end: how many rows there are, to offer the last page
+        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total = int(session.execute(counted).scalar_one())
+    else:
+        total = 0
     summaries = standings.summaries_of(
         session, [(e, stored[:-1]) for _c, e, *stored in found if e is not None], today
     )
@@ -430,7 +422,7 @@ def candidate_table(
         )
         for candidate, enrollment, *_stored in found
     ]
-    return CandidateTable(rows, page, per_page, total)
+    return Page(rows, wanted.page, wanted.per_page, total)
 
 
 def _last_active(candidate: User, activity: dict[int, datetime]) -> datetime:

@@ -13,6 +13,7 @@ from trainerpath.pathways import CURRENT
 from trainerpath.services.evidence_kinds import KINDS
 
 from . import admin, auth, candidate, errors, login, mentor, public, security
+from .common import UrlPattern, current_url
 
 
 def format_moment(value: datetime | None) -> str:
@@ -34,7 +35,12 @@ def days_ago(days: int | None) -> str:
 
 
 def _template_globals() -> dict[str, Any]:
-    return {"EVIDENCE_KINDS": KINDS, "PATHWAYS": CURRENT}
+    return {
+        "EVIDENCE_KINDS": KINDS,
+        "PATHWAYS": CURRENT,
+        "url_pattern": UrlPattern,
+        "current_url": current_url,
+    }
 
 
 def init_app(app: Flask) -> None:

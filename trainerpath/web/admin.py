@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from werkzeug.wrappers import Response
 
 from trainerpath import dashboards
-from trainerpath.bounds import form_id, parse_id
+from trainerpath.bounds import form_id
 from trainerpath.db import get_session
-from trainerpath.models import Role
+from trainerpath.models import Role, User
+from trainerpath.paging import KeysetRequest, PageRequest
 from trainerpath.services.accounts import change_role, set_active
 from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
 from trainerpath.services.users import assign_mentor, create_user, end_mentorship
@@ -27,7 +28,7 @@ ADMIN = Role.ADMIN
 def _users_page(form: UserForm, status: int = 200) -> Response:
     role = request.args.get("role", "")
     q = (request.args.get("q") or "").strip()[:100]
-    rows = dashboards.user_rows(get_session(), role=role, q=q)
+    rows = dashboards.user_rows(get_session(), PageRequest.from_args(request.args), role, q)
     return page_or_partial(
         "admin/users.html",
         "admin/_users.html",
@@ -122,61 +123,73 @@ def active(user_id: int) -> Response:
 
 
 def _assign_form(formdata: bool = False) -> AssignForm:
-    session = get_session()
     form = AssignForm() if formdata else AssignForm(formdata=None)
-    mentors = dashboards.users_with_role(session, Role.MENTOR.value)
-    candidates = dashboards.users_with_role(session, Role.CANDIDATE.value)
+    mentors = dashboards.users_with_role(get_session(), Role.MENTOR.value)
     form.mentor_id.choices = options(
         [("", "Choose a mentor…")] + [(str(u.id), f"{u.name} ({u.email})") for u in mentors]
     )
-    form.candidate_id.choices = options(
-        [("", "Choose a candidate…")] + [(str(u.id), f"{u.name} ({u.email})") for u in candidates]
-    )
-    form.names = {u.id: u.name for u in (*mentors, *candidates)}
     return form
 
 
-def _mentorships_page(form: AssignForm, status: int = 200) -> Response:
+def _mentorships_page(
+    form: AssignForm, status: int = 200, matches: Sequence[User] = ()
+) -> Response:
+    wanted = PageRequest.from_args(request.args)
     return page_or_partial(
         "admin/mentorships.html",
         "admin/_mentorships.html",
         status=status,
-        rows=dashboards.active_mentorships(get_session()),
+        rows=dashboards.active_mentorships(get_session(), wanted),
         form=form,
+        matches=matches,
     )
 
 
 @bp.get("/mentorships")
 @role_required(ADMIN)
 def mentorships() -> Response:
-    """Active mentor assignments, and a form to add one."""
+    """Active mentor assignments, a page at a time, and a form to add one."""
     return _mentorships_page(_assign_form())
+
+
+def _unchosen(choice: dashboards.CandidateChoice) -> str:
+    """Why the candidate box names no one."""
+    if not choice.text:
+        return "type a candidate's name or e-mail"
+    if choice.several:
+        return "matches several candidates: choose one of the suggestions"
+    return "matches no candidate"
 
 
 @bp.post("/mentorships")
 @role_required(ADMIN)
 def assign() -> Response:
-    """Assign a mentor to a candidate."""
+    """Assign a mentor to the candidate the search box names."""
     session = get_session()
     form = _assign_form(formdata=True)
+    choice = dashboards.choose_candidate(session, me(), form.candidate.data)
     try:
         mentorship = assign_mentor(
             session=session,
             actor=me(),
             mentor_id=form_id(form.mentor_id.data) or 0,
-            candidate_id=form_id(form.candidate_id.data) or 0,
+            candidate_id=choice.chosen.id or 0 if choice.chosen else 0,
         )
     except ValidationFailed as refusal:
         session.rollback()
-        form.show_errors({key: "choose one from the list" for key in refusal.errors})
-        return _mentorships_page(form, 422)
+        errors = {key: "choose one from the list" for key in refusal.errors}
+        if choice.chosen is None:
+            errors["candidate_id"] = _unchosen(choice)
+        form.show_errors(errors, aliases={"candidate_id": "candidate"})
+        return _mentorships_page(form, 422, choice.matches)
     except Refusal as refusal:
         session.rollback()
         form.form_errors.append(refusal.message)
         return _mentorships_page(form, 409)
     session.commit()
-    mentor, candidate = form.names[mentorship.mentor_id], form.names[mentorship.candidate_id]
-    flash(f"{mentor} now mentors {candidate}.", "success")
+    mentor = session.get(User, mentorship.mentor_id)
+    assert mentor is not None and choice.chosen is not None
+    flash(f"{mentor.name} now mentors {choice.chosen.name}.", "success")
     return after_post(url_for("admin.mentorships"))
 
 
@@ -198,35 +211,24 @@ def end(mentorship_id: int) -> Response:
     return after_post(url_for("admin.mentorships"))
 
 
-def _query_id(name: str) -> int | None:
-    """A number from the query string (an id, a page): None if absent, 404 if no row has it."""
-    raw = request.args.get(name, "")
-    if not raw:
-        return None
-    value = parse_id(raw)
-    if value is None:
-        abort(404)
-    return value
-
-
 @bp.get("/audit")
 @role_required(ADMIN)
 def audit() -> Response:
-    """The audit trail, newest first, optionally for one candidate (with their histories)."""
+    """The audit trail, newest first, a keyset page at a time (``?after=``/``?before=``);
+    for one candidate (``?candidate=``: an id, an e-mail or a name) with their histories."""
     session = get_session()
-    candidate_id = _query_id("candidate")
-    page = _query_id("page") or 1
-    rows, total = dashboards.audit_trail(session, candidate_id, page)
-    candidates = dashboards.users_with_role(session, Role.CANDIDATE.value, active_only=False)
-    histories = dashboards.histories_of(session, candidate_id) if candidate_id else []
+    choice = dashboards.choose_candidate(session, me(), request.args.get("candidate"))
+    person = choice.chosen
+    trail = None
+    if person is not None or not choice.text:
+        wanted = KeysetRequest.from_args(request.args)
+        trail = dashboards.audit_trail(session, wanted, person.id if person else None)
+    histories = dashboards.histories_of(session, person.id) if person and person.id else []
     return page_or_partial(
         "admin/audit.html",
         "admin/_audit.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, math.ceil(total / dashboards.AUDIT_PAGE)),
-        candidates=candidates,
-        candidate_id=candidate_id,
+        trail=trail,
+        choice=choice,
+        person=person,
         histories=histories,
     )

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from trainerpath import clock, dashboards, queries
 from trainerpath.db import get_session
 from trainerpath.models import Enrollment, EvidenceBase, ReviewStatus, Role, User
+from trainerpath.paging import PageRequest
 from trainerpath.pathways import CURRENT, RULESETS, Ruleset, ruleset_for
 from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
 from trainerpath.services.evidence import (
@@ -248,20 +249,33 @@ def _today() -> date:
     return clock.today()
 
 
+def _listing(kind: EvidenceKind, user: User) -> dict[str, Any]:
+    """The page of the list the query string asks for: ``?status=`` (pending, verified or
+    rejected; anything else means all) and ``?page=``."""
+    assert user.id is not None
+    status = request.args.get("status")
+    status = status if status in queries.REVIEW_STATUSES else None
+    wanted = PageRequest.from_args(request.args)
+    listing = dashboards.evidence_rows(get_session(), user.id, kind.slug, wanted, status)
+    return {"kind": kind, "listing": listing, "status_filter": status}
+
+
 def _evidence_context(
     kind: EvidenceKind, user: User, form: WebForm, **extra: Any
 ) -> dict[str, Any]:
     session = get_session()
     assert user.id is not None
-    return {
-        "kind": kind,
-        "rows": dashboards.evidence_rows(session, user.id, kind.slug),
-        "counts": queries.evidence_counts(session, user.id),
-        "progress": dashboards.progress_overview(session, user, user),
-        "form": form,
-        "editing": None,
-        "message": None,
-    } | extra
+    return (
+        _listing(kind, user)
+        | {
+            "counts": queries.evidence_counts(session, user.id),
+            "progress": dashboards.progress_overview(session, user, user),
+            "form": form,
+            "editing": None,
+            "message": None,
+        }
+        | extra
+    )
 
 
 @bp.get("/evidence")
@@ -274,7 +288,7 @@ def evidence_home() -> Response:
 @bp.get("/evidence/<kind>")
 @role_required(CANDIDATE)
 def evidence(kind: str) -> Response:
-    """One kind of evidence: the list, the form to add one, and the progress it makes."""
+    """One kind of evidence: a page of the list, the form to add one, the progress it makes."""
     spec = _kind(kind)
     context = _evidence_context(spec, me(), evidence_form(spec, _today(), {}))
     return page_or_partial("candidate/evidence.html", "candidate/_evidence_list.html", **context)
@@ -286,11 +300,9 @@ def evidence_list(kind: str) -> Response:
     """The list of one kind (htmx refreshes it after a change)."""
     spec = _kind(kind)
     if not wants_partial():
-        return redirect(url_for("candidate.evidence", kind=spec.slug))
-    user = me()
-    assert user.id is not None
-    rows = dashboards.evidence_rows(get_session(), user.id, spec.slug)
-    return partial("candidate/_evidence_list.html", kind=spec, rows=rows)
+        args: dict[str, Any] = {name: request.args.get(name) for name in ("status", "page")}
+        return redirect(url_for("candidate.evidence", kind=spec.slug, **args))
+    return partial("candidate/_evidence_list.html", **_listing(spec, me()))
 
 
 @bp.get("/progress")

@@ -220,8 +220,7 @@ class AssignForm(WebForm):
     """Assign a mentor to a candidate."""
 
     mentor_id = SelectField("Mentor", choices=[], validate_choice=False)
-    candidate_id = SelectField("Candidate", choices=[], validate_choice=False)
-    names: dict[int | None, str] = {}  # set per instance by the view
+    candidate = StringField("Candidate")  # a candidate search box: name, e-mail or id
 
 
 # -- Evidence: one form builder for every kind ----------------------------------------

@@ -6,13 +6,17 @@ Admins see the same pages for every candidate; a mentor only for assigned candid
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from trainerpath import dashboards, queries
 from trainerpath.bounds import form_id, parse_id
 from trainerpath.db import get_session
 from trainerpath.models import Role, User
+from trainerpath.paging import PageRequest
 from trainerpath.pathways import ruleset_for
 from trainerpath.services.access import visible_candidate
 from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
@@ -20,7 +24,16 @@ from trainerpath.services.evidence import review_evidence, visible_item
 from trainerpath.services.evidence_kinds import KINDS
 from trainerpath.services.feedback import leave_feedback
 
-from .common import after_post, back_or, page_or_partial, partial, wants_partial, web_blueprint
+from .common import (
+    UrlPattern,
+    after_post,
+    back_or,
+    current_url,
+    page_or_partial,
+    partial,
+    wants_partial,
+    web_blueprint,
+)
 from .forms import FeedbackForm, ReviewForm, options
 from .login import me, role_required
 
@@ -36,28 +49,51 @@ def dashboard() -> Response:
     session = get_session()
     viewer = me()
     filters = dashboards.CandidateFilters.parse(request.args)
-    page = parse_id(request.args.get("page")) or 1
-    table = dashboards.candidate_table(session, viewer, filters, page)
+    wanted = PageRequest.from_args(request.args)
+    table = dashboards.candidate_table(session, viewer, filters, wanted)
     waiting = dashboards.reviews_waiting(session, viewer)
     return page_or_partial(
         "mentor/dashboard.html",
         "mentor/_candidates.html",
         table=table,
-        rows=table.rows,
+        rows=table.items,
         filters=filters,
         waiting=waiting,
         viewer=viewer,
     )
 
 
+@bp.app_template_global()
+def review_links(next_url: str | None = None) -> dict[str, Any]:
+    """What every item of a list of reviews shares, computed once a page: the CSRF token,
+    the review form's and candidate link's URL patterns, and where to come back to."""
+    return {
+        "csrf": generate_csrf(),
+        "review": UrlPattern("mentor.review", "kind", "item_id"),
+        "candidate": UrlPattern("mentor.candidate", "candidate_id"),
+        "back": next_url or current_url(),
+    }
+
+
 @bp.get("/reviews")
 @role_required(*REVIEWERS)
 def reviews() -> Response:
-    """Evidence waiting for review, the longest waiting first."""
+    """A page of the evidence waiting for review, the longest waiting first: everyone's, or
+    one candidate's (``?candidate=<id>``; an id that is not a number is ignored)."""
+    session = get_session()
     viewer = me()
-    queue = dashboards.review_queue(get_session(), viewer)
+    candidate_id = parse_id(request.args.get("candidate"))
+    person = visible_candidate(session, viewer, candidate_id) if candidate_id else None
+    queue = dashboards.review_queue(
+        session, viewer, PageRequest.from_args(request.args), candidate_id
+    )
     return page_or_partial(
-        "mentor/reviews.html", "mentor/_queue.html", queue=queue, viewer=viewer, form=ReviewForm()
+        "mentor/reviews.html",
+        "mentor/_queue.html",
+        queue=queue,
+        person=person,
+        viewer=viewer,
+        form=ReviewForm(),
     )
 
 
@@ -110,6 +146,19 @@ def review(kind: str, item_id: int) -> Response:
     )
 
 
+@bp.get("/candidates/search")
+@role_required(*REVIEWERS)
+def find_candidates() -> Response:
+    """The candidates a search box's text matches (only those the viewer may see): its
+    suggestions for htmx; without htmx, the candidates table searched for it. The box
+    sends its text under its own name, which ``?field=`` gives (else ``q``)."""
+    text = request.args.get(request.args.get("field") or "q") or ""
+    if not wants_partial():
+        return redirect(url_for("mentor.dashboard", q=text or None))
+    found = dashboards.find_candidates(get_session(), me(), text)
+    return partial("mentor/_candidate_options.html", candidates=found)
+
+
 def _candidate(candidate_id: int) -> User:
     return visible_candidate(get_session(), me(), candidate_id)
 
@@ -136,7 +185,7 @@ def _candidate_page(person: User, feedback_form: FeedbackForm, status: int = 200
         status=status,
         board=board,
         viewer=viewer,
-        queue=dashboards.review_queue(session, viewer, candidate_id=person.id),
+        queue=dashboards.review_queue(session, viewer, PageRequest(), person.id),
         form=ReviewForm(formdata=None),
         feedback_form=feedback_form,
     )

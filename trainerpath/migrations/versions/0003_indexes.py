@@ -3,7 +3,9 @@
 The audit page lists entries newest first (``ORDER BY at DESC, id DESC``), which without
 an index is a sequential scan and sort of the whole log (an ascending (at, id) index
 serves it read backwards, on PostgreSQL and SQLite alike); the evidence
-tables are looked up by reviewer (a mentor's turnaround, a reviewer's name).
+tables are looked up by reviewer (a mentor's turnaround, a reviewer's name). The review
+queue pages through pending items the longest waiting first (review_status, updated_at,
+id), and lists of people go by name (users (name, id)).
 
 Revision ID: 0003
 Revises: 0002
@@ -32,10 +34,14 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_at_id", "audit_log", ["at", "id"])
     for table in EVIDENCE_TABLES:
         op.create_index(f"ix_{table}_reviewed_by", table, ["reviewed_by"])
+        op.create_index(f"ix_{table}_status_updated", table, ["review_status", "updated_at", "id"])
+    op.create_index("ix_users_name_id", "users", ["name", "id"])
 
 
 def downgrade() -> None:
     """Drop them again."""
+    op.drop_index("ix_users_name_id", table_name="users")
     for table in EVIDENCE_TABLES:
+        op.drop_index(f"ix_{table}_status_updated", table_name=table)
         op.drop_index(f"ix_{table}_reviewed_by", table_name=table)
     op.drop_index("ix_audit_log_at_id", table_name="audit_log")
