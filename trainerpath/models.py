@@ -88,6 +88,9 @@ class Mentorship(SQLModel, table=True):
     ended_by: int | None = Field(default=None, foreign_key="users.id")
 
 
+PENDING_ONLY = f"review_status = '{ReviewStatus.PENDING.value}'"
+
+
 class EvidenceBase(SQLModel):
     """Fields every evidence item has: its owner and its review."""
 
@@ -106,6 +109,15 @@ class EvidenceBase(SQLModel):
         return (
             Index(f"ix_{table}_candidate_status", "candidate_id", "review_status"),
             Index(f"ix_{table}_reviewed_by", "reviewed_by"),
+            # The review queue of everyone's evidence (an admin's), the longest waiting
+            # first: only the pending rows, in the order they wait.
+            Index(
+                f"ix_{table}_pending",
+                "updated_at",
+                "id",
+                sqlite_where=text(PENDING_ONLY),
+                postgresql_where=text(PENDING_ONLY),
+            ),
             CheckConstraint(_in("review_status", ReviewStatus), name="review_status"),
         )
 
@@ -218,6 +230,9 @@ class TransitionRecord(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+OWN_ACTIVITY = "actor_id = candidate_id"
+
+
 class AuditEntry(SQLModel, table=True):
     """Who did what to whose record: evidence, reviews, enrollments, mentorships."""
 
@@ -227,6 +242,15 @@ class AuditEntry(SQLModel, table=True):
         # The audit page's ORDER BY at DESC, id DESC reads it backwards (both databases);
         # declared ascending because SQLite does not report an index's DESC to Alembic.
         Index("ix_audit_log_at_id", "at", "id"),
+        # A candidate's last own activity (the mentor's table): only what they did
+        # themselves, which is about half of what is recorded about them.
+        Index(
+            "ix_audit_log_own_activity",
+            "candidate_id",
+            "at",
+            sqlite_where=text(OWN_ACTIVITY),
+            postgresql_where=text(OWN_ACTIVITY),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -3,7 +3,11 @@
 The audit page lists entries newest first (``ORDER BY at DESC, id DESC``), which without
 an index is a sequential scan and sort of the whole log (an ascending (at, id) index
 serves it read backwards, on PostgreSQL and SQLite alike); the evidence
-tables are looked up by reviewer (a mentor's turnaround, a reviewer's name).
+tables are looked up by reviewer (a mentor's turnaround, a reviewer's name), and an
+admin's review queue reads everyone's pending items, the longest waiting first: a
+partial index holds only the pending rows, in that order. The mentor's table shows
+each candidate's last own activity, the latest audit row they caused themselves: a
+partial index holds only those.
 
 Revision ID: 0003
 Revises: 0002
@@ -11,6 +15,7 @@ Revises: 0002
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
@@ -25,17 +30,35 @@ EVIDENCE_TABLES = (
     "experience_periods",
     "milestones",
 )
+PENDING_ONLY = "review_status = 'pending'"
+OWN_ACTIVITY = "actor_id = candidate_id"
 
 
 def upgrade() -> None:
     """Create the indexes."""
     op.create_index("ix_audit_log_at_id", "audit_log", ["at", "id"])
+    op.create_index(
+        "ix_audit_log_own_activity",
+        "audit_log",
+        ["candidate_id", "at"],
+        sqlite_where=sa.text(OWN_ACTIVITY),
+        postgresql_where=sa.text(OWN_ACTIVITY),
+    )
     for table in EVIDENCE_TABLES:
         op.create_index(f"ix_{table}_reviewed_by", table, ["reviewed_by"])
+        op.create_index(
+            f"ix_{table}_pending",
+            table,
+            ["updated_at", "id"],
+            sqlite_where=sa.text(PENDING_ONLY),
+            postgresql_where=sa.text(PENDING_ONLY),
+        )
 
 
 def downgrade() -> None:
     """Drop them again."""
     for table in EVIDENCE_TABLES:
+        op.drop_index(f"ix_{table}_pending", table_name=table)
         op.drop_index(f"ix_{table}_reviewed_by", table_name=table)
+    op.drop_index("ix_audit_log_own_activity", table_name="audit_log")
     op.drop_index("ix_audit_log_at_id", table_name="audit_log")
