@@ -224,6 +224,9 @@ class TransitionRecord(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+OWN_ACTIVITY = "actor_id = candidate_id"
+
+
 class AuditEntry(SQLModel, table=True):
     """Who did what to whose record: evidence, reviews, enrollments, mentorships."""
 
@@ -233,6 +236,15 @@ class AuditEntry(SQLModel, table=True):
         # The audit page's ORDER BY at DESC, id DESC reads it backwards (both databases);
         # declared ascending because SQLite does not report an index's DESC to Alembic.
         Index("ix_audit_log_at_id", "at", "id"),
+        # A candidate's last own activity (the mentor's table): only what they did
+        # themselves, which is about half of what is recorded about them.
+        Index(
+            "ix_audit_log_own_activity",
+            "candidate_id",
+            "at",
+            sqlite_where=text(OWN_ACTIVITY),
+            postgresql_where=text(OWN_ACTIVITY),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,7 +5,9 @@ an index is a sequential scan and sort of the whole log (an ascending (at, id) i
 serves it read backwards, on PostgreSQL and SQLite alike); the evidence
 tables are looked up by reviewer (a mentor's turnaround, a reviewer's name). The review
 queue pages through pending items the longest waiting first (review_status, updated_at,
-id), and lists of people go by name (users (name, id)).
+id), and lists of people go by name (users (name, id)). The mentor's table shows
+each candidate's last own activity, the latest audit row they caused themselves: a
+partial index holds only those.
 
 Revision ID: 0003
 Revises: 0002
@@ -13,6 +15,7 @@ Revises: 0002
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
@@ -27,11 +30,19 @@ EVIDENCE_TABLES = (
     "experience_periods",
     "milestones",
 )
+OWN_ACTIVITY = "actor_id = candidate_id"
 
 
 def upgrade() -> None:
     """Create the indexes."""
     op.create_index("ix_audit_log_at_id", "audit_log", ["at", "id"])
+    op.create_index(
+        "ix_audit_log_own_activity",
+        "audit_log",
+        ["candidate_id", "at"],
+        sqlite_where=sa.text(OWN_ACTIVITY),
+        postgresql_where=sa.text(OWN_ACTIVITY),
+    )
     for table in EVIDENCE_TABLES:
         op.create_index(f"ix_{table}_reviewed_by", table, ["reviewed_by"])
         op.create_index(f"ix_{table}_status_updated", table, ["review_status", "updated_at", "id"])
@@ -44,4 +55,5 @@ def downgrade() -> None:
     for table in EVIDENCE_TABLES:
         op.drop_index(f"ix_{table}_status_updated", table_name=table)
         op.drop_index(f"ix_{table}_reviewed_by", table_name=table)
+    op.drop_index("ix_audit_log_own_activity", table_name="audit_log")
     op.drop_index("ix_audit_log_at_id", table_name="audit_log")
