@@ -28,22 +28,53 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
-from bench.dataset import HEAVY_2024, MAIN_MENTEES, SMALL_MENTEES, load, volume
-from bench.inprocess import StatementCounter, dialect_line, measure, probes, report
+from bench.clients import INSTALL_WRK, Client, Load, wrk_path
+from bench.dataset import HEAVY_2024, HEAVY_ITEMS, MAIN_MENTEES, SMALL_MENTEES, load, volume
+from bench.inprocess import (
+    StatementCounter,
+    dialect_line,
+    measure,
+    probes,
+    report,
+    statements_per_request,
+)
+from bench.routes import Route, routes
+from bench.scaling import compare_sizes
+from bench.servers import Servers
+from bench.sidebyside import measure_routes, memory_check, serve, table
 from bench.throwaway import cheap_password_hashing, throwaway_database
 from sqlalchemy import Engine
 
 from trainerpath import create_app, migrate
+
+# --quick (CI): small data, short runs, the issue's headline routes only.
+QUICK = {
+    "candidates": 10,
+    "requests": 5,
+    "warmups": 1,
+    "seconds": 2,
+    "warmup_seconds": 1,
+    "memory_requests": 300,
+}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--candidates", type=int, default=100, help="bench candidates (100)")
+    parser.add_argument(
+        "--heavy-items",
+        type=int,
+        default=HEAVY_ITEMS,
+        help=f"the heavy candidates' items ({HEAVY_ITEMS})",
+    )
     parser.add_argument("--requests", type=int, default=30, help="timed requests a route (30)")
     parser.add_argument("--warmups", type=int, default=3, help="untimed requests first (3)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the data (1)")
@@ -57,16 +88,162 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="allow an existing PostgreSQL database: empty its public schema before and after",
     )
+    served = parser.add_argument_group("under gunicorn (the side-by-side table)")
+    served.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python", "none"),
+        default="auto",
+        help="load tool: wrk, the Python client, none (skip); auto: wrk if installed",
+    )
+    served.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    served.add_argument("--connections", type=int, default=8, help="open connections (8)")
+    served.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    served.add_argument("--seconds", type=int, default=5, help="seconds per measurement (5)")
+    served.add_argument(
+        "--warmup-seconds", type=int, default=2, help="seconds of untimed load first (2)"
+    )
+    served.add_argument(
+        "--memory-requests",
+        type=int,
+        default=10_000,
+        help="requests to the heaviest page between the two memory readings (10000)",
+    )
+    sizes = parser.add_argument_group(
+        "a large database beside a small one (PostgreSQL, filled by scripts/bigdata.py)"
+    )
+    sizes.add_argument(
+        "--big-database-url",
+        help="postgresql+psycopg://.../<new database>: filled with --big-candidates and "
+        "--big-sessions; <name>_small gets 100 candidates; both are created and dropped",
+    )
+    sizes.add_argument("--big-candidates", type=int, default=10_000, help="(10000)")
+    sizes.add_argument(
+        "--big-sessions", type=int, default=1_000_000, help="teaching sessions (1000000)"
+    )
+    sizes.add_argument(
+        "--big-connections", type=int, default=32, help="open connections on both (32)"
+    )
+    sizes.add_argument(
+        "--big-only", action="store_true", help="measure only the two databases' pages"
+    )
+    served.add_argument(
+        "--quick",
+        action="store_true",
+        help="for CI: "
+        + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in QUICK.items())
+        + ", the headline routes only",
+    )
+    if "--quick" in (sys.argv[1:] if argv is None else argv):
+        parser.set_defaults(**QUICK)
     args = parser.parse_args(argv)
     fewest = HEAVY_2024 + 2  # the cast, and one candidate ready to submit
     if args.candidates < fewest or args.requests < 1 or args.warmups < 0:
         parser.error(f"need --candidates >= {fewest}, --requests >= 1, --warmups >= 0")
+    if min(args.workers, args.connections, args.threads, args.seconds) < 1:
+        parser.error("need --workers, --connections, --threads and --seconds >= 1")
+    if args.big_only and not args.big_database_url:
+        parser.error("--big-only needs --big-database-url")
     return args
+
+
+def load_client(args: argparse.Namespace, connections: int) -> Client | None:
+    """The load tool the options ask for, or None to skip the served measurements."""
+    tool = args.client
+    if tool in ("auto", "wrk") and wrk_path() is None:
+        if tool == "wrk":
+            sys.exit(f"benchmark: wrk is not installed: {INSTALL_WRK}")
+        print(
+            f"wrk is not installed ({INSTALL_WRK}); using the Python client instead: on "
+            "cheap routes it measures itself more than the server, so the bare and "
+            "template figures are lower than wrk's and the ratios higher"
+        )
+        tool = "python"
+    if tool == "none":
+        print("--client none: skipping the measurements under gunicorn")
+        return None
+    return Client("wrk" if tool == "auto" else tool, Load(connections, args.threads, args.seconds))
+
+
+def warmup_client(args: argparse.Namespace, client: Client) -> Client | None:
+    """The same client for ``--warmup-seconds``, or None for no warm-up."""
+    if args.warmup_seconds < 1:
+        return None
+    return Client(client.tool, replace(client.load, seconds=args.warmup_seconds))
+
+
+def served_measurements(
+    args: argparse.Namespace, url: str, chosen: list[Route], statements: dict[str, str]
+) -> None:
+    """Serve the app and its two replicas with gunicorn, load each route, print the table."""
+    client = load_client(args, args.connections)
+    if client is None:
+        return
+    warmup = warmup_client(args, client)
+    print()
+    print(
+        f"under gunicorn -w {args.workers} on loopback, {client.describe()} for each server, "
+        f"after {args.warmup_seconds} s of the same load; page = trainerpath, (a) template = "
+        "its templates rendered from the recorded context of one real request (API: the "
+        "recorded payload serialised), (b) bare = a bare Flask app returning the same bytes"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="trainerpath-bench-served-") as folder,
+        Servers(Path(folder)) as servers,
+    ):
+        served = serve(servers, url, chosen, args.workers, Path(folder))
+        rows = measure_routes(served, client, warmup, statements)
+        print()
+        print("\n".join(table(rows)))
+        heaviest = served.routes[0]  # the candidate dashboard
+        memory = memory_check(
+            served.page, heaviest.path, served.headers[0], client, args.memory_requests
+        )
+        print()
+        print("\n".join(memory))
+
+
+def sizes_measurements(args: argparse.Namespace) -> None:
+    """Generate a large and a small PostgreSQL database and print each page's latency on both."""
+    try:
+        from bigdata import generate
+    except ImportError as missing:
+        sys.exit(f"benchmark: --big-database-url needs scripts/bigdata.py ({missing})")
+    client = load_client(args, args.big_connections)
+    if client is None:
+        return
+    print()
+    print(
+        f"a large database beside a small one: gunicorn -w {args.workers}, {client.describe()} "
+        f"on each page after {args.warmup_seconds} s of the same load; first = the first "
+        "request alone, KiB = the size of its answer"
+    )
+    lines = compare_sizes(
+        generate,
+        args.big_database_url,
+        args.big_candidates,
+        args.big_sessions,
+        seed=args.seed,
+        wipe_existing=args.wipe_existing,
+        client=client,
+        warmup=warmup_client(args, client),
+        workers=args.workers,
+    )
+    print()
+    print("\n".join(lines))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the data, time the routes, print the figures."""
     args = parse_args(argv)
+    if not args.big_only:
+        in_process_and_served(args)
+    if args.big_database_url:
+        sizes_measurements(args)
+    return 0
+
+
+def in_process_and_served(args: argparse.Namespace) -> None:
+    """Load the bench data, print the in-process table, then the side-by-side one."""
     cheap_password_hashing()
     with throwaway_database(args.database_url, args.wipe_existing) as url:
         app = create_app(
@@ -77,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             started = time.perf_counter()
             migrate.upgrade(engine)
             ready_wanted = args.warmups + args.requests
-            cast = load(engine, args.candidates, ready_wanted, args.seed)
+            cast = load(engine, args.candidates, ready_wanted, args.seed, args.heavy_items)
             loaded = time.perf_counter() - started
             print(f"trainerpath benchmark on {dialect_line(engine)}")
             for line in volume(engine):
@@ -105,9 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             print()
             print("\n".join(report(measured)))
+            chosen = [r for r in routes(cast) if r.headline or not args.quick]
+            statements = {f.label: statements_per_request(f) for f in measured}
+            served_measurements(args, url, chosen, statements)
         finally:
             engine.dispose()
-    return 0
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ SMALL_MENTEES = 3  # the small mentor's, to compare with the busy one
 # the busy mentor's table holds, so the two tables' statement counts compare.
 HEAVY, LIGHT, LIGHT_2024, PO_TRACK, HEAVY_2024 = range(5)
 FEWEST_ITEMS = 25  # 15 guaranteed, then one pending and one rejected of every kind
-ITEMS = {HEAVY: 60, LIGHT: FEWEST_ITEMS, LIGHT_2024: FEWEST_ITEMS, HEAVY_2024: 60}
+HEAVY_ITEMS = 300  # the heavy candidates' items, unless load() is told otherwise
 
 TITLES = (
     "Certified ScrumMaster (CSM)",
@@ -95,7 +95,7 @@ class Cast:
     light: Person  # 25 items, enrollments in the same states as the heavy one's
     light_cst: int
     light_items: int
-    heavy_2024: Person  # 60 items, on cst@2 (ScrumMaster track) and pst@2, preparing
+    heavy_2024: Person  # as many items, on cst@2 (ScrumMaster track) and pst@2, preparing
     heavy_2024_cst: int
     heavy_2024_items: int
     light_2024: Person  # 25 items, the same enrollments in the same states
@@ -316,15 +316,23 @@ def pst_rules(index: int) -> str | None:
     return None
 
 
-def load(engine: Engine, candidates: int, ready_wanted: int, seed_value: int) -> Cast:
+def load(
+    engine: Engine,
+    candidates: int,
+    ready_wanted: int,
+    seed_value: int,
+    heavy_items: int = HEAVY_ITEMS,
+) -> Cast:
     """Load the demo, then ``candidates`` more through the services; commit per candidate.
 
-    Candidate 0 is the heavy one (60 items), candidate 1 the light one (25 items), with
-    the same enrollments in the same states; candidates 4 and 2 are the same pair on the
-    current rulesets. The small mentor mentors candidates 1 to 3, the busy one 0 to 49.
+    Candidate 0 is the heavy one (``heavy_items`` items), candidate 1 the light one (25
+    items), with the same enrollments in the same states; candidates 4 and 2 are the same
+    pair on the current rulesets. The small mentor mentors candidates 1 to 3, the busy one 0 to 49.
     """
     today = date.today()
     rng = random.Random(seed_value)
+    items = {HEAVY: heavy_items, HEAVY_2024: heavy_items, LIGHT: FEWEST_ITEMS}
+    items[LIGHT_2024] = FEWEST_ITEMS
     with Session(engine, expire_on_commit=False) as session:
         seed(session, today)
         session.commit()
@@ -349,7 +357,7 @@ def load(engine: Engine, candidates: int, ready_wanted: int, seed_value: int) ->
                 assign_mentor(
                     session=session, actor=admin, mentor_id=assigned.id, candidate_id=candidate.id
                 )
-            loader.evidence(candidate, mentor, ITEMS.get(index) or rng.randint(30, 60))
+            loader.evidence(candidate, mentor, items.get(index) or rng.randint(30, 60))
             ruleset, track = cst_rules(index, index >= first_ready)
             cst = enrol(
                 session=session,

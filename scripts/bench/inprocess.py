@@ -18,9 +18,9 @@ from sqlalchemy import Engine, event
 from werkzeug.test import TestResponse
 
 from .dataset import Cast, Person
+from .routes import API, Route, routes
 
 SLOW_MS = 150.0  # a median above this is called out in the table
-API = "/api/v1"
 
 
 # -- the measurements ---------------------------------------------------------------
@@ -132,24 +132,45 @@ def api_token(client: FlaskClient, person: Person) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+class Callers:
+    """One logged-in test client per person, and one API token per person, made once."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.api = app.test_client()
+        self._clients: dict[Person | None, FlaskClient] = {}
+        self._tokens: dict[Person, dict[str, str]] = {}
+
+    def client(self, person: Person | None) -> FlaskClient:
+        """``person``'s logged-in client (or an anonymous one)."""
+        if person not in self._clients:
+            self._clients[person] = web_client(self.app, person)
+        return self._clients[person]
+
+    def token(self, person: Person) -> dict[str, str]:
+        """The Authorization header of ``person``'s API token."""
+        if person not in self._tokens:
+            self._tokens[person] = api_token(self.api, person)
+        return self._tokens[person]
+
+    def get(self, person: Person | None, path: str) -> Callable[[], TestResponse]:
+        """A GET of ``path`` as ``person``: a page with the cookie, the API with a token."""
+        if path.startswith(API + "/"):
+            headers = {} if person is None else self.token(person)
+            return partial(self.api.get, path, headers=headers)
+        return partial(self.client(person).get, path)
+
+
 def probes(app: Flask, cast: Cast, today: date) -> list[Probe]:
-    """Every route the benchmark times, slowest suspects first."""
-    heavy, light = web_client(app, cast.heavy), web_client(app, cast.light)
-    heavy_2024, light_2024 = web_client(app, cast.heavy_2024), web_client(app, cast.light_2024)
-    busy, small = web_client(app, cast.busy_mentor), web_client(app, cast.small_mentor)
-    admin, anonymous = web_client(app, cast.admin), web_client(app, None)
-    api = app.test_client()
-    as_heavy, as_light = api_token(api, cast.heavy), api_token(api, cast.light)
-    as_heavy_2024 = api_token(api, cast.heavy_2024)
-    as_light_2024 = api_token(api, cast.light_2024)
-    as_busy, as_small = api_token(api, cast.busy_mentor), api_token(api, cast.small_mentor)
+    """Every route the benchmark times: the pages and API views it reads, then two writes."""
+    callers = Callers(app)
+    api = callers.api
     as_ready = [(api_token(api, person), enrollment) for person, enrollment in cast.ready]
 
-    def page(client: FlaskClient, path: str) -> Call:
-        return lambda _i: client.get(path)
-
-    def api_get(headers: dict[str, str], path: str) -> Call:
-        return lambda _i: api.get(f"{API}{path}", headers=headers)
+    def reads(route: Route) -> Probe:
+        get = callers.get(route.who, route.path)
+        smaller = None if route.smaller is None else callers.get(*route.smaller)
+        return Probe(route.label, lambda _i: get(), smaller=smaller)
 
     def new_session(headers: dict[str, str], candidate_id: int) -> Call:
         def call(i: int) -> TestResponse:
@@ -171,73 +192,14 @@ def probes(app: Flask, cast: Cast, today: date) -> list[Probe]:
         body = {"event": "submit_application"}
         return api.post(f"{API}/enrollments/{enrollment}/transitions", json=body, headers=headers)
 
-    heavy_id, light_id = cast.heavy.id, cast.light.id
+    heavy, light = cast.heavy, cast.light
     return [
-        Probe(
-            "GET /candidate (cst@1, pst@1)",
-            page(heavy, "/candidate"),
-            smaller=partial(light.get, "/candidate"),
-        ),
-        Probe(
-            "GET /candidate (cst@2, pst@2)",
-            page(heavy_2024, "/candidate"),
-            smaller=partial(light_2024.get, "/candidate"),
-        ),
-        Probe(
-            "GET /evidence/teaching-sessions",
-            page(heavy, "/evidence/teaching-sessions"),
-            smaller=partial(light.get, "/evidence/teaching-sessions"),
-        ),
-        Probe(
-            "GET /evidence/teaching-sessions (cst@2)",
-            page(heavy_2024, "/evidence/teaching-sessions"),
-            smaller=partial(light_2024.get, "/evidence/teaching-sessions"),
-        ),
-        Probe("GET /mentor/", page(busy, "/mentor/"), smaller=partial(small.get, "/mentor/")),
-        Probe(
-            "GET /mentor/?ageing=1",
-            page(busy, "/mentor/?ageing=1"),
-            smaller=partial(small.get, "/mentor/?ageing=1"),
-        ),
-        Probe("GET /mentor/ (admin: everyone)", page(admin, "/mentor/")),
-        Probe(
-            "GET /mentor/reviews",
-            page(busy, "/mentor/reviews"),
-            smaller=partial(small.get, "/mentor/reviews"),
-        ),
-        Probe("GET /admin/audit", page(admin, "/admin/audit")),
-        Probe("GET /pathways/compare (anonymous)", page(anonymous, "/pathways/compare")),
-        Probe(
-            "GET /pathways/compare (candidate)",
-            page(heavy, "/pathways/compare"),
-            smaller=partial(light.get, "/pathways/compare"),
-        ),
-        Probe(
-            "API GET /enrollments/{id} (cst@1)",
-            api_get(as_heavy, f"/enrollments/{cast.heavy_cst}"),
-            smaller=partial(api_get(as_light, f"/enrollments/{cast.light_cst}"), 0),
-        ),
-        Probe(
-            "API GET /enrollments/{id} (cst@2)",
-            api_get(as_heavy_2024, f"/enrollments/{cast.heavy_2024_cst}"),
-            smaller=partial(api_get(as_light_2024, f"/enrollments/{cast.light_2024_cst}"), 0),
-        ),
-        Probe("API GET /rulesets", api_get(as_light, "/rulesets")),
-        Probe(
-            "API GET /candidates?per_page=100",
-            api_get(as_busy, "/candidates?per_page=100"),
-            smaller=partial(api_get(as_small, "/candidates?per_page=100"), 0),
-        ),
-        Probe(
-            "API GET /candidates/{id}/export",
-            api_get(as_heavy, f"/candidates/{heavy_id}/export"),
-            smaller=partial(api_get(as_light, f"/candidates/{light_id}/export"), 0),
-        ),
+        *(reads(route) for route in routes(cast)),
         Probe(
             "API POST /candidates/{id}/teaching-sessions",
-            new_session(as_heavy, heavy_id),
+            new_session(callers.token(heavy), heavy.id),
             expect=201,
-            smaller=partial(new_session(as_light, light_id), 0),
+            smaller=partial(new_session(callers.token(light), light.id), 0),
         ),
         Probe(
             "API POST /enrollments/{id}/transitions",
@@ -258,14 +220,19 @@ def dialect_line(engine: Engine) -> str:
     return f"{engine.dialect.name} {numbers} ({engine.dialect.driver})"
 
 
+def statements_per_request(figures: Figures) -> str:
+    """The statements one request sent: ``7``, or ``7-9`` when they varied."""
+    low, high = min(figures.statements), max(figures.statements)
+    return str(low) if low == high else f"{low}-{high}"
+
+
 def report(figures: Sequence[Figures]) -> list[str]:
     """The table: route, median and p95 times, statements per request and at a smaller scale."""
     width = max(len(f.label) for f in figures)
     header = f"{'route':<{width}}  {'median ms':>9}  {'p95 ms':>7}  {'SQL/req':>7}  {'smaller':>7}"
     lines = [header, "-" * len(header)]
     for f in figures:
-        low, high = min(f.statements), max(f.statements)
-        sql = str(low) if low == high else f"{low}-{high}"
+        sql, high = statements_per_request(f), max(f.statements)
         smaller = "-" if f.smaller_statements is None else str(f.smaller_statements)
         flags = []
         if f.smaller_statements is not None and f.smaller_statements != high:
