@@ -1,27 +1,49 @@
-"""Time the heaviest pages and API calls on a realistic data volume, and print the figures.
+"""Time the pages and API views on a realistic data volume, and print the figures.
 
 Speed goals are checked by this script, not by timed tests: it asserts nothing about
-timings and exits 0 once it has printed its table. It builds a throw-away database
-(a SQLite file in a temporary folder, or a fresh PostgreSQL database), migrates it,
-loads the demo and then ``--candidates`` more candidates through the real services
-(users, mentorships, 30-60 evidence items each with their reviews, enrollments on the
-first and the current rulesets and transitions), logs in through the real /login form
-and /api/v1/tokens, and times each route with Flask's test client in-process (no
-network, no WSGI server). Beside the times it counts the SQL statements of each request,
-and counts them again for the same route on a smaller subject (a candidate with fewer
-items on the same rulesets, a mentor of 3 candidates on the same rulesets and tracks):
-a count that differs grows with the data, the mark of an N+1 query.
+timings and exits 0 once it has printed its tables. Its parts live in scripts/bench/.
+
+1. In-process (bench/inprocess.py). It builds a throw-away database (a SQLite file in
+   a temporary folder, or a fresh PostgreSQL database), migrates it, loads the demo and
+   then ``--candidates`` more candidates through the real services (bench/dataset.py:
+   users, mentorships, 30-60 evidence items each, ``--heavy-items`` for the two heavy
+   candidates, with their reviews, enrollments on the first and the current rulesets
+   and transitions), logs in through the real /login form and /api/v1/tokens, and times
+   each route with Flask's test client (no network, no WSGI server). Beside the times it
+   counts the SQL statements of each request, and counts them again for the same route
+   on a smaller subject (a candidate with fewer items on the same rulesets, a mentor of
+   3 candidates on the same rulesets and tracks): a count that differs grows with the
+   data, the mark of an N+1 query.
+2. Under gunicorn (bench/sidebyside.py). Three servers with ``--workers`` workers each
+   share that database: trainerpath; trainerpath rendering each page's templates from
+   the context one real request rendered them with (an API view: serialising the
+   payload it returned); and a bare Flask app returning the same bytes. Each route is
+   loaded on the three in turn with the same wrk settings (``--connections``,
+   ``--threads``, ``--seconds`` after ``--warmup-seconds``; the Python client of
+   bench/clients.py when wrk is missing), logged in by the cookie or token of a real
+   login. The table gives requests per second, p50 and p99 latency on each, the ratios
+   page/template and page/bare, and the statements per request of part 1. Then the
+   resident memory of each worker before and after ``--memory-requests`` requests to
+   the candidate dashboard.
+3. With ``--big-database-url`` (bench/scaling.py): scripts/bigdata.py fills that
+   PostgreSQL database with ``--big-candidates`` and ``--big-sessions`` in bulk SQL,
+   and <name>_small with 100 candidates in the same proportion; each page is loaded on
+   both with ``--big-connections`` connections, side by side.
 
 Passwords are hashed with pbkdf2:sha256 at 1,000 iterations, as the test suite does,
 so loading takes seconds; the production hash would add ~0.2 s per user and per login.
 
-    .venv/bin/python scripts/benchmark.py [--candidates 100] [--requests 30] [--warmups 3]
+    .venv/bin/python scripts/benchmark.py                 # all of 1 and 2, SQLite
+    .venv/bin/python scripts/benchmark.py --quick         # CI: small, short, headline routes
     .venv/bin/python scripts/benchmark.py \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/tp_bench
+    .venv/bin/python scripts/benchmark.py --big-only \\
+        --big-database-url postgresql+psycopg://postgres@127.0.0.1:5432/tp_big
 
-On PostgreSQL the named database is created and dropped at the end; if it already
+On PostgreSQL the named databases are created and dropped at the end; if one already
 exists the script refuses, unless ``--wipe-existing`` allows it to empty that
-database's public schema before and after the run.
+database's public schema before and after the run. The gunicorn servers listen on free
+loopback ports and are stopped at the end, on an error, on Ctrl-C and on SIGTERM.
 """
 
 from __future__ import annotations
@@ -34,6 +56,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from bench.clients import INSTALL_WRK, Client, Load, wrk_path
 from bench.dataset import HEAVY_2024, HEAVY_ITEMS, MAIN_MENTEES, SMALL_MENTEES, load, volume
@@ -50,8 +74,6 @@ from bench.scaling import compare_sizes
 from bench.servers import Servers
 from bench.sidebyside import measure_routes, memory_check, serve, table
 from bench.throwaway import cheap_password_hashing, throwaway_database
-from sqlalchemy import Engine
-
 from trainerpath import create_app, migrate
 
 # --quick (CI): small data, short runs, the issue's headline routes only.
