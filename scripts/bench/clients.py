@@ -165,12 +165,12 @@ class Client:
 
     def run_at_least(self, url: str, headers: dict[str, str], requests: int) -> Result:
         """Load ``url`` until it has answered ``requests`` requests (a few more, likely):
-        runs of ``seconds``, then one as long as the rate seen so far says is left."""
+        runs of ``seconds``, then of as long as the rate so far says is left (60 s at most)."""
         runs = [self.run(url, headers)]
         while (done := sum(run.requests for run in runs)) < requests:
             rate = done / sum(run.seconds for run in runs)
             left = math.ceil((requests - done) / rate) if rate > 0 else self.load.seconds
-            longer = replace(self.load, seconds=max(1, left))
+            longer = replace(self.load, seconds=max(1, min(left, 60)))  # the rate may change
             runs.append(Client(self.tool, longer).run(url, headers))
         return Result(
             sum(run.requests for run in runs),
