@@ -312,4 +312,7 @@ def in_process_and_served(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the servers and databases are gone by now
+        sys.exit("benchmark: interrupted")
