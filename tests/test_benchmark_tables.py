@@ -1,0 +1,57 @@
+"""The benchmark's tables print the ratios and flags the README tells readers to look at."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+from bench import scaling, sidebyside
+from bench.clients import Result
+from bench.stats import percentile
+
+
+def run(rps: float, p50_ms: float = 10.0, p99_ms: float = 20.0, errors: int = 0) -> Result:
+    """A load run of 5 s at ``rps`` requests per second."""
+    return Result(round(rps * 5), 5.0, p50_ms, p99_ms, errors)
+
+
+def test_the_side_by_side_table_gives_page_over_template_and_over_bare() -> None:
+    row = sidebyside.Row("GET /candidate", run(30), run(60), run(3000), statements="53")
+
+    line = sidebyside.table([row])[-1]
+
+    assert line.split() == [
+        *["GET", "/candidate"],
+        *["30.0", "10.0", "20.0", "|", "60.0", "10.0", "20.0", "|", "3000.0", "10.0", "20.0"],
+        *["|", "0.500", "0.010", "53"],
+    ]
+
+
+def test_the_side_by_side_table_calls_out_errors() -> None:
+    row = sidebyside.Row("GET /mentor/", run(30, errors=4), run(60), run(3000), statements="40")
+
+    assert sidebyside.table([row])[-1].endswith("<- 4 errors")
+
+
+def test_the_sizes_table_flags_a_page_that_slows_down_with_the_data() -> None:
+    small = scaling.Sized(12.0, 30.0, run(100, p50_ms=10.0, p99_ms=40.0))
+    within = scaling.Sized(14.0, 31.0, run(80, p50_ms=14.0, p99_ms=90.0))
+    grown = scaling.Sized(14.0, 31.0, run(60, p50_ms=16.0, p99_ms=90.0))
+    slow = scaling.Sized(900.0, 15_000.0, run(1, p50_ms=6300.0, p99_ms=7000.0))
+
+    lines = scaling.table(["a", "b", "c"], [small] * 3, [within, grown, slow], "10,000")[-3:]
+
+    assert [line.partition("|")[2].partition("|")[2].strip() for line in lines] == [
+        "1.4",
+        "1.6  <- over 1.5x",
+        "630  <- over 1.5x; p99 over 100 ms",
+    ]
+
+
+@pytest.mark.parametrize(("rank", "expected"), [(50, 50.0), (99, 99.0), (100, 100.0), (0.5, 1.0)])
+def test_percentiles_are_by_nearest_rank(rank: float, expected: float) -> None:
+    assert percentile([float(n) for n in range(100, 0, -1)], rank) == expected
