@@ -492,3 +492,14 @@ def test_a_candidates_page_past_the_end_offers_the_last_page(
 
     assert "There is no page 9: the list has 2 pages." in html.text
     assert html.find("a", rel="last").get("href").endswith("page=2")
+
+
+def test_the_review_queue_badge_counts_up_to_1000(
+    client: FlaskClient, cast: Cast, many: Callable[..., list[Any]]
+) -> None:
+    many(cast.candidate, "milestones", 1001)
+    log_in(client, cast.admin)
+
+    badge = page(client.get("/mentor/")).find("span", class_="count")
+
+    assert badge is not None and badge.text == "1000+"

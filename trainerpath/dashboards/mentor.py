@@ -90,10 +90,16 @@ def _waiting(
     )
 
 
-def reviews_waiting(session: Session, viewer: User) -> int:
-    """How many evidence items wait for ``viewer``'s review (the queue's length, counted)."""
-    counted = select(func.count()).select_from(_waiting(viewer).order_by(None).subquery())
-    return int(session.execute(counted).scalar_one())
+def reviews_waiting(session: Session, viewer: User) -> str:
+    """How many evidence items wait for ``viewer``'s review, as the badge says it.
+
+    Counted up to COUNT_LIMIT (then "1000+"), as the queue's own page does, so an
+    admin's badge costs the same with 169,000 items waiting as with 10.
+    """
+    first = _waiting(viewer, first=COUNT_LIMIT + 1).limit(COUNT_LIMIT + 1)
+    counted = select(func.count()).select_from(first.order_by(None).subquery())
+    found = int(session.execute(counted).scalar_one())
+    return f"{COUNT_LIMIT}+" if found > COUNT_LIMIT else str(found)
 
 
 def review_queue(

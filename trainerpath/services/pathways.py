@@ -297,7 +297,7 @@ def visible_enrollment_status(
     session: Session, viewer: User, enrollment_id: int, today: date | None = None
 ) -> EnrollmentStatus:
     """Describe the enrollment if ``viewer`` may see it (else NotFound), in two queries."""
-    found = standings.with_standings(session, col(Enrollment.id) == enrollment_id)
+    found = standings.enrollment_with_standing(session, enrollment_id)
     if not found or not can_view(session, viewer, found[0][0].candidate_id):
         raise NotFound("No such enrollment.")
     described = enrollment_statuses(session=session, enrollments=found, viewer=viewer, today=today)

@@ -365,6 +365,24 @@ def _candidate_stmt() -> Any:
     )
 
 
+@cache
+def _enrollment_stmt() -> Any:
+    """Built once: one enrollment with its stored standing."""
+    return (
+        select(Enrollment, Standing)
+        .outerjoin(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
+        .where(col(Enrollment.id) == bindparam("enrollment_id", type_=Integer))
+    )
+
+
+def enrollment_with_standing(
+    session: Session, enrollment_id: int
+) -> list[tuple[Enrollment, Standing | None]]:
+    """The enrollment with its stored standing, as a list of none or one."""
+    found = session.execute(_enrollment_stmt(), {"enrollment_id": enrollment_id})
+    return [(enrollment, standing) for enrollment, standing in found]
+
+
 def enrollments_of(session: Session, candidate_id: int) -> list[tuple[Enrollment, Standing | None]]:
     """The candidate's enrollments in the order they enrolled, each with its standing."""
     found = session.execute(_candidate_stmt(), {"candidate_id": candidate_id})

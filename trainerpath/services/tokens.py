@@ -6,8 +6,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -70,17 +72,23 @@ def token_is_usable(record: ApiToken, user: User | None, now: datetime | None = 
     )
 
 
+@cache
+def _token_stmt() -> Any:
+    """Built once: a stored token with its user, by the token's hash."""
+    return (
+        select(ApiToken, User)
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .where(col(ApiToken.token_hash) == bindparam("token_hash", type_=String))
+    )
+
+
 def verify_token(
     session: Session, token: str, now: datetime | None = None
 ) -> tuple[User, ApiToken] | None:
     """Return the user and the stored token for a presented token, or None if it is unusable."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    found = session.execute(
-        select(ApiToken, User)
-        .join(User, col(User.id) == col(ApiToken.user_id))
-        .where(col(ApiToken.token_hash) == hash_token(token))
-    ).one_or_none()
+    found = session.execute(_token_stmt(), {"token_hash": hash_token(token)}).one_or_none()
     if found is None:
         return None
     record, user = found
