@@ -74,6 +74,24 @@ class Forecast:
     pace_per_month: float | None
 
 
+STORED_AS_IS = ("key", "label", "met", "current", "pending", "target", "unit", "message")
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with every date in it as an ISO string."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
 @dataclass(frozen=True)
 class Requirement:
     """How far a candidate is toward one guard, as the dashboard and the API report it."""
@@ -110,44 +128,22 @@ class Requirement:
         }
 
     def as_json(self) -> dict[str, Any]:
-        """The requirement as JSON-ready values (dates as ISO strings), to store it."""
-        forecast = self.forecast
-        return {
-            "key": self.key,
-            "label": self.label,
-            "met": self.met,
-            "current": self.current,
-            "pending": self.pending,
-            "target": self.target,
-            "unit": self.unit,
-            "message": self.message,
-            "window": None
-            if self.window is None
-            else [self.window.months, self.window.start.isoformat()],
-            "ageing": [[a.on.isoformat(), a.current] for a in self.ageing],
-            "forecast": None
-            if forecast is None
-            else [forecast.met_by and forecast.met_by.isoformat(), forecast.pace_per_month],
-        }
+        """``as_dict`` with its dates as ISO strings, to store it."""
+        return _jsonable(self.as_dict())
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Requirement:
         """The requirement ``as_json`` stored."""
         window, forecast = data["window"], data["forecast"]
         return cls(
-            key=data["key"],
-            label=data["label"],
-            met=data["met"],
-            current=data["current"],
-            pending=data["pending"],
-            target=data["target"],
-            unit=data["unit"],
-            message=data["message"],
-            window=None if window is None else Window(window[0], date.fromisoformat(window[1])),
-            ageing=tuple(Ageing(date.fromisoformat(on), current) for on, current in data["ageing"]),
+            **{key: data[key] for key in STORED_AS_IS},
+            window=None if window is None else Window(window["months"], _day(window["from"])),
+            ageing=tuple(Ageing(_day(a["on"]), a["current"]) for a in data["ageing"]),
             forecast=None
             if forecast is None
-            else Forecast(forecast[0] and date.fromisoformat(forecast[0]), forecast[1]),
+            else Forecast(
+                forecast["met_by"] and _day(forecast["met_by"]), forecast["pace_per_month"]
+            ),
         )
 
     @property
