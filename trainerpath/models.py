@@ -305,7 +305,7 @@ class Standing(SQLModel, table=True):
 
     enrollment_id: int = Field(primary_key=True, foreign_key="enrollments.id")
     candidate_id: int = Field(foreign_key="users.id", index=True)
-    computed_on: date
+    computed_on: date = Field(index=True)  # the first view of a day looks for earlier ones
     revision: int = Field(default=1)
     # What was measured: the enrollment's rules and state at the time.
     ruleset: str = Field(max_length=32)

@@ -120,7 +120,11 @@ def measure_database(
     """Serve trainerpath on ``url``, visit each route once, then load each in turn."""
     page = start_page(servers, name, url, secrets.token_hex(24), workers, workdir)
     try:
-        visits = visit_each(page.url, routes)
+        try:
+            visits = visit_each(page.url, routes)
+        except Exception:
+            print(f"{name}: a page failed; the end of the server's log:\n{page.log_tail()}")
+            raise
         sized = []
         for route, visit in zip(routes, visits, strict=True):
             target = page.url + route.path

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -128,19 +129,25 @@ class FeedbackRow:
     pathway_title: str | None
 
 
-def feedback_for(session: Session, candidate_id: int, limit: int = 20) -> list[FeedbackRow]:
-    """Feedback left for the candidate, newest first."""
-    stmt = (
+@cache
+def _feedback_stmt() -> Any:
+    """Built once: feedback left for a candidate, newest first, with author and ruleset."""
+    return (
         select(Feedback, col(User.name), col(Enrollment.ruleset))
         .join(User, col(User.id) == col(Feedback.author_id))
         .outerjoin(Enrollment, col(Enrollment.id) == col(Feedback.enrollment_id))
-        .where(col(Feedback.candidate_id) == candidate_id)
+        .where(col(Feedback.candidate_id) == bindparam("candidate_id", type_=Integer))
         .order_by(col(Feedback.created_at).desc(), col(Feedback.id).desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
+
+
+def feedback_for(session: Session, candidate_id: int, limit: int = 20) -> list[FeedbackRow]:
+    """Feedback left for the candidate, newest first."""
+    found = session.execute(_feedback_stmt(), {"candidate_id": candidate_id, "limit": limit})
     return [
         FeedbackRow(feedback, author, ruleset_for(ruleset).title if ruleset else None)
-        for feedback, author, ruleset in session.execute(stmt)
+        for feedback, author, ruleset in found
     ]
 
 
@@ -159,15 +166,23 @@ class CandidateDashboard:
     mentors: list[User]
 
 
-def mentors_of(session: Session, candidate_id: int) -> list[User]:
-    """The candidate's active mentors."""
-    stmt = (
+@cache
+def _mentors_stmt() -> Any:
+    """Built once: a candidate's active mentors by name."""
+    return (
         select(User)
         .join(Mentorship, col(Mentorship.mentor_id) == col(User.id))
-        .where(col(Mentorship.candidate_id) == candidate_id, col(Mentorship.ended_at).is_(None))
+        .where(
+            col(Mentorship.candidate_id) == bindparam("candidate_id", type_=Integer),
+            col(Mentorship.ended_at).is_(None),
+        )
         .order_by(col(User.name))
     )
-    return list(session.execute(stmt).scalars())
+
+
+def mentors_of(session: Session, candidate_id: int) -> list[User]:
+    """The candidate's active mentors."""
+    return list(session.execute(_mentors_stmt(), {"candidate_id": candidate_id}).scalars())
 
 
 def candidate_dashboard(

@@ -45,7 +45,7 @@ from trainerpath.models import (
     Standing,
     User,
 )
-from trainerpath.paging import Page, PageRequest
+from trainerpath.paging import COUNT_LIMIT, Page, PageRequest, paginate
 from trainerpath.pathways import CURRENT, RULESETS, Ruleset, ruleset_for
 from trainerpath.pathways.vocabulary import Duration
 from trainerpath.services import standings
@@ -291,7 +291,7 @@ def _last_acts(viewer: User) -> Any:
 def _page_stmt(viewer: User, filters: CandidateFilters, today: date) -> Any:
     """The table's rows, filtered and sorted, each with the number of rows in all."""
     stmt = (
-        select(User, Enrollment, *standings.SUMMARY_COLUMNS, func.count().over().label("rows"))
+        select(User, Enrollment, *standings.SUMMARY_COLUMNS)
         .outerjoin(Enrollment, col(Enrollment.candidate_id) == col(User.id))
         .outerjoin(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
         .where(col(User.role) == Role.CANDIDATE.value, queries.visible_to(viewer, col(User.id)))
@@ -306,7 +306,7 @@ def _page_stmt(viewer: User, filters: CandidateFilters, today: date) -> Any:
         horizon = today + timedelta(days=AGEING_FLAG_DAYS)
         stmt = stmt.where(col(Standing.shortfall_on) <= horizon)
     orders: dict[str, Any] = {
-        "name": func.lower(col(User.name)),
+        "name": col(User.name),
         "pathway": func.coalesce(col(Enrollment.pathway), "~"),
         "state": _stage_order(),
         "progress": _progress_order(),
@@ -326,11 +326,7 @@ def _page_stmt(viewer: User, filters: CandidateFilters, today: date) -> Any:
     if filters.descending:
         first = first.desc() if filters.sort != "activity" else first.element
     return stmt.order_by(
-        first,
-        func.lower(col(User.name)),
-        func.coalesce(col(Enrollment.pathway), "~"),
-        col(User.id),
-        col(Enrollment.id),
+        first, col(User.name), col(User.id), func.coalesce(col(Enrollment.pathway), "~")
     )
 
 
@@ -390,27 +386,20 @@ def candidate_table(
     """One page of the mentor's (or admin's) candidates table, filtered and sorted.
 
     A fixed number of statements for any number of candidates: standings of an earlier
-    day are measured first (once a day), then the page is selected with the number of
-    rows in all, then its candidates' waiting items and activity.
+    day are measured first (once a day), then the rows are counted (up to 1,000) and the
+    page selected, then its candidates' waiting items and activity. Sorted by name, the
+    page is read in the order of the users (name, id) index.
     """
     today = today or clock.today()
     standings.refresh_stale(session, queries.visible_to(viewer, col(Standing.candidate_id)), today)
     wanted = wanted or PageRequest()
     stmt = _page_stmt(viewer, filters, today)
-    found = [
-        tuple(row) for row in session.execute(stmt.limit(wanted.per_page).offset(wanted.offset))
-    ]
-    if found:
-        total = int(found[0][-1])
-    elif wanted.page > 1:  # past the end: how many rows there are, to offer the last page
-        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-        total = int(session.execute(counted).scalar_one())
-    else:
-        total = 0
+    found = paginate(session, stmt, wanted, COUNT_LIMIT)
     summaries = standings.summaries_of(
-        session, [(e, stored[:-1]) for _c, e, *stored in found if e is not None], today
+        session, [(e, stored) for _c, e, *stored in found.items if e is not None], today
     )
-    pending, activity = _pending_and_activity(session, sorted({c.id for c, *_ in found if c.id}))
+    candidate_ids = sorted({c.id for c, *_ in found.items if c.id})
+    pending, activity = _pending_and_activity(session, candidate_ids)
     rows = [
         _row(
             candidate,
@@ -420,9 +409,9 @@ def candidate_table(
             _last_active(candidate, activity),
             today,
         )
-        for candidate, enrollment, *_stored in found
+        for candidate, enrollment, *_stored in found.items
     ]
-    return Page(rows, wanted.page, wanted.per_page, total)
+    return found.with_items(rows)
 
 
 def _last_active(candidate: User, activity: dict[int, datetime]) -> datetime:

@@ -47,9 +47,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("enrollment_id", name=op.f("pk_standings")),
     )
     op.create_index(op.f("ix_standings_candidate_id"), "standings", ["candidate_id"])
+    op.create_index(op.f("ix_standings_computed_on"), "standings", ["computed_on"])
 
 
 def downgrade() -> None:
     """Drop the standings table."""
+    op.drop_index(op.f("ix_standings_computed_on"), table_name="standings")
     op.drop_index(op.f("ix_standings_candidate_id"), table_name="standings")
     op.drop_table("standings")
