@@ -289,7 +289,7 @@ def _last_acts(viewer: User) -> Any:
 
 
 def _page_stmt(viewer: User, filters: CandidateFilters, today: date) -> Any:
-    """The table's rows, filtered and sorted, each with the number of rows in all."""
+    """The table's rows, filtered and sorted."""
     stmt = (
         select(User, Enrollment, *standings.SUMMARY_COLUMNS)
         .outerjoin(Enrollment, col(Enrollment.candidate_id) == col(User.id))
