@@ -117,21 +117,6 @@ def pending_review_counts(session: Session, candidate_ids: Iterable[int]) -> dic
     return result
 
 
-def pending_reviews_visible(session: Session, viewer: User) -> dict[int, int]:
-    """How many evidence items wait for review, per candidate ``viewer`` may see."""
-    pending = union_all(
-        *(
-            select(col(model.candidate_id).label("candidate_id")).where(
-                col(model.review_status) == ReviewStatus.PENDING.value,
-                visible_to(viewer, col(model.candidate_id)),
-            )
-            for model in EVIDENCE_MODELS.values()
-        )
-    ).subquery()
-    stmt = select(pending.c.candidate_id, func.count()).group_by(pending.c.candidate_id)
-    return {candidate_id: int(count) for candidate_id, count in session.execute(stmt)}
-
-
 REVIEWED_KINDS = ("rejected", "noted")  # what ``reviewed_evidence`` returns, in two lists
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col
 
 from trainerpath.models import ReviewStatus, User
@@ -56,15 +54,6 @@ def format_number(value: float) -> str:
     if isinstance(value, int) or float(value).is_integer():
         return f"{value:g}"
     return f"{value:.2f}".rstrip("0")
-
-
-def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    """The names of the users with these ids (None ids are skipped), in one query."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(col(User.id), col(User.name)).where(col(User.id).in_(wanted)))
-    return {user_id: name for user_id, name in rows if user_id is not None}
 
 
 def matches_name_or_email(q: str) -> ColumnElement[bool]:

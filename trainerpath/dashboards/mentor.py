@@ -17,19 +17,10 @@ from trainerpath.dashboards.common import (
     PENDING,
     aware,
     days_since,
-    matches_name_or_email,
 )
 from trainerpath.models import EvidenceBase, Role, User
 from trainerpath.paging import COUNT_LIMIT, Page, PageRequest, paginate
 from trainerpath.services.evidence_kinds import KINDS
-
-
-def visible_candidates(session: Session, viewer: User, q: str | None = None) -> list[User]:
-    """The candidates ``viewer`` may see (a mentor: assigned ones; an admin: all), by name."""
-    stmt = queries.visible_candidates_stmt(viewer).order_by(None)
-    if q:
-        stmt = stmt.where(matches_name_or_email(q))
-    return list(session.execute(stmt.order_by(col(User.name), col(User.id))).scalars())
 
 
 @dataclass(frozen=True)
