@@ -56,6 +56,13 @@ def fresh(
     return standings.measure(session, [enrollment], day)[enrollment.id]
 
 
+def as_a_view_reads(session: Session, enrollment: Enrollment) -> standings.EnrollmentStanding:
+    """The standing as a view reads it on ``clock.today()``: stored, or measured again."""
+    assert enrollment.id is not None
+    pairs = standings.enrollment_with_standing(session, enrollment.id)
+    return standings.standings_of(session, pairs)[enrollment.id]
+
+
 def assert_current(session: Session, enrollment: Enrollment) -> None:
     """The stored standing is today's and equals a fresh measurement."""
     kept = stored(session, enrollment)
@@ -218,8 +225,7 @@ def test_the_day_a_credential_expires_the_views_read_it_as_expired(
 
     tomorrow = TODAY + timedelta(days=2)
     monkeypatch.setattr(clock, "today", lambda: tomorrow)
-    pairs = standings.with_standings(session, col(Enrollment.id) == cst.id)
-    read = standings.standings_of(session, pairs)[cst.id or 0]
+    read = as_a_view_reads(session, cst)
     assert read.day == tomorrow
     assert read == fresh(session, cst, tomorrow)
     assert met(read)["csp_active"] is False
@@ -261,8 +267,7 @@ def test_a_course_leaving_the_window_is_no_longer_counted_the_next_day(
 
     later = TODAY + timedelta(days=40)
     monkeypatch.setattr(clock, "today", lambda: later)
-    pairs = standings.with_standings(session, col(Enrollment.id) == cst.id)
-    read = standings.standings_of(session, pairs)[cst.id or 0]
+    read = as_a_view_reads(session, cst)
     assert {r.key: r.current for r in read.requirements}["qualifying_events"] == 0
     assert read == fresh(session, cst, later)
 
@@ -275,8 +280,7 @@ def test_a_standing_stored_for_another_state_is_measured_again(
         update(Standing).where(col(Standing.enrollment_id) == cst.id).values(state="tac_review")
     )
     session.commit()
-    pairs = standings.with_standings(session, col(Enrollment.id) == cst.id)
-    assert standings.standings_of(session, pairs)[cst.id or 0] == fresh(session, cst)
+    assert as_a_view_reads(session, cst) == fresh(session, cst)
 
 
 def test_a_view_that_measured_an_older_snapshot_does_not_overwrite_a_newer_standing(

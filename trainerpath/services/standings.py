@@ -341,19 +341,6 @@ def summaries_of(
     return summaries
 
 
-def with_standings(
-    session: Session, *where: Any, order_by: Sequence[Any] = ()
-) -> list[tuple[Enrollment, Standing | None]]:
-    """The enrollments that match ``where``, each with its stored standing, in one query."""
-    stmt = (
-        select(Enrollment, Standing)
-        .outerjoin(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
-        .where(*where)
-        .order_by(*order_by, col(Enrollment.created_at), col(Enrollment.id))
-    )
-    return [(enrollment, standing) for enrollment, standing in session.execute(stmt)]
-
-
 @cache
 def _candidate_stmt() -> Any:
     """Built once: a candidate's enrollments with their stored standings."""
