@@ -24,7 +24,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine for a database URL, with the SQLite pragmas we rely on."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **kwargs)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+    engine = create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
