@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cache
 from typing import Any
@@ -198,22 +198,21 @@ def _stored_values(enrollment: Enrollment, standing: EnrollmentStanding) -> dict
             {
                 "ruleset": o.ruleset,
                 "track": o.track,
-                "requirements": [r.as_json() for r in o.requirements],
+                "requirements": _encoded(o.requirements),
             }
             for o in standing.others
         ],
         "reflection_hint": standing.reflection_hint,
-        "met": sum(1 for r in standing.requirements if r.met),
-        "total": len(standing.requirements),
-        **_first_shortfall(standing.requirements),
+        **asdict(summary_of(standing)),
     }
 
 
-def _first_shortfall(requirements: Sequence[Requirement]) -> dict[str, Any]:
-    """The met requirement that ageing evidence makes unmet first, and on which day."""
+def summary_of(standing: EnrollmentStanding) -> Summary:
+    """How many requirements are met, and which met one ageing makes unmet first, when."""
+    requirements = standing.requirements
     drops = [(drop.on, r.key) for r in requirements if (drop := r.shortfall) is not None]
     on, key = min(drops) if drops else (None, None)
-    return {"shortfall_on": on, "shortfall_key": key}
+    return Summary(sum(1 for r in requirements if r.met), len(requirements), on, key)
 
 
 def _decoded(row: Standing) -> EnrollmentStanding:
@@ -221,13 +220,16 @@ def _decoded(row: Standing) -> EnrollmentStanding:
         row.computed_on,
         _decoded_list(row.requirements),
         [
-            OtherRules(
-                o["ruleset"], o["track"], [Requirement.from_json(r) for r in o["requirements"]]
-            )
+            OtherRules(o["ruleset"], o["track"], _decoded_list(o["requirements"]))
             for o in row.others
         ],
         row.reflection_hint,
     )
+
+
+def _insert(dialect: str) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
+    return postgresql.insert(Standing) if dialect == "postgresql" else sqlite.insert(Standing)
 
 
 def _upsert(bind: Session | Connection, values: list[dict[str, Any]]) -> None:
@@ -235,8 +237,7 @@ def _upsert(bind: Session | Connection, values: list[dict[str, Any]]) -> None:
     if not values:
         return
     dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Standing).values(values)
+    stmt = _insert(dialect).values(values)
     replaced = {name: stmt.excluded[name] for name in values[0] if name != "enrollment_id"}
     stmt = stmt.on_conflict_do_update(
         index_elements=[col(Standing.enrollment_id)],
@@ -333,20 +334,23 @@ def summaries_of(
     if stale:
         measured = measure(session, [e for e, _revision in stale], today)
         for enrollment, _revision in stale:
-            values = _stored_values(enrollment, measured[enrollment.id or 0])
-            summaries[enrollment.id or 0] = Summary(
-                values["met"], values["total"], values["shortfall_on"], values["shortfall_key"]
-            )
+            summaries[enrollment.id or 0] = summary_of(measured[enrollment.id or 0])
         _store_measured(session, [(e, rev, measured[e.id or 0]) for e, rev in stale])
     return summaries
+
+
+def _with_standing() -> Any:
+    """Enrollments, each with its stored standing (None where there is none yet)."""
+    return select(Enrollment, Standing).outerjoin(
+        Standing, col(Standing.enrollment_id) == col(Enrollment.id)
+    )
 
 
 @cache
 def _candidate_stmt() -> Any:
     """Built once: a candidate's enrollments with their stored standings."""
     return (
-        select(Enrollment, Standing)
-        .outerjoin(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
+        _with_standing()
         .where(col(Enrollment.candidate_id) == bindparam("candidate_id", type_=Integer))
         .order_by(col(Enrollment.created_at), col(Enrollment.id))
     )
@@ -355,11 +359,7 @@ def _candidate_stmt() -> Any:
 @cache
 def _enrollment_stmt() -> Any:
     """Built once: one enrollment with its stored standing."""
-    return (
-        select(Enrollment, Standing)
-        .outerjoin(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
-        .where(col(Enrollment.id) == bindparam("enrollment_id", type_=Integer))
-    )
+    return _with_standing().where(col(Enrollment.id) == bindparam("enrollment_id", type_=Integer))
 
 
 def enrollment_with_standing(
@@ -377,6 +377,7 @@ def enrollments_of(session: Session, candidate_id: int) -> list[tuple[Enrollment
 
 
 def _current(enrollment: Enrollment, row: Standing | None, today: date) -> bool:
+    """Whether ``row`` is the enrollment's standing as of ``today``."""
     return (
         row is not None
         and row.computed_on == today
@@ -462,8 +463,7 @@ def _write_back(engine: Engine, writes: list[tuple[dict[str, Any], int | None]])
 def _write_back_stmt(engine: Engine, values: dict[str, Any], revision: int | None) -> Any:
     """Insert a standing nobody stored yet, or replace the revision that was read."""
     if revision is None:
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        return insert(Standing).values(values).on_conflict_do_nothing()
+        return _insert(engine.dialect.name).values(values).on_conflict_do_nothing()
     return (
         update(Standing)
         .where(
