@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVarTuple, cast
@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Subquery,
     and_,
     bindparam,
     case,
@@ -28,6 +29,7 @@ from sqlmodel import col
 from trainerpath.evidence_rows import item_from_json, json_of
 from trainerpath.models import (
     EVIDENCE_MODELS,
+    AuditEntry,
     Enrollment,
     EvidenceBase,
     Feedback,
@@ -96,23 +98,59 @@ def enrollments_of(session: Session, candidate_id: int) -> list[Enrollment]:
     return enrollments_by_candidate(session, [candidate_id])[candidate_id]
 
 
+CandidateScope = Callable[[Any], ColumnElement[bool]]
+
+
+def pending_counts(scope: CandidateScope) -> Subquery:
+    """Per candidate in ``scope`` (a condition on a candidate id column): items waiting.
+
+    Columns ``candidate_id`` and ``n``; candidates with nothing waiting have no row.
+    """
+    pending = union_all(
+        *(
+            select(col(model.candidate_id).label("candidate_id")).where(
+                col(model.review_status) == ReviewStatus.PENDING.value,
+                scope(col(model.candidate_id)),
+            )
+            for model in EVIDENCE_MODELS.values()
+        )
+    ).subquery()
+    return (
+        select(pending.c.candidate_id, func.count().label("n"))
+        .group_by(pending.c.candidate_id)
+        .subquery()
+    )
+
+
+def last_own_activity(scope: CandidateScope) -> Subquery:
+    """Per candidate in ``scope``: when they last did something themselves (column ``at``)."""
+    return (
+        select(
+            col(AuditEntry.candidate_id).label("candidate_id"),
+            func.max(col(AuditEntry.at)).label("at"),
+        )
+        .where(
+            scope(col(AuditEntry.candidate_id)),
+            col(AuditEntry.actor_id) == col(AuditEntry.candidate_id),
+        )
+        .group_by(col(AuditEntry.candidate_id))
+        .subquery()
+    )
+
+
+def among(candidate_ids: Sequence[int]) -> CandidateScope:
+    """A scope of the given candidates (one page of them: never every candidate's id)."""
+    return lambda candidate_id: cast(ColumnElement[bool], candidate_id.in_(candidate_ids))
+
+
 def pending_review_counts(session: Session, candidate_ids: Iterable[int]) -> dict[int, int]:
     """How many evidence items of each candidate wait for review, across every kind."""
     ids = list(candidate_ids)
     result = dict.fromkeys(ids, 0)
     if not ids:
         return result
-    pending = union_all(
-        *(
-            select(col(model.candidate_id).label("candidate_id")).where(
-                col(model.candidate_id).in_(ids),
-                col(model.review_status) == ReviewStatus.PENDING.value,
-            )
-            for model in EVIDENCE_MODELS.values()
-        )
-    ).subquery()
-    stmt = select(pending.c.candidate_id, func.count()).group_by(pending.c.candidate_id)
-    for candidate_id, count in session.execute(stmt):
+    counts = pending_counts(among(ids))
+    for candidate_id, count in session.execute(select(counts.c.candidate_id, counts.c.n)):
         result[candidate_id] = int(count)
     return result
 

@@ -14,16 +14,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     and_,
     case,
-    cast,
     func,
-    literal,
-    null,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -37,10 +32,7 @@ from trainerpath.dashboards.common import (
     matches_name_or_email,
 )
 from trainerpath.models import (
-    EVIDENCE_MODELS,
-    AuditEntry,
     Enrollment,
-    ReviewStatus,
     Role,
     Standing,
     User,
@@ -254,40 +246,6 @@ def _progress_order() -> Any:
     )
 
 
-def _pending_counts(viewer: User) -> Any:
-    """Per candidate ``viewer`` may see, how many items wait for review."""
-    pending = union_all(
-        *(
-            select(col(model.candidate_id).label("candidate_id")).where(
-                col(model.review_status) == ReviewStatus.PENDING.value,
-                queries.visible_to(viewer, col(model.candidate_id)),
-            )
-            for model in EVIDENCE_MODELS.values()
-        )
-    ).subquery()
-    return (
-        select(pending.c.candidate_id, func.count().label("n"))
-        .group_by(pending.c.candidate_id)
-        .subquery()
-    )
-
-
-def _last_acts(viewer: User) -> Any:
-    """Per candidate ``viewer`` may see, when they last did something themselves."""
-    return (
-        select(
-            col(AuditEntry.candidate_id).label("candidate_id"),
-            func.max(col(AuditEntry.at)).label("at"),
-        )
-        .where(
-            queries.visible_to(viewer, col(AuditEntry.candidate_id)),
-            col(AuditEntry.actor_id) == col(AuditEntry.candidate_id),
-        )
-        .group_by(col(AuditEntry.candidate_id))
-        .subquery()
-    )
-
-
 def _page_stmt(viewer: User, filters: CandidateFilters, today: date) -> Any:
     """The table's rows, filtered and sorted."""
     stmt = (
@@ -312,13 +270,13 @@ def _page_stmt(viewer: User, filters: CandidateFilters, today: date) -> Any:
         "progress": _progress_order(),
     }
     if filters.waiting or filters.sort == "pending":
-        pending = _pending_counts(viewer)
+        pending = queries.pending_counts(lambda c: queries.visible_to(viewer, c))
         stmt = stmt.outerjoin(pending, pending.c.candidate_id == col(User.id))
         orders["pending"] = func.coalesce(pending.c.n, 0)
         if filters.waiting:
             stmt = stmt.where(pending.c.n > 0)
     if filters.sort == "activity":
-        acts = _last_acts(viewer)
+        acts = queries.last_own_activity(lambda c: queries.visible_to(viewer, c))
         stmt = stmt.outerjoin(acts, acts.c.candidate_id == col(User.id))
         # Fewest idle days first: the latest activity (else the day they joined) first.
         orders["activity"] = func.coalesce(acts.c.at, col(User.created_at)).desc()
@@ -336,44 +294,25 @@ def _pending_and_activity(
     """The page's candidates' items waiting for review and latest own activity, in one query."""
     if not candidate_ids:
         return {}, {}
-    waiting: list[Any] = [
-        select(
-            col(model.candidate_id).label("c"),
-            literal("pending").label("what"),
-            func.count().label("n"),
-            cast(null(), AuditEntry.__table__.c.at.type).label("at"),  # type: ignore[attr-defined]
-        )
-        .where(
-            col(model.candidate_id).in_(candidate_ids),
-            col(model.review_status) == ReviewStatus.PENDING.value,
-        )
-        .group_by(col(model.candidate_id))
-        for model in EVIDENCE_MODELS.values()
-    ]
-    acted: Any = (
-        select(
-            col(AuditEntry.candidate_id).label("c"),
-            literal("activity").label("what"),
-            literal(0, Integer).label("n"),
-            func.max(col(AuditEntry.at)).label("at"),
-        )
-        .where(
-            col(AuditEntry.candidate_id).in_(candidate_ids),
-            col(AuditEntry.actor_id) == col(AuditEntry.candidate_id),
-        )
-        .group_by(col(AuditEntry.candidate_id))
+    scope = queries.among(candidate_ids)
+    pending = queries.pending_counts(scope)
+    acts = queries.last_own_activity(scope)
+    stmt = (
+        select(col(User.id), pending.c.n, acts.c.at)
+        .outerjoin(pending, pending.c.candidate_id == col(User.id))
+        .outerjoin(acts, acts.c.candidate_id == col(User.id))
+        .where(scope(col(User.id)))
     )
-    pending: dict[int, int] = {}
+    waiting: dict[int, int] = {}
     activity: dict[int, datetime] = {}
-    rows: Any = session.execute(union_all(*waiting, acted))
-    for candidate_id, what, n, at in rows:
-        if what == "pending":
-            pending[candidate_id] = pending.get(candidate_id, 0) + int(n)
-        elif at is not None:
+    for candidate_id, n, at in session.execute(stmt):
+        if n:
+            waiting[candidate_id] = int(n)
+        if at is not None:
             activity[candidate_id] = aware(
                 at if isinstance(at, datetime) else datetime.fromisoformat(at)
             )
-    return pending, activity
+    return waiting, activity
 
 
 def candidate_table(
