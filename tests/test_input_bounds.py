@@ -157,7 +157,7 @@ def test_feedback_about_an_enrollment_past_the_column_is_a_form_error(
 
 @pytest.mark.parametrize(
     ("field", "why"),
-    [("mentor_id", "choose one from the list"), ("candidate", "matches no candidate")],
+    [("mentor", "matches no mentor"), ("candidate", "matches no candidate")],
 )
 @pytest.mark.parametrize("value", TOO_BIG + UNREADABLE)
 def test_a_mentorship_of_an_id_past_the_column_is_a_form_error(
@@ -165,7 +165,7 @@ def test_a_mentorship_of_an_id_past_the_column_is_a_form_error(
 ) -> None:
     mentor, candidate = make_user(role=Role.MENTOR.value), make_user(name="Cara")
     log_in(client, make_user(role=Role.ADMIN.value))
-    chosen = {"mentor_id": str(mentor.id), "candidate": str(candidate.id), field: value}
+    chosen = {"mentor": str(mentor.id), "candidate": str(candidate.id), field: value}
     response = client.post("/admin/mentorships", data=chosen)
     assert response.status_code == 422
     assert why in response.get_data(as_text=True).lower()

@@ -379,6 +379,23 @@ def test_suggestions_are_the_candidates_the_viewer_may_see(
     assert response.headers["Location"] == "/mentor/?q=o"
 
 
+def test_mentor_suggestions_are_active_mentors_for_admins_only(
+    client: FlaskClient, cast: Cast, make_user: Callable[..., User]
+) -> None:
+    make_user(name="Mina Gone", email="mina@example.org", role=Role.MENTOR.value, is_active=False)
+    make_user(name="Mila Candidate", email="mila@example.org")
+    url = "/admin/mentors/search?field=mentor&mentor=mi"
+    log_in(client, cast.admin)
+    html = page(client.get("/admin/mentorships"))
+    assert html.by_id("assign-mentor").get("hx-get") == "/admin/mentors/search?field=mentor"
+    options = page(client.get(url, headers=HTMX)).find_all("option")
+    assert [(o.get("value"), o.text) for o in options] == [("mia@example.org", "Mia Mentor")]
+    # Without htmx, the search is the users table's.
+    assert client.get(url).headers["Location"] == "/admin/users?q=mi"
+    log_in(client, cast.mentor)
+    assert client.get(url, headers=HTMX).status_code == 403
+
+
 def test_suggestions_are_few(
     client: FlaskClient, cast: Cast, make_user: Callable[..., User]
 ) -> None:
@@ -397,7 +414,7 @@ def test_assigning_by_a_name_that_matches_several_asks_which(
     form = page(client.get("/admin/mentorships")).find("form", action="/admin/mentorships")
     assert form.find("select", id="assign-candidate") is None
     assert form.by_id("assign-candidate").get("type") == "search"
-    data = {"mentor_id": str(cast.mentor.id), "candidate": "otto"}
+    data = {"mentor": str(cast.mentor.id), "candidate": "otto"}
     response = client.post("/admin/mentorships", data=data)
     assert response.status_code == 422
     html = page(response)

@@ -4,7 +4,7 @@ Nothing here changes data. The rules themselves live in services/ and pathways/;
 package arranges what they report into what a page shows (steps with dates, progress
 bars, plain-language next steps, sortable rows). One module a part of the site:
 enrollment (a pathway card), candidate, mentor, admin and outlines; people finds
-candidates for search boxes; common holds the words and small lookups they share.
+candidates and mentors for search boxes; common holds the words and small lookups they share.
 """
 
 from trainerpath.dashboards.admin import (
@@ -12,7 +12,6 @@ from trainerpath.dashboards.admin import (
     audit_trail,
     histories_of,
     user_rows,
-    users_with_role,
 )
 from trainerpath.dashboards.candidate import (
     candidate_dashboard,
@@ -31,7 +30,7 @@ from trainerpath.dashboards.mentor import (
     reviews_waiting,
 )
 from trainerpath.dashboards.outlines import outlines_for, pathway_outline
-from trainerpath.dashboards.people import CandidateChoice, choose_candidate, find_candidates
+from trainerpath.dashboards.people import PersonChoice, choose_person, find_people
 from trainerpath.dashboards.standing import (
     CardExtras,
     card_extras,
@@ -40,20 +39,20 @@ from trainerpath.dashboards.standing import (
 )
 
 __all__ = [
-    "CandidateChoice",
     "CandidateFilters",
     "CardExtras",
+    "PersonChoice",
     "active_mentorships",
     "audit_trail",
     "candidate_dashboard",
     "candidate_table",
     "card_extras",
-    "choose_candidate",
+    "choose_person",
     "enrollment_view",
     "enrollment_views",
     "evidence_rows",
     "feedback_for",
-    "find_candidates",
+    "find_people",
     "histories_of",
     "outlines_for",
     "pathway_outline",
@@ -64,5 +63,4 @@ __all__ = [
     "reviews_waiting",
     "switch_choice",
     "user_rows",
-    "users_with_role",
 ]

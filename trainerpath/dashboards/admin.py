@@ -68,14 +68,6 @@ def user_rows(session: Session, wanted: PageRequest, role: str = "", q: str = ""
     )
 
 
-def users_with_role(session: Session, role: str, active_only: bool = True) -> list[User]:
-    """Users of one role, by name (for pickers)."""
-    stmt = select(User).where(col(User.role) == role)
-    if active_only:
-        stmt = stmt.where(col(User.is_active).is_(True))
-    return list(session.execute(stmt.order_by(col(User.name), col(User.id))).scalars())
-
-
 @dataclass(frozen=True)
 class MentorshipRow:
     """An active mentor assignment."""

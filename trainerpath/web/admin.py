@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import flash, request, url_for
+from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from trainerpath import dashboards
-from trainerpath.bounds import form_id
 from trainerpath.db import get_session
 from trainerpath.models import Role, User
 from trainerpath.paging import KeysetRequest, PageRequest
@@ -16,8 +15,8 @@ from trainerpath.services.accounts import change_role, set_active
 from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
 from trainerpath.services.users import assign_mentor, create_user, end_mentorship
 
-from .common import after_post, page_or_partial, web_blueprint
-from .forms import AssignForm, RoleForm, UserForm, options
+from .common import after_post, page_or_partial, partial, wants_partial, web_blueprint
+from .forms import AssignForm, RoleForm, UserForm
 from .login import me, role_required
 
 bp = web_blueprint("admin", url_prefix="/admin")
@@ -122,17 +121,11 @@ def active(user_id: int) -> Response:
     return after_post(url_for("admin.users"))
 
 
-def _assign_form(formdata: bool = False) -> AssignForm:
-    form = AssignForm() if formdata else AssignForm(formdata=None)
-    mentors = dashboards.users_with_role(get_session(), Role.MENTOR.value)
-    form.mentor_id.choices = options(
-        [("", "Choose a mentor…")] + [(str(u.id), f"{u.name} ({u.email})") for u in mentors]
-    )
-    return form
-
-
 def _mentorships_page(
-    form: AssignForm, status: int = 200, matches: Sequence[User] = ()
+    form: AssignForm,
+    status: int = 200,
+    mentors: Sequence[User] = (),
+    candidates: Sequence[User] = (),
 ) -> Response:
     wanted = PageRequest.from_args(request.args)
     return page_or_partial(
@@ -141,7 +134,8 @@ def _mentorships_page(
         status=status,
         rows=dashboards.active_mentorships(get_session(), wanted),
         form=form,
-        matches=matches,
+        mentor_matches=mentors,
+        candidate_matches=candidates,
     )
 
 
@@ -149,47 +143,62 @@ def _mentorships_page(
 @role_required(ADMIN)
 def mentorships() -> Response:
     """Active mentor assignments, a page at a time, and a form to add one."""
-    return _mentorships_page(_assign_form())
+    return _mentorships_page(AssignForm(formdata=None))
 
 
-def _unchosen(choice: dashboards.CandidateChoice) -> str:
-    """Why the candidate box names no one."""
+@bp.get("/mentors/search")
+@role_required(ADMIN)
+def find_mentors() -> Response:
+    """The active mentors a search box's text matches: its suggestions for htmx; without
+    htmx, the users table searched for it. The box sends its text under ``?field=``."""
+    text = request.args.get(request.args.get("field") or "q") or ""
+    if not wants_partial():
+        return redirect(url_for("admin.users", q=text or None))
+    found = dashboards.find_people(get_session(), me(), text, Role.MENTOR)
+    return partial("_person_options.html", people=found)
+
+
+def _unchosen(choice: dashboards.PersonChoice, role: Role) -> str:
+    """Why a search box names no one."""
     if not choice.text:
-        return "type a candidate's name or e-mail"
+        return f"type a {role.value}'s name or e-mail"
     if choice.several:
-        return "matches several candidates: choose one of the suggestions"
-    return "matches no candidate"
+        return f"matches several {role.value}s: choose one of the suggestions"
+    return f"matches no {role.value}"
 
 
 @bp.post("/mentorships")
 @role_required(ADMIN)
 def assign() -> Response:
-    """Assign a mentor to the candidate the search box names."""
+    """Assign the mentor one search box names to the candidate the other names."""
     session = get_session()
-    form = _assign_form(formdata=True)
-    choice = dashboards.choose_candidate(session, me(), form.candidate.data)
+    form = AssignForm()
+    mentor = dashboards.choose_person(session, me(), form.mentor.data, Role.MENTOR)
+    candidate = dashboards.choose_person(session, me(), form.candidate.data)
     try:
-        mentorship = assign_mentor(
+        assign_mentor(
             session=session,
             actor=me(),
-            mentor_id=form_id(form.mentor_id.data) or 0,
-            candidate_id=choice.chosen.id or 0 if choice.chosen else 0,
+            mentor_id=mentor.chosen.id or 0 if mentor.chosen else 0,
+            candidate_id=candidate.chosen.id or 0 if candidate.chosen else 0,
         )
     except ValidationFailed as refusal:
         session.rollback()
-        errors = {key: "choose one from the list" for key in refusal.errors}
-        if choice.chosen is None:
-            errors["candidate_id"] = _unchosen(choice)
-        form.show_errors(errors, aliases={"candidate_id": "candidate"})
-        return _mentorships_page(form, 422, choice.matches)
+        errors: dict[str, str] = {}
+        if mentor.chosen is None:
+            errors["mentor"] = _unchosen(mentor, Role.MENTOR)
+        if candidate.chosen is None:
+            errors["candidate"] = _unchosen(candidate, Role.CANDIDATE)
+        aliases = {"mentor_id": "mentor", "candidate_id": "candidate"}
+        form.show_errors(errors or refusal.errors, aliases)
+        return _mentorships_page(form, 422, mentor.matches, candidate.matches)
     except Refusal as refusal:
         session.rollback()
         form.form_errors.append(refusal.message)
         return _mentorships_page(form, 409)
     session.commit()
-    mentor = session.get(User, mentorship.mentor_id)
-    assert mentor is not None and choice.chosen is not None
-    flash(f"{mentor.name} now mentors {choice.chosen.name}.", "success")
+    assert mentor.chosen is not None and candidate.chosen is not None
+    flash(f"{mentor.chosen.name} now mentors {candidate.chosen.name}.", "success")
     return after_post(url_for("admin.mentorships"))
 
 
@@ -217,7 +226,7 @@ def audit() -> Response:
     """The audit trail, newest first, a keyset page at a time (``?after=``/``?before=``);
     for one candidate (``?candidate=``: an id, an e-mail or a name) with their histories."""
     session = get_session()
-    choice = dashboards.choose_candidate(session, me(), request.args.get("candidate"))
+    choice = dashboards.choose_person(session, me(), request.args.get("candidate"))
     person = choice.chosen
     trail = None
     if person is not None or not choice.text:

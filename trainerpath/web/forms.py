@@ -219,8 +219,8 @@ class RoleForm(WebForm):
 class AssignForm(WebForm):
     """Assign a mentor to a candidate."""
 
-    mentor_id = SelectField("Mentor", choices=[], validate_choice=False)
-    candidate = StringField("Candidate")  # a candidate search box: name, e-mail or id
+    mentor = StringField("Mentor")  # search boxes: a name, an e-mail or an id
+    candidate = StringField("Candidate")
 
 
 # -- Evidence: one form builder for every kind ----------------------------------------

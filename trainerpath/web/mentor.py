@@ -155,8 +155,8 @@ def find_candidates() -> Response:
     text = request.args.get(request.args.get("field") or "q") or ""
     if not wants_partial():
         return redirect(url_for("mentor.dashboard", q=text or None))
-    found = dashboards.find_candidates(get_session(), me(), text)
-    return partial("mentor/_candidate_options.html", candidates=found)
+    found = dashboards.find_people(get_session(), me(), text)
+    return partial("_person_options.html", people=found)
 
 
 def _candidate(candidate_id: int) -> User:
