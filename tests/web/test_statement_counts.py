@@ -168,3 +168,50 @@ def test_the_api_enrollment_view_takes_at_most_4_statements(
     assert enrollment is not None
     headers = {"Authorization": f"Bearer {token}"}
     assert statements(app, client, f"/api/v1/enrollments/{enrollment.id}", headers=headers) <= 4
+
+
+def test_the_compare_page_measures_all_four_rulesets_in_a_few_statements(
+    app: Flask, client: FlaskClient, cast: Cast, grow: Callable[..., None]
+) -> None:
+    grow(cast.candidate, cast.mentor, 60)
+    log_in(client, cast.candidate)
+    page = client.get("/pathways/compare").get_data(as_text=True)
+    assert "Under these rules you would meet" in page  # measured under the other rules too
+    # cst@1, cst@2, pst@1 and pst@2, every requirement (36 statements when each was
+    # measured on its own): per track, one statement per evidence table, one more for
+    # the windowed sums by day, one for every union of experience periods.
+    assert statements(app, client, "/pathways/compare") <= 17
+
+
+def test_logging_an_item_measures_the_standings_with_one_statement_per_table(
+    app: Flask, client: FlaskClient, cast: Cast, grow: Callable[..., None]
+) -> None:
+    grow(cast.candidate, cast.mentor, 30)
+    log_in(client, cast.candidate)
+    engine: Engine = app.extensions["trainerpath.engine"]
+    form = {
+        "title": "CSM Leeds",
+        "course_type": "scrum_master",
+        "first_day": (TODAY - timedelta(days=20)).isoformat(),
+        "days": "2",
+        "students": "12",
+        "context": "independent",
+        "share_delivered": "100",
+    }
+    with counting(engine) as seen:
+        response = client.post("/evidence/teaching-sessions", data=form)
+    assert response.status_code in (302, 303)
+    sums = [s for s in seen if s.startswith("SELECT") and "sum(CASE" in s]
+    tables = ("teaching_sessions", "assessment_attempts", "credentials", "milestones")
+    reads = {table: sum(f"FROM {table}" in s for s in sums) for table in tables}
+    # cst@2 (ScrumMaster track) and pst@2, and cst@1 and pst@1 while preparing: two
+    # populations (the track and no track), each with one statement per table, every
+    # requirement in it; teaching sessions also by day (the window) and for the
+    # reflection hint. It was 31 statements when each requirement had its own.
+    assert reads == {
+        "teaching_sessions": 4,
+        "assessment_attempts": 1,
+        "credentials": 2,
+        "milestones": 2,
+    }
+    assert len(seen) <= 18

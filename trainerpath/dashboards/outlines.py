@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from trainerpath import clock, queries
 from trainerpath.dashboards.enrollment import Bar, bar_for, enrollment_view
 from trainerpath.models import Enrollment, Role, User
-from trainerpath.pathways import Population, Requirement, Ruleset, is_current, ruleset_for
+from trainerpath.pathways import Requirement, Ruleset, is_current, ruleset_for
+from trainerpath.services import standings
 from trainerpath.services.pathways import event_label, state_label, who_phrase
 
 
@@ -89,32 +90,18 @@ class Outline:
         return is_current(self.ruleset)
 
 
-def pathway_outline(
-    session: Session,
-    ruleset: Ruleset,
-    candidate_id: int | None = None,
-    today: date | None = None,
-    track: str | None = None,
-) -> Outline:
-    """Describe a ruleset step by step; with a candidate, measure their evidence too.
-
-    The candidate's evidence is measured on ``track`` (else the ruleset's default track);
-    without a candidate nothing is measured: the declaration says it all.
-    """
-    people = None
-    if candidate_id is not None:
-        chosen = track or ruleset.default_track
-        people = Population(session, (candidate_id,), today or clock.today(), chosen)
+def pathway_outline(ruleset: Ruleset, measured: Mapping[str, Requirement] | None = None) -> Outline:
+    """Describe a ruleset step by step; with a candidate's ``measured`` requirements
+    (every key of the ruleset), how far they are on each too."""
     outlined: dict[str, OutlineRequirement] = {}
 
     def requirement(key: str) -> OutlineRequirement:
         if key not in outlined:
             need = ruleset.requirements[key]
             outlined[key] = OutlineRequirement(key, need.label, need.rule(), need.describe)
-            if people is not None and candidate_id is not None:
-                measured = ruleset.measure(key, people)[candidate_id]
+            if measured is not None:
                 outlined[key] = replace(
-                    outlined[key], requirement=measured, bar=bar_for(measured, ruleset)
+                    outlined[key], requirement=measured[key], bar=bar_for(measured[key], ruleset)
                 )
         return outlined[key]
 
@@ -200,17 +187,27 @@ def outlines_for(
 ) -> list[Outline]:
     """Outline each ruleset; for a candidate, measure their evidence and say where they stand.
 
-    A ruleset the candidate's enrollment follows is measured on the enrollment's track.
+    A ruleset the candidate's enrollment follows is measured on the enrollment's track
+    (else on the ruleset's default track); every ruleset's requirements are measured
+    together (``standings.measure_keys``).
     """
     if candidate is None or candidate.id is None:
-        return [pathway_outline(session, ruleset) for ruleset in rulesets]
+        return [pathway_outline(ruleset) for ruleset in rulesets]
+    today = today or clock.today()
     enrolled = {e.pathway: e for e in queries.enrollments_of(session, candidate.id)}
-    result = []
+    wanted: list[standings.Wanted] = []
     for ruleset in rulesets:
         enrollment = enrolled.get(ruleset.pathway)
         follows = enrollment is not None and enrollment.ruleset == ruleset.id
         track = enrollment.track if enrollment is not None and follows else None
-        outline = pathway_outline(session, ruleset, candidate.id, today, track)
-        standing = _standing(session, candidate, outline, enrollment, today)
+        wanted.append(
+            (candidate.id, ruleset.id, track or ruleset.default_track, list(ruleset.requirements))
+        )
+    result = []
+    for ruleset, measured in zip(
+        rulesets, standings.measure_keys(session, wanted, today), strict=True
+    ):
+        outline = pathway_outline(ruleset, {r.key: r for r in measured})
+        standing = _standing(session, candidate, outline, enrolled.get(ruleset.pathway), today)
         result.append(replace(outline, standing=standing))
     return result

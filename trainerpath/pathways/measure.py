@@ -9,11 +9,11 @@ never counts.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import Date, and_, bindparam, case, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
@@ -69,11 +69,184 @@ def today_param(people: Population) -> Any:
 
 @dataclass(frozen=True)
 class Amounts:
-    """One candidate's quantity: verified, pending, and verified in the last 365 days."""
+    """One candidate's quantity: verified, pending, verified in the last 365 days, and
+    (for a ``Sums`` with ``by_date``) the verified quantity on each dated day."""
 
     verified: int = 0
     pending: int = 0
     recent: int = 0
+    by_date: tuple[tuple[date, int], ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Sums:
+    """Sum ``amount`` (1 to count items) of ``model``'s items matching ``filters``: per
+    candidate, verified, pending and recent (``Amounts``). With ``since``, only items
+    dated from ``since`` to today count; ``by_date`` adds the verified quantity per day.
+    """
+
+    model: type[EvidenceBase]
+    amount: Any
+    filters: Sequence[Filter]
+    since: date | None = None
+    by_date: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Best:
+    """Per candidate who has one, the highest ``value`` among verified matching items."""
+
+    model: type[EvidenceBase]
+    value: Any
+    filters: Sequence[Filter]
+
+
+@dataclass(frozen=True, eq=False)
+class Periods:
+    """Per candidate, the union of their experience periods in ``roles`` whose review
+    status is one of ``statuses``, as islands."""
+
+    roles: tuple[str, ...]
+    statuses: tuple[str, ...]
+
+
+Aggregate = Sums | Best | Periods
+
+
+def gather(people: Population, wanted: Sequence[Aggregate]) -> list[dict[int, Any]]:
+    """Measure every aggregate of ``wanted`` for ``people``, in its order.
+
+    Conditional aggregates: one statement per evidence table for all the sums and
+    bests on it (each one's filters inside its ``CASE``), and one more per table for
+    the sums wanted by date. A ``Sums`` gives ``dict[int, Amounts]`` with every
+    candidate, a ``Best`` ``dict[int, float]`` with those who have one, and every
+    ``Periods`` (all in one statement) ``dict[int, list[Island]]`` with every candidate.
+    """
+    results: list[dict[int, Any]] = [_empty(people, aggregate) for aggregate in wanted]
+    if not people.candidate_ids:
+        return results
+    by_model: dict[type[EvidenceBase], list[tuple[int, Sums | Best]]] = {}
+    periods: list[tuple[int, Periods]] = []
+    for index, aggregate in enumerate(wanted):
+        if isinstance(aggregate, Periods):
+            periods.append((index, aggregate))
+        else:
+            by_model.setdefault(aggregate.model, []).append((index, aggregate))
+    if periods:
+        _islands(people, periods, results)
+    for model, on_model in by_model.items():
+        _totals(people, model, on_model, results)
+        dated = [(i, a) for i, a in on_model if isinstance(a, Sums) and a.by_date]
+        if dated:
+            _by_date(people, model, dated, results)
+    return results
+
+
+def _empty(people: Population, aggregate: Aggregate) -> dict[int, Any]:
+    """What an aggregate finds for candidates without matching evidence."""
+    if isinstance(aggregate, Sums):
+        return dict.fromkeys(people.candidate_ids, Amounts())
+    if isinstance(aggregate, Periods):
+        return {candidate_id: [] for candidate_id in people.candidate_ids}
+    return {}
+
+
+def _value(amount: Any) -> Any:
+    return literal(amount) if isinstance(amount, int) else amount
+
+
+def _matching(people: Population, model: type[EvidenceBase], aggregate: Sums | Best) -> Any:
+    """The aggregate's filters (and its window) as one condition."""
+    where = conditions(people, aggregate.filters)
+    if isinstance(aggregate, Sums) and aggregate.since is not None:
+        dated = DATED[model]
+        since = bindparam(None, aggregate.since, type_=Date)
+        where += [dated >= since, dated <= today_param(people)]
+    return and_(*where) if where else true()
+
+
+def _totals(
+    people: Population,
+    model: type[EvidenceBase],
+    wanted: Sequence[tuple[int, Sums | Best]],
+    results: list[dict[int, Any]],
+) -> None:
+    """Every sum and best on ``model`` in one statement, grouped by candidate."""
+    status = col(model.review_status)
+    dated = DATED[model]
+    year_ago = bindparam("year_ago", people.today - timedelta(days=365), type_=Date)
+    in_year = and_(dated > year_ago, dated <= today_param(people))
+    columns: list[Any] = []
+    for _index, aggregate in wanted:
+        matching = _matching(people, model, aggregate)
+        if isinstance(aggregate, Best):
+            columns.append(func.max(case((and_(status == VERIFIED, matching), aggregate.value))))
+            continue
+        value = _value(aggregate.amount)
+        columns += [
+            func.sum(case((and_(status == VERIFIED, matching), value), else_=0)),
+            func.sum(case((and_(status == PENDING, matching), value), else_=0)),
+            func.sum(case((and_(status == VERIFIED, in_year, matching), value), else_=0)),
+        ]
+    candidate = col(model.candidate_id)
+    stmt = (
+        select(candidate, *columns)
+        .where(candidate.in_(people.candidate_ids), status.in_((VERIFIED, PENDING)))
+        .group_by(candidate)
+    )
+    for candidate_id, *values in people.session.execute(stmt):
+        at = 0
+        for index, aggregate in wanted:
+            if isinstance(aggregate, Best):
+                if values[at] is not None:
+                    results[index][candidate_id] = float(values[at])
+                at += 1
+                continue
+            verified, pending, recent = (int(v or 0) for v in values[at : at + 3])
+            results[index][candidate_id] = Amounts(verified, pending, recent)
+            at += 3
+
+
+def _by_date(
+    people: Population,
+    model: type[EvidenceBase],
+    wanted: Sequence[tuple[int, Sums]],
+    results: list[dict[int, Any]],
+) -> None:
+    """The verified quantity per candidate and day of every dated sum on ``model``."""
+    dated = DATED[model]
+    candidate = col(model.candidate_id)
+    columns: list[Any] = []
+    for _index, sums in wanted:
+        matching = _matching(people, model, sums)
+        columns += [
+            func.sum(case((matching, _value(sums.amount)), else_=0)),
+            func.sum(case((matching, 1), else_=0)),  # how many items: a day may sum to 0
+        ]
+    earliest = min((s.since for _i, s in wanted if s.since is not None), default=None)
+    where = [
+        candidate.in_(people.candidate_ids),
+        col(model.review_status) == VERIFIED,
+        dated <= today_param(people),
+    ]
+    if earliest is not None:
+        where.append(dated >= bindparam("earliest", earliest, type_=Date))
+    stmt = (
+        select(candidate, dated, *columns)
+        .where(*where)
+        .group_by(candidate, dated)
+        .order_by(candidate, dated)
+    )
+    days: dict[int, dict[int, list[tuple[date, int]]]] = {i: {} for i, _s in wanted}
+    for candidate_id, day, *values in people.session.execute(stmt):
+        for at, (index, _sums) in enumerate(wanted):
+            total, items = values[2 * at], values[2 * at + 1]
+            if items:
+                days[index].setdefault(candidate_id, []).append((day, int(total or 0)))
+    for index, _sums in wanted:
+        for candidate_id, entries in days[index].items():
+            found = results[index][candidate_id]
+            results[index][candidate_id] = replace(found, by_date=tuple(entries))
 
 
 def amounts(
@@ -83,100 +256,35 @@ def amounts(
     filters: Sequence[Filter],
     since: date | None = None,
 ) -> dict[int, Amounts]:
-    """Sum ``amount`` (1 to count items) per candidate, verified and pending.
-
-    ``recent`` sums the verified items dated in the last 365 days; with ``since``, only
-    items dated from ``since`` to today count.
-    """
-    dated = DATED[model]
-    status = col(model.review_status)
-    candidate = col(model.candidate_id)
-    value = literal(amount) if isinstance(amount, int) else amount
-    where: list[ColumnElement[bool]] = [
-        candidate.in_(people.candidate_ids),
-        status.in_((VERIFIED, PENDING)),
-    ]
-    where += conditions(people, filters)
-    if since is not None:
-        where += [dated >= bindparam("since", since, type_=Date), dated <= today_param(people)]
-    year_ago = bindparam("year_ago", people.today - timedelta(days=365), type_=Date)
-    in_year = and_(status == VERIFIED, dated > year_ago, dated <= today_param(people))
-    stmt = (
-        select(
-            candidate,
-            func.sum(case((status == VERIFIED, value), else_=0)),
-            func.sum(case((status == PENDING, value), else_=0)),
-            func.sum(case((in_year, value), else_=0)),
-        )
-        .where(*where)
-        .group_by(candidate)
-    )
-    found = dict.fromkeys(people.candidate_ids, Amounts())
-    for candidate_id, verified, pending, in_year in people.session.execute(stmt):
-        found[candidate_id] = Amounts(int(verified or 0), int(pending or 0), int(in_year or 0))
-    return found
-
-
-def verified_by_date(
-    people: Population,
-    model: type[EvidenceBase],
-    amount: Any,
-    filters: Sequence[Filter],
-    since: date,
-) -> dict[int, list[tuple[date, int]]]:
-    """Per candidate, the verified quantity on each date from ``since`` to today."""
-    dated = DATED[model]
-    candidate = col(model.candidate_id)
-    value = literal(amount) if isinstance(amount, int) else amount
-    stmt = (
-        select(candidate, dated, func.sum(value))
-        .where(
-            candidate.in_(people.candidate_ids),
-            col(model.review_status) == VERIFIED,
-            dated >= bindparam("since", since, type_=Date),
-            dated <= today_param(people),
-            *conditions(people, filters),
-        )
-        .group_by(candidate, dated)
-        .order_by(candidate, dated)
-    )
-    found: dict[int, list[tuple[date, int]]] = {c: [] for c in people.candidate_ids}
-    for candidate_id, day, total in people.session.execute(stmt):
-        found[candidate_id].append((day, int(total)))
-    return found
-
-
-def best_verified(
-    people: Population, model: type[EvidenceBase], value: Any, filters: Sequence[Filter]
-) -> dict[int, float]:
-    """Per candidate who has one, the highest ``value`` among verified items."""
-    candidate = col(model.candidate_id)
-    stmt = (
-        select(candidate, func.max(value))
-        .where(
-            candidate.in_(people.candidate_ids),
-            col(model.review_status) == VERIFIED,
-            *conditions(people, filters),
-        )
-        .group_by(candidate)
-    )
-    return {candidate_id: float(best) for candidate_id, best in people.session.execute(stmt)}
+    """One ``Sums`` on its own (``gather`` measures several in one statement)."""
+    result: dict[int, Amounts] = gather(people, [Sums(model, amount, filters, since)])[0]
+    return result
 
 
 Island = tuple[date, date | None]  # [start, end) of a union of periods; None: ongoing
 
 
-def period_islands(
-    people: Population, roles: Sequence[str], statuses: Sequence[str]
-) -> dict[int, list[Island]]:
-    """Per candidate, the union of their experience periods in ``roles`` as islands.
+def _islands(
+    people: Population, wanted: Sequence[tuple[int, Periods]], results: list[dict[int, Any]]
+) -> None:
+    """Every ``Periods`` as islands, in one statement: a gaps-and-islands query each.
 
-    A gaps-and-islands query: periods sorted by start join the island before them
-    unless they start after every earlier period has ended. Periods started by today
-    count (one started today has no day yet, but goes on in a forecast); an ongoing
-    period (and a planned end after today) stays open-ended here; callers cut it where
-    they count.
+    Periods sorted by start join the island before them unless they start after every
+    earlier period has ended. Periods started by today count (one started today has no
+    day yet, but goes on in a forecast); an ongoing period (and a planned end after
+    today) stays open-ended here; callers cut it where they count.
     """
+    parts: list[Any] = []
+    for part, (_index, periods) in enumerate(wanted):
+        parts.append(_islands_of(people, periods).add_columns(literal(part).label("part")))
+    found = people.session.execute(union_all(*parts).order_by("part", "c", "s"))
+    for candidate_id, start, stop, part in found:
+        index = wanted[part][0]
+        results[index][candidate_id].append((start, None if stop == FAR_FUTURE else stop))
+
+
+def _islands_of(people: Population, wanted: Periods) -> Any:
+    """Select each island of ``wanted``: candidate ``c``, start ``s`` and end ``e``."""
     period = ExperiencePeriod
     end = func.coalesce(period.ended_on, bindparam("far", FAR_FUTURE, type_=Date))
     periods = (
@@ -185,8 +293,8 @@ def period_islands(
         )
         .where(
             col(period.candidate_id).in_(people.candidate_ids),
-            col(period.role).in_(tuple(roles)),
-            col(period.review_status).in_(tuple(statuses)),
+            col(period.role).in_(wanted.roles),
+            col(period.review_status).in_(wanted.statuses),
             col(period.started_on) <= today_param(people),
         )
         .subquery()
@@ -206,15 +314,11 @@ def period_islands(
         .over(partition_by=marked.c.c, order_by=(marked.c.s, marked.c.e), rows=(None, 0))
         .label("island"),
     ).subquery()
-    islands = (
-        select(numbered.c.c, func.min(numbered.c.s), func.max(numbered.c.e))
-        .group_by(numbered.c.c, numbered.c.island)
-        .order_by(numbered.c.c, func.min(numbered.c.s))
-    )
-    found: dict[int, list[Island]] = {c: [] for c in people.candidate_ids}
-    for candidate_id, start, stop in people.session.execute(islands):
-        found[candidate_id].append((start, None if stop == FAR_FUTURE else stop))
-    return found
+    return select(
+        numbered.c.c.label("c"),
+        func.min(numbered.c.s).label("s"),
+        func.max(numbered.c.e).label("e"),
+    ).group_by(numbered.c.c, numbered.c.island)
 
 
 def days_covered(islands: Sequence[Island], until: date, since: date | None = None) -> int:

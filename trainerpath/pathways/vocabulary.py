@@ -30,15 +30,16 @@ from . import calendar as cal
 from .measure import (
     PENDING,
     VERIFIED,
+    Aggregate,
+    Best,
     Filter,
     Island,
+    Periods,
     Population,
-    amounts,
-    best_verified,
+    Sums,
     days_covered,
-    period_islands,
+    gather,
     today_param,
-    verified_by_date,
 )
 
 AGEING_DAYS = 365  # how far ahead ageing looks
@@ -185,9 +186,21 @@ class Need(ABC):
     unit: str
     within_months: int | None = None
 
+    def aggregates(self, people: Population) -> Sequence[Aggregate]:
+        """The sums and bests to measure in SQL: ``measure.gather`` measures those of
+        several requirements together, one statement per evidence table."""
+        return ()
+
     @abstractmethod
+    def judge(
+        self, key: str, people: Population, found: Sequence[dict[int, Any]]
+    ) -> dict[int, Requirement]:
+        """The requirement of each candidate of ``people``, from what was ``found`` for
+        ``aggregates`` (in their order)."""
+
     def measure(self, key: str, people: Population) -> dict[int, Requirement]:
-        """The requirement of each candidate of ``people``."""
+        """The requirement of each candidate of ``people``, measured on its own."""
+        return self.judge(key, people, gather(people, self.aggregates(people)))
 
     def rule(self) -> str:
         """The requirement's numbers in a few words: "≥ 100 students", "required"."""
@@ -203,6 +216,22 @@ class Need(ABC):
         if self.within_months is None:
             return None
         return Window(self.within_months, cal.window_start(today, self.within_months))
+
+
+def measure_together(
+    people: Population, needs: Sequence[tuple[str, Need]]
+) -> list[dict[int, Requirement]]:
+    """Measure several requirements (key, declaration) of ``people`` at once, in order.
+
+    Their sums and bests are gathered together: one statement per evidence table (two
+    for windowed sums), whatever the number of requirements.
+    """
+    plans = [need.aggregates(people) for _key, need in needs]
+    found = iter(gather(people, [aggregate for plan in plans for aggregate in plan]))
+    return [
+        need.judge(key, people, [next(found) for _aggregate in plan])
+        for (key, need), plan in zip(needs, plans, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -239,19 +268,20 @@ class Tally(Need):
         """Whether an unmet quantity is forecast: not when a count of 1 is yes/no (§5)."""
         return self.at_least > 1
 
-    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
-        """Sum the quantity per candidate; windowed quantities also report their ageing."""
+    def aggregates(self, people: Population) -> Sequence[Aggregate]:
+        """The quantity; windowed, from the window's start, and by day for its ageing."""
         window = self.window(people.today)
         since = window.start if window else None
-        found = amounts(people, self.model, self.amount, self.where, since)
-        by_date = (
-            verified_by_date(people, self.model, self.amount, self.where, since)
-            if since is not None
-            else {}
-        )
+        return (Sums(self.model, self.amount, self.where, since, by_date=since is not None),)
+
+    def judge(
+        self, key: str, people: Population, found: Sequence[dict[int, Any]]
+    ) -> dict[int, Requirement]:
+        """The quantity per candidate; windowed quantities also report their ageing."""
+        window = self.window(people.today)
         reports = {}
-        for candidate_id, got in found.items():
-            dates = by_date.get(candidate_id, [])
+        for candidate_id, got in found[0].items():
+            dates = list(got.by_date)
             met = got.verified >= self.at_least
             if met:
                 noun = _plural(got.verified, self.noun)
@@ -336,12 +366,17 @@ class Exists(Need):
     target: int = 1
     unit: str = "item"
 
-    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
-        """Count the matching items per candidate."""
-        found = amounts(people, self.model, 1, self.where)
+    def aggregates(self, people: Population) -> Sequence[Aggregate]:
+        """The matching items."""
+        return (Sums(self.model, 1, self.where),)
+
+    def judge(
+        self, key: str, people: Population, found: Sequence[dict[int, Any]]
+    ) -> dict[int, Requirement]:
+        """Whether each candidate has a matching item."""
         return {
             candidate_id: self.report(key, got.verified, got.pending, self.needed)
-            for candidate_id, got in found.items()
+            for candidate_id, got in found[0].items()
         }
 
     def report(self, key: str, verified: int, pending: int, needed: str) -> Requirement:
@@ -396,14 +431,20 @@ class Scored(Exists):
         """The pass mark: "score ≥ 95%"."""
         return f"score ≥ {self.at_least:g}%"
 
-    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
-        """Count passing attempts; name the best verified score of a candidate short of it."""
+    def aggregates(self, people: Population) -> Sequence[Aggregate]:
+        """The passing attempts, and the best verified score."""
         which = [col(AssessmentAttempt.assessment).in_(self.assessments)]
         passing = [*which, col(AssessmentAttempt.score) >= self.at_least]
-        found = amounts(people, AssessmentAttempt, 1, passing)
-        best = best_verified(people, AssessmentAttempt, col(AssessmentAttempt.score), which)
+        score = col(AssessmentAttempt.score)
+        return (Sums(AssessmentAttempt, 1, passing), Best(AssessmentAttempt, score, which))
+
+    def judge(
+        self, key: str, people: Population, found: Sequence[dict[int, Any]]
+    ) -> dict[int, Requirement]:
+        """Passing attempts; the best verified score of a candidate short of the mark."""
+        best = found[1]
         reports = {}
-        for candidate_id, got in found.items():
+        for candidate_id, got in found[0].items():
             needed = self.needed
             if candidate_id in best:
                 needed += f" (best verified score so far: {best[candidate_id]:g}%)"
@@ -477,10 +518,15 @@ class Duration(Need):
             num, den, scale = self.target * 487 - 16 * days, 487, 10
         return max(1, -(-num * scale // den)) / scale
 
-    def measure(self, key: str, people: Population) -> dict[int, Requirement]:
-        """Measure the union of periods per candidate, with window, ageing and forecast."""
-        verified = period_islands(people, self.roles, (VERIFIED,))
-        with_pending = period_islands(people, self.roles, (VERIFIED, PENDING))
+    def aggregates(self, people: Population) -> Sequence[Aggregate]:
+        """The union of the verified periods, and of the verified and pending ones."""
+        return (Periods(self.roles, (VERIFIED,)), Periods(self.roles, (VERIFIED, PENDING)))
+
+    def judge(
+        self, key: str, people: Population, found: Sequence[dict[int, Any]]
+    ) -> dict[int, Requirement]:
+        """The union of periods per candidate, with window, ageing and forecast."""
+        verified, with_pending = found
         today = people.today
         places = 2 if self.at_least_years else 1
         reports = {}

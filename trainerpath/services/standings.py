@@ -59,6 +59,7 @@ from trainerpath.pathways.cst_2024 import (
     WINDOW_MONTHS,
 )
 from trainerpath.pathways.measure import amounts
+from trainerpath.pathways.vocabulary import measure_together
 
 logger = logging.getLogger(__name__)
 
@@ -95,18 +96,26 @@ def measure_keys(
 ) -> list[list[Requirement]]:
     """Measure each (candidate, ruleset, track, keys), in a fixed number of queries.
 
-    Candidates that share a ruleset, track and requirement are measured together, so a
-    table of candidates costs the same statements as one row.
+    Candidates on the same track are measured together, every requirement wanted on it
+    at once (``measure_together``), so a table of candidates costs the same statements
+    as one row.
     """
-    groups: dict[tuple[str, str | None, str], set[int]] = {}
+    candidates: dict[str | None, set[int]] = {}
+    needs: dict[str | None, dict[tuple[str, str], None]] = {}  # ordered, without repeats
     for candidate_id, ruleset_id, track, keys in wanted:
+        candidates.setdefault(track, set()).add(candidate_id)
         for key in keys:
-            groups.setdefault((ruleset_id, track, key), set()).add(candidate_id)
+            needs.setdefault(track, {})[ruleset_id, key] = None
     results: dict[tuple[str, str | None, str, int], Requirement] = {}
-    for (ruleset_id, track, key), candidate_ids in groups.items():
+    for track, candidate_ids in candidates.items():
         people = Population(session, tuple(sorted(candidate_ids)), today, track)
-        for candidate_id, requirement in ruleset_for(ruleset_id).measure(key, people).items():
-            results[ruleset_id, track, key, candidate_id] = requirement
+        chosen = list(needs.get(track, {}))
+        declared = [(key, ruleset_for(ruleset_id).requirements[key]) for ruleset_id, key in chosen]
+        for (ruleset_id, key), measured in zip(
+            chosen, measure_together(people, declared), strict=True
+        ):
+            for candidate_id, requirement in measured.items():
+                results[ruleset_id, track, key, candidate_id] = requirement
     return [
         [results[ruleset_id, track, key, candidate_id] for key in keys]
         for candidate_id, ruleset_id, track, keys in wanted
