@@ -99,7 +99,7 @@ def open_one(notification_id: int) -> Response:
     session.commit()
     found = notifications.mark_read(session, user=user, notification_id=notification_id)
     session.commit()
-    return redirect(found.link, 303)
+    return redirect(request.script_root + found.link, 303)
 
 
 @bp.post("/notifications/<id:notification_id>/read")
