@@ -405,3 +405,21 @@ def test_the_unread_count_stops_one_past_the_limit(session: Session, people: Peo
         notifications.unread_count(session, people.candidate)
         == notifications.UNREAD_COUNT_LIMIT + 1
     )
+
+
+def test_assigning_a_mentor_settles_the_admins_news_that_the_candidate_had_none(
+    session: Session, make_user: Callable[..., User]
+) -> None:
+    admin = make_user(role="admin", name="Ada Admin")
+    candidate = make_user(name="Nora New")
+    (news,) = of(session, admin)
+    assert news.kind == "candidate.unassigned" and news.read_at is None
+    assign_mentor(
+        session=session,
+        actor=admin,
+        mentor_id=pk(make_user(role="mentor")),
+        candidate_id=pk(candidate),
+    )
+    session.commit()
+    (news,) = of(session, admin)
+    assert news.read_at is not None

@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from trainerpath import clock
 from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, utcnow
+from trainerpath.notification_kinds import EVIDENCE_REJECTED
 
 from . import audit, notifications
 from .access import can_view, visible_candidate
@@ -145,8 +146,11 @@ def correct_evidence(
         detail=spec.summary(item),
     )
     if was_rejected:
-        notifications.rejection_resolved(
-            session, candidate_id=item.candidate_id, subject=f"{kind}/{item.id}"
+        notifications.resolved(
+            session,
+            kind=EVIDENCE_REJECTED,
+            candidate_id=item.candidate_id,
+            subject=f"{kind}/{item.id}",
         )
     notifications.evidence_waiting(session, actor=actor, slug=kind, item=item)
     return item
@@ -175,7 +179,9 @@ def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -
         detail=detail,
     )
     if was_rejected:
-        notifications.rejection_resolved(session, candidate_id=candidate_id, subject=subject)
+        notifications.resolved(
+            session, kind=EVIDENCE_REJECTED, candidate_id=candidate_id, subject=subject
+        )
     notifications.settle_waiting(session, candidate_id)
 
 

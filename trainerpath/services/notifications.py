@@ -187,9 +187,9 @@ def evidence_waiting(
     return written
 
 
-def _unread_waiting(candidate_id: int) -> ColumnElement[bool]:
+def _unread_about(kind: str, candidate_id: int) -> ColumnElement[bool]:
     return (
-        (col(Notification.kind) == EVIDENCE_WAITING)
+        (col(Notification.kind) == kind)
         & (col(Notification.candidate_id) == candidate_id)
         & col(Notification.read_at).is_(None)
     )
@@ -204,27 +204,24 @@ def settle_waiting(session: Session, candidate_id: int) -> None:
     """
     lock_candidates(session, [candidate_id])
     pending = pending_review_counts(session, [candidate_id])[candidate_id]
-    stmt = update(Notification).where(_unread_waiting(candidate_id))
     if pending == 0:
-        stmt = stmt.values(read_at=utcnow())
-    else:
-        stmt = stmt.where(col(Notification.count) > pending).values(count=pending)
-    session.execute(stmt.execution_options(synchronize_session=False))
-
-
-def rejection_resolved(session: Session, *, candidate_id: int, subject: str) -> None:
-    """Mark read the candidate's unread rejection of an item they corrected or deleted."""
+        resolved(session, kind=EVIDENCE_WAITING, candidate_id=candidate_id)
+        return
     session.execute(
         update(Notification)
-        .where(
-            col(Notification.recipient_id) == candidate_id,
-            col(Notification.kind) == EVIDENCE_REJECTED,
-            col(Notification.subject) == subject,
-            col(Notification.read_at).is_(None),
-        )
-        .values(read_at=utcnow())
+        .where(_unread_about(EVIDENCE_WAITING, candidate_id), col(Notification.count) > pending)
+        .values(count=pending)
         .execution_options(synchronize_session=False)
     )
+
+
+def resolved(session: Session, *, kind: str, candidate_id: int, subject: str | None = None) -> None:
+    """Mark read, for everyone, the unread notifications of ``kind`` about the candidate
+    (and ``subject``): what they announced has been dealt with."""
+    stmt = update(Notification).where(_unread_about(kind, candidate_id))
+    if subject is not None:
+        stmt = stmt.where(col(Notification.subject) == subject)
+    session.execute(stmt.values(read_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def feedback_received(session: Session, *, actor: User, feedback: Feedback) -> list[Notification]:
@@ -270,7 +267,8 @@ def outcome_recorded(
 def mentor_assigned(
     session: Session, *, actor: User, mentorship: Mentorship, mentor: User, candidate: User
 ) -> list[Notification]:
-    """Tell the mentor (and the candidate) that the mentor now mentors the candidate."""
+    """Tell the mentor (and the candidate) that the mentor now mentors the candidate; the
+    admins' news that the candidate had no mentor is then marked read."""
     common: dict[str, Any] = {
         "session": session,
         "kind": MENTORSHIP_ASSIGNED,
@@ -279,6 +277,7 @@ def mentor_assigned(
         "subject": f"mentorships/{mentorship.id}",
     }
     assert mentor.id is not None and candidate.id is not None
+    resolved(session, kind=CANDIDATE_UNASSIGNED, candidate_id=candidate.id)
     return notify(
         recipients=[mentor.id],
         title=f"You now mentor {candidate.name}",
