@@ -320,3 +320,51 @@ class Standing(SQLModel, table=True):
     total: int = Field(default=0)  # how many there are
     shortfall_on: date | None = Field(default=None)  # first day a met one becomes unmet
     shortfall_key: str | None = Field(default=None, max_length=64)  # which one
+
+
+UNREAD = "read_at IS NULL"
+UNREAD_WAITING = "read_at IS NULL AND kind = 'evidence.waiting'"
+
+
+class Notification(SQLModel, table=True):
+    """Something a user is told about in the app, written with the change that caused it.
+
+    ``count`` batches a kind (``evidence.waiting``): while unread, one row per recipient
+    and candidate, its count raised by an upsert on the partial unique index.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # "My notifications, newest first" (read backwards) and "my unread ones" (partial).
+        Index("ix_notifications_recipient_updated", "recipient_id", "updated_at", "id"),
+        Index(
+            "ix_notifications_unread",
+            "recipient_id",
+            "updated_at",
+            "id",
+            sqlite_where=text(UNREAD),
+            postgresql_where=text(UNREAD),
+        ),
+        # The batching rule: one unread evidence.waiting per candidate and mentor.
+        Index(
+            "uq_notifications_unread_waiting",
+            "candidate_id",
+            "recipient_id",
+            unique=True,
+            sqlite_where=text(UNREAD_WAITING),
+            postgresql_where=text(UNREAD_WAITING),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(foreign_key="users.id")
+    kind: str = Field(max_length=40)  # a key of trainerpath.notification_kinds.KINDS
+    candidate_id: int | None = Field(default=None, foreign_key="users.id")  # whom it is about
+    subject: str = Field(max_length=80)  # as in the audit trail: "teaching-sessions/12"
+    title: str = Field(max_length=300)
+    body: str | None = Field(default=None)  # e.g. the rejection note
+    link: str = Field(max_length=300)  # an app path: "/evidence/teaching-sessions/12/edit"
+    count: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = Field(default=None)

@@ -12,6 +12,7 @@ from conftest import PASSWORD
 from openapi_spec_validator import validate
 
 from trainerpath.api.openapi import openapi_document
+from trainerpath.services.notifications import notify
 
 from .conftest import API, Api, Cast, OpenApiChecker, error_of
 from .helpers import valid_body
@@ -61,6 +62,9 @@ def test_the_contracts_paths_are_all_there():
         "/enrollments/{enrollment_id}/transitions",
         "/enrollments/{enrollment_id}/ruleset",
         "/rulesets",
+        "/notifications",
+        "/notifications/{notification_id}/read",
+        "/notifications/read-all",
     ):
         assert API + path in paths
     for kind in ("teaching-sessions", "assessments", "credentials", "experience", "milestones"):
@@ -153,12 +157,14 @@ class Stage:
     verified: dict[str, int]
     enrollment: int
     under_review: int  # the other candidate's, past preparing
+    notification: int  # the admin's
 
 
 @pytest.fixture
-def stage(cast: Cast, make_evidence, make_enrollment) -> Stage:
+def stage(cast: Cast, make_evidence, make_enrollment, session) -> Stage:
     """The candidate with a pending and a verified item of each kind and a ``cst@1``
-    enrollment; the other candidate with a ``cst@1`` enrollment under TAC review."""
+    enrollment; the other candidate with a ``cst@1`` enrollment under TAC review; a
+    notification of the admin's."""
     pending, verified = {}, {}
     for kind in ("teaching-sessions", "assessments", "credentials", "experience", "milestones"):
         pending[kind] = make_evidence(cast.candidate, kind, "pending").id
@@ -167,7 +173,17 @@ def stage(cast: Cast, make_evidence, make_enrollment) -> Stage:
     under_review = make_enrollment(
         cast.other_candidate, "cst", ruleset="cst@1", state="tac_review"
     ).id
-    return Stage(cast, pending, verified, enrollment, under_review)
+    (notification,) = notify(
+        session=session,
+        kind="candidate.unassigned",
+        recipients=[cast.admin.id],
+        actor=None,
+        subject=f"users/{cast.candidate.id}",
+        title="Cora Candidate has no mentor",
+        link="/admin/mentorships",
+    )
+    session.commit()
+    return Stage(cast, pending, verified, enrollment, under_review, notification.id)
 
 
 Situation = tuple[str | None, dict[str, Any], Any, dict[str, Any] | None]  # who, ids, body, query
@@ -191,6 +207,7 @@ def situation(endpoint: str, status: int, s: Stage) -> Situation:
         "enrollment_id": s.enrollment,
         "mentorship_id": c.mentorship.id,
         "item_id": s.pending.get(kind or "", 0),
+        "notification_id": s.notification,
     }
     if status == 404:
         return "admin", dict.fromkeys(ids, MISSING), {}, None

@@ -53,6 +53,10 @@ PAGES = [
     ("/admin/mentorships", [302, 403, 403, 403, 200]),
     ("/admin/audit", [302, 403, 403, 403, 200]),
     ("/admin/audit?candidate={candidate}", [302, 403, 403, 403, 200]),
+    ("/notifications", [302, 200, 200, 200, 200]),
+    ("/notifications?unread=1", [302, 200, 200, 200, 200]),
+    ("/notifications/bell", [302, 302, 302, 302, 302]),
+    ("/notifications/99999", [302, 404, 404, 404, 404]),
 ]
 
 

@@ -60,6 +60,7 @@ TAGS = {
     "Evidence": "The five evidence kinds of pathways.md section 3, and their review.",
     "Enrollments": "Pathway enrollments, their requirements, events and history.",
     "Rulesets": "The versions of each pathway's rules: states, events and requirements.",
+    "Notifications": "What others did about the caller's work; only one's own.",
     "Reference": "This document and the page you may be reading.",
 }
 
@@ -122,6 +123,10 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     ]
     if op.paginated:
         parameters += copy.deepcopy(PAGE_PARAMETERS)
+    parameters += [
+        {"name": name, "in": "query", "required": False, **copy.deepcopy(dict(spec))}
+        for name, spec in op.query.items()
+    ]
     if parameters:
         result["parameters"] = parameters
     if op.body is not None:

@@ -6,14 +6,22 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from flask import Response
+from flask import Response, request
 from pydantic import BaseModel
 
 from trainerpath.db import end_reads
-from trainerpath.models import Enrollment, EvidenceBase, Role, TransitionRecord, User
+from trainerpath.models import (
+    Enrollment,
+    EvidenceBase,
+    Notification,
+    Role,
+    TransitionRecord,
+    User,
+)
 from trainerpath.pathways import Ruleset, is_current
 from trainerpath.queries import CandidateRecord, Page
 from trainerpath.services.evidence_kinds import evidence_kind
+from trainerpath.services.notifications import message
 from trainerpath.services.pathways import EnrollmentStatus
 
 from .schemas import EVIDENCE
@@ -50,6 +58,23 @@ def item_out(kind: str, item: EvidenceBase) -> dict[str, Any]:
         "reviewed_by": item.reviewed_by,
         "reviewed_at": item.reviewed_at,
         "created_at": item.created_at,
+    }
+
+
+def notification_out(notification: Notification) -> dict[str, Any]:
+    """A notification, its link made absolute for a client outside the browser."""
+    return {
+        "id": notification.id,
+        "kind": notification.kind,
+        "message": message(notification),
+        "body": notification.body,
+        "url": request.host_url.rstrip("/") + request.script_root + notification.link,
+        "count": notification.count,
+        "candidate_id": notification.candidate_id,
+        "subject": notification.subject,
+        "read_at": notification.read_at,
+        "created_at": notification.created_at,
+        "updated_at": notification.updated_at,
     }
 
 

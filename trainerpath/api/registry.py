@@ -40,6 +40,8 @@ class Operation:
     errors: tuple[int, ...]
     paginated: bool = False
     parameters: Mapping[str, str] = field(default_factory=dict)  # name -> description
+    # Query parameters beside the page's: name -> OpenAPI parameter (description, schema).
+    query: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # OpenAPI links of the success response: name -> (operationId, {parameter: expression}).
     links: Mapping[str, tuple[str, Mapping[str, str]]] = field(default_factory=dict)
 
@@ -80,6 +82,7 @@ class Registry:
         description: str = "",
         endpoint: str | None = None,
         parameters: Mapping[str, str] | None = None,
+        query: Mapping[str, Mapping[str, Any]] | None = None,
         links: Mapping[str, tuple[str, Mapping[str, str]]] | None = None,
     ) -> Callable[[View], View]:
         """Declare an operation and register ``view`` for it."""
@@ -98,6 +101,7 @@ class Registry:
                 errors=tuple(sorted(set(errors) | ({401} if not public else set()))),
                 paginated=paginated,
                 parameters=dict(parameters or {}),
+                query=dict(query or {}),
                 links=dict(links or {}),
             )
             self.add(operation, view)

@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from trainerpath.bounds import MAX_PASSWORD
 from trainerpath.models import ReviewStatus, Role
+from trainerpath.notification_kinds import KINDS as NOTIFICATION_KINDS
 from trainerpath.pathways import RULESETS
 from trainerpath.services.evidence import DECISIONS
 from trainerpath.services.evidence_kinds import (
@@ -679,6 +680,47 @@ class Export(ResponseBody):
     enrollments: list[ExportedEnrollment]
     mentorships: list[ExportedMentorship]
     feedback: list[ExportedFeedback]
+
+
+# -- notifications ------------------------------------------------------------------
+
+
+NotificationKindName = literal(tuple(NOTIFICATION_KINDS))
+
+
+class Notification(ResponseBody):
+    """Something that happened about the caller's work, or work waiting for them."""
+
+    id: int
+    kind: NotificationKindName = Field(  # type: ignore[valid-type]
+        description="A stable key: `evidence.verified`, `evidence.rejected`, "
+        "`feedback.received`, `enrollment.outcome`, `evidence.waiting`, "
+        "`mentorship.assigned`, `candidate.unassigned`, or a `reminder.*`."
+    )
+    message: str = Field(description="The notification in a sentence for people.")
+    body: str | None = Field(description="What was said with it: a rejection note, feedback.")
+    url: str = Field(description="The web page it is about (absolute).")
+    count: int = Field(
+        description="`evidence.waiting`: how many new or corrected items it stands for, "
+        "at most the candidate's items still waiting; otherwise 1."
+    )
+    candidate_id: int | None = Field(description="The candidate it is about, if any.")
+    subject: str = Field(description='What it is about, e.g. `"teaching-sessions/12"`.')
+    read_at: UtcDateTime | None = Field(description="When it was first marked read; null: unread.")
+    created_at: UtcDateTime
+    updated_at: UtcDateTime = Field(
+        description="When it last changed (a counted notification's latest item); the "
+        "list's order, newest first."
+    )
+
+
+class NotificationPage(ResponseBody):
+    """One page of the caller's notifications, newest first."""
+
+    items: list[Notification]
+    page: int
+    per_page: int
+    total: int
 
 
 # -- errors -------------------------------------------------------------------------

@@ -7,16 +7,17 @@ and guards to the service, which checks them in that order. It commits once.
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 
 from trainerpath import clock, queries
 from trainerpath.db import get_session
 from trainerpath.models import Mentorship, Role, User, utcnow
+from trainerpath.paging import PageRequest
 from trainerpath.pathways import CURRENT, rulesets_of
 from trainerpath.services import evidence as evidence_service
-from trainerpath.services import pathways, tokens, users
+from trainerpath.services import notifications, pathways, tokens, users
 from trainerpath.services.access import visible_candidate
-from trainerpath.services.errors import Forbidden, NotFound
+from trainerpath.services.errors import Forbidden, NotFound, ValidationFailed
 from trainerpath.services.evidence_kinds import KINDS
 
 from . import schemas
@@ -29,6 +30,7 @@ from .present import (
     export_out,
     item_out,
     no_content,
+    notification_out,
     page_of,
     page_out,
     respond,
@@ -573,3 +575,73 @@ def list_rulesets() -> Response:
     return respond(
         schemas.RulesetPage, page_out(found, [ruleset_out(r, today) for r in found.items])
     )
+
+
+# -- notifications ------------------------------------------------------------------
+
+UNREAD = {
+    "description": "`true`: unread notifications only; `false` (the default): all.",
+    "schema": {"type": "boolean", "default": False},
+}
+
+
+def _unread_only() -> bool:
+    """Read ``?unread=`` (true or false), or refuse with 422."""
+    value = request.args.get("unread", "false")
+    if value not in ("true", "false"):
+        raise ValidationFailed({"unread": "must be true or false"})
+    return value == "true"
+
+
+@registry.route(
+    "GET",
+    "/notifications",
+    tag="Notifications",
+    summary="The caller's notifications",
+    responses={200: schemas.NotificationPage},
+    errors=(422,),
+    paginated=True,
+    query={"unread": UNREAD},
+)
+def list_notifications() -> Response:
+    """Only the caller's own, newest first (by `updated_at`: a counted notification moves
+    up when another item is counted). `?unread=true` lists the unread ones only."""
+    page, per_page = pagination()
+    unread_only = _unread_only()
+    found = notifications.notifications_page(
+        get_session(), caller(), PageRequest(page, per_page), unread_only
+    )
+    items = [notification_out(notification) for notification in found.items]
+    return respond(schemas.NotificationPage, page_out(found, items))
+
+
+@registry.route(
+    "POST",
+    "/notifications/{notification_id}/read",
+    tag="Notifications",
+    summary="Mark one notification read",
+    responses={204: None},
+    errors=(404,),
+    parameters={"notification_id": "The notification's id."},
+)
+def read_notification(notification_id: int) -> Response:
+    """Idempotent: the first `read_at` is kept. Someone else's notification is 404."""
+    session = get_session()
+    notifications.mark_read(session, user=caller(), notification_id=notification_id)
+    session.commit()
+    return no_content()
+
+
+@registry.route(
+    "POST",
+    "/notifications/read-all",
+    tag="Notifications",
+    summary="Mark all of the caller's notifications read",
+    responses={204: None},
+)
+def read_all_notifications() -> Response:
+    """Marks every unread notification of the caller's read; idempotent."""
+    session = get_session()
+    notifications.mark_all_read(session, user=caller())
+    session.commit()
+    return no_content()

@@ -17,8 +17,9 @@ from sqlmodel import col
 
 from trainerpath import clock
 from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, utcnow
+from trainerpath.notification_kinds import EVIDENCE_REJECTED
 
-from . import audit
+from . import audit, notifications
 from .access import can_view, visible_candidate
 from .errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED, EvidenceKind, evidence_kind
@@ -108,6 +109,7 @@ def log_evidence(
         subject=f"{kind}/{item.id}",
         detail=spec.summary(item),
     )
+    notifications.evidence_waiting(session, actor=actor, slug=kind, item=item)
     return item
 
 
@@ -143,6 +145,14 @@ def correct_evidence(
         subject=f"{kind}/{item.id}",
         detail=spec.summary(item),
     )
+    if was_rejected:
+        notifications.resolved(
+            session,
+            kind=EVIDENCE_REJECTED,
+            candidate_id=item.candidate_id,
+            subject=f"{kind}/{item.id}",
+        )
+    notifications.evidence_waiting(session, actor=actor, slug=kind, item=item)
     return item
 
 
@@ -153,6 +163,7 @@ def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -
     _ensure_owner(actor, item.candidate_id, "delete their evidence")
     _ensure_changeable(item)
     candidate_id, subject, detail = item.candidate_id, f"{kind}/{item.id}", spec.summary(item)
+    was_rejected = item.review_status == ReviewStatus.REJECTED
     result = session.execute(
         delete(type(item)).where(_as_read(item)).execution_options(synchronize_session=False)
     )
@@ -167,6 +178,11 @@ def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -
         subject=subject,
         detail=detail,
     )
+    if was_rejected:
+        notifications.resolved(
+            session, kind=EVIDENCE_REJECTED, candidate_id=candidate_id, subject=subject
+        )
+    notifications.settle_waiting(session, candidate_id)
 
 
 def review_evidence(
@@ -210,4 +226,8 @@ def review_evidence(
         subject=f"{kind}/{item.id}",
         detail=spec.summary(item) + (f" (note: {note})" if note else ""),
     )
+    notifications.evidence_reviewed(
+        session, actor=actor, slug=kind, label=spec.label, summary=spec.summary(item), item=item
+    )
+    notifications.settle_waiting(session, item.candidate_id)
     return item

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from trainerpath.models import Enrollment, Feedback, User
 
-from . import audit
+from . import audit, notifications
 from .access import can_review, visible_candidate
 from .errors import Forbidden, ValidationFailed
 from .evidence_kinds import REQUIRED
@@ -52,4 +52,5 @@ def leave_feedback(
         subject=f"feedback/{feedback.id}",
         detail=text if len(text) <= 200 else text[:199] + "…",
     )
+    notifications.feedback_received(session, actor=actor, feedback=feedback)
     return feedback

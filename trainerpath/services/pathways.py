@@ -29,7 +29,7 @@ from trainerpath.pathways import (
     ruleset_for,
 )
 
-from . import audit, standings
+from . import audit, notifications, standings
 from .access import can_view, visible_candidate
 from .errors import Conflict, Forbidden, GuardUnmet, InvalidState, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED
@@ -429,5 +429,17 @@ def _record_transition(
         subject=f"enrollments/{enrollment.id}",
         detail=f"{event}: {source} → {enrollment.state}" + (f" (note: {note})" if note else ""),
     )
+    if actor.role != Role.CANDIDATE:  # an outcome a mentor or admin recorded
+        ruleset = ruleset_for(enrollment.ruleset)
+        notifications.outcome_recorded(
+            session,
+            actor=actor,
+            candidate_id=enrollment.candidate_id,
+            enrollment_id=_id(enrollment.id),
+            pathway=ruleset.title,
+            outcome=ruleset.history_label(event),
+            state=state_label(ruleset, enrollment.state),
+            note=note,
+        )
     session.flush()
     return record

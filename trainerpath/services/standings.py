@@ -49,7 +49,7 @@ from werkzeug.wrappers import Response
 
 from trainerpath import clock
 from trainerpath.db import BUSY_TIMEOUT_MS, READS_ONLY
-from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, Standing, TeachingSession, User
+from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, Standing, TeachingSession
 from trainerpath.pathways import Population, Requirement, ruleset_for, rulesets_of
 from trainerpath.pathways.calendar import window_start
 from trainerpath.pathways.cst_2024 import (
@@ -60,6 +60,8 @@ from trainerpath.pathways.cst_2024 import (
 )
 from trainerpath.pathways.measure import amounts
 from trainerpath.pathways.vocabulary import measure_together
+
+from .locks import lock_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -262,12 +264,7 @@ def refresh(session: Session, candidate_ids: Iterable[int], today: date | None =
         return
     # One writer per candidate at a time (PostgreSQL; SQLite's writers queue already):
     # whoever waits here then measures what the other committed.
-    session.execute(
-        select(col(User.id))
-        .where(col(User.id).in_(ids))
-        .order_by(col(User.id))
-        .with_for_update(key_share=True)
-    )
+    lock_candidates(session, ids)
     enrollments = list(
         session.execute(select(Enrollment).where(col(Enrollment.candidate_id).in_(ids))).scalars()
     )

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from trainerpath.bounds import password_error
 from trainerpath.models import Mentorship, Role, User, utcnow
 
-from . import audit
+from . import audit, notifications
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED
 
@@ -97,6 +97,8 @@ def create_user(
         subject=f"users/{user.id}",
         detail=f"{user.email} as {role}",
     )
+    if role == Role.CANDIDATE:
+        notifications.candidate_unassigned(session, actor=actor, candidate=user, new=True)
     return user
 
 
@@ -149,6 +151,9 @@ def assign_mentor(
         subject=f"mentorships/{mentorship.id}",
         detail=f"{mentor.name} mentors {candidate.name}",
     )
+    notifications.mentor_assigned(
+        session, actor=actor, mentorship=mentorship, mentor=mentor, candidate=candidate
+    )
     return mentorship
 
 
@@ -178,4 +183,7 @@ def end_mentorship(*, session: Session, actor: User, mentorship_id: int) -> Ment
         action="mentorship.ended",
         subject=f"mentorships/{mentorship.id}",
     )
+    candidate = session.get(User, mentorship.candidate_id)
+    if candidate is not None:
+        notifications.candidate_unassigned(session, actor=actor, candidate=candidate, new=False)
     return mentorship

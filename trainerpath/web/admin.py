@@ -142,8 +142,11 @@ def _mentorships_page(
 @bp.get("/mentorships")
 @role_required(ADMIN)
 def mentorships() -> Response:
-    """Active mentor assignments, a page at a time, and a form to add one."""
-    return _mentorships_page(AssignForm(formdata=None))
+    """Active mentor assignments, a page at a time, and a form to add one (its candidate
+    box filled from ``?candidate=``, as a notification about a candidate links here)."""
+    form = AssignForm(formdata=None)
+    form.candidate.data = (request.args.get("candidate") or "")[:254]
+    return _mentorships_page(form)
 
 
 @bp.get("/mentors/search")

@@ -1,0 +1,74 @@
+"""Notifications in a real browser: a mentor rejects, the candidate's bell shows it, the
+candidate opens the notification, lands on the item and corrects it; marking all read
+with htmx empties the bell without a reload."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from trainerpath.models import EvidenceBase, Role, User
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_rejection_is_announced_by_the_bell_and_leads_to_the_correction(
+    open_as: Callable[..., Page],
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Any],
+    make_evidence: Callable[..., EvidenceBase],
+    screenshot: Callable[[Page, str], None],
+) -> None:
+    cara = make_user(name="Cara Candidate", email="cara@example.org")
+    mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
+    assign(mia, cara)
+    make_evidence(
+        cara, "credentials", status="pending", kind="csm", issued_on=date.today() - timedelta(300)
+    )
+    candidate = open_as(cara.email)
+    expect(candidate.locator("#bell")).to_have_attribute("aria-label", "Notifications")
+
+    mentor = open_as(mia.email)
+    mentor.goto("/mentor/reviews")
+    mentor.get_by_label("Note for Cara Candidate").fill("A CSM is not a CSP: log your CSP-SM.")
+    mentor.get_by_role("button", name="Reject").click()
+    expect(mentor.locator(".review-item")).to_contain_text("Credential rejected.")
+
+    candidate.goto("/candidate")
+    bell = candidate.locator("#bell")
+    expect(bell).to_have_attribute("aria-label", "Notifications: 1 unread")
+    expect(bell.locator(".bell-count")).to_have_text("1")
+    screenshot(candidate, "notifications-bell")
+    bell.click()
+    expect(candidate).to_have_url(re.compile(r"/notifications$"))
+    item = candidate.locator("li.notification")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("Mia Mentor rejected your credential")
+    expect(item).to_contain_text("A CSM is not a CSP: log your CSP-SM.")
+    screenshot(candidate, "notifications-list")
+    item.get_by_role("link").click()
+
+    form = candidate.locator("#evidence-form")
+    expect(form).to_contain_text("Rejected: “A CSM is not a CSP: log your CSP-SM.”")
+    expect(candidate.locator("#bell")).to_have_attribute("aria-label", "Notifications")
+    form.get_by_label("Credential").select_option("csp_sm")
+    form.get_by_role("button", name="Save and resubmit").click()
+    expect(candidate.locator("#evidence-form")).to_contain_text("sent back for review")
+
+    mentor.goto("/mentor/reviews")
+    expect(mentor.locator("#bell")).to_have_attribute("aria-label", "Notifications: 1 unread")
+    mentor.locator("#bell").click()
+    expect(mentor.locator("li.notification")).to_contain_text(
+        "New or corrected evidence from Cara Candidate waits for your review"
+    )
+    mentor.evaluate("() => { window.notReloaded = true; }")
+    mentor.get_by_role("button", name="Mark all as read").click()
+    expect(mentor.locator("#bell")).to_have_attribute("aria-label", "Notifications")
+    expect(mentor.locator("li.notification.is-unread")).to_have_count(0)
+    expect(mentor.locator("#toast")).to_contain_text("1 notification marked as read.")
+    assert mentor.evaluate("() => window.notReloaded === true")
