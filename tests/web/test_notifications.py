@@ -196,7 +196,7 @@ def test_assigning_a_mentor_on_the_web_tells_the_mentor(client: FlaskClient, cas
     log_in(client, cast.admin)
     client.post(
         "/admin/mentorships",
-        data={"mentor_id": str(cast.other_mentor.id), "candidate": cast.candidate.email},
+        data={"mentor": cast.other_mentor.email, "candidate": cast.candidate.email},
     )
     switch_user(client, cast.other_mentor)
     listing = text(client.get("/notifications"))
@@ -217,7 +217,7 @@ def test_every_link_a_notification_carries_is_a_page_of_the_app(
     switch_user(client, cast.admin)
     client.post(
         "/admin/mentorships",
-        data={"mentor_id": str(cast.other_mentor.id), "candidate": cast.other_candidate.email},
+        data={"mentor": cast.other_mentor.email, "candidate": cast.other_candidate.email},
     )
     rows = fetch_all(engine, select(Notification))
     kinds = {row.kind for row in rows}
