@@ -81,6 +81,7 @@ class Inbox:
         self.held = threading.Event()  # a mail is being held
         self.released = threading.Event()
         self.lock = threading.Lock()
+        self.delay = 0.0  # seconds to take over each mail, like a busy server
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Keep the mail, unless told to refuse or hold it."""
@@ -94,6 +95,8 @@ class Inbox:
             return "451 4.3.0 Held mail dropped"
         if refusal is not None:
             return refusal
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:
