@@ -7,7 +7,6 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from trainerpath.db import get_session
-from trainerpath.extensions import csrf
 from trainerpath.links import unsign
 from trainerpath.models import User
 from trainerpath.notification_kinds import KINDS, kinds_for
@@ -25,6 +24,7 @@ from trainerpath.services.outbox import UNSUBSCRIBE
 from .common import after_post, form_errors, web_blueprint
 from .forms import WebForm
 from .login import me
+from .security import exempt_from_csrf
 
 bp = web_blueprint("settings")
 
@@ -101,7 +101,7 @@ def unsubscribe(token: str) -> tuple[str, int]:
 
 
 @bp.post("/unsubscribe/<token>")
-@csrf.exempt  # the signed token is the authority; RFC 8058 mail programs POST without ours
+@exempt_from_csrf  # the signed token is the authority; RFC 8058 mail programs POST without ours
 def confirm_unsubscribe(token: str) -> tuple[str, int]:
     """Stop that kind of e-mail: the confirm button, or a mail program's one-click POST."""
     found = _unsubscribing(token)
