@@ -1,8 +1,9 @@
 """A real SMTP server for the tests: aiosmtpd in the test process, on a free loopback port.
 
 It keeps every mail it accepts. It can refuse the next mails with a reply of our choice
-(``refuse(451)``) and hold one in the middle of its DATA (``hold()``) until released,
-so a test can kill the sender while a mail is on the wire.
+(``refuse(451)``), hold one in the middle of its DATA (``hold()``) until released, so a
+test can kill the sender while a mail is on the wire, and hold mails until several
+senders are connected (``await_senders(2)``), so two workers surely overlap.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class Inbox:
         self.released = threading.Event()
         self.lock = threading.Lock()
         self.delay = 0.0  # seconds to take over each mail, like a busy server
+        self.senders_awaited = 0  # hold every mail until this many connections have sent one
+        self.senders: set[Any] = set()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Keep the mail, unless told to refuse or hold it."""
@@ -95,6 +98,11 @@ class Inbox:
             return "451 4.3.0 Held mail dropped"
         if refusal is not None:
             return refusal
+        if self.senders_awaited:
+            self.senders.add(session.peer)
+            deadline = time.monotonic() + 80
+            while len(self.senders) < self.senders_awaited and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
         if self.delay:
             await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -155,6 +163,12 @@ class SmtpServer:
     def release(self) -> None:
         """Let a held mail go (it is dropped, not kept)."""
         self.inbox.released.set()
+
+    def await_senders(self, count: int) -> None:
+        """Hold each mail until ``count`` connections have each begun sending one (80 s at most)."""
+        with self.inbox.lock:
+            self.inbox.senders_awaited = count
+            self.inbox.senders.clear()
 
     def wait_for(self, count: int, seconds: float = 10) -> list[Received]:
         """Wait until ``count`` mails have arrived; return them."""

@@ -162,6 +162,28 @@ def test_nothing_is_lost_while_the_mail_server_is_down(
     assert {row.status for row in outbox(engine)} == {"sent"}
 
 
+def test_a_worker_claims_one_batch_at_a_time(
+    app: Flask, smtp: SmtpServer, engine: Engine, make_user, enqueue
+) -> None:
+    app.config["MAIL_BATCH_SIZE"] = 2
+    for n in range(5):
+        enqueue(make_user(), n)
+
+    with app.app_context():
+        first = delivery.deliver_batch(app, engine)
+
+    assert first.sent == 2
+    assert len(smtp.wait_for(2)) == 2
+    assert [row.status for row in outbox(engine)] == [
+        "sent",
+        "sent",
+        "pending",
+        "pending",
+        "pending",
+    ]
+    assert all(row.claim is None for row in outbox(engine))
+
+
 def test_the_wait_between_attempts_doubles() -> None:
     settings = delivery.DeliverySettings(
         batch=1, lease=timedelta(minutes=5), timeout=5, max_attempts=9, retry=60, retry_max=3600
@@ -265,23 +287,25 @@ def test_two_workers_at_once_never_send_a_mail_twice(
     people = [make_user() for _ in range(4)]
     for n in range(40):
         enqueue(people[n % 4], n)
-    env = _worker_env(database_url, smtp, MAIL_BATCH_SIZE=3)
-    smtp.inbox.delay = 0.1  # four seconds of sending: the two workers overlap
+    # The first mail waits for the other worker, however slowly it starts: a long timeout.
+    env = _worker_env(database_url, smtp, MAIL_BATCH_SIZE=3, MAIL_TIMEOUT=90)
+    smtp.await_senders(2)  # no mail is accepted until both workers are sending: they overlap
+    smtp.inbox.delay = 0.05
     logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
 
     workers = [_worker(env, log) for log in logs]
-    codes = [worker.wait(timeout=120) for worker in workers]
+    codes = [worker.wait(timeout=180) for worker in workers]
 
     outputs = [log.read_text() for log in logs]
     assert codes == [0, 0], outputs
     arrived = smtp.wait_for(40)
     ids = [mail.message["Message-ID"] for mail in arrived]
-    assert len(ids) == 40 and len(set(ids)) == 40
     rows = outbox(engine)
+    assert len(ids) == 40 and len(set(ids)) == 40, outputs
     assert sorted(ids) == sorted(row.message_id for row in rows)
     assert {(row.status, row.attempts) for row in rows} == {("sent", 1)}
     # Each worker sent its own claims, and between them every mail once.
-    sent = [int(re.search(r"Sent (\d+) mail", output).group(1)) for output in outputs]  # type: ignore[union-attr]
+    sent = [int(match[1]) for match in (re.search(r"Sent (\d+) mail", o) for o in outputs) if match]
     assert sum(sent) == 40 and min(sent) > 0, outputs
 
 

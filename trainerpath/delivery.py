@@ -2,9 +2,9 @@
 
 Three short transactions per mail's life, none held while talking to the mail server:
 
-1. **Claim** a batch of due mails: a conditional ``UPDATE`` sets a lease
-   (``claimed_until``) and this worker's ``claim`` on rows that are pending, due and not
-   leased. On PostgreSQL the rows are picked with ``FOR UPDATE SKIP LOCKED``, so
+1. **Claim** a batch of due mails: pick them, then a conditional ``UPDATE`` sets a
+   lease (``claimed_until``) and this worker's ``claim`` on those still pending, due and
+   not leased. On PostgreSQL they are picked with ``FOR UPDATE SKIP LOCKED``, so
    workers claim different mails without waiting for each other; on SQLite the write
    lock (``BEGIN IMMEDIATE``) makes the claim atomic, and the ``UPDATE``'s condition
    refuses a row someone else leased. The claim counts an attempt.
@@ -131,9 +131,14 @@ def claim(
             # PostgreSQL: skip rows another worker is claiming; SQLite renders no clause.
             .with_for_update(skip_locked=True)
         )
+        # Picked first, then updated: PostgreSQL may run a locking subquery inside an
+        # UPDATE's IN (...) once per row, and so claim far more than a batch.
+        picked = list(session.execute(due).scalars())
+        if not picked:
+            return token, []
         session.execute(
             update(OutboxMail)
-            .where(col(OutboxMail.id).in_(due.scalar_subquery()), _claimable(now))
+            .where(col(OutboxMail.id).in_(picked), _claimable(now))
             .values(
                 claimed_until=now + settings.lease,
                 claim=token,
