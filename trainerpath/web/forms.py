@@ -226,7 +226,6 @@ class UserForm(WebForm):
         "Send an invitation link instead",
         description="They choose their own password from a link we e-mail them; leave the "
         "password empty.",
-        default=True,
     )
     password = PasswordField(
         "Initial password",
