@@ -8,10 +8,14 @@ export FLASK_APP := trainerpath
 
 .PHONY: run test setup static check lint typecheck browser-test clean
 
-## run: set up, migrate, load the demo data (once) and serve on http://$(HOST):$(PORT)
+## run: set up, migrate, load the demo data (once) and serve on http://$(HOST):$(PORT),
+## with a mail worker beside it (mails land in instance/mail/ as .eml files)
 run: setup instance/config.py
 	$(BIN)/flask init-db
 	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/flask deliver-mail --loop & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	TRAINERPATH_BASE_URL=$${TRAINERPATH_BASE_URL:-http://$(HOST):$(PORT)} \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## test: set up and run the test suite (TRAINERPATH_TEST_DATABASE_URL picks PostgreSQL)

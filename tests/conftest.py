@@ -15,11 +15,13 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cached_property, partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from smtp_server import SmtpServer
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -38,7 +40,7 @@ from trainerpath.models import (
     utcnow,
 )
 from trainerpath.pathways import REGISTERED, Ruleset, ruleset_for
-from trainerpath.services import accounts, users
+from trainerpath.services import accounts, password_links, users
 from trainerpath.services.evidence_kinds import evidence_kind
 from trainerpath.services.users import create_user
 
@@ -110,14 +112,31 @@ def empty_all_tables(engine: Engine) -> None:
 
 
 @pytest.fixture
-def app_config(database_url: str) -> dict[str, Any]:
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
     """The test configuration; tests may change it before ``app`` is created."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,  # CSRF has its own tests, which switch it on
+        "MAIL_FILE_PATH": str(tmp_path / "mail"),  # never the checkout's instance/mail
+        "BASE_URL": "http://trainerpath.test",
     }
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free loopback port; ``smtp.settings`` sends to it."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app_config(app_config: dict[str, Any], smtp: SmtpServer) -> dict[str, Any]:
+    """The test configuration, sending mail to the ``smtp`` server."""
+    return app_config | smtp.settings
 
 
 @pytest.fixture
@@ -169,6 +188,7 @@ def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
     cheap = partial(generate_password_hash, method="pbkdf2:sha256:1000")
     monkeypatch.setattr(users, "generate_password_hash", cheap)
     monkeypatch.setattr(accounts, "generate_password_hash", cheap)
+    monkeypatch.setattr(password_links, "generate_password_hash", cheap)
 
 
 @pytest.fixture

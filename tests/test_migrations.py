@@ -416,6 +416,7 @@ ADDED = {
         "reflection": "",
     },
     "enrollments": {"track": None},
+    "users": {"invited_at": None},
 }
 
 

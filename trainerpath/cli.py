@@ -1,4 +1,4 @@
-"""Command line: flask --app trainerpath init-db | create-user | seed-demo | pathways | rulesets.
+"""Command line: flask --app trainerpath init-db | create-user | seed-demo | deliver-mail | ...
 
 ``pathways`` and ``rulesets`` only read the declarations, so they run without a secret
 key; the commands that set up or change a deployment refuse without one, as serving does.
@@ -6,6 +6,8 @@ key; the commands that set up or change a deployment refuse without one, as serv
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
@@ -14,9 +16,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import clock, migrate
+from . import clock, delivery, migrate
 from .config import refuse_unsafe_secret
 from .db import get_engine
 from .models import Role, User
@@ -37,6 +40,7 @@ def init_app(app: Flask) -> None:
         pathways,
         rulesets,
         refresh_standings_command,
+        deliver_mail_command,
     ):
         app.cli.add_command(command)
 
@@ -104,6 +108,39 @@ def _refresh_standings() -> int:
 def refresh_standings_command() -> None:
     """Measure the standings that are not today's (views do it too; cron makes it early)."""
     click.echo(f"Standings measured again for {_refresh_standings()} candidates.")
+
+
+@click.command("deliver-mail")
+@click.option("--loop", is_flag=True, help="Keep running: a worker that sends mails as they come.")
+@with_appcontext
+def deliver_mail_command(loop: bool) -> None:
+    """Send the mails that are due from the outbox (several workers may run at once)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not loop:
+        report = delivery.deliver_due(app, get_engine())
+        click.echo(_delivery_line(report))
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    poll = app.config["MAIL_POLL_SECONDS"]
+    click.echo(f"Delivering mail until stopped (checking every {poll} s).")
+    while not stop.is_set():
+        try:
+            report = delivery.deliver_due(app, get_engine(), stop=stop)
+        except OperationalError as error:  # the database is away: try again later
+            click.echo(f"Database unavailable, retrying: {error.orig}", err=True)
+            report = delivery.Report()
+        if report.handled:
+            click.echo(_delivery_line(report))
+        stop.wait(poll)
+
+
+def _delivery_line(report: delivery.Report) -> str:
+    return (
+        f"Sent {report.sent} mail{'s' if report.sent != 1 else ''}; "
+        f"{report.retrying} to retry later; {report.failed} given up."
+    )
 
 
 @click.command("create-user")

@@ -33,6 +33,30 @@ class Defaults:
     PROXY_COUNT = 0  # reverse proxies that set X-Forwarded-For/-Proto/-Host
     # Bodies larger than this are refused with 413 before they are read (no uploads yet).
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Where people reach the app: the links in e-mails start with it.
+    BASE_URL = "http://127.0.0.1:5000"
+    # E-mail (Flask-Mailman). "eml" writes each mail to MAIL_FILE_PATH as a .eml file and
+    # needs no server; "smtp" sends through MAIL_SERVER.
+    MAIL_BACKEND = "eml"
+    MAIL_FILE_PATH: str | None = None  # None: instance/mail
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 30  # seconds per SMTP operation
+    MAIL_DEFAULT_SENDER = "trainerpath <noreply@localhost>"
+    # Delivery from the outbox (flask deliver-mail).
+    MAIL_MAX_ATTEMPTS = 10  # then the mail is kept as failed, with its last error
+    MAIL_RETRY_SECONDS = 60  # the first wait after a failure; it doubles each time
+    MAIL_RETRY_MAX_SECONDS = 3600  # the longest wait between two attempts
+    MAIL_LEASE_SECONDS = 300  # a claimed mail returns to the queue if its worker dies
+    MAIL_BATCH_SIZE = 20  # mails claimed at once
+    MAIL_POLL_SECONDS = 5  # --loop: the pause when nothing is due
+    # Account links sent by e-mail.
+    PASSWORD_RESET_MAX_AGE = 3600  # seconds
+    INVITATION_MAX_AGE_DAYS = 7
 
 
 class ConfigError(SystemExit):
@@ -70,6 +94,28 @@ def _whole(value: Any, low: int, high: float = float("inf")) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
+def _http_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://")) and "//" in value
+
+
+MAIL_CHECKS: list[tuple[str, Callable[[Any], bool], str]] = [
+    ("BASE_URL", _http_url, "an http:// or https:// address"),
+    ("MAIL_BACKEND", lambda v: v in ("eml", "smtp"), "eml or smtp"),
+    ("MAIL_PORT", lambda v: _whole(v, 1, 65535), "a port number from 1 to 65535"),
+    ("MAIL_USE_TLS", lambda v: isinstance(v, bool), "true or false"),
+    ("MAIL_USE_SSL", lambda v: isinstance(v, bool), "true or false"),
+    ("MAIL_TIMEOUT", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
+    ("MAIL_MAX_ATTEMPTS", lambda v: _whole(v, 1), "a whole number, at least 1"),
+    ("MAIL_RETRY_SECONDS", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
+    ("MAIL_RETRY_MAX_SECONDS", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
+    ("MAIL_LEASE_SECONDS", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
+    ("MAIL_BATCH_SIZE", lambda v: _whole(v, 1, 1000), "a whole number from 1 to 1000"),
+    ("MAIL_POLL_SECONDS", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
+    ("PASSWORD_RESET_MAX_AGE", lambda v: _whole(v, 60), "a whole number of seconds, at least 60"),
+    ("INVITATION_MAX_AGE_DAYS", lambda v: _whole(v, 1, 365), "a whole number of days, 1 to 365"),
+]
+
+
 def setting_problems(config: Mapping[str, Any]) -> list[str]:
     """What is wrong with the settings the app reads as numbers or switches, in words."""
     checks: list[tuple[str, Callable[[Any], bool], str]] = [
@@ -87,12 +133,16 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
         ("PROXY_COUNT", lambda v: _whole(v, 0), "a whole number, 0 or more"),
         ("SESSION_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
         ("REMEMBER_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
+        *MAIL_CHECKS,
     ]
-    return [
+    problems = [
         f"TRAINERPATH_{name} must be {wanted}, not {config[name]!r}"
         for name, valid, wanted in checks
         if name in config and not valid(config[name])
     ]
+    if config.get("MAIL_USE_TLS") is True and config.get("MAIL_USE_SSL") is True:
+        problems.append("TRAINERPATH_MAIL_USE_TLS and TRAINERPATH_MAIL_USE_SSL exclude each other")
+    return problems
 
 
 def refuse_bad_settings(app: Flask) -> None:

@@ -64,6 +64,8 @@ class User(SQLModel, table=True):
     # Bumped by logout-everywhere, password change and deactivation: old sessions die.
     session_version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)
+    # Set while an invited user has not chosen a password yet (they cannot log in).
+    invited_at: datetime | None = Field(default=None)
 
 
 class Mentorship(SQLModel, table=True):
@@ -368,3 +370,63 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = Field(default=None)
+
+
+class OutboxStatus(StrEnum):
+    """Where a mail is on its way out."""
+
+    PENDING = "pending"  # waiting for its (next) attempt
+    SENT = "sent"
+    FAILED = "failed"  # given up: kept with its last error
+
+
+class OutboxMail(SQLModel, table=True):
+    """A rendered mail waiting to be sent, written in the transaction of its cause.
+
+    A worker claims it by setting ``claimed_until`` (a lease) and ``claim``; a worker
+    that dies while it holds the lease leaves it to be claimed again once it expires.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(_in("status", OutboxStatus), name="status"),
+        # The claim: pending mails whose time has come, the oldest first.
+        Index("ix_outbox_status_due", "status", "due_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: str = Field(max_length=40)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=255)
+    body_text: str
+    body_html: str
+    headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    message_id: str = Field(max_length=255)  # the same on a second send, so it can be told
+    status: str = Field(max_length=16, default=OutboxStatus.PENDING.value)
+    attempts: int = Field(default=0)
+    due_at: datetime = Field(default_factory=utcnow)
+    claimed_until: datetime | None = Field(default=None)
+    claim: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None)
+
+
+class EmailDelivery(StrEnum):
+    """How a user wants one kind of notification by e-mail."""
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"  # collected into the daily digest (kinds that allow it)
+    OFF = "off"
+
+
+class EmailPreference(SQLModel, table=True):
+    """A user's choice for one notification kind; without a row the kind's default holds."""
+
+    __tablename__ = "email_preferences"
+    __table_args__ = (CheckConstraint(_in("delivery", EmailDelivery), name="delivery"),)
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    kind: str = Field(max_length=40, primary_key=True)
+    delivery: str = Field(max_length=16)

@@ -1,22 +1,33 @@
-"""The kinds of notification: stable keys, their labels, and who receives each.
+"""The kinds of notification: stable keys, the settings page's labels, who receives each.
 
-In-app notifications, e-mail preferences and reminders all name a kind by its key;
-the keys are stored and shown in the API, so they never change.
+In-app notifications, e-mail preferences and reminders all name a kind by its key; the
+keys are stored and shown in the API, so they never change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trainerpath.models import Role
+
+CANDIDATE = frozenset({Role.CANDIDATE})
+MENTOR = frozenset({Role.MENTOR})
+ADMIN = frozenset({Role.ADMIN})
+
 
 @dataclass(frozen=True)
 class NotificationKind:
-    """One kind of notification."""
+    """One kind of notification: its key, how the settings page names it, its recipients.
+
+    ``batched``: one unread notification per recipient and candidate, its count raised.
+    ``digest``: the recipient may choose a daily digest instead of one e-mail each time.
+    """
 
     key: str
-    label: str  # for the settings page: what the recipient is told about
-    recipients: str  # who receives it, in words
-    batched: bool = False  # one unread notification per recipient and candidate, counted
+    label: str
+    roles: frozenset[Role]
+    batched: bool = False
+    digest: bool = False
 
 
 EVIDENCE_VERIFIED = "evidence.verified"
@@ -30,44 +41,50 @@ CANDIDATE_UNASSIGNED = "candidate.unassigned"
 KINDS: dict[str, NotificationKind] = {
     kind.key: kind
     for kind in (
-        NotificationKind(EVIDENCE_VERIFIED, "An evidence item of mine was verified", "candidate"),
+        NotificationKind(EVIDENCE_VERIFIED, "An item of my evidence was verified", CANDIDATE),
         NotificationKind(
-            EVIDENCE_REJECTED, "An evidence item of mine was rejected, with the note", "candidate"
+            EVIDENCE_REJECTED, "An item of my evidence was rejected, with the note", CANDIDATE
         ),
-        NotificationKind(FEEDBACK_RECEIVED, "A mentor or admin left me feedback", "candidate"),
+        NotificationKind(FEEDBACK_RECEIVED, "A mentor or admin left me feedback", CANDIDATE),
         NotificationKind(
             ENROLLMENT_OUTCOME,
-            "A mentor or admin recorded an outcome on my enrollment",
-            "candidate",
+            "An outcome was recorded on my pathway (reviews, interviews, phases)",
+            CANDIDATE,
         ),
         NotificationKind(
             EVIDENCE_WAITING,
-            "New or corrected evidence of a candidate of mine waits for review",
-            "each assigned mentor",
+            "New or corrected evidence of my candidates waits for review",
+            MENTOR,
             batched=True,
+            digest=True,
         ),
         NotificationKind(
-            MENTORSHIP_ASSIGNED, "A mentor was assigned (to me, or me to a candidate)", "both"
+            MENTORSHIP_ASSIGNED,
+            "A mentor assignment of mine began",
+            frozenset({Role.MENTOR, Role.CANDIDATE}),
         ),
-        NotificationKind(CANDIDATE_UNASSIGNED, "A candidate has no mentor", "every admin"),
+        NotificationKind(CANDIDATE_UNASSIGNED, "A new candidate has no mentor", ADMIN),
         # Issue 10 §3: written by the scheduled reminders.
         NotificationKind(
-            "reminder.review_digest", "Daily digest of evidence waiting over 3 days", "mentor"
+            "reminder.review_digest", "Daily digest of evidence waiting over 3 days", MENTOR
         ),
         NotificationKind(
-            "reminder.credential_expiry", "A credential I rely on expires soon", "candidate"
+            "reminder.credential_expiry", "A credential I rely on expires soon", CANDIDATE
         ),
         NotificationKind(
-            "reminder.pspo_attempt", "My PSPO I free second attempt window closes", "candidate"
+            "reminder.pspo_attempt", "My PSPO I passport waits for a first attempt", CANDIDATE
         ),
-        NotificationKind("reminder.pspo_retake", "My free PSPO I retake is available", "candidate"),
+        NotificationKind("reminder.pspo_retake", "My free PSPO I retake is available", CANDIDATE),
         NotificationKind(
-            "reminder.window_ageing", "Qualifying events leave my window soon", "candidate"
+            "reminder.window_ageing", "Qualifying events leave a window soon", CANDIDATE
         ),
         NotificationKind(
-            "reminder.inactive", "No evidence logged for 60 days while preparing", "candidate"
+            "reminder.inactive", "No evidence logged for 60 days while preparing", CANDIDATE
         ),
     )
 }
 
-BATCHED = tuple(key for key, kind in KINDS.items() if kind.batched)
+
+def kinds_for(role: str) -> list[NotificationKind]:
+    """The kinds a user of ``role`` can receive, in the order above."""
+    return [kind for kind in KINDS.values() if role in kind.roles]

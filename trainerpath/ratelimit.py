@@ -1,5 +1,7 @@
 """Limit password guessing at every credential check: web login, API tokens, signup.
 
+Password reset requests are limited with the same numbers, counted apart (``reset_guard``).
+
 Counts live in the store named by ``RATELIMIT_STORAGE_URL`` (the ``limits`` library):
 ``memory://`` counts per process, which is enough for one process; several processes
 or servers must share ``redis://...`` so that each failure counts everywhere.
@@ -31,6 +33,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 NAMESPACE = "trainerpath"
 EXTENSION = "trainerpath.ratelimit"
+RESET_EXTENSION = "trainerpath.ratelimit.reset"
 
 
 class TooManyAttempts(Exception):
@@ -66,19 +69,19 @@ class Limits:
     slowdown: RateLimitItem
 
     @classmethod
-    def from_config(cls, app: Flask) -> Limits:
-        """Read the limits from the app's settings."""
+    def from_config(cls, app: Flask, namespace: str = NAMESPACE) -> Limits:
+        """Read the limits from the app's settings; ``namespace`` keeps their counts apart."""
         window = positive(app, "LOGIN_FAILURE_WINDOW")
 
         def failures(setting: str, key: str) -> RateLimitItem:
             return RateLimitItemPerSecond(positive(app, setting), window, namespace=key)
 
         return cls(
-            per_account_address=failures("LOGIN_MAX_FAILURES", f"{NAMESPACE}-acct-addr"),
-            per_account=failures("LOGIN_ACCOUNT_MAX_FAILURES", f"{NAMESPACE}-acct"),
-            per_address=failures("LOGIN_ADDRESS_MAX_FAILURES", f"{NAMESPACE}-addr"),
+            per_account_address=failures("LOGIN_MAX_FAILURES", f"{namespace}-acct-addr"),
+            per_account=failures("LOGIN_ACCOUNT_MAX_FAILURES", f"{namespace}-acct"),
+            per_address=failures("LOGIN_ADDRESS_MAX_FAILURES", f"{namespace}-addr"),
             slowdown=RateLimitItemPerSecond(
-                1, positive(app, "LOGIN_ADDRESS_SLOWDOWN"), namespace=f"{NAMESPACE}-slow"
+                1, positive(app, "LOGIN_ADDRESS_SLOWDOWN"), namespace=f"{namespace}-slow"
             ),
         )
 
@@ -136,11 +139,22 @@ def init_app(app: Flask) -> None:
     storage = storage_from_string(str(app.config["RATELIMIT_STORAGE_URL"]))
     assert isinstance(storage, Storage)  # not an asyncio storage (async+redis://...)
     app.extensions[EXTENSION] = CredentialGuard(storage, Limits.from_config(app))
+    # Reset requests count with the login's numbers but apart from them, so requesting
+    # links for someone's address cannot lock them out of logging in.
+    app.extensions[RESET_EXTENSION] = CredentialGuard(
+        storage, Limits.from_config(app, f"{NAMESPACE}-reset")
+    )
 
 
 def guard() -> CredentialGuard:
     """The current app's credential guard."""
     found: CredentialGuard = current_app.extensions[EXTENSION]
+    return found
+
+
+def reset_guard() -> CredentialGuard:
+    """The current app's guard of password reset requests."""
+    found: CredentialGuard = current_app.extensions[RESET_EXTENSION]
     return found
 
 

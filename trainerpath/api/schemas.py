@@ -131,8 +131,16 @@ class UserCreate(RequestBody):
         Why("must be a valid e-mail address"),
     ] = Field(description="Unique, compared case-insensitively; stored lower-case.")
     name: Annotated[str, StringConstraints(max_length=120, pattern=NON_BLANK)]
-    password: Annotated[str, StringConstraints(min_length=8, max_length=MAX_PASSWORD)]
+    password: Annotated[str, StringConstraints(min_length=8, max_length=MAX_PASSWORD)] | None = (
+        Field(default=None, description="Required unless `invite` is true; left out if it is.")
+    )
     role: RoleName  # type: ignore[valid-type]
+    invite: bool = Field(
+        default=False,
+        description="Mail the user a link to choose their own password (valid for "
+        "INVITATION_MAX_AGE_DAYS, 7 days by default) instead of setting one; until they "
+        "do, they cannot log in.",
+    )
 
 
 class User(ResponseBody):

@@ -15,7 +15,7 @@ from trainerpath.models import Mentorship, Role, User, utcnow
 from trainerpath.paging import PageRequest
 from trainerpath.pathways import CURRENT, rulesets_of
 from trainerpath.services import evidence as evidence_service
-from trainerpath.services import notifications, pathways, tokens, users
+from trainerpath.services import notifications, password_links, pathways, tokens, users
 from trainerpath.services.access import visible_candidate
 from trainerpath.services.errors import Forbidden, NotFound, ValidationFailed
 from trainerpath.services.evidence_kinds import KINDS
@@ -139,19 +139,33 @@ def me() -> Response:
     links=candidate_links("$response.body#/id"),
 )
 def create_user() -> Response:
-    """Create a candidate, mentor or admin; an e-mail address already taken is 409."""
+    """Create a candidate, mentor or admin; an e-mail address already taken is 409.
+
+    With `"invite": true` and no password, the user gets an e-mail with a link to choose
+    their own password and cannot log in until they do.
+    """
     body = read_body(schemas.UserCreate)
     if caller().role != Role.ADMIN:
         raise Forbidden("Only an admin can create users.")
     session = get_session()
-    user = users.create_user(
-        session=session,
-        email=body.email,
-        name=body.name,
-        password=body.password,
-        role=body.role,
-        actor=caller(),
-    )
+    if body.invite:
+        user = password_links.invite_user(
+            session=session,
+            actor=caller(),
+            email=body.email,
+            name=body.name,
+            role=body.role,
+            password=body.password,
+        )
+    else:
+        user = users.create_user(
+            session=session,
+            email=body.email,
+            name=body.name,
+            password=body.password or "",
+            role=body.role,
+            actor=caller(),
+        )
     session.commit()
     return respond(schemas.User, user_out(user), 201)
 

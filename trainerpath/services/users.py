@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,9 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _user_errors(email: object, name: object, password: object, role: object) -> dict[str, str]:
+def _user_errors(
+    email: object, name: object, password: object, role: object, invited: bool = False
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not isinstance(email, str) or not email.strip():
         errors["email"] = REQUIRED
@@ -39,7 +42,10 @@ def _user_errors(email: object, name: object, password: object, role: object) ->
         errors["name"] = REQUIRED
     elif len(name.strip()) > 120:
         errors["name"] = "must be at most 120 characters"
-    if problem := password_problem(password):
+    if invited:
+        if password not in (None, ""):
+            errors["password"] = "must be left out when an invitation is sent"
+    elif problem := password_problem(password):
         errors["password"] = problem
     if role not in ROLES:
         errors["role"] = "must be one of: " + ", ".join(ROLES)
@@ -73,13 +79,52 @@ def create_user(
     """Create a user with a hashed password; a taken e-mail is a Conflict."""
     if errors := _user_errors(email, name, password, role):
         raise ValidationFailed(errors)
+    return _add_user(session, email, name, generate_password_hash(password), role, actor)
+
+
+def unusable_password_hash() -> str:
+    """A stored hash no password matches (werkzeug reads no method in it)."""
+    return "!invited:" + secrets.token_hex(16)
+
+
+def create_invited_user(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    role: str,
+    actor: User,
+    password: str | None = None,
+) -> User:
+    """Create a user who has no password yet and cannot log in until they choose one.
+
+    ``password`` must be left out (None or empty): the invited user sets their own.
+    """
+    if actor.role != Role.ADMIN:
+        raise Forbidden("Only an admin can invite users.")
+    if errors := _user_errors(email, name, password, role, invited=True):
+        raise ValidationFailed(errors)
+    user = _add_user(session, email, name, unusable_password_hash(), role, actor, invited=True)
+    return user
+
+
+def _add_user(
+    session: Session,
+    email: str,
+    name: str,
+    password_hash: str,
+    role: str,
+    actor: User | None,
+    invited: bool = False,
+) -> User:
     if find_user_by_email(session, email) is not None:
         raise Conflict("A user with this e-mail address already exists.", {"email": "taken"})
     user = User(
         email=normalise_email(email),
         name=name.strip(),
-        password_hash=generate_password_hash(password),
+        password_hash=password_hash,
         role=role,
+        invited_at=utcnow() if invited else None,
     )
     session.add(user)
     try:
@@ -93,7 +138,7 @@ def create_user(
         session,
         actor=actor,
         candidate_id=user.id if role == Role.CANDIDATE else None,
-        action="user.created",
+        action="user.invited" if invited else "user.created",
         subject=f"users/{user.id}",
         detail=f"{user.email} as {role}",
     )

@@ -13,6 +13,7 @@ from trainerpath.models import Role, User
 from trainerpath.paging import KeysetRequest, PageRequest
 from trainerpath.services.accounts import change_role, set_active
 from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
+from trainerpath.services.password_links import invite_user, resend_invitation
 from trainerpath.services.users import assign_mentor, create_user, end_mentorship
 
 from .common import after_post, page_or_partial, partial, wants_partial, web_blueprint
@@ -51,20 +52,31 @@ def users() -> Response:
 @bp.post("/users")
 @role_required(ADMIN)
 def create() -> Response:
-    """Create a user of any role."""
+    """Create a user of any role, with an initial password or an invitation by e-mail."""
     session = get_session()
     form = UserForm()
     if form.refuse_long_passwords():
         return _users_page(form, 422)
+    invite = bool(form.invite.data)
     try:
-        user = create_user(
-            session=session,
-            email=form.value("email"),
-            name=form.value("name"),
-            password=form.password.data or "",
-            role=form.role.data or "",
-            actor=me(),
-        )
+        if invite:
+            user = invite_user(
+                session=session,
+                actor=me(),
+                email=form.value("email"),
+                name=form.value("name"),
+                role=form.role.data or "",
+                password=form.password.data,
+            )
+        else:
+            user = create_user(
+                session=session,
+                email=form.value("email"),
+                name=form.value("name"),
+                password=form.password.data or "",
+                role=form.role.data or "",
+                actor=me(),
+            )
     except ValidationFailed as refusal:
         session.rollback()
         form.show_errors(refusal.errors)
@@ -75,7 +87,28 @@ def create() -> Response:
         form.form_errors.append(refusal.message)
         return _users_page(form, 409)
     session.commit()
-    flash(f"{user.name} can now log in as {user.role} with the initial password.", "success")
+    if invite:
+        flash(
+            f"{user.name} is invited: an e-mail with a link to choose a password is on its "
+            f"way to {user.email}.",
+            "success",
+        )
+    else:
+        flash(f"{user.name} can now log in as {user.role} with the initial password.", "success")
+    return after_post(url_for("admin.users"))
+
+
+@bp.post("/users/<id:user_id>/invitation")
+@role_required(ADMIN)
+def reinvite(user_id: int) -> Response:
+    """Send a new invitation link to a user who has not chosen a password yet."""
+    session = get_session()
+    try:
+        user = resend_invitation(session=session, actor=me(), user_id=user_id)
+    except Refusal as refusal:
+        return _refusal_redirect(refusal)
+    session.commit()
+    flash(f"A new invitation is on its way to {user.email}.", "success")
     return after_post(url_for("admin.users"))
 
 

@@ -130,6 +130,25 @@ class PasswordForm(WebForm):
     )
 
 
+class ForgotPasswordForm(WebForm):
+    """Ask for a password reset link."""
+
+    email = EmailField("E-mail", render_kw={"autocomplete": "username", "required": True})
+
+
+class NewPasswordForm(WebForm):
+    """Choose a password from a reset or invitation link."""
+
+    new_password = PasswordField(
+        "New password",
+        description="At least 8 characters. Every device where you are logged in is logged out.",
+        render_kw={"autocomplete": "new-password", "required": True, "minlength": 8},
+    )
+    confirm = PasswordField(
+        "Repeat the new password", render_kw={"autocomplete": "new-password", "required": True}
+    )
+
+
 # -- Candidates, mentors ---------------------------------------------------------------
 
 
@@ -202,12 +221,18 @@ class UserForm(WebForm):
         "Name", render_kw={"required": True, "maxlength": 120, "autocomplete": "off"}
     )
     email = EmailField("E-mail", render_kw={"required": True, "autocomplete": "off"})
+    role = SelectField("Role", choices=ROLE_CHOICES, default="mentor", validate_choice=False)
+    invite = BooleanField(
+        "Send an invitation link instead",
+        description="They choose their own password from a link we e-mail them; leave the "
+        "password empty.",
+    )
     password = PasswordField(
         "Initial password",
-        description="At least 8 characters; tell the person to change it.",
-        render_kw={"required": True, "minlength": 8, "autocomplete": "new-password"},
+        description="Only without an invitation: at least 8 characters; tell the person "
+        "to change it.",
+        render_kw={"minlength": 8, "autocomplete": "new-password"},
     )
-    role = SelectField("Role", choices=ROLE_CHOICES, default="mentor", validate_choice=False)
 
 
 class RoleForm(WebForm):

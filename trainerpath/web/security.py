@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Flask, current_app, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -68,6 +71,18 @@ def rotate_csrf_secret() -> None:
     g.pop(name, None)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def exempt_from_csrf(view: F) -> F:
+    """Mark a view whose URL carries its own authority (a signed token) as needing no CSRF token.
+
+    Only for views that act on what the token names and nothing of the session.
+    """
+    view.csrf_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
 def protect_web_forms() -> None:
     """Check the CSRF token of every unsafe request to the web pages (not the token API)."""
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
@@ -78,6 +93,8 @@ def protect_web_forms() -> None:
         return
     if is_api_request():
         return  # the API authenticates with bearer tokens, which a browser never sends
+    if getattr(current_app.view_functions.get(request.endpoint or ""), "csrf_exempt", False):
+        return
     csrf.protect()
 
 
