@@ -70,7 +70,7 @@ def test_the_account_menu_leads_to_the_settings_of_ones_own_kinds(
 
     legends = [node.text for node in settings.find_all("legend")]
     assert legends == [kind.label for kind in kinds_for("candidate")]
-    assert "Evidence of my candidates waits for review" not in legends
+    assert "New or corrected evidence of my candidates waits for review" not in legends
     assert settings.find("input", name=FEEDBACK, value="immediate", checked=True) is not None
     assert settings.find("input", name="evidence.waiting") is None
 
@@ -135,7 +135,7 @@ def test_a_choice_the_kind_does_not_offer_is_refused_beside_it_and_nothing_chang
 
     assert response.status_code == 422
     form = page(response)
-    fieldset = next(f for f in form.find_all("fieldset") if "A mentor left me feedback" in f.text)
+    fieldset = next(f for f in form.find_all("fieldset") if "A mentor or admin left me feedback" in f.text)
     assert "Must be one of: immediate, off." in fieldset.text
     assert preferences(engine, cast.candidate) == {}
 
@@ -171,7 +171,7 @@ def test_the_unsubscribe_link_of_a_mail_asks_first_then_stops_that_kind_without_
 
     assert asked.status_code == 200
     assert "Stop these e-mails?" in text(asked)
-    assert "A mentor left me feedback" in text(asked)
+    assert "A mentor or admin left me feedback" in text(asked)
     assert preferences(engine, cast.candidate) == {}  # following a link changes nothing
     done = stranger.post(link)  # the confirm button; the signed token is the authority
     assert done.status_code == 200
