@@ -12,9 +12,11 @@ the run instead of skipping it.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cached_property, partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,14 +111,32 @@ def empty_all_tables(engine: Engine) -> None:
                 connection.exec_driver_sql(statement)
 
 
+@pytest.fixture(scope="session")
+def _upload_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("uploads")
+
+
 @pytest.fixture
-def app_config(database_url: str) -> dict[str, Any]:
+def upload_dir(_upload_root: Path) -> Iterator[Path]:
+    """The upload directory of the test apps (one path, so apps can be reused), emptied
+    after every test."""
+    yield _upload_root
+    for entry in _upload_root.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+@pytest.fixture
+def app_config(database_url: str, upload_dir: Path) -> dict[str, Any]:
     """The test configuration; tests may change it before ``app`` is created."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,  # CSRF has its own tests, which switch it on
+        "UPLOAD_DIR": str(upload_dir),
     }
 
 
