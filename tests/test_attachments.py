@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import People
+from file_samples import HTML, JPEG, PDF, PNG, SVG, WEBP
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,12 +38,6 @@ from trainerpath.services.errors import (
 from trainerpath.services.evidence import delete_evidence, review_evidence
 from trainerpath.uploads import MIB, UploadSettings, upload_settings
 
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(64)
-HTML = b"<!doctype html><script>alert(document.cookie)</script>"
-SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
 KIND = "teaching-sessions"
 
 

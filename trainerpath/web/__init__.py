@@ -12,7 +12,7 @@ from trainerpath.extensions import htmx, login_manager
 from trainerpath.pathways import CURRENT
 from trainerpath.services.evidence_kinds import KINDS
 
-from . import admin, auth, candidate, errors, login, mentor, public, security
+from . import admin, attachments, auth, candidate, errors, login, mentor, public, security
 from .common import UrlPattern, current_url
 
 
@@ -55,5 +55,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["days_ago"] = days_ago
     app.jinja_env.globals.update(_template_globals())
-    for blueprint in (public.bp, auth.bp, candidate.bp, mentor.bp, admin.bp):
+    for blueprint in (public.bp, auth.bp, candidate.bp, attachments.bp, mentor.bp, admin.bp):
         app.register_blueprint(blueprint)
