@@ -10,7 +10,7 @@ from flask import Response
 from pydantic import BaseModel
 
 from trainerpath.db import end_reads
-from trainerpath.models import Enrollment, EvidenceBase, Role, TransitionRecord, User
+from trainerpath.models import Attachment, Enrollment, EvidenceBase, Role, TransitionRecord, User
 from trainerpath.pathways import Ruleset, is_current
 from trainerpath.queries import CandidateRecord, Page
 from trainerpath.services.evidence_kinds import evidence_kind
@@ -50,6 +50,19 @@ def item_out(kind: str, item: EvidenceBase) -> dict[str, Any]:
         "reviewed_by": item.reviewed_by,
         "reviewed_at": item.reviewed_at,
         "created_at": item.created_at,
+    }
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    """An attachment's metadata (never its bytes or where they are stored)."""
+    return {
+        "id": attachment.id,
+        "kind": attachment.kind,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": attachment.url,
+        "created_at": attachment.created_at,
     }
 
 
@@ -190,6 +203,11 @@ def export_out(record: CandidateRecord, exported_at: Any) -> dict[str, Any]:
                 "ended_at": row.mentorship.ended_at,
             }
             for row in record.mentorships
+        ],
+        "attachments": [
+            attachment_out(attachment)
+            | {"evidence_kind": attachment.evidence_kind, "evidence_id": attachment.evidence_id}
+            for attachment in record.attachments
         ],
         "feedback": [
             {
