@@ -124,6 +124,7 @@ def main() -> int:
     env = {
         **os.environ,
         "TRAINERPATH_DATABASE_URL": options.database_url or f"sqlite:///{workdir / 'fuzz.db'}",
+        "TRAINERPATH_UPLOAD_DIR": str(workdir / "uploads"),  # not the checkout's instance/
         "TRAINERPATH_SECRET_KEY": os.urandom(24).hex(),
         "FLASK_DEBUG": "0",
         # Every fuzzed wrong password comes from one address: do not slow the next role's

@@ -12,6 +12,7 @@ the run instead of skipping it.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cached_property, partial
@@ -111,8 +112,25 @@ def empty_all_tables(engine: Engine) -> None:
                 connection.exec_driver_sql(statement)
 
 
+@pytest.fixture(scope="session")
+def _upload_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("uploads")
+
+
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+def upload_dir(_upload_root: Path) -> Iterator[Path]:
+    """The upload directory of the test apps (one path, so apps can be reused), emptied
+    after every test."""
+    yield _upload_root
+    for entry in _upload_root.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path, upload_dir: Path) -> dict[str, Any]:
     """The test configuration; tests may change it before ``app`` is created."""
     return {
         "TESTING": True,
@@ -121,6 +139,7 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,  # CSRF has its own tests, which switch it on
         "MAIL_FILE_PATH": str(tmp_path / "mail"),  # never the checkout's instance/mail
         "BASE_URL": "http://trainerpath.test",
+        "UPLOAD_DIR": str(upload_dir),
     }
 
 

@@ -37,7 +37,7 @@ def refuse_missing_vendor_files(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure a trainerpath application."""
-    from . import api, cli, db, mail, web
+    from . import api, cli, db, mail, uploads, web
     from .bounds import IdConverter
     from .config import load_config, refuse_bad_settings, refuse_unsafe_secret
 
@@ -56,6 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     mail.init_app(app)
+    # First: upload routes may read larger bodies, and the CSRF check reads the body.
+    uploads.init_app(app)
     web.init_app(app)
     api.init_app(app)
     cli.init_app(app)

@@ -24,9 +24,10 @@ from .config import refuse_unsafe_secret
 from .db import get_engine
 from .models import Role, User
 from .pathways import CURRENT, Ruleset, is_current, rulesets_of
-from .services import standings
+from .services import attachment_store, standings
 from .services.errors import Refusal
 from .services.users import ROLES, create_user
+from .uploads import upload_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         rulesets,
         refresh_standings_command,
         deliver_mail_command,
+        cleanup_uploads,
     ):
         app.cli.add_command(command)
 
@@ -140,6 +142,28 @@ def _delivery_line(report: delivery.Report) -> str:
     return (
         f"Sent {report.sent} mail{'s' if report.sent != 1 else ''}; "
         f"{report.retrying} to retry later; {report.failed} given up."
+    )
+
+
+@click.command("cleanup-uploads")
+@click.option(
+    "--grace-minutes",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Leave files younger than this: an upload may still be committing.",
+)
+@with_appcontext
+def cleanup_uploads(grace_minutes: int) -> None:
+    """Remove uploaded files that no attachment names (a crash left them behind)."""
+    root = upload_settings(current_app).root
+    # Reads only: on SQLite, take no write lock while walking the directory.
+    with Session(current_app.extensions["trainerpath.reading_engine"]) as session:
+        removed = attachment_store.sweep_orphans(session, root, grace_minutes * 60)
+    for path in removed:
+        click.echo(f"removed {path}")
+    click.echo(
+        f"{len(removed)} orphaned upload{'s' if len(removed) != 1 else ''} removed from {root}."
     )
 
 

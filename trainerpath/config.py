@@ -31,7 +31,7 @@ class Defaults:
     LOGIN_ADDRESS_SLOWDOWN = 10  # seconds between attempts of a slowed address
     LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
     PROXY_COUNT = 0  # reverse proxies that set X-Forwarded-For/-Proto/-Host
-    # Bodies larger than this are refused with 413 before they are read (no uploads yet).
+    # Bodies larger than this are refused with 413 before they are read (uploads excepted).
     MAX_CONTENT_LENGTH = 1024 * 1024
     # Where people reach the app: the links in e-mails start with it.
     BASE_URL = "http://127.0.0.1:5000"
@@ -57,6 +57,11 @@ class Defaults:
     # Account links sent by e-mail.
     PASSWORD_RESET_MAX_AGE = 3600  # seconds
     INVITATION_MAX_AGE_DAYS = 7
+    # Proof attached to evidence (trainerpath/uploads.py): where files go, how large one
+    # may be and how much one candidate may store, in MiB.
+    UPLOAD_DIR: str | None = None  # None: <instance>/uploads
+    UPLOAD_MAX_MB = 10
+    UPLOAD_QUOTA_MB = 200
 
 
 class ConfigError(SystemExit):
@@ -131,6 +136,8 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
         ("LOGIN_ADDRESS_SLOWDOWN", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
         ("LOGIN_FAILURE_WINDOW", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
         ("PROXY_COUNT", lambda v: _whole(v, 0), "a whole number, 0 or more"),
+        ("UPLOAD_MAX_MB", lambda v: _whole(v, 1, 1024), "a whole number of MiB from 1 to 1024"),
+        ("UPLOAD_QUOTA_MB", lambda v: _whole(v, 1), "a whole number of MiB, at least 1"),
         ("SESSION_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
         ("REMEMBER_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
         *MAIL_CHECKS,

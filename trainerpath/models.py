@@ -285,6 +285,44 @@ class Feedback(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class AttachmentKind(StrEnum):
+    """What an attachment is: a stored file, or a link to proof kept elsewhere."""
+
+    FILE = "file"
+    LINK = "link"
+
+
+class Attachment(SQLModel, table=True):
+    """Proof attached to an evidence item: a file stored under ``storage_key``, or a link.
+
+    One table for every evidence kind, named by ``evidence_kind`` (the kind's URL slug)
+    and ``evidence_id``: the rules are the same for all kinds, and the per-candidate quota
+    and the orphan sweep read one table. There is no foreign key to the item (it lives in
+    one of five tables); the services delete an item's attachments with the item.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        Index("ix_attachments_item", "evidence_kind", "evidence_id", "id"),
+        Index("ix_attachments_candidate_id", "candidate_id"),
+        CheckConstraint(_in("kind", AttachmentKind), name="kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    evidence_kind: str = Field(max_length=32)  # "teaching-sessions", ...
+    evidence_id: int
+    candidate_id: int = Field(foreign_key="users.id")
+    kind: str = Field(max_length=8, default=AttachmentKind.FILE.value)
+    # Files: a random name under the upload directory, never the user's file name.
+    storage_key: str | None = Field(default=None, max_length=64, unique=True)
+    filename: str | None = Field(default=None, max_length=255)  # as sent, sanitised
+    content_type: str | None = Field(default=None, max_length=64)  # decided from the bytes
+    size: int | None = Field(default=None)  # bytes
+    url: str | None = Field(default=None, max_length=2000)  # links: https only
+    uploaded_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 EVIDENCE_MODELS: dict[str, type[EvidenceBase]] = {
     "teaching-sessions": TeachingSession,
     "assessments": AssessmentAttempt,

@@ -29,6 +29,7 @@ from sqlmodel import col
 from trainerpath.evidence_rows import item_from_json, json_of
 from trainerpath.models import (
     EVIDENCE_MODELS,
+    Attachment,
     AuditEntry,
     Enrollment,
     EvidenceBase,
@@ -283,6 +284,7 @@ class CandidateRecord:
     enrollments: list[tuple[Enrollment, list[TransitionRecord]]]
     mentorships: list[MentorshipRow]
     feedback: list[Feedback]
+    attachments: list[Attachment]  # metadata of every file and link, oldest first
 
 
 def history_by_enrollment(
@@ -338,4 +340,11 @@ def candidate_export(session: Session, candidate: User) -> CandidateRecord:
         enrollments=[(e, history[e.id]) for e in enrollments if e.id is not None],
         mentorships=mentorships,
         feedback=feedback,
+        attachments=list(
+            session.execute(
+                select(Attachment)
+                .where(col(Attachment.candidate_id) == candidate.id)
+                .order_by(col(Attachment.id))
+            ).scalars()
+        ),
     )

@@ -135,7 +135,9 @@ def test_a_choice_the_kind_does_not_offer_is_refused_beside_it_and_nothing_chang
 
     assert response.status_code == 422
     form = page(response)
-    fieldset = next(f for f in form.find_all("fieldset") if "A mentor or admin left me feedback" in f.text)
+    fieldset = next(
+        f for f in form.find_all("fieldset") if "A mentor or admin left me feedback" in f.text
+    )
     assert "Must be one of: immediate, off." in fieldset.text
     assert preferences(engine, cast.candidate) == {}
 

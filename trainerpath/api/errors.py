@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,7 @@ STATUS_OF_CODE = {
     "guard_unmet": 409,
     "conflict": 409,
     "too_large": 413,
+    "unsupported_media_type": 415,
     "validation_error": 422,
     "too_many_requests": 429,
 }
@@ -42,6 +43,7 @@ CODE_OF_STATUS = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    415: "unsupported_media_type",
     422: "validation_error",
     429: "too_many_requests",
 }
@@ -111,7 +113,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     code = CODE_OF_STATUS.get(status, "bad_request" if status < 500 else "internal_error")
     if isinstance(error, RequestEntityTooLarge):
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        limit = request.max_content_length  # an upload route's own, or the app's
         error.description = (
             f"The request is larger than the {limit} bytes this server accepts."
             if limit

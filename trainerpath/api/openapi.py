@@ -45,6 +45,7 @@ ERROR_DESCRIPTIONS = {
         "or a concurrent change won the race."
     ),
     413: "`too_large`: the request is larger than the server accepts.",
+    415: "`unsupported_media_type`: an upload that is not `multipart/form-data`.",
     422: "`validation_error`: a field is missing, unknown or invalid; details: `{field: why}`.",
     429: (
         "`too_many_requests`: too many failed attempts; wait the `Retry-After` header's seconds."
@@ -59,6 +60,11 @@ TAGS = {
     "Candidates": "Candidates, their summaries and their whole record.",
     "Evidence": "The five evidence kinds of pathways.md section 3, and their review.",
     "Enrollments": "Pathway enrollments, their requirements, events and history.",
+    "Attachments": (
+        "Proof on evidence items: PDF, PNG, JPEG or WebP files (judged by their content) and "
+        "https links. The candidate adds and removes them while the item is pending or "
+        "rejected; whoever may see the item lists and downloads them."
+    ),
     "Rulesets": "The versions of each pathway's rules: states, events and requirements.",
     "Notifications": "What others did about the caller's work; only one's own.",
     "Reference": "This document and the page you may be reading.",
@@ -134,6 +140,8 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
         }
+    elif op.upload is not None:
+        result["requestBody"] = {"required": True, "content": copy.deepcopy(dict(op.upload))}
     responses: dict[str, Any] = {}
     for status, spec in sorted(op.responses.items()):
         response: dict[str, Any] = {"description": SUCCESS_DESCRIPTIONS.get(status, "OK.")}
@@ -149,7 +157,7 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         responses[str(status)] = response
     error_ref = refs[(Error, "serialization")]
     # Any body may be larger than the server accepts.
-    for status in sorted({*op.errors, *((413,) if op.body else ())}):
+    for status in sorted({*op.errors, *((413,) if op.body or op.upload else ())}):
         description = ERROR_DESCRIPTIONS[status]
         if op.public and status == 401:
             description = "`unauthenticated`: wrong e-mail address or password."

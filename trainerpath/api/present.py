@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from trainerpath.db import end_reads
 from trainerpath.models import (
+    Attachment,
     Enrollment,
     EvidenceBase,
     Notification,
@@ -75,6 +76,19 @@ def notification_out(notification: Notification) -> dict[str, Any]:
         "read_at": notification.read_at,
         "created_at": notification.created_at,
         "updated_at": notification.updated_at,
+    }
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    """An attachment's metadata (never its bytes or where they are stored)."""
+    return {
+        "id": attachment.id,
+        "kind": attachment.kind,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": attachment.url,
+        "created_at": attachment.created_at,
     }
 
 
@@ -215,6 +229,11 @@ def export_out(record: CandidateRecord, exported_at: Any) -> dict[str, Any]:
                 "ended_at": row.mentorship.ended_at,
             }
             for row in record.mentorships
+        ],
+        "attachments": [
+            attachment_out(attachment)
+            | {"evidence_kind": attachment.evidence_kind, "evidence_id": attachment.evidence_id}
+            for attachment in record.attachments
         ],
         "feedback": [
             {

@@ -39,6 +39,8 @@ class Operation:
     responses: Mapping[int, ResponseSpec]
     errors: tuple[int, ...]
     paginated: bool = False
+    # A body that is not JSON (an upload): its OpenAPI content by media type.
+    upload: Mapping[str, Any] | None = None
     parameters: Mapping[str, str] = field(default_factory=dict)  # name -> description
     # Query parameters beside the page's: name -> OpenAPI parameter (description, schema).
     query: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -77,6 +79,7 @@ class Registry:
         responses: Mapping[int, ResponseSpec],
         errors: tuple[int, ...] = (),
         body: type[BaseModel] | None = None,
+        upload: Mapping[str, Any] | None = None,
         public: bool = False,
         paginated: bool = False,
         description: str = "",
@@ -98,6 +101,7 @@ class Registry:
                 public=public,
                 body=body,
                 responses=dict(responses),
+                upload=upload,
                 errors=tuple(sorted(set(errors) | ({401} if not public else set()))),
                 paginated=paginated,
                 parameters=dict(parameters or {}),

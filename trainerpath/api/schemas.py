@@ -615,6 +615,45 @@ class CandidatePage(ResponseBody):
     total: int
 
 
+# -- attachments ----------------------------------------------------------------------
+
+
+class Attachment(ResponseBody):
+    """Proof on an evidence item: a stored file, or an https link."""
+
+    id: int
+    kind: Literal["file", "link"]
+    filename: str | None = Field(
+        description="A file's name as sent: its last part, without `/`, `\\` or control "
+        "characters. Null for a link."
+    )
+    content_type: Literal["application/pdf", "image/png", "image/jpeg", "image/webp"] | None = (
+        Field(description="The file's type, decided from its content. Null for a link.")
+    )
+    size: int | None = Field(description="The file's size in bytes. Null for a link.")
+    url: str | None = Field(description="A link's https address. Null for a file.")
+    created_at: UtcDateTime
+
+
+class AttachmentList(ResponseBody):
+    """An item's attachments, oldest first (not paginated: at most 20)."""
+
+    items: list[Attachment]
+
+
+class ExportedAttachment(Attachment):
+    """An attachment in the export: which item it proves (its bytes are not exported)."""
+
+    evidence_kind: str = Field(description="The item's kind, e.g. `teaching-sessions`.")
+    evidence_id: int
+
+
+class LinkCreate(RequestBody):
+    """An https link to attach, e.g. a digital badge or a certificate page."""
+
+    url: Annotated[str, StringConstraints(pattern=ANY_TEXT, max_length=2000)]
+
+
 # -- export -------------------------------------------------------------------------
 
 
@@ -688,6 +727,7 @@ class Export(ResponseBody):
     enrollments: list[ExportedEnrollment]
     mentorships: list[ExportedMentorship]
     feedback: list[ExportedFeedback]
+    attachments: list[ExportedAttachment]
 
 
 # -- notifications ------------------------------------------------------------------
@@ -743,6 +783,7 @@ ERROR_CODES = (
     "guard_unmet",
     "conflict",
     "too_large",
+    "unsupported_media_type",
     "too_many_requests",
     "validation_error",
     "too_many_requests",

@@ -26,6 +26,7 @@ from trainerpath.dashboards.standing import (
     qualifying_marks,
 )
 from trainerpath.models import (
+    Attachment,
     Enrollment,
     EvidenceBase,
     Feedback,
@@ -35,6 +36,7 @@ from trainerpath.models import (
 )
 from trainerpath.paging import Page, PageRequest, paginate
 from trainerpath.pathways import CURRENT, Ruleset, ruleset_for
+from trainerpath.services.attachments import attachments_by_item
 from trainerpath.services.evidence_kinds import KINDS, TEACHING_SESSIONS, EvidenceKind, FieldSpec
 
 
@@ -49,6 +51,7 @@ class EvidenceRow:
     reviewer: str | None
     details: list[tuple[str, str]]
     marks: Sequence[QualifyingMark] = ()  # a teaching session as a cst@2 qualifying event
+    attachments: Sequence[Attachment] = ()  # its proof: files and links, oldest first
 
     @property
     def changeable(self) -> bool:
@@ -106,6 +109,8 @@ def evidence_rows(
     stmt = queries.with_reviewer_name(queries.evidence_stmt(slug, candidate_id, status), kind.model)
     found = paginate(session, stmt, wanted)
     rows = [evidence_row(kind, item, reviewer) for item, reviewer in found.items]
+    proof = attachments_by_item(session, slug, [row.item.id or 0 for row in rows])
+    rows = [replace(row, attachments=proof.get(row.item.id or 0, ())) for row in rows]
     if slug == TEACHING_SESSIONS.slug:
         courses = [row.item for row in rows if isinstance(row.item, TeachingSession)]
         marks = qualifying_marks(session, candidate_id, courses, today)

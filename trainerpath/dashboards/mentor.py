@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from trainerpath.dashboards.common import (
 )
 from trainerpath.models import EvidenceBase, Role, User
 from trainerpath.paging import COUNT_LIMIT, Page, PageRequest, paginate
+from trainerpath.services.attachments import attachments_by_item
 from trainerpath.services.evidence_kinds import KINDS
 
 
@@ -131,10 +132,12 @@ def queue_items(
             .where(col(model.id).in_(wanted))
         )
         stmt = queries.with_reviewer_name(items, model)
+        proof = attachments_by_item(session, slug, wanted)
         for item, candidate, reviewer in session.execute(stmt):
             since = aware(item.updated_at)
+            row = evidence_row(kind, item, reviewer)
             entries[slug, item.id] = QueueItem(
-                row=evidence_row(kind, item, reviewer),
+                row=replace(row, attachments=proof.get(item.id, ())),
                 candidate=candidate,
                 waiting_since=since,
                 days_waiting=days_since(since, today) or 0,

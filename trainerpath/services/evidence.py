@@ -18,13 +18,21 @@ from sqlmodel import col
 from trainerpath import clock
 from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, utcnow
 from trainerpath.notification_kinds import EVIDENCE_REJECTED
+from trainerpath.uploads import UploadSettings, upload_settings
 
-from . import audit, notifications
+from . import attachment_store, audit, notifications
 from .access import can_view, visible_candidate
 from .errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED, EvidenceKind, evidence_kind
 
 DECISIONS = (ReviewStatus.VERIFIED.value, ReviewStatus.REJECTED.value)
+# A corrected rejected item waits for review again, as if new.
+BACK_TO_PENDING: dict[str, Any] = {
+    "review_status": ReviewStatus.PENDING.value,
+    "review_note": None,
+    "reviewed_by": None,
+    "reviewed_at": None,
+}
 
 
 def _kind(slug: str) -> EvidenceKind:
@@ -43,12 +51,14 @@ def visible_item(session: Session, viewer: User, slug: str, item_id: int) -> Evi
     return item
 
 
-def _ensure_owner(actor: User, item_candidate_id: int, doing: str) -> None:
+def ensure_owner(actor: User, item_candidate_id: int, doing: str) -> None:
+    """Refuse (Forbidden) unless ``actor`` is the candidate whose item it is."""
     if actor.role != Role.CANDIDATE or actor.id != item_candidate_id:
         raise Forbidden(f"Only the candidate can {doing}.")
 
 
-def _ensure_changeable(item: EvidenceBase) -> None:
+def ensure_changeable(item: EvidenceBase) -> None:
+    """Refuse (InvalidState) to change a verified item."""
     if item.review_status == ReviewStatus.VERIFIED:
         raise InvalidState("A verified item can no longer be changed or deleted.")
 
@@ -97,7 +107,7 @@ def log_evidence(
     spec = _kind(kind)
     visible_candidate(session, actor, candidate_id)
     values = spec.validate(data, today or clock.today())
-    _ensure_owner(actor, candidate_id, "log evidence on their record")
+    ensure_owner(actor, candidate_id, "log evidence on their record")
     item = spec.model(candidate_id=candidate_id, **values)
     session.add(item)
     session.flush()
@@ -126,16 +136,11 @@ def correct_evidence(
     spec = _kind(kind)
     item = visible_item(session, actor, kind, item_id)
     values = spec.validate(spec.values_of(item) | changes, today or clock.today())
-    _ensure_owner(actor, item.candidate_id, "change their evidence")
-    _ensure_changeable(item)
+    ensure_owner(actor, item.candidate_id, "change their evidence")
+    ensure_changeable(item)
     was_rejected = item.review_status == ReviewStatus.REJECTED
     if was_rejected:
-        values |= {
-            "review_status": ReviewStatus.PENDING.value,
-            "review_note": None,
-            "reviewed_by": None,
-            "reviewed_at": None,
-        }
+        values |= BACK_TO_PENDING
     _write_as_read(session, item, values | {"updated_at": utcnow()})
     audit.record(
         session,
@@ -156,12 +161,49 @@ def correct_evidence(
     return item
 
 
-def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -> None:
-    """Delete a pending or rejected item of the candidate's own."""
+def mark_proof_changed(*, session: Session, actor: User, kind: str, item: EvidenceBase) -> None:
+    """Record that a file or link of the item was added or removed: the item changed.
+
+    Like a correction, a rejected item goes back to pending. If someone changed the item
+    since it was read (a mentor verifying it), Conflict: verified proof stays as verified.
+    """
+    ensure_changeable(item)
+    was_rejected = item.review_status == ReviewStatus.REJECTED
+    _write_as_read(
+        session, item, {"updated_at": utcnow()} | (BACK_TO_PENDING if was_rejected else {})
+    )
+    if was_rejected:
+        audit.record(
+            session,
+            actor=actor,
+            candidate_id=item.candidate_id,
+            action="evidence.resubmitted",
+            subject=f"{kind}/{item.id}",
+            detail=_kind(kind).summary(item) + " (proof changed)",
+        )
+        notifications.resolved(
+            session,
+            kind=EVIDENCE_REJECTED,
+            candidate_id=item.candidate_id,
+            subject=f"{kind}/{item.id}",
+        )
+    notifications.evidence_waiting(session, actor=actor, slug=kind, item=item)
+
+
+def delete_evidence(
+    *,
+    session: Session,
+    actor: User,
+    kind: str,
+    item_id: int,
+    uploads: UploadSettings | None = None,
+) -> None:
+    """Delete a pending or rejected item of the candidate's own, with its attachments
+    (their files are removed once the deletion commits)."""
     spec = _kind(kind)
     item = visible_item(session, actor, kind, item_id)
-    _ensure_owner(actor, item.candidate_id, "delete their evidence")
-    _ensure_changeable(item)
+    ensure_owner(actor, item.candidate_id, "delete their evidence")
+    ensure_changeable(item)
     candidate_id, subject, detail = item.candidate_id, f"{kind}/{item.id}", spec.summary(item)
     was_rejected = item.review_status == ReviewStatus.REJECTED
     result = session.execute(
@@ -170,6 +212,9 @@ def delete_evidence(*, session: Session, actor: User, kind: str, item_id: int) -
     if getattr(result, "rowcount", 0) != 1:
         raise _lost_race()
     session.expunge(item)
+    attachment_store.discard_item_attachments(
+        session, kind, item_id, lambda: (uploads or upload_settings()).root
+    )
     audit.record(
         session,
         actor=actor,

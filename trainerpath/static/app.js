@@ -1,6 +1,7 @@
 // trainerpath's own script. Every page works without it; it adds the htmx niceties:
 // the CSRF header on htmx requests, short notifications, focus after a swap, and a
-// confirmation question for plain forms that carry data-confirm.
+// confirmation question for plain forms that carry data-confirm, and upload forms' size
+// check and progress bar.
 (function () {
   "use strict";
 
@@ -76,6 +77,62 @@
         spot.setAttribute("tabindex", "-1");
       }
       spot.focus();
+    }
+  });
+
+  // Upload forms (data-upload): refuse a file over the limit before sending it (the
+  // server refuses it too, but only after the browser has started to send it), and
+  // show the upload's progress.
+  function uploadError(form, message) {
+    var input = form.querySelector('input[type="file"]');
+    var field = input && input.closest(".field");
+    if (!field) {
+      return;
+    }
+    var error = field.querySelector(".field-error");
+    if (!error) {
+      error = document.createElement("small");
+      error.className = "field-error";
+      error.id = input.id + "-error";
+      field.appendChild(error);
+    }
+    error.textContent = message;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", error.id);
+    input.focus();
+  }
+
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload")) {
+        return;
+      }
+      var input = form.querySelector('input[type="file"]');
+      var file = input && input.files && input.files[0];
+      var limit = Number(form.getAttribute("data-max-bytes"));
+      var message = null;
+      if (!file) {
+        message = "Choose a file to attach.";
+      } else if (limit && file.size > limit) {
+        message = "This file is larger than " + Math.round(limit / 1048576) + " MB, the most a file may be.";
+      }
+      if (message) {
+        event.preventDefault();
+        event.stopPropagation();
+        uploadError(form, message);
+      }
+    },
+    true
+  );
+
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target instanceof Element ? event.target.closest("form[data-upload]") : null;
+    var bar = form && form.querySelector("progress");
+    if (bar && event.detail.lengthComputable && event.detail.total > 0) {
+      bar.hidden = false;
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
     }
   });
 

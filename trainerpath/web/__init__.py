@@ -14,6 +14,7 @@ from trainerpath.services.evidence_kinds import KINDS
 
 from . import (
     admin,
+    attachments,
     auth,
     candidate,
     errors,
@@ -76,5 +77,6 @@ def init_app(app: Flask) -> None:
         mentor.bp,
         admin.bp,
         notifications.bp,
+        attachments.bp,
     ):
         app.register_blueprint(blueprint)

@@ -31,6 +31,7 @@ from trainerpath.services.pathways import (
     visible_enrollment,
 )
 
+from .attachments import proof_of
 from .common import after_post, page_or_partial, partial, safe_next, wants_partial, web_blueprint
 from .errors import REFUSAL_STATUS
 from .forms import EnrolForm, WebForm, enrol_form, evidence_form, submitted_values
@@ -265,6 +266,7 @@ def _evidence_context(
 ) -> dict[str, Any]:
     session = get_session()
     assert user.id is not None
+    editing = extra.get("editing")
     return (
         _listing(kind, user)
         | {
@@ -273,6 +275,7 @@ def _evidence_context(
             "form": form,
             "editing": None,
             "message": None,
+            "proof": proof_of(kind, editing) if editing is not None else None,
         }
         | extra
     )
