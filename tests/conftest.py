@@ -113,16 +113,14 @@ def empty_all_tables(engine: Engine) -> None:
 
 
 @pytest.fixture(scope="session")
-def _upload_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("uploads")
+def _folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("app-folders")
 
 
-@pytest.fixture
-def upload_dir(_upload_root: Path) -> Iterator[Path]:
-    """The upload directory of the test apps (one path, so apps can be reused), emptied
-    after every test."""
-    yield _upload_root
-    for entry in _upload_root.iterdir():
+def _emptied(folder: Path) -> Iterator[Path]:
+    folder.mkdir(exist_ok=True)
+    yield folder
+    for entry in folder.iterdir():
         if entry.is_dir():
             shutil.rmtree(entry)
         else:
@@ -130,14 +128,29 @@ def upload_dir(_upload_root: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Path, upload_dir: Path) -> dict[str, Any]:
+def upload_dir(_folders: Path) -> Iterator[Path]:
+    """The upload directory of the test apps, emptied after every test. One path for
+    the whole run, so that the API tests' apps, cached by configuration, are reused
+    (an app per test would keep a pool of connections each)."""
+    yield from _emptied(_folders / "uploads")
+
+
+@pytest.fixture
+def mail_dir(_folders: Path) -> Iterator[Path]:
+    """Where the test apps write .eml files (never the checkout's instance/mail); one
+    path for the whole run, emptied after every test, as ``upload_dir``."""
+    yield from _emptied(_folders / "mail")
+
+
+@pytest.fixture
+def app_config(database_url: str, mail_dir: Path, upload_dir: Path) -> dict[str, Any]:
     """The test configuration; tests may change it before ``app`` is created."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,  # CSRF has its own tests, which switch it on
-        "MAIL_FILE_PATH": str(tmp_path / "mail"),  # never the checkout's instance/mail
+        "MAIL_FILE_PATH": str(mail_dir),
         "BASE_URL": "http://trainerpath.test",
         "UPLOAD_DIR": str(upload_dir),
     }
