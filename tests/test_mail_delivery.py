@@ -366,6 +366,7 @@ def test_without_a_mail_server_mails_are_written_as_eml_files(
         )
         session.commit()
         assert delivery.deliver_due(offline, engine).sent == 1
+    offline.extensions["trainerpath.engine"].dispose()
 
     [written] = list(tmp_path.glob("*.eml"))
     message = message_from_bytes(written.read_bytes(), policy=policy.default)
