@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from smtp_server import SmtpServer
+from smtp_server import Received, SmtpServer
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from werkzeug.security import generate_password_hash
 
-from trainerpath import create_app, migrate
+from trainerpath import create_app, delivery, migrate
 from trainerpath.db import make_engine
 from trainerpath.models import (
     EVIDENCE_MODELS,
@@ -163,6 +163,18 @@ def smtp() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mailed(app: Flask, engine: Engine, smtp: SmtpServer) -> Callable[[int], list[Received]]:
+    """Deliver the outbox; what has arrived at ``smtp`` once ``count`` mails have."""
+
+    def deliver(count: int) -> list[Received]:
+        with app.app_context():
+            delivery.deliver_due(app, engine)
+        return smtp.wait_for(count, seconds=5 if count else 0.5)
+
+    return deliver
 
 
 @pytest.fixture

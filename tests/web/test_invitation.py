@@ -7,7 +7,6 @@ mail that arrives at a real SMTP server and through its link.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,10 +14,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from smtp_server import Received, SmtpServer
+from smtp_server import Received
 from sqlalchemy import Engine, select
 
-from trainerpath import delivery, links
+from trainerpath import links
 from trainerpath.models import AuditEntry, User
 from trainerpath.services.tokens import issue_token
 
@@ -31,18 +30,6 @@ CHOSEN = "my own passphrase"
 def app_config(mail_app_config: dict[str, Any]) -> dict[str, Any]:
     """Send to the test's SMTP server."""
     return mail_app_config
-
-
-@pytest.fixture
-def mailed(app: Flask, engine: Engine, smtp: SmtpServer) -> Callable[[int], list[Received]]:
-    """Deliver the outbox; what has arrived once ``count`` mails have."""
-
-    def deliver(count: int) -> list[Received]:
-        with app.app_context():
-            delivery.deliver_due(app, engine)
-        return smtp.wait_for(count, seconds=5 if count else 0.5)
-
-    return deliver
 
 
 def invite(client: FlaskClient, **fields: str) -> Any:

@@ -6,7 +6,6 @@ The mail goes through the outbox to a real SMTP server and the link is read from
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,11 +14,10 @@ from conftest import PASSWORD
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
-from smtp_server import Received, SmtpServer
+from smtp_server import Received
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from trainerpath import delivery
 from trainerpath.models import EmailDelivery, EmailPreference, User
 from trainerpath.notification_kinds import KINDS
 from trainerpath.services.tokens import issue_token
@@ -34,18 +32,6 @@ SENT = "If an account uses that address, a link to choose a new password is on i
 def app_config(mail_app_config: dict[str, Any]) -> dict[str, Any]:
     """Send to the test's SMTP server."""
     return mail_app_config
-
-
-@pytest.fixture
-def mailed(app: Flask, engine: Engine, smtp: SmtpServer) -> Callable[[int], list[Received]]:
-    """Deliver the outbox and return what has arrived once ``count`` mails have."""
-
-    def deliver(count: int) -> list[Received]:
-        with app.app_context():
-            delivery.deliver_due(app, engine)
-        return smtp.wait_for(count, seconds=5 if count else 0.5)
-
-    return deliver
 
 
 def ask_for_link(client: FlaskClient, email: str) -> Any:
