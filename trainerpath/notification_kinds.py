@@ -19,6 +19,9 @@ ADMIN = frozenset({Role.ADMIN})
 class NotificationKind:
     """One kind of notification: its key, how the settings page names it, its recipients.
 
+    ``api_kind``: the kind the API contract names (one contract kind may cover several
+    of ours, e.g. ``evidence_reviewed`` for verified and rejected, which users may want
+    by e-mail separately).
     ``batched``: one unread notification per recipient and candidate, its count raised.
     ``digest``: the recipient may choose a daily digest instead of one e-mail each time.
     """
@@ -26,6 +29,7 @@ class NotificationKind:
     key: str
     label: str
     roles: frozenset[Role]
+    api_kind: str
     batched: bool = False
     digest: bool = False
 
@@ -41,20 +45,35 @@ CANDIDATE_UNASSIGNED = "candidate.unassigned"
 KINDS: dict[str, NotificationKind] = {
     kind.key: kind
     for kind in (
-        NotificationKind(EVIDENCE_VERIFIED, "An item of my evidence was verified", CANDIDATE),
         NotificationKind(
-            EVIDENCE_REJECTED, "An item of my evidence was rejected, with the note", CANDIDATE
+            EVIDENCE_VERIFIED,
+            "An item of my evidence was verified",
+            CANDIDATE,
+            "evidence_reviewed",
         ),
-        NotificationKind(FEEDBACK_RECEIVED, "A mentor or admin left me feedback", CANDIDATE),
+        NotificationKind(
+            EVIDENCE_REJECTED,
+            "An item of my evidence was rejected, with the note",
+            CANDIDATE,
+            "evidence_reviewed",
+        ),
+        NotificationKind(
+            FEEDBACK_RECEIVED,
+            "A mentor or admin left me feedback",
+            CANDIDATE,
+            "feedback_received",
+        ),
         NotificationKind(
             ENROLLMENT_OUTCOME,
             "An outcome was recorded on my pathway (reviews, interviews, phases)",
             CANDIDATE,
+            "outcome_recorded",
         ),
         NotificationKind(
             EVIDENCE_WAITING,
             "New or corrected evidence of my candidates waits for review",
             MENTOR,
+            "evidence_waiting",
             batched=True,
             digest=True,
         ),
@@ -62,24 +81,41 @@ KINDS: dict[str, NotificationKind] = {
             MENTORSHIP_ASSIGNED,
             "A mentor assignment of mine began",
             frozenset({Role.MENTOR, Role.CANDIDATE}),
+            "mentor_assigned",
         ),
-        NotificationKind(CANDIDATE_UNASSIGNED, "A new candidate has no mentor", ADMIN),
+        NotificationKind(
+            CANDIDATE_UNASSIGNED, "A new candidate has no mentor", ADMIN, "candidate_without_mentor"
+        ),
         # Issue 10 §3: written by the scheduled reminders.
         NotificationKind(
-            "reminder.review_digest", "Daily digest of evidence waiting over 3 days", MENTOR
+            "reminder.review_digest",
+            "Daily digest of evidence waiting over 3 days",
+            MENTOR,
+            "reminder",
         ),
         NotificationKind(
-            "reminder.credential_expiry", "A credential I rely on expires soon", CANDIDATE
+            "reminder.credential_expiry",
+            "A credential I rely on expires soon",
+            CANDIDATE,
+            "reminder",
         ),
         NotificationKind(
-            "reminder.pspo_attempt", "My PSPO I passport waits for a first attempt", CANDIDATE
+            "reminder.pspo_attempt",
+            "My PSPO I passport waits for a first attempt",
+            CANDIDATE,
+            "reminder",
         ),
-        NotificationKind("reminder.pspo_retake", "My free PSPO I retake is available", CANDIDATE),
         NotificationKind(
-            "reminder.window_ageing", "Qualifying events leave a window soon", CANDIDATE
+            "reminder.pspo_retake", "My free PSPO I retake is available", CANDIDATE, "reminder"
         ),
         NotificationKind(
-            "reminder.inactive", "No evidence logged for 60 days while preparing", CANDIDATE
+            "reminder.window_ageing", "Qualifying events leave a window soon", CANDIDATE, "reminder"
+        ),
+        NotificationKind(
+            "reminder.inactive",
+            "No evidence logged for 60 days while preparing",
+            CANDIDATE,
+            "reminder",
         ),
     )
 }

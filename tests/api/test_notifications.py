@@ -62,7 +62,7 @@ def test_a_rejection_through_the_api_is_in_the_candidates_list(api: Api, cast: C
     body = listed(api, cast.token("candidate"))
     assert (body["page"], body["per_page"], body["total"]) == (1, 50, 1)
     (told,) = body["items"]
-    assert told["kind"] == "evidence.rejected"
+    assert (told["kind"], told["setting"]) == ("evidence_reviewed", "evidence.rejected")
     assert told["message"].startswith("Mia Mentor rejected your teaching session")
     assert told["body"] == "Which city?"
     assert told["url"] == f"http://localhost/evidence/{KIND}/{item_id}/edit"
@@ -78,7 +78,7 @@ def test_two_items_through_the_api_are_one_counted_notification_for_the_mentor_o
             f"/candidates/{cast.candidate.id}/{KIND}", cast.token("candidate"), valid_body(KIND)
         )
     (told,) = listed(api, cast.token("mentor"))["items"]
-    assert (told["kind"], told["count"]) == ("evidence.waiting", 2)
+    assert (told["kind"], told["count"]) == ("evidence_waiting", 2)
     assert told["message"].endswith("waits for your review (2 items)")
     assert told["url"] == f"http://localhost/mentor/reviews?candidate={cast.candidate.id}"
     assert listed(api, cast.token("other_mentor"))["items"] == []
@@ -98,7 +98,7 @@ def test_an_outcome_and_an_assignment_through_the_api_are_notified(
         {"mentor_id": cast.other_mentor.id, "candidate_id": cast.candidate.id},
     )
     kinds = [n["kind"] for n in listed(api, cast.token("candidate"))["items"]]
-    assert kinds == ["mentorship.assigned", "enrollment.outcome"]
+    assert kinds == ["mentor_assigned", "outcome_recorded"]
     (assigned,) = listed(api, cast.token("other_mentor"))["items"]
     assert assigned["message"] == "You now mentor Cora Candidate"
 

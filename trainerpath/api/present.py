@@ -19,6 +19,7 @@ from trainerpath.models import (
     TransitionRecord,
     User,
 )
+from trainerpath.notification_kinds import KINDS as NOTIFICATION_KINDS
 from trainerpath.pathways import Ruleset, is_current
 from trainerpath.queries import CandidateRecord, Page
 from trainerpath.services.evidence_kinds import evidence_kind
@@ -66,7 +67,8 @@ def notification_out(notification: Notification) -> dict[str, Any]:
     """A notification, its link made absolute for a client outside the browser."""
     return {
         "id": notification.id,
-        "kind": notification.kind,
+        "kind": NOTIFICATION_KINDS[notification.kind].api_kind,
+        "setting": notification.kind,
         "message": message(notification),
         "body": notification.body,
         "url": request.host_url.rstrip("/") + request.script_root + notification.link,

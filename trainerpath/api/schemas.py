@@ -733,7 +733,8 @@ class Export(ResponseBody):
 # -- notifications ------------------------------------------------------------------
 
 
-NotificationKindName = literal(tuple(NOTIFICATION_KINDS))
+NotificationKindName = literal(tuple({k.api_kind: k for k in NOTIFICATION_KINDS.values()}))
+NotificationSettingName = literal(tuple(NOTIFICATION_KINDS))
 
 
 class Notification(ResponseBody):
@@ -741,15 +742,19 @@ class Notification(ResponseBody):
 
     id: int
     kind: NotificationKindName = Field(  # type: ignore[valid-type]
-        description="A stable key: `evidence.verified`, `evidence.rejected`, "
-        "`feedback.received`, `enrollment.outcome`, `evidence.waiting`, "
-        "`mentorship.assigned`, `candidate.unassigned`, or a `reminder.*`."
+        description="What happened: `evidence_reviewed` (verified or rejected), "
+        "`evidence_waiting`, `feedback_received`, `outcome_recorded`, `mentor_assigned`, "
+        "`candidate_without_mentor` or `reminder`."
+    )
+    setting: NotificationSettingName = Field(  # type: ignore[valid-type]
+        description="The finer kind that the notification settings name (e.g. "
+        "`evidence.rejected`, `reminder.credential_expiry`): which e-mail choice applies."
     )
     message: str = Field(description="The notification in a sentence for people.")
     body: str | None = Field(description="What was said with it: a rejection note, feedback.")
     url: str = Field(description="The web page it is about (absolute).")
     count: int = Field(
-        description="`evidence.waiting`: how many new or corrected items it stands for, "
+        description="`evidence_waiting`: how many new or corrected items it stands for, "
         "at most the candidate's items still waiting; otherwise 1."
     )
     candidate_id: int | None = Field(description="The candidate it is about, if any.")
