@@ -69,11 +69,19 @@ def visit(
 
 
 @pytest.mark.parametrize(("role", "url"), EVERY_PAGE)
-def test_every_page_carries_the_security_headers(
+def test_every_page_is_locked_down_and_has_landmarks_and_labelled_fields(
     visit: Callable[[str, str], Any], role: str, url: str
 ) -> None:
+    """One visit per page, three checks: its headers, no inline code, its landmarks."""
     response = visit(role, url)
     assert response.mimetype == "text/html"
+    carries_the_security_headers(response)
+    html = page(response)
+    has_no_inline_scripts_styles_or_handlers(html)
+    has_landmarks_and_labelled_fields(html)
+
+
+def carries_the_security_headers(response: Any) -> None:
     csp = response.headers["Content-Security-Policy"]
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["script-src"] == "'self'"
@@ -84,11 +92,7 @@ def test_every_page_carries_the_security_headers(
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
-@pytest.mark.parametrize(("role", "url"), EVERY_PAGE)
-def test_no_page_has_inline_scripts_styles_or_handlers(
-    visit: Callable[[str, str], Any], role: str, url: str
-) -> None:
-    html = page(visit(role, url))
+def has_no_inline_scripts_styles_or_handlers(html: Any) -> None:
     assert html.find("style") is None
     for script in html.find_all("script"):
         assert (script.get("src") or "").startswith("/static/") and not script.text
@@ -98,11 +102,7 @@ def test_no_page_has_inline_scripts_styles_or_handlers(
         assert not (node.get("href") or "").startswith("javascript:")
 
 
-@pytest.mark.parametrize(("role", "url"), EVERY_PAGE)
-def test_every_page_has_landmarks_and_labelled_fields(
-    visit: Callable[[str, str], Any], role: str, url: str
-) -> None:
-    html = page(visit(role, url))
+def has_landmarks_and_labelled_fields(html: Any) -> None:
     assert html.find("main", id="main") and html.find("header") and html.find("footer")
     assert html.find("nav", aria_label="Main") is not None
     assert html.find("a", class_="skip-link", href="#main") is not None
