@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVarTuple, cast
@@ -42,6 +42,7 @@ from trainerpath.models import (
 )
 from trainerpath.paging import Page as Page
 from trainerpath.paging import PageRequest, paginate
+from trainerpath.pathways.measure import DATED
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -348,3 +349,40 @@ def candidate_export(session: Session, candidate: User) -> CandidateRecord:
             ).scalars()
         ),
     )
+
+
+def verified_evidence(
+    session: Session,
+    candidate_id: int,
+    model: type[EvidenceBase],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[tuple[EvidenceBase, str | None]]:
+    """The candidate's verified items of ``model`` meeting ``where``, with who verified
+    each; oldest first by the item's own date."""
+    verified = select(model).where(
+        col(model.candidate_id) == candidate_id,
+        col(model.review_status) == ReviewStatus.VERIFIED.value,
+        *where,
+    )
+    stmt = with_reviewer_name(verified, model).order_by(DATED[model], col(model.id))
+    return [(item, name) for item, name in session.execute(stmt)]
+
+
+def evidence_batches(
+    session: Session, kind: str, candidate_id: int, batch: int = 500
+) -> Iterator[list[tuple[EvidenceBase, str | None]]]:
+    """The candidate's items of one kind with their reviewer's name, oldest first, a
+    keyset batch at a time (by id): a download of any size holds one batch in memory."""
+    model = EVIDENCE_MODELS[kind]
+    after = 0
+    while True:
+        after_last = select(model).where(
+            col(model.candidate_id) == candidate_id, col(model.id) > after
+        )
+        stmt = with_reviewer_name(after_last, model).order_by(col(model.id)).limit(batch)
+        rows = [(item, name) for item, name in session.execute(stmt)]
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        after = rows[-1][0].id

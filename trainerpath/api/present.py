@@ -26,7 +26,7 @@ from trainerpath.services.evidence_kinds import evidence_kind
 from trainerpath.services.notifications import message
 from trainerpath.services.pathways import EnrollmentStatus
 
-from .schemas import EVIDENCE
+from .schemas import EVIDENCE, Export
 
 T = TypeVar("T")
 
@@ -248,3 +248,8 @@ def export_out(record: CandidateRecord, exported_at: Any) -> dict[str, Any]:
             for note in record.feedback
         ],
     }
+
+
+def export_json(record: CandidateRecord, exported_at: Any) -> str:
+    """The export document exactly as the API sends it, as JSON text (the web's download)."""
+    return Export.model_validate(export_out(record, exported_at)).model_dump_json(by_alias=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 from flask import Response, current_app, request
 
 from trainerpath import clock, queries
+from trainerpath.dashboards.dossier import dossier_for
 from trainerpath.db import get_session
 from trainerpath.models import Mentorship, Role, User, utcnow
 from trainerpath.paging import PageRequest
 from trainerpath.pathways import CURRENT, rulesets_of
+from trainerpath.pdf import dossier_response
 from trainerpath.services import evidence as evidence_service
 from trainerpath.services import notifications, password_links, pathways, tokens, users
 from trainerpath.services.access import visible_candidate
@@ -507,6 +509,28 @@ def get_enrollment(enrollment_id: int) -> Response:
     """The requirements of the guards leaving the current state, every event of the state
     as the caller sees it (allowed, or the reasons why not), and the history, oldest first."""
     return _enrollment_response(enrollment_id)
+
+
+PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+
+
+@registry.route(
+    "GET",
+    "/enrollments/{enrollment_id}/dossier.pdf",
+    tag="Enrollments",
+    summary="The enrollment's application dossier as PDF",
+    responses={200: PDF_CONTENT},
+    errors=(404,),
+    parameters={"enrollment_id": "The enrollment's id."},
+)
+def get_dossier_pdf(enrollment_id: int) -> Response:
+    """`application/pdf`, `Content-Disposition: inline`, in any state: the candidate, the
+    ruleset, the date; each requirement met or not with the verified evidence that meets
+    it (for CST rulesets the co-training log: date, course, days, students, co-trainer,
+    share delivered, reflection); assessments, credentials, the experience timeline; who
+    verified each item and when; what is still unmet."""
+    found = dossier_for(get_session(), caller(), enrollment_id)
+    return dossier_response(found)
 
 
 @registry.route(

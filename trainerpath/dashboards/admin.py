@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
@@ -100,14 +101,8 @@ class AuditRow:
     candidate: str | None
 
 
-def audit_trail(
-    session: Session, wanted: KeysetRequest, candidate_id: int | None = None
-) -> KeysetPage[AuditRow]:
-    """A page of the audit trail (of one candidate, if given), newest first.
-
-    Keyset pages on (at, id): no OFFSET and no count of the whole log, so the last page
-    of a long log costs what the first does (the index on (at, id) serves it).
-    """
+def _audit_stmt(candidate_id: int | None) -> Select[AuditEntry, str, str]:
+    """The audit entries (of one candidate, if given) with the names of both people."""
     actor, candidate = aliased(User), aliased(User)
     stmt = (
         select(AuditEntry, col(actor.name), col(candidate.name))
@@ -116,9 +111,20 @@ def audit_trail(
     )
     if candidate_id is not None:
         stmt = stmt.where(col(AuditEntry.candidate_id) == candidate_id)
+    return stmt
+
+
+def audit_trail(
+    session: Session, wanted: KeysetRequest, candidate_id: int | None = None
+) -> KeysetPage[AuditRow]:
+    """A page of the audit trail (of one candidate, if given), newest first.
+
+    Keyset pages on (at, id): no OFFSET and no count of the whole log, so the last page
+    of a long log costs what the first does (the index on (at, id) serves it).
+    """
     found = keyset_page(
         session,
-        stmt,
+        _audit_stmt(candidate_id),
         (col(AuditEntry.at), col(AuditEntry.id)),
         lambda row: Cursor(row[0].at, row[0].id),
         wanted,
@@ -129,6 +135,21 @@ def audit_trail(
             for entry, actor_name, candidate_name in found.items
         ]
     )
+
+
+def audit_batches(
+    session: Session, candidate_id: int | None = None, batch: int = 500
+) -> Iterator[list[AuditRow]]:
+    """The whole audit trail (of one candidate, if given), newest first, a keyset page
+    at a time: what the audit page shows, for a download of any length."""
+    wanted = KeysetRequest(per_page=batch)
+    while True:
+        page = audit_trail(session, wanted, candidate_id)
+        if page.items:
+            yield page.items
+        if page.older is None:
+            return
+        wanted = KeysetRequest(after=page.older, per_page=batch)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from trainerpath.models import (
 
 from . import calendar as cal
 from .measure import (
+    DATED,
     PENDING,
     VERIFIED,
     Aggregate,
@@ -37,6 +38,7 @@ from .measure import (
     Periods,
     Population,
     Sums,
+    conditions,
     days_covered,
     gather,
     today_param,
@@ -198,6 +200,11 @@ class Need(ABC):
         """The requirement of each candidate of ``people``, from what was ``found`` for
         ``aggregates`` (in their order)."""
 
+    @abstractmethod
+    def evidence(self, people: Population) -> tuple[type[EvidenceBase], list[Any]]:
+        """The evidence table and the conditions an item must meet to count toward the
+        requirement today (its review status aside): what a dossier lists under it."""
+
     def measure(self, key: str, people: Population) -> dict[int, Requirement]:
         """The requirement of each candidate of ``people``, measured on its own."""
         return self.judge(key, people, gather(people, self.aggregates(people)))
@@ -273,6 +280,15 @@ class Tally(Need):
         window = self.window(people.today)
         since = window.start if window else None
         return (Sums(self.model, self.amount, self.where, since, by_date=since is not None),)
+
+    def evidence(self, people: Population) -> tuple[type[EvidenceBase], list[Any]]:
+        """The matching items, dated inside the window if there is one."""
+        where = conditions(people, self.where)
+        window = self.window(people.today)
+        if window is not None:
+            dated = DATED[self.model]
+            where += [dated >= window.start, dated <= today_param(people)]
+        return self.model, where
 
     def judge(
         self, key: str, people: Population, found: Sequence[dict[int, Any]]
@@ -370,6 +386,10 @@ class Exists(Need):
         """The matching items."""
         return (Sums(self.model, 1, self.where),)
 
+    def evidence(self, people: Population) -> tuple[type[EvidenceBase], list[Any]]:
+        """The matching items."""
+        return self.model, conditions(people, self.where)
+
     def judge(
         self, key: str, people: Population, found: Sequence[dict[int, Any]]
     ) -> dict[int, Requirement]:
@@ -437,6 +457,13 @@ class Scored(Exists):
         passing = [*which, col(AssessmentAttempt.score) >= self.at_least]
         score = col(AssessmentAttempt.score)
         return (Sums(AssessmentAttempt, 1, passing), Best(AssessmentAttempt, score, which))
+
+    def evidence(self, people: Population) -> tuple[type[EvidenceBase], list[Any]]:
+        """The passing attempts."""
+        return AssessmentAttempt, [
+            col(AssessmentAttempt.assessment).in_(self.assessments),
+            col(AssessmentAttempt.score) >= self.at_least,
+        ]
 
     def judge(
         self, key: str, people: Population, found: Sequence[dict[int, Any]]
@@ -521,6 +548,15 @@ class Duration(Need):
     def aggregates(self, people: Population) -> Sequence[Aggregate]:
         """The union of the verified periods, and of the verified and pending ones."""
         return (Periods(self.roles, (VERIFIED,)), Periods(self.roles, (VERIFIED, PENDING)))
+
+    def evidence(self, people: Population) -> tuple[type[EvidenceBase], list[Any]]:
+        """The periods in the roles that began by today and reach into the window."""
+        where = [*experience_in(self.roles), col(ExperiencePeriod.started_on) <= people.today]
+        window = self.window(people.today)
+        if window is not None:
+            ended = col(ExperiencePeriod.ended_on)
+            where.append(or_(ended.is_(None), ended >= window.start))
+        return ExperiencePeriod, where
 
     def judge(
         self, key: str, people: Population, found: Sequence[dict[int, Any]]

@@ -18,6 +18,7 @@ from . import (
     auth,
     candidate,
     errors,
+    exports,
     login,
     mentor,
     notifications,
@@ -78,5 +79,6 @@ def init_app(app: Flask) -> None:
         admin.bp,
         notifications.bp,
         attachments.bp,
+        exports.bp,
     ):
         app.register_blueprint(blueprint)
