@@ -32,6 +32,7 @@ from trainerpath.pathways import RULESETS
 from trainerpath.services.evidence import DECISIONS
 from trainerpath.services.evidence_kinds import (
     DATE_MESSAGE,
+    EXAMPLES,
     KINDS,
     EvidenceKind,
     FieldSpec,
@@ -496,33 +497,6 @@ class KindModels:
     item: type[BaseModel]
     page: type[BaseModel]
     derived: tuple[str, ...]  # read-only fields of an item beside the kind's own
-
-
-# Example bodies for the reference page: data, not declarations of fields.
-EXAMPLES: dict[str, dict[str, Any]] = {
-    "teaching-sessions": {
-        "title": "Certified ScrumMaster, Leeds",
-        "course_type": "scrum_master",
-        "first_day": "2025-03-04",
-        "days": 2,
-        "students": 14,
-        "context": "co_trained",
-        "co_trainer": "Alex Example, CST",
-        "share_delivered": 50,
-        "with_current_materials": True,
-        "reflection": "Students asked for more practice; moved the Sprint Review exercise "
-        "to day one.",
-    },
-    "assessments": {"assessment": "pspo_1", "score": 96.5, "taken_on": "2025-02-10"},
-    "credentials": {"kind": "csp_sm", "issued_on": "2024-11-01"},
-    "experience": {
-        "role": "product_owner",
-        "organisation": "Acme Ltd",
-        "started_on": "2019-09-01",
-        "ended_on": None,
-    },
-    "milestones": {"kind": "course_materials_reviewed", "achieved_on": "2025-01-20"},
-}
 
 
 def _kind_models(kind: EvidenceKind) -> KindModels:
