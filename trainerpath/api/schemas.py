@@ -628,6 +628,30 @@ class LinkCreate(RequestBody):
     url: Annotated[str, StringConstraints(pattern=ANY_TEXT, max_length=2000)]
 
 
+# -- CSV import -----------------------------------------------------------------------
+
+
+class ImportRow(ResponseBody):
+    """One data row of an imported file."""
+
+    line: int = Field(description="The row's line in the file; the header is line 1.")
+    values: dict[str, Any] = Field(
+        description="The row's fields as they would be stored (defaults filled in, dates "
+        "ISO); a field with an error shows its cell's text."
+    )
+    errors: dict[str, str] = Field(
+        description="`{field: why}`, empty when the row is fine; `row` when it has more "
+        "cells than the header has columns."
+    )
+
+
+class ImportResult(ResponseBody):
+    """Every data row of the file, in file order, and how many items were created."""
+
+    rows: list[ImportRow]
+    created: int = Field(description="Items created: 0 for a dry run.")
+
+
 # -- export -------------------------------------------------------------------------
 
 
