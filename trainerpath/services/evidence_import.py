@@ -79,6 +79,10 @@ class ImportRefused(Refusal):
 
     code = "validation_error"
 
+    def __init__(self, message: str, details: Any, preview: ImportPreview | None = None) -> None:
+        super().__init__(message, details)
+        self.preview = preview  # the rows and their errors, when the rows were at fault
+
 
 def file_refused(why: str) -> ImportRefused:
     """A refusal for the file as a whole."""
@@ -123,6 +127,7 @@ class ImportPreview:
 
     kind: EvidenceKind
     rows: list[RowPreview]
+    text: str  # the file's text, to import it after the preview
 
     @property
     def clean(self) -> bool:
@@ -376,7 +381,7 @@ def preview_import(
     day = today or clock.today()
     rows = [check_row(spec, line, cells, options, day) for line, cells in read_rows(spec, text)]
     flag_duplicates(session, spec, candidate_id, rows)
-    return ImportPreview(spec, rows)
+    return ImportPreview(spec, rows, text)
 
 
 def import_evidence(
@@ -409,6 +414,7 @@ def import_evidence(
             f"{bad} row{' has' if bad == 1 else 's have'} errors, so nothing was imported; "
             "the details list every row.",
             {"rows": [row.as_dict() for row in preview.rows]},
+            preview,
         )
     if dry_run:
         return ImportResult(preview, 0)
@@ -430,9 +436,13 @@ def import_evidence(
 
 
 def template_csv(kind: EvidenceKind) -> str:
-    """A CSV template for the kind: the header row and one example row."""
+    """A CSV template for the kind: the header row and one example row.
+
+    It starts with a BOM, so that spreadsheet programs read it as UTF-8.
+    """
     example = EXAMPLES.get(kind.slug, {})
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(kind.field_names)
     writer.writerow([_cell(example.get(name)) for name in kind.field_names])

@@ -18,6 +18,7 @@ from . import (
     auth,
     candidate,
     errors,
+    imports,
     login,
     mentor,
     notifications,
@@ -26,7 +27,7 @@ from . import (
     security,
     settings,
 )
-from .common import UrlPattern, current_url
+from .common import UrlPattern, current_url, humanise
 
 
 def format_moment(value: datetime | None) -> str:
@@ -67,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["days_ago"] = days_ago
+    app.jinja_env.filters["humanise"] = humanise
     app.jinja_env.globals.update(_template_globals())
     for blueprint in (
         public.bp,
@@ -78,5 +80,6 @@ def init_app(app: Flask) -> None:
         admin.bp,
         notifications.bp,
         attachments.bp,
+        imports.bp,
     ):
         app.register_blueprint(blueprint)
