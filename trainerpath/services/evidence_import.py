@@ -152,13 +152,11 @@ class ImportResult:
 
 
 def decode(data: bytes) -> str:
-    """The file's text: UTF-8, a BOM dropped; refuse other encodings and NUL characters."""
+    """The file's text: UTF-8, a BOM dropped; refuse other encodings."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise file_refused("is not UTF-8 text: save it as “CSV UTF-8”") from None
-    if "\x00" in text:
-        raise file_refused("holds NUL characters, so it is not a CSV text file")
     return text
 
 
@@ -203,6 +201,8 @@ def _rows(text: str) -> Iterable[tuple[int, list[str]]]:
 
 def read_rows(kind: EvidenceKind, text: str) -> list[tuple[int, dict[str, str]]]:
     """The data rows of the file, each as ``{field: cell}`` with its line; blank rows skipped."""
+    if "\x00" in text:  # no text field may hold one (PostgreSQL cannot store it)
+        raise file_refused("holds NUL characters, so it is not a CSV text file")
     records = iter(_rows(text.removeprefix("\ufeff")))
     header_record = next(records, None)
     if header_record is None or not any(cell.strip() for cell in header_record[1]):
@@ -343,7 +343,8 @@ def flag_duplicates(
     session: Session, kind: EvidenceKind, candidate_id: int, rows: Sequence[RowPreview]
 ) -> None:
     """Flag each clean row that looks like an item on the record or an earlier row."""
-    fields = " and ".join(kind.spec(name).label.lower() for name in kind.same_item)
+    *others, last = [kind.spec(name).label.lower() for name in kind.same_item]
+    fields = f"{', '.join(others)} and {last}" if others else last
     existing = _existing_keys(session, kind, candidate_id, rows)
     first_line: dict[tuple[Any, ...], int] = {}
     for row in rows:
@@ -351,7 +352,7 @@ def flag_duplicates(
             continue
         key = _same_key(kind, row.values)
         if key in existing:
-            row.looks_like = f"Same {fields} as a {kind.label.lower()} already on your record"
+            row.looks_like = f"Same {fields} as an item already on your record"
         elif key in first_line:
             row.looks_like = f"Same {fields} as line {first_line[key]}"
         first_line.setdefault(key, row.line)
