@@ -22,7 +22,9 @@ from trainerpath.services.evidence_import import (
     import_evidence,
     parse_date,
     preview_import,
+    template_csv,
 )
+from trainerpath.services.evidence_kinds import KINDS
 
 pytestmark = pytest.mark.without_app  # services need no Flask app
 
@@ -217,6 +219,12 @@ def test_an_import_is_all_or_nothing_and_a_dry_run_writes_nothing(
         select(Notification).where(Notification.recipient_id == people.mentor.id)
     )
     assert waiting.count == 3 and waiting.read_at is None
+
+
+def test_every_kinds_template_previews_as_one_clean_row(session: Session, people: People) -> None:
+    for slug, kind in KINDS.items():
+        (row,) = preview(session, people, template_csv(kind), kind=slug).rows
+        assert row.errors == {}, slug
 
 
 def test_only_the_candidate_imports_into_their_record(session: Session, people: People) -> None:

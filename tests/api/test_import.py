@@ -63,8 +63,9 @@ def test_a_dry_run_shows_every_row_as_stored_and_writes_nothing(
 
 
 def test_importing_creates_pending_items_and_tells_the_mentor_once(
-    api: Api, cast: Cast, engine: Engine
+    api: Api, cast: Cast, engine: Engine, make_enrollment: Callable[..., Any]
 ) -> None:
+    enrollment = make_enrollment(cast.candidate, "cst", ruleset="cst@1")
     token = cast.token("candidate")
     response = send_csv(api, token, cast.candidate.id, GOOD, dry_run="false", date_order="mdy")
     assert response.status_code == 200
@@ -74,6 +75,9 @@ def test_importing_creates_pending_items_and_tells_the_mentor_once(
         ("2025-03-11", "pending"),
         ("2025-04-03", "pending"),  # month first with date_order=mdy
     ]
+    # The stored standing counts them as pending: 14 + 9 students wait for review.
+    status = api.get(f"/enrollments/{enrollment.id}", token).get_json()
+    assert [r["pending"] for r in status["requirements"] if r["unit"] == "students"] == [23]
     (waiting,) = api.get("/notifications", cast.token("mentor")).get_json()["items"]
     assert waiting["kind"] == "evidence_waiting" and waiting["count"] == 2
     with engine.connect() as connection:
