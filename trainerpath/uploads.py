@@ -2,9 +2,10 @@
 
 Every request body is held to ``MAX_CONTENT_LENGTH`` (1 MiB) except on the routes
 marked ``@accepts_upload``, which accept one file of up to ``UPLOAD_MAX_MB`` plus the
-multipart envelope. The limit is set before anything reads the body (the web pages'
-CSRF check parses the form), so a larger request is refused from its Content-Length
-with 413 and never read, let alone written anywhere.
+multipart envelope, and those marked ``@accepts_text(limit)`` (CSV imports), whose
+body or form field may hold ``limit`` bytes of text. The limit is set before anything
+reads the body (the web pages' CSRF check parses the form), so a larger request is
+refused from its Content-Length with 413 and never read, let alone written anywhere.
 """
 
 from __future__ import annotations
@@ -65,10 +66,25 @@ def accepts_upload(view: F) -> F:
     return view
 
 
+def accepts_text(limit: int) -> Callable[[F], F]:
+    """Mark a view whose body (or one form field of it) may hold up to ``limit`` bytes of
+    text, e.g. a CSV file to import."""
+
+    def mark(view: F) -> F:
+        view.text_limit = limit  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 def _raise_body_limit_for_uploads() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and getattr(view, "accepts_upload", False):
         request.max_content_length = upload_settings().max_request_bytes
+    text_limit = getattr(view, "text_limit", None)
+    if text_limit is not None:
+        # A browser sends a form field's line breaks back as CRLF: the text may grow a little.
+        request.max_content_length = request.max_form_memory_size = text_limit + ENVELOPE
 
 
 def megabytes(size: int) -> str:

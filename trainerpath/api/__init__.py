@@ -9,12 +9,12 @@ from flask import Flask
 from trainerpath.extensions import csrf
 from trainerpath.services.errors import NotFound
 
-from . import attachments, errors, openapi, unrouted, views
+from . import attachments, errors, imports, openapi, unrouted, views
 from .auth import authenticate
 from .blueprint import bp, registry
 from .registry import ID_MAX, Operation
 
-__all__ = ["attachments", "bp", "init_app", "openapi", "registry", "unrouted", "views"]
+__all__ = ["attachments", "bp", "imports", "init_app", "openapi", "registry", "unrouted", "views"]
 
 
 def _guard(operation: Operation, arguments: dict[str, Any]) -> None:

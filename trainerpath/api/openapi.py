@@ -45,7 +45,10 @@ ERROR_DESCRIPTIONS = {
         "or a concurrent change won the race."
     ),
     413: "`too_large`: the request is larger than the server accepts.",
-    415: "`unsupported_media_type`: an upload that is not `multipart/form-data`.",
+    415: (
+        "`unsupported_media_type`: an upload that is not `multipart/form-data`, an import "
+        "that is not `text/csv`."
+    ),
     422: "`validation_error`: a field is missing, unknown or invalid; details: `{field: why}`.",
     429: (
         "`too_many_requests`: too many failed attempts; wait the `Retry-After` header's seconds."
@@ -64,6 +67,10 @@ TAGS = {
         "Proof on evidence items: PDF, PNG, JPEG or WebP files (judged by their content) and "
         "https links. The candidate adds and removes them while the item is pending or "
         "rejected; whoever may see the item lists and downloads them."
+    ),
+    "Import": (
+        "Evidence from a spreadsheet: a CSV file of one kind, checked row by row, then "
+        "imported all or nothing (the candidate)."
     ),
     "Rulesets": "The versions of each pathway's rules: states, events and requirements.",
     "Notifications": "What others did about the caller's work; only one's own.",

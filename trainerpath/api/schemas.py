@@ -32,6 +32,7 @@ from trainerpath.pathways import RULESETS
 from trainerpath.services.evidence import DECISIONS
 from trainerpath.services.evidence_kinds import (
     DATE_MESSAGE,
+    EXAMPLES,
     KINDS,
     EvidenceKind,
     FieldSpec,
@@ -498,33 +499,6 @@ class KindModels:
     derived: tuple[str, ...]  # read-only fields of an item beside the kind's own
 
 
-# Example bodies for the reference page: data, not declarations of fields.
-EXAMPLES: dict[str, dict[str, Any]] = {
-    "teaching-sessions": {
-        "title": "Certified ScrumMaster, Leeds",
-        "course_type": "scrum_master",
-        "first_day": "2025-03-04",
-        "days": 2,
-        "students": 14,
-        "context": "co_trained",
-        "co_trainer": "Alex Example, CST",
-        "share_delivered": 50,
-        "with_current_materials": True,
-        "reflection": "Students asked for more practice; moved the Sprint Review exercise "
-        "to day one.",
-    },
-    "assessments": {"assessment": "pspo_1", "score": 96.5, "taken_on": "2025-02-10"},
-    "credentials": {"kind": "csp_sm", "issued_on": "2024-11-01"},
-    "experience": {
-        "role": "product_owner",
-        "organisation": "Acme Ltd",
-        "started_on": "2019-09-01",
-        "ended_on": None,
-    },
-    "milestones": {"kind": "course_materials_reviewed", "achieved_on": "2025-01-20"},
-}
-
-
 def _kind_models(kind: EvidenceKind) -> KindModels:
     name = _camel(kind.label)
     create_fields: dict[str, Any] = {}
@@ -652,6 +626,30 @@ class LinkCreate(RequestBody):
     """An https link to attach, e.g. a digital badge or a certificate page."""
 
     url: Annotated[str, StringConstraints(pattern=ANY_TEXT, max_length=2000)]
+
+
+# -- CSV import -----------------------------------------------------------------------
+
+
+class ImportRow(ResponseBody):
+    """One data row of an imported file."""
+
+    line: int = Field(description="The row's line in the file; the header is line 1.")
+    values: dict[str, Any] = Field(
+        description="The row's fields as they would be stored (defaults filled in, dates "
+        "ISO); a field with an error shows its cell's text."
+    )
+    errors: dict[str, str] = Field(
+        description="`{field: why}`, empty when the row is fine; `row` when it has more "
+        "cells than the header has columns."
+    )
+
+
+class ImportResult(ResponseBody):
+    """Every data row of the file, in file order, and how many items were created."""
+
+    rows: list[ImportRow]
+    created: int = Field(description="Items created: 0 for a dry run.")
 
 
 # -- export -------------------------------------------------------------------------

@@ -144,6 +144,8 @@ class EvidenceKind:
     rules: CrossRule = lambda _values: {}
     derive: Callable[[dict[str, Any]], dict[str, Any]] = lambda _values: {}
     summary: Callable[[Any], str] = field(default=lambda item: "")
+    # Two items with the same values of these fields look like one logged twice.
+    same_item: tuple[str, ...] = ()
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -313,6 +315,7 @@ TEACHING_SESSIONS = EvidenceKind(
         ),
     ),
     rules=_teaching_rules,
+    same_item=("title", "first_day"),
     summary=lambda item: (
         f"{item.title}: {item.students} students, {item.days} "
         f"{'day' if item.days == 1 else 'days'} from {item.first_day.isoformat()}"
@@ -343,6 +346,7 @@ ASSESSMENT_ATTEMPTS = EvidenceKind(
         allow_equal=True,
         message="cannot be before the passport was received",
     ),
+    same_item=("assessment", "taken_on"),
     summary=lambda item: (
         f"{dict(ASSESSMENTS).get(item.assessment, item.assessment)}: "
         f"{item.score:g}% on {item.taken_on.isoformat()}"
@@ -374,6 +378,7 @@ CREDENTIALS = EvidenceKind(
         "expires_on", "issued_on", allow_equal=False, message="must be after the issue date"
     ),
     derive=_credential_validity,
+    same_item=("kind", "issued_on"),
     summary=lambda item: (
         f"{CREDENTIAL_LABELS.get(item.kind, item.kind)} issued "
         f"{item.issued_on.isoformat()}"
@@ -398,6 +403,7 @@ EXPERIENCE = EvidenceKind(
         FieldSpec("ended_on", "Ended on", "date", required=False, help="Leave empty if ongoing"),
     ),
     rules=_after("ended_on", "started_on", allow_equal=True, message="cannot be before the start"),
+    same_item=("role", "organisation", "started_on"),
     summary=lambda item: (
         f"{ROLE_LABELS.get(item.role, item.role)} at {item.organisation}, "
         f"{item.started_on.isoformat()} to {item.ended_on.isoformat() if item.ended_on else 'now'}"
@@ -419,10 +425,38 @@ MILESTONES = EvidenceKind(
         FieldSpec("achieved_on", "Achieved on", "date", not_future=True),
         FieldSpec("note", "Note", "longtext", required=False, max_length=5000),
     ),
+    same_item=("kind", "achieved_on"),
     summary=lambda item: (
         f"{MILESTONE_LABELS.get(item.kind, item.kind)} on {item.achieved_on.isoformat()}"
     ),
 )
+
+# One example item per kind, as the API would take it: the reference page shows them
+# and the CSV templates carry them. Data, not declarations of fields.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "teaching-sessions": {
+        "title": "Certified ScrumMaster, Leeds",
+        "course_type": "scrum_master",
+        "first_day": "2025-03-04",
+        "days": 2,
+        "students": 14,
+        "context": "co_trained",
+        "co_trainer": "Alex Example, CST",
+        "share_delivered": 50,
+        "with_current_materials": True,
+        "reflection": "Students asked for more practice; moved the Sprint Review exercise "
+        "to day one.",
+    },
+    "assessments": {"assessment": "pspo_1", "score": 96.5, "taken_on": "2025-02-10"},
+    "credentials": {"kind": "csp_sm", "issued_on": "2024-11-01"},
+    "experience": {
+        "role": "product_owner",
+        "organisation": "Acme Ltd",
+        "started_on": "2019-09-01",
+        "ended_on": None,
+    },
+    "milestones": {"kind": "course_materials_reviewed", "achieved_on": "2025-01-20"},
+}
 
 KINDS: dict[str, EvidenceKind] = {
     kind.slug: kind

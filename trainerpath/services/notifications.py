@@ -79,11 +79,13 @@ def notify(
     link: str,
     candidate_id: int | None = None,
     body: str | None = None,
+    count: int = 1,
 ) -> list[Notification]:
     """Write ``kind`` to each recipient but the actor, in the caller's transaction.
 
     Returns the rows written: new ones, and for a batched kind the unread ones whose
-    count went up. The caller commits (or rolls back) them with its change.
+    count went up (by ``count``: an import of many items is one notification). The
+    caller commits (or rolls back) them with its change.
     """
     spec = KINDS[kind]
     wanted = sorted({r for r in recipients if actor is None or r != actor.id})
@@ -99,7 +101,7 @@ def notify(
             "title": title[:300],
             "body": _shortened(body),
             "link": link,
-            "count": 1,
+            "count": count,
             "created_at": now,
             "updated_at": now,
         }
@@ -118,7 +120,7 @@ def notify(
         index_elements=list(columns),
         index_where=text(where),
         set_={
-            "count": col(Notification.count) + 1,
+            "count": col(Notification.count) + stmt.excluded.count,
             "subject": stmt.excluded.subject,
             "title": stmt.excluded.title,
             "body": stmt.excluded.body,
@@ -168,9 +170,13 @@ def _mentors_of(session: Session, candidate_id: int) -> list[int]:
 
 
 def evidence_waiting(
-    session: Session, *, actor: User, slug: str, item: EvidenceBase
+    session: Session, *, actor: User, slug: str, item: EvidenceBase, count: int = 1
 ) -> list[Notification]:
-    """Tell each assigned mentor that new or corrected evidence waits (one unread, counted)."""
+    """Tell each assigned mentor that new or corrected evidence waits (one unread, counted).
+
+    ``count`` items wait since this change (``item`` is one of them): an import counts
+    all it created in one notification.
+    """
     written = notify(
         session=session,
         kind=EVIDENCE_WAITING,
@@ -180,6 +186,7 @@ def evidence_waiting(
         subject=f"{slug}/{item.id}",
         title=f"New or corrected evidence from {actor.name} waits for your review",
         link="/mentor/reviews?" + urlencode({"candidate": item.candidate_id}),
+        count=count,
     )
     settle_waiting(session, item.candidate_id)
     for row in written:

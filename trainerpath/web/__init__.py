@@ -19,6 +19,7 @@ from . import (
     candidate,
     errors,
     exports,
+    imports,
     login,
     mentor,
     notifications,
@@ -27,7 +28,7 @@ from . import (
     security,
     settings,
 )
-from .common import UrlPattern, current_url
+from .common import UrlPattern, current_url, humanise
 
 
 def format_moment(value: datetime | None) -> str:
@@ -68,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["days_ago"] = days_ago
+    app.jinja_env.filters["humanise"] = humanise
     app.jinja_env.globals.update(_template_globals())
     for blueprint in (
         public.bp,
@@ -80,5 +82,6 @@ def init_app(app: Flask) -> None:
         notifications.bp,
         attachments.bp,
         exports.bp,
+        imports.bp,
     ):
         app.register_blueprint(blueprint)
