@@ -7,16 +7,25 @@ keeps one unread row per mentor and candidate: an upsert on the partial unique i
 raises its count, which ``settle_waiting`` keeps at most the number of items that
 still wait (and marks read when none does).
 
+Each notification also goes by e-mail, through the outbox in the same transaction, to
+the recipients who want its kind by e-mail as it happens (``MailWording`` says how it
+reads; by default its title, and its note or feedback). A batched notification is
+mailed when it is created, not when its count goes up: thirty items make one mail.
+Mails need the app (templates, BASE_URL), which every caller but the pure service
+tests has; without one only the in-app notification is written.
+
 Each notification's ``link`` is an app path (``/evidence/teaching-sessions/12/edit``),
 built here with the paths of the web routes; a test checks that each one routes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from flask import has_app_context
 from sqlalchemy import ColumnElement, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -46,8 +55,10 @@ from trainerpath.notification_kinds import (
 from trainerpath.paging import Page, PageRequest, paginate
 from trainerpath.queries import pending_review_counts
 
+from .email_preferences import deliveries
 from .errors import NotFound
 from .locks import lock_candidates
+from .outbox import enqueue_mail
 
 BODY_LIMIT = 500  # characters of a note or feedback kept in the notification
 UNREAD_COUNT_LIMIT = 99  # the bell says "99+" beyond this
@@ -60,6 +71,49 @@ def _shortened(value: str | None) -> str | None:
     if value is None or len(value) <= BODY_LIMIT:
         return value
     return value[: BODY_LIMIT - 1] + "…"
+
+
+@dataclass(frozen=True)
+class MailWording:
+    """How a notification reads as an e-mail.
+
+    ``subject``: the mail's subject (default: the notification's title); ``lines``:
+    paragraphs after the headline (default: the body, e.g. the rejection note);
+    ``template``: a pair under templates/mail/ with its own ``context``.
+    """
+
+    subject: str | None = None
+    lines: Sequence[str] | None = None
+    action: str | None = None
+    template: str = "notification"
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _queue_mails(
+    session: Session, kind: str, rows: Sequence[Notification], wording: MailWording
+) -> None:
+    """Queue the mail of each new notification for recipients who want ``kind`` now."""
+    if not rows or not has_app_context():
+        return
+    by_recipient = {row.recipient_id: row for row in rows}
+    for user, delivery in deliveries(session, by_recipient, kind):
+        row = by_recipient[user.id or 0]
+        lines = wording.lines if wording.lines is not None else [row.body] if row.body else []
+        enqueue_mail(
+            session,
+            user=user,
+            kind=kind,
+            subject=wording.subject or row.title,
+            template=wording.template,
+            context={
+                "headline": row.title,
+                "lines": lines,
+                "action": wording.action,
+                **wording.context,
+            },
+            link=row.link,
+            delivery=delivery,
+        )
 
 
 def _insert(session: Session) -> Any:
@@ -79,8 +133,10 @@ def notify(
     link: str,
     candidate_id: int | None = None,
     body: str | None = None,
+    mail: MailWording | None = None,
 ) -> list[Notification]:
-    """Write ``kind`` to each recipient but the actor, in the caller's transaction.
+    """Write ``kind`` to each recipient but the actor, in the caller's transaction, and
+    queue its mail to those who want it by e-mail now (worded by ``mail``).
 
     Returns the rows written: new ones, and for a batched kind the unread ones whose
     count went up. The caller commits (or rolls back) them with its change.
@@ -109,6 +165,7 @@ def notify(
         rows = [Notification(**value) for value in values]
         session.add_all(rows)
         session.flush()
+        _queue_mails(session, kind, rows, mail or MailWording())
         return rows
     if candidate_id is not None:  # settle_waiting locks it too: the same order, no deadlock
         lock_candidates(session, [candidate_id])
@@ -126,10 +183,13 @@ def notify(
             "updated_at": stmt.excluded.updated_at,
         },
     )
-    found = session.scalars(
-        stmt.returning(Notification), execution_options={"populate_existing": True}
+    found = list(
+        session.scalars(stmt.returning(Notification), execution_options={"populate_existing": True})
     )
-    return list(found)
+    # A count of 1 is a row just inserted: a raised count is at least 2 (settle_waiting
+    # never lowers an unread one below 1).
+    _queue_mails(session, kind, [row for row in found if row.count == 1], mail or MailWording())
+    return found
 
 
 # -- The causes ----------------------------------------------------------------------
@@ -147,6 +207,8 @@ def evidence_reviewed(
     """Tell the candidate their item was verified, or rejected with the note."""
     rejected = item.review_status == ReviewStatus.REJECTED
     verb = "rejected" if rejected else "verified"
+    what = f"{label.lower()} “{summary}”"
+    note = [f"{actor.name}'s note: {item.review_note}"] if item.review_note else []
     return notify(
         session=session,
         kind=EVIDENCE_REJECTED if rejected else EVIDENCE_VERIFIED,
@@ -154,9 +216,14 @@ def evidence_reviewed(
         actor=actor,
         candidate_id=item.candidate_id,
         subject=f"{slug}/{item.id}",
-        title=f"{actor.name} {verb} your {label.lower()} “{summary}”",
+        title=f"{actor.name} {verb} your {what}",
         body=item.review_note,
         link=_evidence_link(slug, item),
+        mail=MailWording(
+            subject=f"Your {what} was {verb}",
+            lines=note + (["Correct it and it goes back for review."] if rejected else []),
+            action="Correct it" if rejected else "See it in trainerpath",
+        ),
     )
 
 
@@ -180,6 +247,10 @@ def evidence_waiting(
         subject=f"{slug}/{item.id}",
         title=f"New or corrected evidence from {actor.name} waits for your review",
         link="/mentor/reviews?" + urlencode({"candidate": item.candidate_id}),
+        mail=MailWording(
+            lines=["Further items before you read it are counted in the app, not mailed."],
+            action="Review it",
+        ),
     )
     settle_waiting(session, item.candidate_id)
     for row in written:
@@ -236,6 +307,7 @@ def feedback_received(session: Session, *, actor: User, feedback: Feedback) -> l
         title=f"{actor.name} left you feedback",
         body=feedback.body,
         link="/candidate#feedback-summary",
+        mail=MailWording(action="Read it in trainerpath"),
     )
 
 
@@ -261,6 +333,11 @@ def outcome_recorded(
         title=f"{actor.name} recorded on your {pathway} enrollment: {outcome}. Now: {state}.",
         body=note,
         link=f"/candidate#enrollment-{enrollment_id}",
+        mail=MailWording(
+            subject=f"Your {pathway} enrollment: {outcome}",
+            lines=[f"Your enrollment is now: {state}."] + ([f"The note: {note}"] if note else []),
+            action="See your dashboard",
+        ),
     )
 
 
