@@ -17,7 +17,6 @@ from sqlmodel import col
 
 from trainerpath.models import User
 
-
 HELD = "trainerpath.locked_candidates"  # session.info: (transaction, the ids it locked)
 
 
