@@ -195,7 +195,8 @@ def notify(
 # -- The causes ----------------------------------------------------------------------
 
 
-def _evidence_link(slug: str, item: EvidenceBase) -> str:
+def evidence_link(slug: str, item: EvidenceBase) -> str:
+    """The page of an item: its correction form if rejected, else its place in the list."""
     if item.review_status == ReviewStatus.REJECTED:
         return f"/evidence/{slug}/{item.id}/edit"
     return f"/evidence/{slug}?status={item.review_status}#item-{slug}-{item.id}"
@@ -218,7 +219,7 @@ def evidence_reviewed(
         subject=f"{slug}/{item.id}",
         title=f"{actor.name} {verb} your {what}",
         body=item.review_note,
-        link=_evidence_link(slug, item),
+        link=evidence_link(slug, item),
         mail=MailWording(
             subject=f"Your {what} was {verb}",
             lines=note + (["Correct it and it goes back for review."] if rejected else []),
