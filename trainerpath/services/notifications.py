@@ -1,8 +1,8 @@
-"""In-app notifications: written with the change that causes them, read by their recipient.
+"""Notifications: written with the change that causes them, read by their recipient, and
+mailed to those who want them by e-mail.
 
 ``notify`` is the one place a notification is written; every cause below calls it in
-the transaction of the change, and it returns the rows it wrote (a mailer hooks in
-there). Nobody is notified of their own action. A batched kind (``evidence.waiting``)
+the transaction of the change, and it returns the rows it wrote. Nobody is notified of their own action. A batched kind (``evidence.waiting``)
 keeps one unread row per mentor and candidate: an upsert on the partial unique index
 raises its count, which ``settle_waiting`` keeps at most the number of items that
 still wait (and marks read when none does).
