@@ -157,6 +157,7 @@ def _delivery_line(report: delivery.Report) -> str:
     help="Send what is due on this day (YYYY-MM-DD) instead of today.",
 )
 @with_appcontext
+@needs_secret_key  # its mails carry signed unsubscribe links
 def send_reminders_command(today: datetime | None) -> None:
     """Send the reminders due today, each once (safe to repeat; meant for a daily cron)."""
     day = today.date() if today else clock.today()
