@@ -260,6 +260,7 @@ def test_a_mentor_who_chose_the_digest_gets_new_items_in_it_and_no_mail_each_tim
     assert "1 item of evidence waits for your review" in digest.subject
     assert "more than 3 days" not in digest.subject
     assert "Cara Candidate: Milestone “Train the Trainer attended" in digest.text
+    assert "<td>Cara Candidate</td>" in digest.html
 
 
 def test_no_reminder_for_a_rejected_passport_or_an_attempt_already_taken(
