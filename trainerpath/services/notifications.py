@@ -2,10 +2,11 @@
 mailed to those who want them by e-mail.
 
 ``notify`` is the one place a notification is written; every cause below calls it in
-the transaction of the change, and it returns the rows it wrote. Nobody is notified of their own action. A batched kind (``evidence.waiting``)
-keeps one unread row per mentor and candidate: an upsert on the partial unique index
-raises its count, which ``settle_waiting`` keeps at most the number of items that
-still wait (and marks read when none does).
+the transaction of the change, and it returns the rows it wrote. Nobody is notified of
+their own action. A batched kind (``evidence.waiting``) keeps one unread row per mentor
+and candidate: an upsert on the partial unique index raises its count, which
+``settle_waiting`` keeps at most the number of items that still wait (and marks read
+when none does).
 
 Each notification also goes by e-mail, through the outbox in the same transaction, to
 the recipients who want its kind by e-mail as it happens (``MailWording`` says how it
