@@ -42,8 +42,12 @@ class Received:
 
     @property
     def subject(self) -> str:
-        """The Subject header."""
-        return str(self.message["Subject"])
+        """The Subject header, as a mail program shows it.
+
+        A long encoded subject is folded onto the next line ("Subject:\\n =?utf-8?..."),
+        which leaves the folding space in front of the parsed value; readers drop it.
+        """
+        return str(self.message["Subject"]).lstrip()
 
     def part(self, subtype: str) -> str:
         """The text of the ``text/<subtype>`` part."""

@@ -377,7 +377,7 @@ INVALID: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
         {"kind": "graduated"},
         {
             "kind": "must be one of: course_materials_reviewed, learning_objectives_mapped, "
-            "ttt_attended, application_drafted, other"
+            "ttt_attended, application_drafted, pspo1_passport_received, other"
         },
     ),
     ("achieved-on-missing", "milestones", {"achieved_on": REMOVE}, {"achieved_on": "required"}),

@@ -1,4 +1,5 @@
-"""Command line: flask --app trainerpath init-db | create-user | seed-demo | deliver-mail | ...
+"""Command line: flask --app trainerpath init-db | create-user | seed-demo | deliver-mail |
+send-reminders | ...
 
 ``pathways`` and ``rulesets`` only read the declarations, so they run without a secret
 key; the commands that set up or change a deployment refuse without one, as serving does.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -24,7 +27,7 @@ from .config import refuse_unsafe_secret
 from .db import get_engine
 from .models import Role, User
 from .pathways import CURRENT, Ruleset, is_current, rulesets_of
-from .services import attachment_store, standings
+from .services import attachment_store, reminders, standings
 from .services.errors import Refusal
 from .services.users import ROLES, create_user
 from .uploads import upload_settings
@@ -42,6 +45,7 @@ def init_app(app: Flask) -> None:
         rulesets,
         refresh_standings_command,
         deliver_mail_command,
+        send_reminders_command,
         cleanup_uploads,
     ):
         app.cli.add_command(command)
@@ -142,6 +146,35 @@ def _delivery_line(report: delivery.Report) -> str:
     return (
         f"Sent {report.sent} mail{'s' if report.sent != 1 else ''}; "
         f"{report.retrying} to retry later; {report.failed} given up."
+    )
+
+
+@click.command("send-reminders")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Send what is due on this day (YYYY-MM-DD) instead of today.",
+)
+@with_appcontext
+@needs_secret_key  # its mails carry signed unsubscribe links
+def send_reminders_command(today: datetime | None) -> None:
+    """Send the reminders due today, each once (safe to repeat; meant for a daily cron)."""
+    day = today.date() if today else clock.today()
+    # Read without a write lock (SQLite), then send each reminder in its own transaction.
+    with Session(current_app.extensions["trainerpath.reading_engine"]) as session:
+        due = reminders.due_reminders(session, day)
+    sent: Counter[str] = Counter()
+    for reminder in due:
+        with Session(get_engine()) as session, session.begin():
+            if reminders.send_reminder(session, reminder, day):
+                sent[reminder.kind] += 1
+    for kind in sorted(sent):
+        click.echo(f"{kind}: {sent[kind]}")
+    total = sum(sent.values())
+    click.echo(
+        f"Sent {total} reminder{'s' if total != 1 else ''} for {day.isoformat()}; "
+        f"{len(due) - total} sent before."
     )
 
 

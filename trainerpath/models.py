@@ -468,3 +468,28 @@ class EmailPreference(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", primary_key=True)
     kind: str = Field(max_length=40, primary_key=True)
     delivery: str = Field(max_length=16)
+
+
+class SentReminder(SQLModel, table=True):
+    """A scheduled reminder that was sent: its unique key makes ``send-reminders`` idempotent.
+
+    The key is the recipient, the reminder's kind, what it is about (``credentials/12``)
+    and its step (``90`` days before expiry, a day, a date). It is inserted in the
+    transaction that writes the reminder's notification and mail, so a run that finds
+    the key taken (a second run, or a concurrent one) sends nothing.
+    """
+
+    __tablename__ = "sent_reminders"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id", "kind", "subject", "step", name="uq_sent_reminders_user_kind_subject_step"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    kind: str = Field(max_length=40)  # a ``reminder.*`` key of notification_kinds.KINDS
+    subject: str = Field(max_length=80)
+    step: str = Field(max_length=40)
+    sent_on: date  # the run's day (``--today``)
+    created_at: datetime = Field(default_factory=utcnow)

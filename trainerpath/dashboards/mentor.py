@@ -113,6 +113,12 @@ def review_queue(
     return found.with_items(queue_items(session, found.items, today))
 
 
+def waiting_for_review(session: Session, viewer: User, today: date) -> list[QueueItem]:
+    """Every item ``viewer`` may review, the longest waiting first (the daily digest)."""
+    keys = [(slug, item_id) for slug, item_id in session.execute(_waiting(viewer))]
+    return queue_items(session, keys, today)
+
+
 def queue_items(
     session: Session, keys: Sequence[tuple[str, int]], today: date | None = None
 ) -> list[QueueItem]:

@@ -6,9 +6,9 @@ e-mail as it happens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -48,6 +48,20 @@ def email_delivery(session: Session, user: User, kind: str) -> str:
         )
     ).scalar_one_or_none()
     return stored or DEFAULT
+
+
+def deliveries(session: Session, user_ids: Iterable[int], kind: str) -> list[tuple[User, str]]:
+    """Each of the users with their delivery for ``kind``, in one query."""
+    found = session.execute(
+        select(User, col(EmailPreference.delivery))
+        .outerjoin(
+            EmailPreference,
+            and_(col(EmailPreference.user_id) == col(User.id), col(EmailPreference.kind) == kind),
+        )
+        .where(col(User.id).in_(sorted(set(user_ids))))
+        .order_by(col(User.id))
+    ).all()
+    return [(user, delivery or DEFAULT) for user, delivery in found]
 
 
 def set_email_preferences(

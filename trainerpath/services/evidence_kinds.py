@@ -210,6 +210,9 @@ MILESTONE_KINDS = (
     ("learning_objectives_mapped", "Learning objectives mapped"),
     ("ttt_attended", "Train the Trainer attended"),
     ("application_drafted", "Application drafted"),
+    # Scrum.org's free class passport: the first attempt within 14 days keeps the free
+    # second one (the reminders count the days from here).
+    ("pspo1_passport_received", "PSPO I passport received"),
     ("other", "Other"),
 )
 CREDENTIAL_LABELS = dict(CREDENTIAL_KINDS)

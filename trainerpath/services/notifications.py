@@ -1,11 +1,19 @@
-"""In-app notifications: written with the change that causes them, read by their recipient.
+"""Notifications: written with the change that causes them, read by their recipient, and
+mailed to those who want them by e-mail.
 
 ``notify`` is the one place a notification is written; every cause below calls it in
-the transaction of the change, and it returns the rows it wrote (a mailer hooks in
-there). Nobody is notified of their own action. A batched kind (``evidence.waiting``)
-keeps one unread row per mentor and candidate: an upsert on the partial unique index
-raises its count, which ``settle_waiting`` keeps at most the number of items that
-still wait (and marks read when none does).
+the transaction of the change, and it returns the rows it wrote. Nobody is notified of
+their own action. A batched kind (``evidence.waiting``) keeps one unread row per mentor
+and candidate: an upsert on the partial unique index raises its count, which
+``settle_waiting`` keeps at most the number of items that still wait (and marks read
+when none does).
+
+Each notification also goes by e-mail, through the outbox in the same transaction, to
+the recipients who want its kind by e-mail as it happens (``MailWording`` says how it
+reads; by default its title, and its note or feedback). A batched notification is
+mailed when it is created, not when its count goes up: thirty items make one mail.
+Mails need the app (templates, BASE_URL), which every caller but the pure service
+tests has; without one only the in-app notification is written.
 
 Each notification's ``link`` is an app path (``/evidence/teaching-sessions/12/edit``),
 built here with the paths of the web routes; a test checks that each one routes.
@@ -13,10 +21,12 @@ built here with the paths of the web routes; a test checks that each one routes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from flask import has_app_context
 from sqlalchemy import ColumnElement, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -46,8 +56,10 @@ from trainerpath.notification_kinds import (
 from trainerpath.paging import Page, PageRequest, paginate
 from trainerpath.queries import pending_review_counts
 
+from .email_preferences import deliveries
 from .errors import NotFound
 from .locks import lock_candidates
+from .outbox import enqueue_mail
 
 BODY_LIMIT = 500  # characters of a note or feedback kept in the notification
 UNREAD_COUNT_LIMIT = 99  # the bell says "99+" beyond this
@@ -60,6 +72,49 @@ def _shortened(value: str | None) -> str | None:
     if value is None or len(value) <= BODY_LIMIT:
         return value
     return value[: BODY_LIMIT - 1] + "…"
+
+
+@dataclass(frozen=True)
+class MailWording:
+    """How a notification reads as an e-mail.
+
+    ``subject``: the mail's subject (default: the notification's title); ``lines``:
+    paragraphs after the headline (default: the body, e.g. the rejection note);
+    ``template``: a pair under templates/mail/ with its own ``context``.
+    """
+
+    subject: str | None = None
+    lines: Sequence[str] | None = None
+    action: str | None = None
+    template: str = "notification"
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _queue_mails(
+    session: Session, kind: str, rows: Sequence[Notification], wording: MailWording
+) -> None:
+    """Queue the mail of each new notification for recipients who want ``kind`` now."""
+    if not rows or not has_app_context():
+        return
+    by_recipient = {row.recipient_id: row for row in rows}
+    for user, delivery in deliveries(session, by_recipient, kind):
+        row = by_recipient[user.id or 0]
+        lines = wording.lines if wording.lines is not None else [row.body] if row.body else []
+        enqueue_mail(
+            session,
+            user=user,
+            kind=kind,
+            subject=wording.subject or row.title,
+            template=wording.template,
+            context={
+                "headline": row.title,
+                "lines": lines,
+                "action": wording.action,
+                **wording.context,
+            },
+            link=row.link,
+            delivery=delivery,
+        )
 
 
 def _insert(session: Session) -> Any:
@@ -80,8 +135,10 @@ def notify(
     candidate_id: int | None = None,
     body: str | None = None,
     count: int = 1,
+    mail: MailWording | None = None,
 ) -> list[Notification]:
-    """Write ``kind`` to each recipient but the actor, in the caller's transaction.
+    """Write ``kind`` to each recipient but the actor, in the caller's transaction, and
+    queue its mail to those who want it by e-mail now (worded by ``mail``).
 
     Returns the rows written: new ones, and for a batched kind the unread ones whose
     count went up (by ``count``: an import of many items is one notification). The
@@ -111,6 +168,7 @@ def notify(
         rows = [Notification(**value) for value in values]
         session.add_all(rows)
         session.flush()
+        _queue_mails(session, kind, rows, mail or MailWording())
         return rows
     if candidate_id is not None:  # settle_waiting locks it too: the same order, no deadlock
         lock_candidates(session, [candidate_id])
@@ -128,16 +186,20 @@ def notify(
             "updated_at": stmt.excluded.updated_at,
         },
     )
-    found = session.scalars(
-        stmt.returning(Notification), execution_options={"populate_existing": True}
+    found = list(
+        session.scalars(stmt.returning(Notification), execution_options={"populate_existing": True})
     )
-    return list(found)
+    # A row just inserted holds ``count``; a raised one more (settle_waiting never lowers
+    # an unread one below 1), so only new rows are mailed.
+    _queue_mails(session, kind, [row for row in found if row.count == count], mail or MailWording())
+    return found
 
 
 # -- The causes ----------------------------------------------------------------------
 
 
-def _evidence_link(slug: str, item: EvidenceBase) -> str:
+def evidence_link(slug: str, item: EvidenceBase) -> str:
+    """The page of an item: its correction form if rejected, else its place in the list."""
     if item.review_status == ReviewStatus.REJECTED:
         return f"/evidence/{slug}/{item.id}/edit"
     return f"/evidence/{slug}?status={item.review_status}#item-{slug}-{item.id}"
@@ -149,6 +211,8 @@ def evidence_reviewed(
     """Tell the candidate their item was verified, or rejected with the note."""
     rejected = item.review_status == ReviewStatus.REJECTED
     verb = "rejected" if rejected else "verified"
+    what = f"{label.lower()} “{summary}”"
+    note = [f"{actor.name}'s note: {item.review_note}"] if item.review_note else []
     return notify(
         session=session,
         kind=EVIDENCE_REJECTED if rejected else EVIDENCE_VERIFIED,
@@ -156,9 +220,14 @@ def evidence_reviewed(
         actor=actor,
         candidate_id=item.candidate_id,
         subject=f"{slug}/{item.id}",
-        title=f"{actor.name} {verb} your {label.lower()} “{summary}”",
+        title=f"{actor.name} {verb} your {what}",
         body=item.review_note,
-        link=_evidence_link(slug, item),
+        link=evidence_link(slug, item),
+        mail=MailWording(
+            subject=f"Your {what} was {verb}",
+            lines=note + (["Correct it and it goes back for review."] if rejected else []),
+            action="Correct it" if rejected else "See it in trainerpath",
+        ),
     )
 
 
@@ -187,6 +256,10 @@ def evidence_waiting(
         title=f"New or corrected evidence from {actor.name} waits for your review",
         link="/mentor/reviews?" + urlencode({"candidate": item.candidate_id}),
         count=count,
+        mail=MailWording(
+            lines=["Further items before you read it are counted in the app, not mailed."],
+            action="Review it",
+        ),
     )
     settle_waiting(session, item.candidate_id)
     for row in written:
@@ -243,6 +316,7 @@ def feedback_received(session: Session, *, actor: User, feedback: Feedback) -> l
         title=f"{actor.name} left you feedback",
         body=feedback.body,
         link="/candidate#feedback-summary",
+        mail=MailWording(action="Read it in trainerpath"),
     )
 
 
@@ -268,6 +342,11 @@ def outcome_recorded(
         title=f"{actor.name} recorded on your {pathway} enrollment: {outcome}. Now: {state}.",
         body=note,
         link=f"/candidate#enrollment-{enrollment_id}",
+        mail=MailWording(
+            subject=f"Your {pathway} enrollment: {outcome}",
+            lines=[f"Your enrollment is now: {state}."] + ([f"The note: {note}"] if note else []),
+            action="See your dashboard",
+        ),
     )
 
 

@@ -43,17 +43,22 @@ def enqueue_mail(
     template: str,
     context: Mapping[str, Any],
     link: str,
+    delivery: str | None = None,
 ) -> OutboxMail | None:
     """Write the mail ``template`` to ``user`` into the outbox, or nothing if they opted out.
 
     ``kind`` is a notification kind (notification_kinds.py) or an account kind;
-    ``link`` is the page the mail is about (a path of this site or a full URL).
+    ``link`` is the page the mail is about (a path of this site or a full URL);
+    ``delivery`` is the user's choice for ``kind`` when the caller has read it already
+    (``email_preferences.deliveries``: one query for many recipients).
     Returns the outbox row, or None when no mail is due.
     """
     if kind not in ACCOUNT_KINDS:
         if kind not in KINDS:
             raise ValueError(f"unknown mail kind {kind!r}")
-        if not user.is_active or email_delivery(session, user, kind) != EmailDelivery.IMMEDIATE:
+        if delivery is None:
+            delivery = email_delivery(session, user, kind)
+        if not user.is_active or delivery != EmailDelivery.IMMEDIATE:
             return None
     assert user.id is not None
     headers: dict[str, str] = {}
