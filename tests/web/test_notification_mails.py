@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import days_ago
+from conftest import PASSWORD, days_ago
 from flask.testing import FlaskClient
 from smtp_server import Received
 from sqlalchemy import Engine, select
@@ -177,6 +177,31 @@ def test_a_mentor_gets_one_mail_for_many_items_until_they_read_the_notification(
     client.post(f"/evidence/{KIND}", data=FORM | {"title": "CSM 4"})
 
     assert len(mails_to(mailed(2), cast.mentor)) == 2  # a new unread notification, a new mail
+
+
+def test_an_import_of_many_items_mails_the_mentor_once_with_its_count(
+    engine: Engine, client: FlaskClient, cast: Cast, mailed: Callable[[int], list[Received]]
+) -> None:
+    log_in(client, cast.candidate)
+    rows = "".join(f"CSM {n},scrum_master,{days_ago(30 + n)},2,12,independent\n" for n in range(4))
+    body = "title,course_type,first_day,days,students,context\n" + rows
+    imported = client.post(
+        f"/api/v1/candidates/{cast.candidate.id}/{KIND}/import?dry_run=false",
+        data=body,
+        content_type="text/csv",
+        headers=token_header(client, cast.candidate),
+    )
+    assert imported.status_code == 200, imported.get_json()
+    (waiting,) = notifications_of(engine, cast.mentor)
+    assert waiting.count == 4
+    (mail,) = mails_to(mailed(1), cast.mentor)
+    assert cast.candidate.name in mail.text
+
+
+def token_header(client: FlaskClient, user: User) -> dict[str, str]:
+    """A bearer token for ``user``, made through the API."""
+    made = client.post("/api/v1/tokens", json={"email": user.email, "password": PASSWORD})
+    return {"Authorization": f"Bearer {made.get_json()['token']}"}
 
 
 def test_a_candidate_who_turned_a_kind_off_is_told_in_the_app_but_not_by_mail(
