@@ -82,7 +82,7 @@ def test_a_verified_item_tells_the_candidate_with_a_link_to_their_verified_items
     assert told.kind == "evidence.verified"
     assert (
         told.title == "Mo Mentor verified your teaching session "
-        "“CSM Leeds: 12 students, 2 days from 2024-03-04”"
+        "“CSM Leeds: 12 students, 2 days from 4 Mar 2024”"
     )
     assert told.link == f"/evidence/{KIND}?status=verified#item-{KIND}-{item.id}"
     assert told.subject == f"{KIND}/{item.id}" and told.candidate_id == people.candidate.id

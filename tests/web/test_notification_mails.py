@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from trainerpath.models import EvidenceBase, Notification, User
 from trainerpath.notification_kinds import kinds_for
+from trainerpath.wording import format_day
 
 from .conftest import Cast, fetch_all, log_in
 
@@ -30,7 +31,7 @@ FORM = {
     "context": "independent",
 }
 BASE = "http://trainerpath.test"
-SUMMARY = f"CSM Leeds: 10 students, 2 days from {days_ago(30).isoformat()}"  # the pending item
+SUMMARY = f"CSM Leeds: 10 students, 2 days from {format_day(days_ago(30))}"  # the pending item
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from trainerpath import queries
 from trainerpath.dashboards.common import (
     STATUS_LABELS,
     VERIFIED,
+    format_day,
     format_number,
 )
 from trainerpath.dashboards.enrollment import EnrollmentView, enrollment_views
@@ -73,7 +74,7 @@ def display_value(spec: FieldSpec, value: Any) -> str:
     if spec.type == "choice":
         return spec.choice_label(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return format_day(value)
     if isinstance(value, float):
         return format_number(value)
     return str(value)

@@ -8,6 +8,9 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col
 
 from trainerpath.models import ReviewStatus, User
+from trainerpath.wording import format_day, format_month, format_number
+
+__all__ = ["format_day", "format_month", "format_number"]
 
 PENDING = ReviewStatus.PENDING.value
 VERIFIED = ReviewStatus.VERIFIED.value
@@ -35,25 +38,6 @@ def aware(moment: datetime) -> datetime:
     """The moment with its UTC time zone."""
     # SQLite hands back naive datetimes for what was stored as UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def format_day(value: date | datetime | None) -> str:
-    """A date as people read it: 5 Mar 2025."""
-    if value is None:
-        return "—"
-    return f"{value.day} {value:%b %Y}"
-
-
-def format_month(value: date) -> str:
-    """A month as people read it: June 2028."""
-    return f"{value:%B %Y}"
-
-
-def format_number(value: float) -> str:
-    """A count or score as people write it: 100, 94.9, 3.99 (at most two places)."""
-    if isinstance(value, int) or float(value).is_integer():
-        return f"{value:g}"
-    return f"{value:.2f}".rstrip("0")
 
 
 def matches_name_or_email(q: str) -> ColumnElement[bool]:

@@ -21,6 +21,7 @@ from trainerpath.models import (
     Milestone,
     TeachingSession,
 )
+from trainerpath.wording import format_day
 
 from .errors import ValidationFailed
 
@@ -321,7 +322,7 @@ TEACHING_SESSIONS = EvidenceKind(
     same_item=("title", "first_day"),
     summary=lambda item: (
         f"{item.title}: {item.students} students, {item.days} "
-        f"{'day' if item.days == 1 else 'days'} from {item.first_day.isoformat()}"
+        f"{'day' if item.days == 1 else 'days'} from {format_day(item.first_day)}"
     ),
 )
 
@@ -352,7 +353,7 @@ ASSESSMENT_ATTEMPTS = EvidenceKind(
     same_item=("assessment", "taken_on"),
     summary=lambda item: (
         f"{dict(ASSESSMENTS).get(item.assessment, item.assessment)}: "
-        f"{item.score:g}% on {item.taken_on.isoformat()}"
+        f"{item.score:g}% on {format_day(item.taken_on)}"
     ),
 )
 
@@ -384,8 +385,8 @@ CREDENTIALS = EvidenceKind(
     same_item=("kind", "issued_on"),
     summary=lambda item: (
         f"{CREDENTIAL_LABELS.get(item.kind, item.kind)} issued "
-        f"{item.issued_on.isoformat()}"
-        + (f", valid until {item.valid_until.isoformat()}" if item.valid_until else ", no expiry")
+        f"{format_day(item.issued_on)}"
+        + (f", valid until {format_day(item.valid_until)}" if item.valid_until else ", no expiry")
     ),
 )
 
@@ -409,7 +410,7 @@ EXPERIENCE = EvidenceKind(
     same_item=("role", "organisation", "started_on"),
     summary=lambda item: (
         f"{ROLE_LABELS.get(item.role, item.role)} at {item.organisation}, "
-        f"{item.started_on.isoformat()} to {item.ended_on.isoformat() if item.ended_on else 'now'}"
+        f"{format_day(item.started_on)} to {format_day(item.ended_on) if item.ended_on else 'now'}"
     ),
 )
 
@@ -430,7 +431,7 @@ MILESTONES = EvidenceKind(
     ),
     same_item=("kind", "achieved_on"),
     summary=lambda item: (
-        f"{MILESTONE_LABELS.get(item.kind, item.kind)} on {item.achieved_on.isoformat()}"
+        f"{MILESTONE_LABELS.get(item.kind, item.kind)} on {format_day(item.achieved_on)}"
     ),
 )
 

@@ -136,6 +136,43 @@
     }
   });
 
+  // A table wider than its box scrolls inside it: say so (a hint and an edge, in app.css)
+  // and make the box a labelled region that the keyboard can scroll.
+  function markScrollers() {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("data-scrolls", "");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        if (!box.hasAttribute("aria-label")) {
+          var heading = box.closest("section") && box.closest("section").querySelector("h2");
+          box.setAttribute("aria-label", (heading ? heading.textContent.trim() + ": " : "") + "table, scrolls sideways");
+        }
+      } else if (box.hasAttribute("data-scrolls")) {
+        box.removeAttribute("data-scrolls");
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", markScrollers);
+  document.addEventListener("htmx:afterSettle", markScrollers);
+  window.addEventListener("resize", markScrollers);
+
+  // Esc closes an open menu (the account menu is a <details>) and gives focus back to it.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    document.querySelectorAll("details[open].dropdown, details[open].account-menu").forEach(function (menu) {
+      menu.removeAttribute("open");
+      var summary = menu.querySelector("summary");
+      if (summary && menu.contains(document.activeElement)) {
+        summary.focus();
+      }
+    });
+  });
+
   // Plain (non-htmx) forms that need a second thought: deactivate a user, end an assignment.
   document.addEventListener(
     "submit",

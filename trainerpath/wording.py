@@ -1,0 +1,34 @@
+"""How pages, mails and audit details write dates, numbers and counts (no Flask here).
+
+One human date format everywhere people read (5 Mar 2025); ISO dates only in the API
+and in files meant for programs (CSV, JSON).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+def format_day(value: date | datetime | None) -> str:
+    """A date as people read it: 5 Mar 2025."""
+    if value is None:
+        return "—"
+    return f"{value.day} {value:%b %Y}"
+
+
+def format_month(value: date) -> str:
+    """A month as people read it: June 2028."""
+    return f"{value:%B %Y}"
+
+
+def format_number(value: float) -> str:
+    """A count or score as people write it: 100, 94.9, 3.99 (at most two places)."""
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{value:g}"
+    return f"{value:.2f}".rstrip("0")
+
+
+def plural(count: float, singular: str, plural_form: str | None = None) -> str:
+    """``count`` and the noun that goes with it: 1 teaching session, 2 teaching sessions."""
+    noun = singular if count == 1 else (plural_form or singular + "s")
+    return f"{format_number(count)} {noun}"
