@@ -257,14 +257,19 @@ def test_withdrawing_pauses_the_pathway_and_resuming_returns_to_the_same_step(
     client: FlaskClient, cara: Cast, make_enrollment: Callable[..., Enrollment]
 ) -> None:
     enrollment = make_enrollment(cara.candidate, "pst", state="pspo2")
-    client.post(f"/enrollments/{enrollment.id}/events", data={"event": "withdraw"})
+    withdrawn = client.post(f"/enrollments/{enrollment.id}/events", data={"event": "withdraw"})
+    told = text(client.get(withdrawn.headers["Location"]))
+    assert "Withdrawn: paused at PSPO II; resume it to carry on." in told
+    assert "Now: Withdrawn" not in told
     card = page(client.get("/candidate")).by_id(f"enrollment-{enrollment.id}")
     assert card.find(class_="state-pill").text == "Current state: Withdrawn"
     assert "resuming returns it to PSPO II" in card.text
-    assert (
-        card.find("ol", class_="stepper").find(aria_current="step").find(class_="step-label").text
-        == "PSPO II"
-    )
+    stepper = card.find("ol", class_="stepper")
+    paused = stepper.find(aria_current="step")
+    assert paused.find(class_="step-label").text == "PSPO II"
+    assert "Paused here" in paused.text and "Now" not in stepper.text
+    # The pause sign is drawn by the stylesheet, not a character some fonts lack.
+    assert "\u23f8" not in card.text and paused.find(class_="pause-glyph") is not None
     client.post(f"/enrollments/{enrollment.id}/events", data={"event": "resume"})
     card = page(client.get("/candidate")).by_id(f"enrollment-{enrollment.id}")
     assert card.find(class_="state-pill").text == "Current state: PSPO II"

@@ -85,7 +85,7 @@ def record_outcome(client: FlaskClient, cast: Cast, _item: Any, enrol: Any) -> E
     client.post(f"/enrollments/{enrollment.id}/events", data={"event": "tac_approve"})
     subject = "Your Certified Scrum Trainer enrollment: Approved by the TAC"
     link = f"{BASE}/candidate#enrollment-{enrollment.id}"
-    return Expected(cast.candidate, subject, link, says="now: Interview")
+    return Expected(cast.candidate, subject, link, says="Now: Interview.")
 
 
 def log_evidence(client: FlaskClient, cast: Cast, _item: Any, _: Any) -> Expected:

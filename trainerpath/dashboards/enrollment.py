@@ -137,7 +137,7 @@ class Step:
 
     state: str
     label: str
-    status: Literal["done", "current", "todo"]
+    status: Literal["done", "current", "paused", "todo"]  # paused: withdrawn from here
     reached_at: datetime | None
     final: bool
 
@@ -216,9 +216,11 @@ def stepper(status: EnrollmentStatus) -> list[Step]:
     steps = []
     for index, state in enumerate(path):
         value = str(state.value)
-        step_status: Literal["done", "current", "todo"] = (
+        step_status: Literal["done", "current", "paused", "todo"] = (
             "done" if index < position else "current" if index == position else "todo"
         )
+        if step_status == "current" and enrollment.state == withdrawn:
+            step_status = "paused"
         steps.append(
             Step(
                 state=value,

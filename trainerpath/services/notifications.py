@@ -328,7 +328,7 @@ def outcome_recorded(
     enrollment_id: int,
     pathway: str,
     outcome: str,
-    state: str,
+    sentence: str,
     note: str | None,
 ) -> list[Notification]:
     """Tell the candidate a mentor or admin fired an event on their enrollment."""
@@ -339,12 +339,12 @@ def outcome_recorded(
         actor=actor,
         candidate_id=candidate_id,
         subject=f"enrollments/{enrollment_id}",
-        title=f"{actor.name} recorded on your {pathway} enrollment: {outcome}. Now: {state}.",
+        title=f"{actor.name} recorded on your {pathway} enrollment: {sentence}",
         body=note,
         link=f"/candidate#enrollment-{enrollment_id}",
         mail=MailWording(
             subject=f"Your {pathway} enrollment: {outcome}",
-            lines=[f"Your enrollment is now: {state}."] + ([f"The note: {note}"] if note else []),
+            lines=[sentence] + ([f"The note: {note}"] if note else []),
             action="See your dashboard",
         ),
     )

@@ -93,6 +93,18 @@ def state_label(ruleset: Ruleset, state: str) -> str:
     return str(ruleset.state(state).name)
 
 
+def outcome_sentence(ruleset: Ruleset, event: str, enrollment: Enrollment) -> str:
+    """What firing ``event`` did to ``enrollment`` (already fired), in words, never naming
+    the state twice: "Application submitted. Now: TAC review.", "Certified.", "Withdrawn:
+    paused at Preparing; resume it to carry on."."""
+    done = ruleset.history_label(event)
+    if ruleset.is_withdrawn(enrollment.state):
+        paused_at = state_label(ruleset, enrollment.withdrawn_from or ruleset.initial_state)
+        return f"{done}: paused at {paused_at}; resume it to carry on."
+    now = state_label(ruleset, enrollment.state)
+    return f"{done}." if now.lower() in done.lower() else f"{done}. Now: {now}."
+
+
 def visible_enrollment(session: Session, viewer: User, enrollment_id: int) -> Enrollment:
     """Return the enrollment if ``viewer`` may see it, else refuse with NotFound."""
     enrollment = session.get(Enrollment, enrollment_id)
@@ -438,7 +450,7 @@ def _record_transition(
             enrollment_id=_id(enrollment.id),
             pathway=ruleset.title,
             outcome=ruleset.history_label(event),
-            state=state_label(ruleset, enrollment.state),
+            sentence=outcome_sentence(ruleset, event, enrollment),
             note=note,
         )
     session.flush()

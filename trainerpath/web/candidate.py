@@ -26,7 +26,7 @@ from trainerpath.services.evidence_kinds import KINDS, EvidenceKind
 from trainerpath.services.pathways import (
     enrol,
     fire_event,
-    state_label,
+    outcome_sentence,
     switch_ruleset,
     visible_enrollment,
 )
@@ -178,9 +178,7 @@ def fire(enrollment_id: int) -> Response:
     else:
         session.commit()
         ruleset = ruleset_for(enrollment.ruleset)
-        message = (
-            f"{ruleset.history_label(record.event)}. Now: {state_label(ruleset, record.to_state)}."
-        )
+        message = outcome_sentence(ruleset, record.event, enrollment)
         if not wants_partial():
             flash(message, "success")
             return after_post(back)
@@ -308,6 +306,19 @@ def evidence_list(kind: str) -> Response:
     return partial("candidate/_evidence_list.html", **_listing(spec, me()))
 
 
+@bp.get("/evidence/<kind>/tabs")
+@role_required(CANDIDATE)
+def evidence_tabs(kind: str) -> Response:
+    """The kinds' tabs with their counts (htmx refreshes them after a change)."""
+    spec = _kind(kind)
+    if not wants_partial():
+        return redirect(url_for("candidate.evidence", kind=spec.slug))
+    user = me()
+    assert user.id is not None
+    counts = queries.evidence_counts(get_session(), user.id)
+    return partial("candidate/_evidence_tabs.html", kind=spec, counts=counts)
+
+
 @bp.get("/progress")
 @role_required(CANDIDATE)
 def progress() -> Response:
@@ -322,7 +333,7 @@ def progress() -> Response:
 def _saved(kind: EvidenceKind, message: str) -> Response:
     """Answer a successful add/edit/delete: a fresh form for htmx, else a redirect."""
     if wants_partial():
-        return partial(
+        response = partial(
             "candidate/_evidence_form.html",
             trigger={"evidence-changed": None, "notify": {"message": message}},
             kind=kind,
@@ -330,6 +341,10 @@ def _saved(kind: EvidenceKind, message: str) -> Response:
             editing=None,
             message=message,
         )
+        if request.endpoint == "candidate.edit_evidence":
+            # The form is back to "Add": so is the address (opening the edit pushed /edit).
+            response.headers["HX-Replace-Url"] = url_for("candidate.evidence", kind=kind.slug)
+        return response
     flash(message, "success")
     return after_post(url_for("candidate.evidence", kind=kind.slug))
 

@@ -7,6 +7,7 @@ Admins see the same pages for every candidate; a mentor only for assigned candid
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_wtf.csrf import generate_csrf
@@ -136,6 +137,10 @@ def review(kind: str, item_id: int) -> Response:
         flash(message, "success")
         return after_post(back)
     entry = dashboards.queue_item(session, kind, item)
+    # The page's "N items waiting" counts what its queue shows: one candidate's or all.
+    shown = parse_id(parse_qs(urlsplit(back).query).get("candidate", [""])[0])
+    if urlsplit(back).path == url_for("mentor.candidate", candidate_id=item.candidate_id):
+        shown = item.candidate_id
     return partial(
         "mentor/_review_item.html",
         trigger={"review-changed": None, "notify": {"message": message}},
@@ -143,6 +148,7 @@ def review(kind: str, item_id: int) -> Response:
         form=ReviewForm(formdata=None),
         next_url=back,
         done=message,
+        waiting=dashboards.reviews_waiting(session, viewer, shown),
     )
 
 
