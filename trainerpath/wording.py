@@ -32,3 +32,9 @@ def plural(count: float, singular: str, plural_form: str | None = None) -> str:
     """``count`` and the noun that goes with it: 1 teaching session, 2 teaching sessions."""
     noun = singular if count == 1 else (plural_form or singular + "s")
     return f"{format_number(count)} {noun}"
+
+
+def unit_for(count: float, unit: str) -> str:
+    """A requirement's plural unit as ``count`` takes it: "1 student", "1 teaching session",
+    "2 years" (every unit the rulesets declare is a regular plural in -s)."""
+    return unit[:-1] if count == 1 and unit.endswith("s") else unit

@@ -42,6 +42,7 @@ from trainerpath.pathways import CURRENT, RULESETS, Ruleset, ruleset_for
 from trainerpath.pathways.vocabulary import Duration
 from trainerpath.services import standings
 from trainerpath.services.standings import Summary
+from trainerpath.wording import unit_for
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def ageing_flag(ruleset: Ruleset, summary: Summary | None, today: date) -> str |
     need = ruleset.requirements[summary.shortfall_key]
     target = format_number(need.target)
     fall = (
-        f"falls below {target} {need.unit}"
+        f"falls below {target} {unit_for(need.target, need.unit)}"
         if isinstance(need, Duration)
         else f"fall below {target}"
     )

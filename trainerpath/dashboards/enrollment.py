@@ -31,6 +31,7 @@ from trainerpath.services.pathways import (
     state_label,
     who_phrase,
 )
+from trainerpath.wording import unit_for
 
 # -- Progress bars ---------------------------------------------------------------------
 
@@ -61,7 +62,10 @@ def progress_sentence(requirement: Requirement) -> str:
     if unit == "item":
         unit = "needed"
     current, pending = format_number(requirement.current), format_number(requirement.pending)
-    return f"{current} verified + {pending} pending of {format_number(requirement.target)} {unit}"
+    target = format_number(requirement.target)
+    return (
+        f"{current} verified + {pending} pending of {target} {unit_for(requirement.target, unit)}"
+    )
 
 
 def window_phrase(requirement: Requirement) -> str | None:
@@ -87,7 +91,8 @@ def ageing_warning(requirement: Requirement, need: Need) -> str | None:
             f"to stay at {target}."
         )
     return (
-        f"Your {requirement.label} falls below {target} {requirement.unit} on {when} "
+        f"Your {requirement.label} falls below {target} "
+        f"{unit_for(requirement.target, requirement.unit)} on {when} "
         "unless you log more."
     )
 
@@ -252,8 +257,11 @@ def longest_first(bars: Iterable[Bar]) -> list[Bar]:
     return sorted(bars, key=rank)
 
 
-def next_steps(status: EnrollmentStatus, bars: Sequence[Bar]) -> list[NextStep]:
-    """Say in plain words what moves this enrollment forward, and who does it.
+def next_steps(
+    status: EnrollmentStatus, bars: Sequence[Bar], to_candidate: bool = True
+) -> list[NextStep]:
+    """Say in plain words what moves this enrollment forward, and who does it, to the
+    candidate ("your evidence") or to a mentor or admin ("the candidate's evidence").
 
     The missing requirements come first, the one forecast to take longest leading
     (``longest_first``), each with its forecast; then evidence about to age out.
@@ -263,10 +271,12 @@ def next_steps(status: EnrollmentStatus, bars: Sequence[Bar]) -> list[NextStep]:
     if state.final:
         return [NextStep(f"Done: {state.name}. Congratulations!", "done")]
     if ruleset.is_withdrawn(enrollment.state):
+        paused_at = state_label(ruleset, enrollment.withdrawn_from or ruleset.initial_state)
+        resume = "Resume it" if to_candidate else "Resuming it lets the candidate"
         return [
             NextStep(
-                "This pathway is paused because it was withdrawn. Resume it to carry on "
-                f"from {state_label(ruleset, enrollment.withdrawn_from or ruleset.initial_state)}.",
+                f"This pathway is paused because it was withdrawn. {resume} carry on "
+                f"from {paused_at}.",
                 "todo",
             )
         ]
@@ -281,7 +291,10 @@ def next_steps(status: EnrollmentStatus, bars: Sequence[Bar]) -> list[NextStep]:
     if waiting:
         lines.append(
             NextStep(
-                "Some of your evidence is waiting for review: your mentor verifies it.",
+                "Some of your evidence is waiting for review: your mentor verifies it."
+                if to_candidate
+                else "Some of the candidate's evidence is waiting for review: verify or "
+                "reject it in the review queue.",
                 "wait",
             )
         )
@@ -291,8 +304,14 @@ def next_steps(status: EnrollmentStatus, bars: Sequence[Bar]) -> list[NextStep]:
     for name in candidate_events:
         guards = ruleset.guards(enrollment.state, name)
         if all(bar.met for bar in bars if bar.requirement.key in guards):
+            step = event_phrase(ruleset, name)
             lines.append(
-                NextStep(f"Everything is in place: {event_phrase(ruleset, name)}.", "ready")
+                NextStep(
+                    f"Everything is in place: {step}."
+                    if to_candidate
+                    else f"Everything is in place: the candidate can {step}.",
+                    "ready",
+                )
             )
     if outcome_events:
         who = who_phrase(ruleset, outcome_events[0])
@@ -375,7 +394,7 @@ def view_of(status: EnrollmentStatus, viewer: User) -> EnrollmentView:
         state_label=state_label(ruleset, enrollment.state),
         steps=stepper(status),
         bars=bars,
-        next_steps=next_steps(status, bars),
+        next_steps=next_steps(status, bars, to_candidate=viewer.id == enrollment.candidate_id),
         buttons=mine,
         withdraw=withdraw,
         others=others,

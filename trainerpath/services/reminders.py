@@ -55,6 +55,7 @@ from trainerpath.models import (
 from trainerpath.notification_kinds import EVIDENCE_WAITING
 from trainerpath.pathways import Ruleset, ruleset_for
 from trainerpath.pathways.measure import Population, conditions
+from trainerpath.wording import unit_for
 
 from . import standings
 from .email_preferences import deliveries
@@ -454,7 +455,8 @@ def window_ageing(session: Session, today: date) -> list[Reminder]:
                         candidate_id=enrollment.candidate_id,
                         mail=MailWording(
                             lines=[
-                                f"It needs {requirement.target} {requirement.unit}; "
+                                f"It needs {requirement.target} "
+                                f"{unit_for(requirement.target, requirement.unit)}; "
                                 f"it has {requirement.current} today.",
                                 "Log newer evidence to stay on target.",
                             ],
