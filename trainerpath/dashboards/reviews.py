@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from trainerpath.dashboards.candidate import display_value
-from trainerpath.dashboards.common import PENDING
+from trainerpath.dashboards.common import PENDING, REJECTED
 from trainerpath.models import (
     EVIDENCE_MODELS,
     EvidenceBase,
@@ -101,11 +101,7 @@ class ItemHistory:
 
     reviews: list[PastReview]
     changes: list[FieldChange]
-
-    @property
-    def resubmitted(self) -> bool:
-        """Whether it waits again after a rejection."""
-        return bool(self.reviews) and self.reviews[-1].record.decision == "rejected"
+    resubmitted: bool  # it waits for review again after a rejection
 
 
 def item_histories(
@@ -114,12 +110,17 @@ def item_histories(
     """Each item's history and changes since its last review, by item id."""
     listed = [item for item in items if item.id is not None]
     found = history_of(session, slug, [item.id or 0 for item in listed])
-    return {
-        item.id or 0: ItemHistory(
-            found.get(item.id or 0, []), changes_since(slug, item, found.get(item.id or 0, []))
+    histories: dict[int, ItemHistory] = {}
+    for item in listed:
+        reviews = found.get(item.id or 0, [])
+        histories[item.id or 0] = ItemHistory(
+            reviews=reviews,
+            changes=changes_since(slug, item, reviews),
+            resubmitted=bool(reviews)
+            and reviews[-1].record.decision == REJECTED
+            and item.review_status == PENDING,
         )
-        for item in listed
-    }
+    return histories
 
 
 # -- Turnaround ----------------------------------------------------------------------
@@ -240,7 +241,7 @@ def _turnaround_stmt(now: datetime) -> Select[Any]:
         .outerjoin(waiting, waiting.c.mentor_id == col(User.id))
         .outerjoin(assigned, assigned.c.mentor_id == col(User.id))
         .where(col(User.role) == Role.MENTOR.value, col(User.is_active).is_(True))
-        .order_by(literal(0) - func.coalesce(bands[-1], 0), col(User.name), col(User.id))
+        .order_by(*(band.desc() for band in reversed(bands)), col(User.name), col(User.id))
     )
 
 
@@ -264,5 +265,23 @@ def turnaround_of(session: Session, mentor: User, now: datetime | None = None) -
 
 
 def turnaround_by_mentor(session: Session, now: datetime | None = None) -> list[Turnaround]:
-    """Every active mentor's turnaround and waiting items: the longest waiting first."""
+    """Every active mentor's turnaround and waiting items: those with the most items in
+    the oldest band first (then the next band...), so an overloaded mentor tops the list."""
     return [_row(found) for found in session.execute(_turnaround_stmt(now or utcnow()))]
+
+
+@dataclass(frozen=True)
+class TurnaroundView:
+    """What the review page shows of turnaround: a mentor's own, or every mentor's."""
+
+    own: Turnaround | None
+    mentors: list[Turnaround]
+    bands: tuple[str, ...] = tuple(label for label, _low, _high in AGE_BANDS)
+    days: int = TURNAROUND_DAYS
+
+
+def turnaround_for(session: Session, viewer: User) -> TurnaroundView:
+    """A mentor's own turnaround, or (for an admin) every mentor's side by side."""
+    if viewer.role == Role.ADMIN:
+        return TurnaroundView(None, turnaround_by_mentor(session))
+    return TurnaroundView(turnaround_of(session, viewer), [])
