@@ -206,7 +206,7 @@ def test_turnaround_median_and_p90_on_a_known_dataset(
     make_evidence: Callable[..., EvidenceBase],
 ) -> None:
     mentor, candidate = people.mentor, people.candidate
-    # Ten waits (hours): median = (5+6)/2 = 5.5; p90 at position 0.9·9 = 8.1 → 9 + 0.1·(100−9).
+    # Ten waits (hours): median = (5+6)/2 = 5.5; p90 at position 0.9·9 = 8.1 → 9 + 0.1·(100-9).
     _reviewed(session, mentor, candidate, [1, 2, 3, 4, 5, 6, 7, 8, 9, 100])
     _reviewed(session, mentor, candidate, [500], ago_days=91)  # outside the 90 days
     busy = make_user(role="mentor", name="Bo Busy")
