@@ -1,5 +1,6 @@
 """Bulk verify in a real browser: the mentor filters the queue to one candidate, ticks
-two items, verifies them at once (htmx, in place) and sees the count drop."""
+two items, verifies them at once (htmx, in place) and sees the count drop; the page
+fits a phone; the verified items are in the candidate's whole evidence, with history."""
 
 from __future__ import annotations
 
@@ -52,3 +53,15 @@ def test_the_mentor_filters_by_candidate_and_verifies_two_items_at_once(
     expect(queue.locator("article.review-item")).to_have_count(1)
     assert mentor.evaluate("() => window.notReloaded === true")  # swapped in place
     screenshot(mentor, "bulk-verified")
+    mentor.set_viewport_size({"width": 390, "height": 844})
+    assert mentor.evaluate("() => document.documentElement.scrollWidth <= 390")
+    screenshot(mentor, "bulk-verified-phone")
+
+    # The two verified items are in Cara's whole evidence, one click from her page.
+    mentor.set_viewport_size({"width": 1280, "height": 900})
+    mentor.goto(f"/mentor/candidates/{cara.id}")
+    mentor.get_by_role("link", name="2 verified").click()
+    listed = mentor.locator("#candidate-evidence .evidence-item")
+    expect(listed).to_have_count(2)
+    expect(listed.first.locator(".review-history")).to_contain_text("Review history Verified by Mia Mentor")
+    screenshot(mentor, "candidate-evidence")

@@ -156,8 +156,9 @@ def _cont(rank: Any, count: Any, value: Any, tenths: int) -> Any:
     return low + (high - low) * func.max(position % 10) / 10.0
 
 
-def _percentiles(since: datetime) -> Any:
-    """Per reviewer: decisions since ``since``, and the median and 90th percentile wait."""
+def _percentiles(since: datetime, mentor_id: int | None) -> Any:
+    """Per reviewer (or only ``mentor_id``): decisions since ``since``, and the median and
+    90th percentile wait."""
     waited = col(ReviewRecord.waited_seconds)
     reviewer = col(ReviewRecord.reviewer_id)
     ranked = (
@@ -172,7 +173,7 @@ def _percentiles(since: datetime) -> Any:
             ).label("rank"),
             func.count().over(partition_by=reviewer).label("n"),
         )
-        .where(col(ReviewRecord.at) >= since)
+        .where(col(ReviewRecord.at) >= since, *_only(reviewer, mentor_id))
         .subquery("ranked")
     )
     rank, n, value = ranked.c.rank, ranked.c.n, ranked.c.waited
@@ -188,7 +189,7 @@ def _percentiles(since: datetime) -> Any:
     )
 
 
-def _waiting_by_band(now: datetime) -> Any:
+def _waiting_by_band(now: datetime, mentor_id: int | None) -> Any:
     """Per mentor: the pending items of their assigned candidates, counted per age band."""
     pending = union_all(
         *(
@@ -207,25 +208,31 @@ def _waiting_by_band(now: datetime) -> Any:
     return (
         select(col(Mentorship.mentor_id).label("mentor_id"), *bands)
         .join(pending, pending.c.candidate_id == col(Mentorship.candidate_id))
-        .where(col(Mentorship.ended_at).is_(None))
+        .where(col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), mentor_id))
         .group_by(col(Mentorship.mentor_id))
         .subquery("waiting")
     )
 
 
-def _candidate_counts() -> Any:
+def _candidate_counts(mentor_id: int | None) -> Any:
     return (
         select(col(Mentorship.mentor_id).label("mentor_id"), func.count().label("candidates"))
-        .where(col(Mentorship.ended_at).is_(None))
+        .where(col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), mentor_id))
         .group_by(col(Mentorship.mentor_id))
         .subquery("assigned")
     )
 
 
-def _turnaround_stmt(now: datetime) -> Select[Any]:
-    speed = _percentiles(now - timedelta(days=TURNAROUND_DAYS))
-    waiting = _waiting_by_band(now)
-    assigned = _candidate_counts()
+def _only(column: Any, mentor_id: int | None) -> list[ColumnElement[bool]]:
+    """No condition for every mentor, else ``column`` is the one mentor (so one mentor's
+    figures read only their rows)."""
+    return [] if mentor_id is None else [column == mentor_id]
+
+
+def _turnaround_stmt(now: datetime, mentor_id: int | None = None) -> Select[Any]:
+    speed = _percentiles(now - timedelta(days=TURNAROUND_DAYS), mentor_id)
+    waiting = _waiting_by_band(now, mentor_id)
+    assigned = _candidate_counts(mentor_id)
     bands = [func.coalesce(waiting.c[f"band{i}"], 0) for i in range(len(AGE_BANDS))]
     return (
         select(
@@ -260,7 +267,7 @@ def _row(found: Any) -> Turnaround:
 
 def turnaround_of(session: Session, mentor: User, now: datetime | None = None) -> Turnaround:
     """One mentor's turnaround over the last 90 days and what waits for them, by age."""
-    stmt = _turnaround_stmt(now or utcnow()).where(col(User.id) == mentor.id)
+    stmt = _turnaround_stmt(now or utcnow(), mentor.id).where(col(User.id) == mentor.id)
     return _row(session.execute(stmt).one())
 
 
