@@ -63,5 +63,7 @@ def test_the_mentor_filters_by_candidate_and_verifies_two_items_at_once(
     mentor.get_by_role("link", name="2 verified").click()
     listed = mentor.locator("#candidate-evidence .evidence-item")
     expect(listed).to_have_count(2)
-    expect(listed.first.locator(".review-history")).to_contain_text("Review history Verified by Mia Mentor")
+    expect(listed.first.locator(".review-history")).to_contain_text(
+        "Review history Verified by Mia Mentor"
+    )
     screenshot(mentor, "candidate-evidence")
