@@ -114,6 +114,9 @@ class EvidenceBase(SQLModel):
             Index(f"ix_{table}_reviewed_by", "reviewed_by"),
             # The review queue: pending items, the longest waiting first (ties by id).
             Index(f"ix_{table}_status_updated", "review_status", "updated_at", "id"),
+            # What waits per candidate and how long (every mentor's waiting items, by
+            # age): read from the index alone, pending entries only.
+            Index(f"ix_{table}_status_candidate", "review_status", "candidate_id", "updated_at"),
             CheckConstraint(_in("review_status", ReviewStatus), name="review_status"),
         )
 

@@ -190,12 +190,21 @@ def _percentiles(since: datetime, mentor_id: int | None) -> Any:
 
 
 def _waiting_by_band(now: datetime, mentor_id: int | None) -> Any:
-    """Per mentor: the pending items of their assigned candidates, counted per age band."""
+    """Per mentor: the pending items of their assigned candidates, counted per age band.
+
+    Each evidence table is joined with the active mentorships on its own, so the items
+    are found per candidate through the (candidate_id, review_status) index: one
+    mentor's figures read only their candidates' items.
+    """
+    mentorships = [col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), mentor_id)]
     pending = union_all(
         *(
             select(
-                col(model.candidate_id).label("candidate_id"), col(model.updated_at).label("since")
-            ).where(col(model.review_status) == PENDING)
+                col(Mentorship.mentor_id).label("mentor_id"),
+                col(model.updated_at).label("since"),
+            )
+            .join(Mentorship, col(Mentorship.candidate_id) == col(model.candidate_id))
+            .where(col(model.review_status) == PENDING, *mentorships)
             for model in EVIDENCE_MODELS.values()
         )
     ).subquery("pending")
@@ -205,13 +214,7 @@ def _waiting_by_band(now: datetime, mentor_id: int | None) -> Any:
         newer = pending.c.since > now - timedelta(days=high) if high is not None else None
         condition: ColumnElement[bool] = and_(older, newer) if newer is not None else older
         bands.append(func.count(case((condition, 1))).label(f"band{len(bands)}"))
-    return (
-        select(col(Mentorship.mentor_id).label("mentor_id"), *bands)
-        .join(pending, pending.c.candidate_id == col(Mentorship.candidate_id))
-        .where(col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), mentor_id))
-        .group_by(col(Mentorship.mentor_id))
-        .subquery("waiting")
-    )
+    return select(pending.c.mentor_id, *bands).group_by(pending.c.mentor_id).subquery("waiting")
 
 
 def _candidate_counts(mentor_id: int | None) -> Any:

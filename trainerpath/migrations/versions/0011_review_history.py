@@ -1,4 +1,5 @@
-"""Review history: every review decision on an evidence item, append-only.
+"""Review history: every review decision on an evidence item, append-only; and an index
+of the evidence tables for every mentor's waiting items by age.
 
 Revision ID: 0011
 Revises: 0007
@@ -8,6 +9,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+EVIDENCE_TABLES = (
+    "teaching_sessions",
+    "assessment_attempts",
+    "credentials",
+    "experience_periods",
+    "milestones",
+)
 
 revision = "0011"
 down_revision = "0007"
@@ -46,10 +55,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_evidence_reviews_reviewer_at", "evidence_reviews", ["reviewer_id", "at"])
     op.create_index(op.f("ix_evidence_reviews_candidate_id"), "evidence_reviews", ["candidate_id"])
+    for table in EVIDENCE_TABLES:
+        op.create_index(
+            f"ix_{table}_status_candidate", table, ["review_status", "candidate_id", "updated_at"]
+        )
 
 
 def downgrade() -> None:
-    """Drop the evidence_reviews table."""
+    """Drop the evidence_reviews table and the waiting-items index."""
+    for table in EVIDENCE_TABLES:
+        op.drop_index(f"ix_{table}_status_candidate", table_name=table)
     op.drop_index(op.f("ix_evidence_reviews_candidate_id"), table_name="evidence_reviews")
     op.drop_index("ix_evidence_reviews_reviewer_at", table_name="evidence_reviews")
     op.drop_index("ix_evidence_reviews_item", table_name="evidence_reviews")
