@@ -150,8 +150,8 @@ def test_a_resubmitted_item_shows_its_rejection_and_what_changed(
     )
     client.post("/logout")
     log_in(client, cast.candidate)
-    edit = text(client.get(f"/evidence/teaching-sessions/{item.id}/edit"))
-    assert edit.count("The roster lists 10 students.") == 1  # the form's header, not twice
+    form = page(client.get(f"/evidence/teaching-sessions/{item.id}/edit")).by_id("evidence-form")
+    assert form.text.count("The roster lists 10 students.") == 1  # in its header, not twice
     form = {
         "title": "Certified ScrumMaster",
         "course_type": "scrum_master",
