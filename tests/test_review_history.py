@@ -159,7 +159,7 @@ def test_bulk_verify_verifies_what_is_as_seen_and_names_the_changed_item(
 
 
 def test_an_unassigned_mentor_cannot_bulk_verify_and_nothing_changes(
-    session: Session, people: People
+    session: Session, people: People, assign: Callable[[User, User], Any]
 ) -> None:
     item = _log(session, people.candidate)
     people.mentor  # noqa: B018 (the candidate has a mentor; it is not this one)
@@ -173,6 +173,26 @@ def test_an_unassigned_mentor_cannot_bulk_verify_and_nothing_changes(
     session.refresh(item)
     assert item.review_status == "pending"
     assert session.scalars(select(ReviewRecord)).all() == []
+
+    # Mixed with an item of their own, the other candidate's is named as not theirs to
+    # review, like a deleted one, and stays pending.
+    own = _log(session, people.other_candidate)
+    assign(people.unassigned_mentor, people.other_candidate)
+    outcome = verify_items(
+        session=session,
+        actor=people.unassigned_mentor,
+        items=[SeenItem.of("teaching-sessions", item), SeenItem.of("teaching-sessions", own)],
+    )
+    session.commit()
+    assert len(outcome.verified) == 1
+    assert outcome.left == [
+        (
+            f"Teaching session no. {item.id}",
+            "is no longer waiting for your review (deleted, or no longer your candidate's)",
+        )
+    ]
+    session.refresh(item)
+    assert item.review_status == "pending"
 
 
 def _reviewed(

@@ -26,7 +26,7 @@ from trainerpath.uploads import UploadSettings, upload_settings
 from . import attachment_store, audit, notifications, review_history
 from .access import can_view, visible_candidate
 from .errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from .evidence_kinds import REQUIRED, EvidenceKind, evidence_kind
+from .evidence_kinds import KINDS, REQUIRED, EvidenceKind, evidence_kind
 
 VERIFIED = ReviewStatus.VERIFIED.value
 DECISIONS = (VERIFIED, ReviewStatus.REJECTED.value)
@@ -349,13 +349,17 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+_GONE = "is no longer waiting for your review (deleted, or no longer your candidate's)"
+
+
 def verify_items(*, session: Session, actor: User, items: Sequence[SeenItem]) -> BulkVerified:
     """Verify the selected pending items, each only if it is still as the reviewer saw it.
 
-    One transaction: an item that was changed, reviewed or deleted since the reviewer's
-    page showed it is left pending and reported by name, and the others are verified.
-    An item the actor may not review refuses the whole request (NotFound), changing
-    nothing. Each candidate is told once, however many of their items were verified.
+    One transaction: an item that was changed or reviewed since the reviewer's page
+    showed it is left pending and reported by name, one deleted or no longer the actor's
+    to review is reported by kind and number, and the others are verified. If none of
+    the items is the actor's to review, NotFound, changing nothing. Each candidate is
+    told once, however many of their items were verified.
     """
     _ensure_reviewer(actor)
     wanted = list(dict.fromkeys(items))
@@ -363,11 +367,20 @@ def verify_items(*, session: Session, actor: User, items: Sequence[SeenItem]) ->
         raise ValidationFailed({"items": "select at least one item"}, "Select the items to verify.")
     if len(wanted) > BULK_LIMIT:
         raise ValidationFailed({"items": f"at most {BULK_LIMIT} at once"})
-    found = [
-        (seen, _kind(seen.slug), visible_item(session, actor, seen.slug, seen.item_id))
-        for seen in wanted
-    ]
     outcome = BulkVerified()
+    found: list[tuple[SeenItem, EvidenceKind, EvidenceBase]] = []
+    for seen in wanted:
+        try:
+            item = visible_item(session, actor, seen.slug, seen.item_id)
+        except NotFound:
+            # Deleted meanwhile, or no longer the actor's to review: the same words for
+            # both (and for an id that never was theirs), so nothing is given away.
+            label = KINDS[seen.slug].label if seen.slug in KINDS else "Item"
+            outcome.left.append((f"{label} no. {seen.item_id}", _GONE))
+            continue
+        found.append((seen, _kind(seen.slug), item))
+    if not found:
+        raise NotFound("None of these items waits for your review.")
     by_candidate: dict[int, list[tuple[EvidenceKind, EvidenceBase]]] = {}
     for seen, spec, item in found:
         name = f"{spec.label} “{spec.summary(item)}”"
