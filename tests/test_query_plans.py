@@ -90,6 +90,8 @@ PAGES: list[Any] = [
     Page("mentor", "/mentor/"),
     Page("mentor", "/mentor/reviews"),
     Page("mentor", "/mentor/candidates/{candidate}"),
+    Page("mentor", "/mentor/candidates/{candidate}/evidence?status=verified"),
+    Page("mentor", "/mentor/reviews?kind=teaching-sessions&candidate={candidate}", htmx=True),
     Page("admin", "/mentor/"),
     Page("admin", "/mentor/reviews"),
     Page("admin", "/mentor/candidates/{candidate}"),

@@ -114,6 +114,9 @@ class EvidenceBase(SQLModel):
             Index(f"ix_{table}_reviewed_by", "reviewed_by"),
             # The review queue: pending items, the longest waiting first (ties by id).
             Index(f"ix_{table}_status_updated", "review_status", "updated_at", "id"),
+            # What waits per candidate and how long (every mentor's waiting items, by
+            # age): read from the index alone, pending entries only.
+            Index(f"ix_{table}_status_candidate", "review_status", "candidate_id", "updated_at"),
             CheckConstraint(_in("review_status", ReviewStatus), name="review_status"),
         )
 
@@ -321,6 +324,38 @@ class Attachment(SQLModel, table=True):
     url: str | None = Field(default=None, max_length=2000)  # links: https only
     uploaded_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewRecord(SQLModel, table=True):
+    """One review decision on an evidence item; rows are only ever appended.
+
+    The item itself keeps only its latest review; this keeps every one, with the item's
+    field values as the reviewer saw them (``snapshot``), so a resubmitted item can show
+    what changed since it was rejected. ``submitted_at`` is when the item was last
+    submitted (logged, corrected or resubmitted: its ``updated_at`` when reviewed), and
+    ``waited_seconds`` how long it waited from then until this decision: turnaround.
+    """
+
+    __tablename__ = "evidence_reviews"
+    __table_args__ = (
+        CheckConstraint("decision IN ('verified', 'rejected')", name="decision"),
+        # An item's history, oldest first.
+        Index("ix_evidence_reviews_item", "evidence_kind", "evidence_id", "id"),
+        # Turnaround: one reviewer's decisions of the last days.
+        Index("ix_evidence_reviews_reviewer_at", "reviewer_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    evidence_kind: str = Field(max_length=32)  # "teaching-sessions", ...
+    evidence_id: int  # no foreign key: the item lives in one of five tables
+    candidate_id: int = Field(foreign_key="users.id", index=True)
+    decision: str = Field(max_length=16)
+    note: str | None = Field(default=None)
+    reviewer_id: int = Field(foreign_key="users.id")
+    at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime
+    waited_seconds: int
+    snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
 EVIDENCE_MODELS: dict[str, type[EvidenceBase]] = {

@@ -51,6 +51,8 @@ PAGES = [
     ("/mentor/candidates/{candidate}", [302, 403, 200, 404, 200]),
     ("/mentor/candidates/{other}", [302, 403, 404, 404, 200]),
     ("/mentor/candidates/{mentor}", [302, 403, 404, 404, 404]),
+    ("/mentor/candidates/{candidate}/evidence?status=rejected", [302, 403, 200, 404, 200]),
+    ("/mentor/reviews?candidate={other}&kind=milestones", [302, 403, 404, 404, 200]),
     ("/mentor/candidates/99999", [302, 403, 404, 404, 404]),
     ("/admin/users", [302, 403, 403, 403, 200]),
     ("/admin/mentorships", [302, 403, 403, 403, 200]),

@@ -160,7 +160,8 @@ class TestCsrf:
 
     @pytest.mark.parametrize(
         "url", ["/login", "/signup", "/logout", "/candidate/enrol", "/evidence/milestones",
-                "/admin/users", "/mentor/reviews/milestones/1", "/enrollments/1/events"],
+                "/admin/users", "/mentor/reviews/milestones/1", "/mentor/reviews/verify",
+                "/enrollments/1/events"],
     )  # fmt: skip
     def test_a_post_without_a_token_is_refused(self, client: FlaskClient, url: str) -> None:
         response = client.post(url, data={"email": "x", "password": "y"})

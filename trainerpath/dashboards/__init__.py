@@ -25,12 +25,15 @@ from trainerpath.dashboards.candidates_table import (
 )
 from trainerpath.dashboards.enrollment import enrollment_view, enrollment_views
 from trainerpath.dashboards.mentor import (
+    candidate_evidence,
+    candidates_waiting,
     queue_item,
     review_queue,
     reviews_waiting,
 )
 from trainerpath.dashboards.outlines import outlines_for, pathway_outline
 from trainerpath.dashboards.people import PersonChoice, choose_person, find_people
+from trainerpath.dashboards.reviews import item_histories, turnaround_for
 from trainerpath.dashboards.standing import (
     CardExtras,
     card_extras,
@@ -45,7 +48,9 @@ __all__ = [
     "active_mentorships",
     "audit_trail",
     "candidate_dashboard",
+    "candidate_evidence",
     "candidate_table",
+    "candidates_waiting",
     "card_extras",
     "choose_person",
     "enrollment_view",
@@ -54,6 +59,7 @@ __all__ = [
     "feedback_for",
     "find_people",
     "histories_of",
+    "item_histories",
     "outlines_for",
     "pathway_outline",
     "progress_overview",
@@ -62,5 +68,6 @@ __all__ = [
     "review_queue",
     "reviews_waiting",
     "switch_choice",
+    "turnaround_for",
     "user_rows",
 ]

@@ -7,21 +7,25 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, union_all
+from sqlalchemy import Select, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from trainerpath import clock, queries
-from trainerpath.dashboards.candidate import EvidenceRow, evidence_row
+from trainerpath.dashboards.candidate import EvidenceRow, evidence_row, evidence_rows
 from trainerpath.dashboards.common import (
     PENDING,
     aware,
     days_since,
 )
+from trainerpath.dashboards.reviews import ItemHistory, item_histories
 from trainerpath.models import EvidenceBase, Role, User
 from trainerpath.paging import COUNT_LIMIT, Page, PageRequest, paginate
 from trainerpath.services.attachments import attachments_by_item
-from trainerpath.services.evidence_kinds import KINDS
+from trainerpath.services.evidence import SeenItem
+from trainerpath.services.evidence_kinds import KINDS, EvidenceKind
+
+FILTER_CHOICES = 200  # candidates the queue's filter lists
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,12 @@ class QueueItem:
     waiting_since: datetime
     days_waiting: int
     updated: bool  # changed by the candidate after it was first submitted
+    history: ItemHistory  # earlier reviews, and what changed since
+
+    @property
+    def seen(self) -> str:
+        """The item as this page shows it, for "Verify selected" to check it is unchanged."""
+        return SeenItem.of(self.row.kind.slug, self.row.item).token
 
     @property
     def dom_id(self) -> str:
@@ -46,7 +56,10 @@ def _changed_after_logging(item: EvidenceBase) -> bool:
 
 
 def _waiting(
-    viewer: User, candidate_id: int | None = None, first: int | None = None
+    viewer: User,
+    candidate_id: int | None = None,
+    first: int | None = None,
+    kind: str | None = None,
 ) -> Select[Any]:
     """The pending items ``viewer`` may review (of one candidate, if given) as rows of
     (kind, id), the longest waiting first, in one statement over every evidence table.
@@ -59,8 +72,10 @@ def _waiting(
     candidates (an index-ordered read could walk everyone's items to find none of theirs).
     """
     parts: list[Any] = []
-    for slug, kind in KINDS.items():
-        model = kind.model
+    for slug, spec in KINDS.items():
+        if kind is not None and slug != kind:
+            continue
+        model = spec.model
         conditions = [
             col(model.review_status) == PENDING,
             queries.visible_to(viewer, col(model.candidate_id)),
@@ -101,15 +116,16 @@ def review_queue(
     wanted: PageRequest,
     candidate_id: int | None = None,
     today: date | None = None,
+    kind: str | None = None,
 ) -> Page[QueueItem]:
-    """A page of the pending evidence ``viewer`` may review (of one candidate, if given),
-    the longest waiting first; ties in order of id."""
+    """A page of the pending evidence ``viewer`` may review (of one candidate, of one
+    kind, if given), the longest waiting first; ties in order of id."""
     found = paginate(
         session,
-        _waiting(viewer, candidate_id, wanted.reach),
+        _waiting(viewer, candidate_id, wanted.reach, kind),
         wanted,
         COUNT_LIMIT,
-        counted=_waiting(viewer, candidate_id, wanted.count_cap(COUNT_LIMIT)),
+        counted=_waiting(viewer, candidate_id, wanted.count_cap(COUNT_LIMIT), kind),
     )
     return found.with_items(queue_items(session, found.items, today))
 
@@ -140,7 +156,9 @@ def queue_items(
         )
         stmt = queries.with_reviewer_name(items, model)
         proof = attachments_by_item(session, slug, wanted)
-        for item, candidate, reviewer in session.execute(stmt):
+        found = list(session.execute(stmt))
+        histories = item_histories(session, slug, [item for item, _c, _r in found])
+        for item, candidate, reviewer in found:
             since = aware(item.updated_at)
             row = evidence_row(kind, item, reviewer)
             entries[slug, item.id] = QueueItem(
@@ -149,6 +167,7 @@ def queue_items(
                 waiting_since=since,
                 days_waiting=days_since(since, today) or 0,
                 updated=_changed_after_logging(item),
+                history=histories[item.id],
             )
     return [entries[key] for key in keys if key in entries]
 
@@ -159,3 +178,64 @@ def queue_item(
     """One evidence item in the shape of a review-queue entry (after it was reviewed)."""
     assert item.id is not None
     return queue_items(session, [(slug, item.id)], today)[0]
+
+
+def candidates_waiting(
+    session: Session, viewer: User, limit: int = FILTER_CHOICES
+) -> list[tuple[int, str]]:
+    """The candidates with evidence waiting for ``viewer``, by name (the queue's filter):
+    at most ``limit`` (anyone else is reached from their own page).
+
+    Read in name order, each candidate probed for a pending item through the
+    (candidate_id, review_status) indexes: it stops after ``limit`` found, so it costs
+    the same however many items wait in all.
+    """
+    waiting = or_(
+        *(
+            exists().where(
+                col(spec.model.candidate_id) == col(User.id),
+                col(spec.model.review_status) == PENDING,
+            )
+            for spec in KINDS.values()
+        )
+    )
+    stmt = (
+        select(col(User.id), col(User.name))
+        .where(
+            col(User.role) == Role.CANDIDATE.value,
+            queries.visible_to(viewer, col(User.id)),
+            waiting,
+        )
+        .order_by(col(User.name), col(User.id))
+        .limit(limit)
+    )
+    return [(int(person_id or 0), name) for person_id, name in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class CandidateEvidence:
+    """One kind of a candidate's evidence, as their mentor reads it: counts per kind and
+    status, a page of the items (of one status, if given) and each item's review history."""
+
+    candidate: User
+    kind: EvidenceKind
+    status: str | None
+    counts: dict[str, dict[str, int]]
+    listing: Page[EvidenceRow]
+    histories: dict[int, ItemHistory]
+
+
+def candidate_evidence(
+    session: Session, candidate: User, slug: str, status: str | None, wanted: PageRequest
+) -> CandidateEvidence:
+    """A page of the candidate's items of one kind, newest first, with their histories."""
+    assert candidate.id is not None
+    listing = evidence_rows(session, candidate.id, slug, wanted, status)
+    return CandidateEvidence(
+        candidate=candidate,
+        kind=KINDS[slug],
+        status=status,
+        counts=queries.evidence_counts(session, candidate.id),
+        listing=listing,
+        histories=item_histories(session, slug, [row.item for row in listing.items]),
+    )

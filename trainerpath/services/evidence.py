@@ -8,7 +8,10 @@ row. Verified evidence stays immutable whatever the timing.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, update
@@ -20,12 +23,13 @@ from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, utcnow
 from trainerpath.notification_kinds import EVIDENCE_REJECTED
 from trainerpath.uploads import UploadSettings, upload_settings
 
-from . import attachment_store, audit, notifications
+from . import attachment_store, audit, notifications, review_history
 from .access import can_view, visible_candidate
 from .errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from .evidence_kinds import REQUIRED, EvidenceKind, evidence_kind
+from .evidence_kinds import KINDS, REQUIRED, EvidenceKind, evidence_kind
 
-DECISIONS = (ReviewStatus.VERIFIED.value, ReviewStatus.REJECTED.value)
+VERIFIED = ReviewStatus.VERIFIED.value
+DECISIONS = (VERIFIED, ReviewStatus.REJECTED.value)
 # A corrected rejected item waits for review again, as if new.
 BACK_TO_PENDING: dict[str, Any] = {
     "review_status": ReviewStatus.PENDING.value,
@@ -230,6 +234,43 @@ def delete_evidence(
     notifications.settle_waiting(session, candidate_id)
 
 
+def _decide(
+    session: Session,
+    *,
+    actor: User,
+    spec: EvidenceKind,
+    item: EvidenceBase,
+    decision: str,
+    note: str | None,
+) -> None:
+    """Write a decision on a pending item as read, its audit row and its history row."""
+    at = utcnow()
+    _write_as_read(
+        session,
+        item,
+        {
+            "review_status": decision,
+            "review_note": note,
+            "reviewed_by": actor.id,
+            "reviewed_at": at,
+        },
+    )
+    audit.record(
+        session,
+        actor=actor,
+        candidate_id=item.candidate_id,
+        action=f"evidence.{decision}",
+        subject=f"{spec.slug}/{item.id}",
+        detail=spec.summary(item) + (f" (note: {note})" if note else ""),
+    )
+    review_history.record_review(session, kind=spec, item=item, actor=actor, at=at)
+
+
+def _ensure_reviewer(actor: User) -> None:
+    if actor.role == Role.CANDIDATE:
+        raise Forbidden("Only the candidate's mentor or an admin can review evidence.")
+
+
 def review_evidence(
     *,
     session: Session,
@@ -244,8 +285,7 @@ def review_evidence(
     item = visible_item(session, actor, kind, item_id)
     if decision not in DECISIONS:
         raise ValidationFailed({"decision": "must be verified or rejected"})
-    if actor.role == Role.CANDIDATE:
-        raise Forbidden("Only the candidate's mentor or an admin can review evidence.")
+    _ensure_reviewer(actor)
     if item.review_status != ReviewStatus.PENDING:
         raise InvalidState(
             f"This item was already {item.review_status}; only pending items can be reviewed."
@@ -253,26 +293,128 @@ def review_evidence(
     note = (note or "").strip() or None
     if decision == ReviewStatus.REJECTED and note is None:
         raise ValidationFailed({"note": REQUIRED}, "A note is required to reject evidence.")
-    _write_as_read(
-        session,
-        item,
-        {
-            "review_status": decision,
-            "review_note": note,
-            "reviewed_by": actor.id,
-            "reviewed_at": utcnow(),
-        },
-    )
-    audit.record(
-        session,
-        actor=actor,
-        candidate_id=item.candidate_id,
-        action=f"evidence.{decision}",
-        subject=f"{kind}/{item.id}",
-        detail=spec.summary(item) + (f" (note: {note})" if note else ""),
-    )
+    _decide(session, actor=actor, spec=spec, item=item, decision=decision, note=note)
     notifications.evidence_reviewed(
         session, actor=actor, slug=kind, label=spec.label, summary=spec.summary(item), item=item
     )
     notifications.settle_waiting(session, item.candidate_id)
     return item
+
+
+BULK_LIMIT = 200  # items one "Verify selected" may name (a queue page holds at most 200)
+SEEN_TEXT = re.compile(r"([a-z-]{1,32})/([0-9]{1,18})@(.{1,40})")
+
+
+@dataclass(frozen=True)
+class SeenItem:
+    """An item as a reviewer saw it: its kind, id and ``updated_at`` at the time."""
+
+    slug: str
+    item_id: int
+    seen: datetime
+
+    @classmethod
+    def of(cls, slug: str, item: EvidenceBase) -> SeenItem:
+        """The item as it is now."""
+        assert item.id is not None
+        return cls(slug, item.id, _aware(item.updated_at))
+
+    @property
+    def token(self) -> str:
+        """The item as a form sends it: ``teaching-sessions/12@<updated_at>``."""
+        return f"{self.slug}/{self.item_id}@{self.seen.isoformat()}"
+
+    @classmethod
+    def parse(cls, token: str) -> SeenItem | None:
+        """The item a form's ``token`` names, or None if it names none."""
+        found = SEEN_TEXT.fullmatch(token)
+        if found is None:
+            return None
+        try:
+            seen = datetime.fromisoformat(found[3])
+        except ValueError:
+            return None
+        return cls(found[1], int(found[2]), _aware(seen))
+
+
+@dataclass(frozen=True)
+class BulkVerified:
+    """What a "Verify selected" did: the items verified, and those left, with why."""
+
+    verified: list[str] = field(default_factory=list)  # "Teaching session “…”"
+    left: list[tuple[str, str]] = field(default_factory=list)  # (the item, why not)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_GONE = "is no longer waiting for your review (deleted, or no longer your candidate's)"
+
+
+def verify_items(*, session: Session, actor: User, items: Sequence[SeenItem]) -> BulkVerified:
+    """Verify the selected pending items, each only if it is still as the reviewer saw it.
+
+    One transaction: an item that was changed or reviewed since the reviewer's page
+    showed it is left pending and reported by name, one deleted or no longer the actor's
+    to review is reported by kind and number, and the others are verified. If none of
+    the items is the actor's to review, NotFound, changing nothing. Each candidate is
+    told once, however many of their items were verified.
+    """
+    _ensure_reviewer(actor)
+    wanted = list(dict.fromkeys(items))
+    if not wanted:
+        raise ValidationFailed({"items": "select at least one item"}, "Select the items to verify.")
+    if len(wanted) > BULK_LIMIT:
+        raise ValidationFailed({"items": f"at most {BULK_LIMIT} at once"})
+    outcome = BulkVerified()
+    found: list[tuple[SeenItem, EvidenceKind, EvidenceBase]] = []
+    for seen in wanted:
+        try:
+            item = visible_item(session, actor, seen.slug, seen.item_id)
+        except NotFound:
+            # Deleted meanwhile, or no longer the actor's to review: the same words for
+            # both (and for an id that never was theirs), so nothing is given away.
+            label = KINDS[seen.slug].label if seen.slug in KINDS else "Item"
+            outcome.left.append((f"{label} no. {seen.item_id}", _GONE))
+            continue
+        found.append((seen, _kind(seen.slug), item))
+    if not found:
+        raise NotFound("None of these items waits for your review.")
+    by_candidate: dict[int, list[tuple[EvidenceKind, EvidenceBase]]] = {}
+    for seen, spec, item in found:
+        name = f"{spec.label} “{spec.summary(item)}”"
+        if item.review_status != ReviewStatus.PENDING:
+            outcome.left.append((name, f"was already {item.review_status}"))
+            continue
+        if _aware(item.updated_at) != seen.seen:
+            outcome.left.append((name, "was changed by the candidate after your page showed it"))
+            continue
+        try:
+            _decide(session, actor=actor, spec=spec, item=item, decision=VERIFIED, note=None)
+        except Conflict:
+            outcome.left.append((name, "was changed at the same moment"))
+            continue
+        outcome.verified.append(name)
+        by_candidate.setdefault(item.candidate_id, []).append((spec, item))
+    for candidate_id in sorted(by_candidate):
+        done = by_candidate[candidate_id]
+        if len(done) == 1:
+            spec, item = done[0]
+            notifications.evidence_reviewed(
+                session,
+                actor=actor,
+                slug=spec.slug,
+                label=spec.label,
+                summary=spec.summary(item),
+                item=item,
+            )
+        else:
+            notifications.evidence_verified_together(
+                session,
+                actor=actor,
+                candidate_id=candidate_id,
+                verified=[(f"{spec.slug}/{item.id}", spec.summary(item)) for spec, item in done],
+            )
+        notifications.settle_waiting(session, candidate_id)
+    return outcome

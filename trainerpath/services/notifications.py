@@ -231,6 +231,24 @@ def evidence_reviewed(
     )
 
 
+def evidence_verified_together(
+    session: Session, *, actor: User, candidate_id: int, verified: list[tuple[str, str]]
+) -> list[Notification]:
+    """Tell the candidate that several of their items were verified at once: one
+    notification for the batch (``verified`` holds each item's subject and summary)."""
+    summaries = ", ".join(f"“{summary}”" for _subject, summary in verified)
+    return notify(
+        session=session,
+        kind=EVIDENCE_VERIFIED,
+        recipients=[candidate_id],
+        actor=actor,
+        candidate_id=candidate_id,
+        subject=verified[0][0],
+        title=f"{actor.name} verified {len(verified)} items of your evidence: {summaries}",
+        link="/evidence/" + verified[0][0].split("/")[0] + "?status=verified",
+    )
+
+
 def _mentors_of(session: Session, candidate_id: int) -> list[int]:
     stmt = select(col(Mentorship.mentor_id)).where(
         col(Mentorship.candidate_id) == candidate_id, col(Mentorship.ended_at).is_(None)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from trainerpath.dashboards.common import format_day
+from trainerpath.dashboards.common import format_day, format_number
 from trainerpath.extensions import htmx, login_manager
 from trainerpath.pathways import CURRENT
 from trainerpath.services.evidence_kinds import KINDS
@@ -49,6 +49,17 @@ def days_ago(days: int | None) -> str:
     return f"{days} days ago"
 
 
+def duration(seconds: float | None) -> str:
+    """A length of time as people say it: 40 minutes, 5.5 hours, 2.3 days (— for none)."""
+    if seconds is None:
+        return "—"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} minutes"
+    if seconds < 2 * 86400:
+        return f"{format_number(round(seconds / 3600, 1))} hours"
+    return f"{format_number(round(seconds / 86400, 1))} days"
+
+
 def _template_globals() -> dict[str, Any]:
     return {
         "EVIDENCE_KINDS": KINDS,
@@ -70,6 +81,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["days_ago"] = days_ago
     app.jinja_env.filters["humanise"] = humanise
+    app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals.update(_template_globals())
     for blueprint in (
         public.bp,

@@ -274,6 +274,11 @@ def _evidence_context(
             "editing": None,
             "message": None,
             "proof": proof_of(kind, editing) if editing is not None else None,
+            "history": (
+                dashboards.item_histories(session, kind.slug, [editing]).get(editing.id)
+                if editing is not None
+                else None
+            ),
         }
         | extra
     )

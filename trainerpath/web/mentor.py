@@ -6,6 +6,7 @@ Admins see the same pages for every candidate; a mentor only for assigned candid
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +22,7 @@ from trainerpath.paging import PageRequest
 from trainerpath.pathways import ruleset_for
 from trainerpath.services.access import visible_candidate
 from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
-from trainerpath.services.evidence import review_evidence, visible_item
+from trainerpath.services.evidence import SeenItem, review_evidence, verify_items, visible_item
 from trainerpath.services.evidence_kinds import KINDS
 from trainerpath.services.feedback import leave_feedback
 
@@ -76,26 +77,83 @@ def review_links(next_url: str | None = None) -> dict[str, Any]:
     }
 
 
+def _queue_filters(values: Any) -> tuple[int | None, str | None]:
+    """The queue's filters from a query string or form: ``candidate`` (an id) and ``kind``
+    (an evidence kind's slug); anything else is ignored."""
+    kind = values.get("kind")
+    return parse_id(values.get("candidate")), kind if kind in KINDS else None
+
+
+def _queue_page(values: Any, status: int = 200, **extra: Any) -> Response:
+    """The review queue (or, for htmx, its partial) filtered as ``values`` say."""
+    session = get_session()
+    viewer = me()
+    candidate_id, kind = _queue_filters(values)
+    person = visible_candidate(session, viewer, candidate_id) if candidate_id else None
+    queue = dashboards.review_queue(
+        session, viewer, PageRequest.from_args(values), candidate_id, kind=kind
+    )
+    context = {
+        "queue": queue,
+        "person": person,
+        "kind_filter": kind,
+        "viewer": viewer,
+        "form": ReviewForm(formdata=None),
+        "bulk": None,
+    } | extra
+    if not wants_partial():
+        context["choices"] = dashboards.candidates_waiting(session, viewer)
+        context["turnaround"] = dashboards.turnaround_for(session, viewer)
+    return page_or_partial("mentor/reviews.html", "mentor/_queue.html", status, **context)
+
+
 @bp.get("/reviews")
 @role_required(*REVIEWERS)
 def reviews() -> Response:
     """A page of the evidence waiting for review, the longest waiting first: everyone's, or
-    one candidate's (``?candidate=<id>``; an id that is not a number is ignored)."""
+    one candidate's (``?candidate=<id>``), of every kind or one (``?kind=<slug>``); a filter
+    that is not a number or not a kind is ignored. Above it, the reviewers' turnaround."""
+    return _queue_page(request.args)
+
+
+@bp.post("/reviews/verify")
+@role_required(*REVIEWERS)
+def bulk_verify() -> Response:
+    """Verify the selected items in one transaction; any that changed since the page showed
+    them stay pending and are named (items of someone else's candidates: 404)."""
     session = get_session()
-    viewer = me()
-    candidate_id = parse_id(request.args.get("candidate"))
-    person = visible_candidate(session, viewer, candidate_id) if candidate_id else None
-    queue = dashboards.review_queue(
-        session, viewer, PageRequest.from_args(request.args), candidate_id
+    tokens = request.form.getlist("item")
+    seen = [SeenItem.parse(token) for token in tokens]
+    back = back_or("mentor.reviews")
+    try:
+        if None in seen:
+            raise ValidationFailed(
+                {"items": "not items of the queue"}, "Reload the page and try again."
+            )
+        outcome = verify_items(session=session, actor=me(), items=[s for s in seen if s])
+    except NotFound:
+        raise
+    except Refusal as refusal:
+        session.rollback()
+        if not wants_partial():
+            flash(refusal.message, "error")
+            return after_post(back)
+        return _queue_page(request.form, 422, bulk={"error": refusal.message}, next_url=back)
+    session.commit()
+    done = len(outcome.verified)
+    message = f"{done} {'item' if done == 1 else 'items'} verified."
+    if not wants_partial():
+        flash(message, "success")
+        for name, why in outcome.left:
+            flash(f"Not verified: {name} {why}.", "error")
+        return after_post(back)
+    response = _queue_page(
+        request.form, bulk={"message": message, "left": outcome.left}, next_url=back
     )
-    return page_or_partial(
-        "mentor/reviews.html",
-        "mentor/_queue.html",
-        queue=queue,
-        person=person,
-        viewer=viewer,
-        form=ReviewForm(),
+    response.headers["HX-Trigger"] = json.dumps(
+        {"review-changed": None, "notify": {"message": message}}
     )
+    return response
 
 
 @bp.post("/reviews/<kind>/<id:item_id>")
@@ -203,6 +261,25 @@ def candidate(candidate_id: int) -> Response:
     """A candidate's dashboard, read-only, with the outcomes a mentor records."""
     person = _candidate(candidate_id)
     return _candidate_page(person, _feedback_form(person))
+
+
+@bp.get("/candidates/<id:candidate_id>/evidence")
+@role_required(*REVIEWERS)
+def candidate_evidence(candidate_id: int) -> Response:
+    """A candidate's whole evidence, read-only: one kind at a time (``?kind=``, else the
+    first), all or of one review status (``?status=``), a page at a time, each item with
+    its review history. Pending items link to the review queue."""
+    person = _candidate(candidate_id)
+    kind = request.args.get("kind")
+    status = request.args.get("status")
+    evidence = dashboards.candidate_evidence(
+        get_session(),
+        person,
+        kind if kind in KINDS else next(iter(KINDS)),
+        status if status in queries.REVIEW_STATUSES else None,
+        PageRequest.from_args(request.args),
+    )
+    return page_or_partial("mentor/evidence.html", "mentor/_evidence.html", evidence=evidence)
 
 
 @bp.post("/candidates/<id:candidate_id>/feedback")

@@ -1,0 +1,252 @@
+"""What a mentor needs to review well (issue 12): the queue's filters and bulk verify,
+review history on the pages, a candidate's whole evidence, and turnaround."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from trainerpath.models import EVIDENCE_MODELS, ReviewRecord, utcnow
+
+from .conftest import HTMX, Cast, fetch_all, log_in, page, text
+
+MakeEvidence = Callable[..., Any]
+
+
+@pytest.fixture
+def mia(client: FlaskClient, cast: Cast) -> Cast:
+    """The cast, with Mia (Cara's mentor) logged in."""
+    log_in(client, cast.mentor)
+    return cast
+
+
+def _queue_ids(response: Any) -> list[str]:
+    return [
+        item.get("id") or "" for item in page(response).find_all("article", class_="review-item")
+    ]
+
+
+def _seen(response: Any) -> list[str]:
+    """The values of the "Verify selected" checkboxes, in page order."""
+    return [
+        box.get("value") or ""
+        for box in page(response).find_all("input", type="checkbox", name="item")
+    ]
+
+
+def test_the_queue_filters_by_candidate_and_kind_and_pages(
+    client: FlaskClient,
+    mia: Cast,
+    session: Session,
+    assign: Callable[..., Any],
+    make_evidence: MakeEvidence,
+) -> None:
+    assign(mia.mentor, mia.other_candidate)
+    cara_course = make_evidence(mia.candidate, "teaching-sessions", status="pending")
+    cara_milestone = make_evidence(mia.candidate, "milestones", status="pending")
+    otto_milestone = make_evidence(mia.other_candidate, "milestones", status="pending")
+    for n, item in enumerate((cara_course, cara_milestone, otto_milestone)):
+        item.updated_at = utcnow() - timedelta(days=3 - n)
+    session.commit()
+
+    whole = client.get("/mentor/reviews")
+    choices = page(whole).by_id("filter-candidate").find_all("option")
+    assert [option.text for option in choices] == ["Everyone", "Cara Candidate", "Otto Other"]
+
+    by_kind = client.get("/mentor/reviews?kind=milestones", headers=HTMX)
+    assert _queue_ids(by_kind) == [
+        f"review-milestones-{cara_milestone.id}",
+        f"review-milestones-{otto_milestone.id}",
+    ]
+    assert "HX-Request" in by_kind.headers["Vary"]
+    both = client.get(f"/mentor/reviews?kind=milestones&candidate={mia.candidate.id}")
+    assert _queue_ids(both) == [f"review-milestones-{cara_milestone.id}"]
+    assert "Review queue: Cara Candidate" in text(both)
+
+    first = client.get("/mentor/reviews?per_page=2")
+    assert len(_queue_ids(first)) == 2
+    assert "Showing 1\u20132" in text(first)
+    second = page(first).find("a", rel="next")
+    assert second is not None
+    assert _queue_ids(client.get(second.get("href") or "")) == [
+        f"review-milestones-{otto_milestone.id}"
+    ]
+    kept = page(client.get("/mentor/reviews?per_page=1&kind=milestones")).find("a", rel="next")
+    assert kept is not None and "kind=milestones" in (kept.get("href") or "")
+
+
+def test_bulk_verify_verifies_the_selected_and_names_the_one_that_changed(
+    client: FlaskClient, mia: Cast, session: Session, engine: Engine, make_evidence: MakeEvidence
+) -> None:
+    kept = make_evidence(mia.candidate, "milestones", status="pending", note="Panel letter A")
+    changed = make_evidence(mia.candidate, "milestones", status="pending", note="Panel letter B")
+    shown = client.get("/mentor/reviews")
+    seen = _seen(shown)
+    assert len(seen) == 2
+    changed.updated_at = utcnow()  # the candidate corrects it after Mia's page showed it
+    session.commit()
+
+    response = client.post(
+        "/mentor/reviews/verify", data={"item": seen, "next": "/mentor/reviews"}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    queue = page(response).by_id("queue")
+    assert "1 item verified." in queue.find(role="status").text
+    refused = queue.find(role="alert").text
+    assert "Not verified" in refused and "was changed by the candidate" in refused
+    assert _queue_ids(response) == [f"review-milestones-{changed.id}"]
+    assert json.loads(response.headers["HX-Trigger"])["notify"]["message"] == "1 item verified."
+    statuses = {
+        item.id: item.review_status
+        for item in fetch_all(engine, select(EVIDENCE_MODELS["milestones"]))
+    }
+    assert statuses == {kept.id: "verified", changed.id: "pending"}
+    history = fetch_all(engine, select(ReviewRecord))
+    assert [(row.evidence_id, row.decision) for row in history] == [(kept.id, "verified")]
+
+
+def test_bulk_verify_without_javascript_flashes_the_outcome(
+    client: FlaskClient, mia: Cast, make_evidence: MakeEvidence
+) -> None:
+    make_evidence(mia.candidate, "milestones", status="pending")
+    seen = _seen(client.get("/mentor/reviews"))
+    response = client.post("/mentor/reviews/verify", data={"item": seen, "next": "/mentor/reviews"})
+    assert response.status_code == 303
+    after = client.get(response.headers["Location"])
+    assert "1 item verified." in text(after)
+    assert "Nothing is waiting for review" in text(after)
+
+
+def test_an_unassigned_mentor_cannot_bulk_verify_another_mentors_candidate(
+    client: FlaskClient, cast: Cast, engine: Engine, make_evidence: MakeEvidence
+) -> None:
+    item = make_evidence(cast.candidate, "milestones", status="pending")
+    log_in(client, cast.mentor)
+    seen = _seen(client.get("/mentor/reviews"))
+    client.post("/logout")
+    log_in(client, cast.other_mentor)
+    response = client.post("/mentor/reviews/verify", data={"item": seen}, headers=HTMX)
+    assert response.status_code == 404
+    stored = fetch_all(engine, select(EVIDENCE_MODELS["milestones"]))
+    assert [(row.id, row.review_status) for row in stored] == [(item.id, "pending")]
+
+
+def test_a_resubmitted_item_shows_its_rejection_and_what_changed(
+    client: FlaskClient, cast: Cast, make_evidence: MakeEvidence
+) -> None:
+    item = make_evidence(cast.candidate, "teaching-sessions", status="pending", students=12)
+    log_in(client, cast.mentor)
+    client.post(
+        f"/mentor/reviews/teaching-sessions/{item.id}",
+        data={"decision": "rejected", "note": "The roster lists 10 students."},
+    )
+    client.post("/logout")
+    log_in(client, cast.candidate)
+    form = page(client.get(f"/evidence/teaching-sessions/{item.id}/edit")).by_id("evidence-form")
+    assert form.text.count("The roster lists 10 students.") == 1  # in its header, not twice
+    form = {
+        "title": "Certified ScrumMaster",
+        "course_type": "scrum_master",
+        "first_day": item.first_day.isoformat(),
+        "days": "2",
+        "students": "10",
+        "context": "independent",
+        "share_delivered": "100",
+    }
+    saved = client.post(f"/evidence/teaching-sessions/{item.id}/edit", data=form)
+    assert saved.status_code == 303, text(saved)
+    edit = page(client.get(f"/evidence/teaching-sessions/{item.id}/edit")).by_id("evidence-form")
+    assert "Resubmitted after a rejection" in edit.text
+    assert "Rejected by Mia Mentor" in edit.text
+    client.post("/logout")
+
+    log_in(client, cast.mentor)
+    entry = page(client.get("/mentor/reviews")).by_id(f"review-teaching-sessions-{item.id}")
+    history = entry.find("section", class_="review-history")
+    assert history is not None
+    assert "Resubmitted after a rejection" in history.text
+    assert (
+        "Rejected by Mia Mentor" in history.text and "The roster lists 10 students." in history.text
+    )
+    changes = [
+        [cell.text for cell in row.find_all() if cell.tag in ("th", "td")]
+        for row in history.find("tbody").find_all("tr")
+    ]
+    assert changes == [["Students", "12", "10"]]
+
+
+def test_the_candidate_page_counts_link_to_their_whole_evidence_by_status(
+    client: FlaskClient, mia: Cast, make_evidence: MakeEvidence
+) -> None:
+    make_evidence(mia.candidate, "milestones", status="verified", note="Verified one")
+    make_evidence(mia.candidate, "milestones", status="rejected", note="Rejected one")
+    make_evidence(mia.candidate, "milestones", status="pending", note="Pending one")
+    candidate_page = page(client.get(f"/mentor/candidates/{mia.candidate.id}"))
+    links = [a.get("href") or "" for a in candidate_page.find_all("a")]
+    rejected = f"/mentor/candidates/{mia.candidate.id}/evidence?kind=milestones&status=rejected"
+    assert rejected in links
+
+    listed = text(client.get(rejected))
+    assert "Rejected one" in listed
+    assert "Verified one" not in listed and "Pending one" not in listed
+    everything = text(client.get(f"/mentor/candidates/{mia.candidate.id}/evidence?kind=milestones"))
+    assert all(note in everything for note in ("Verified one", "Rejected one", "Pending one"))
+    client.post("/logout")
+    log_in(client, mia.other_mentor)
+    assert client.get(rejected).status_code == 404
+
+
+def test_a_mentor_sees_their_turnaround_and_the_admin_every_mentors(
+    client: FlaskClient, cast: Cast, session: Session, make_evidence: MakeEvidence
+) -> None:
+    item = make_evidence(cast.candidate, "milestones", status="pending")
+    item.updated_at = utcnow() - timedelta(days=10)
+    at = utcnow() - timedelta(days=1)
+    for hours in (2, 4, 30):
+        session.add(
+            ReviewRecord(
+                evidence_kind="milestones",
+                evidence_id=999,
+                candidate_id=cast.candidate.id,
+                decision="verified",
+                reviewer_id=cast.mentor.id,
+                at=at,
+                submitted_at=at - timedelta(hours=hours),
+                waited_seconds=hours * 3600,
+                snapshot={},
+            )
+        )
+    session.commit()
+    log_in(client, cast.mentor)
+    figures = page(client.get("/mentor/reviews")).find("dl", class_="turnaround-figures")
+    assert figures is not None
+    shown = dict(
+        zip(
+            [dt.text for dt in figures.find_all("dt")],
+            [dd.text for dd in figures.find_all("dd")],
+            strict=True,
+        )
+    )
+    assert shown["Median"] == "4 hours"
+    assert shown["90th percentile"] == "24.8 hours"  # 4 + 0.8 * (30 - 4)
+    assert shown["Waiting 7 to 14 days"] == "1"
+    client.post("/logout")
+
+    log_in(client, cast.admin)
+    table = page(client.get("/mentor/reviews")).find("table", class_="turnaround-table")
+    rows = [
+        [cell.text for cell in row.find_all() if cell.tag in ("th", "td")]
+        for row in table.find("tbody").find_all("tr")
+    ]
+    assert rows == [
+        ["Mia Mentor", "1", "3", "4 hours", "24.8 hours", "0", "0", "1", "0"],
+        ["Max Mentor", "0", "0", "—", "—", "0", "0", "0", "0"],
+    ]

@@ -1,0 +1,297 @@
+"""Review history and turnaround, as the review pages show them.
+
+The history of an item is read from ``evidence_reviews`` (services/review_history.py
+writes it); turnaround is computed in SQL on both databases. Percentiles are those of
+PostgreSQL's ``percentile_cont``: sort an item's waits, take position p·(n-1) (counting
+from 0) and interpolate linearly between the two nearest ranks. SQLite has no
+``percentile_cont``, so one portable statement finds the ranks with ``row_number()`` and
+``count()`` windows and interpolates; whole-number arithmetic keeps it exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, union_all
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from trainerpath.dashboards.candidate import display_value
+from trainerpath.dashboards.common import PENDING, REJECTED
+from trainerpath.models import (
+    EVIDENCE_MODELS,
+    EvidenceBase,
+    Mentorship,
+    ReviewRecord,
+    Role,
+    User,
+    utcnow,
+)
+from trainerpath.services.evidence_kinds import evidence_kind
+from trainerpath.services.review_history import snapshot_of
+
+TURNAROUND_DAYS = 90
+# Pending items by how long they have waited: (label, from days, up to days).
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("Under 3 days", 0, 3),
+    ("3 to 7 days", 3, 7),
+    ("7 to 14 days", 7, 14),
+    ("Over 14 days", 14, None),
+)
+
+
+@dataclass(frozen=True)
+class PastReview:
+    """One earlier decision on an item, with the reviewer's name."""
+
+    record: ReviewRecord
+    reviewer: str
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """A field whose value differs from what the last reviewer saw."""
+
+    label: str
+    before: str
+    now: str
+
+
+def history_of(session: Session, slug: str, item_ids: Iterable[int]) -> dict[int, list[PastReview]]:
+    """The review history of each named item of one kind, oldest first: one statement."""
+    wanted = sorted(set(item_ids))
+    if not wanted:
+        return {}
+    stmt = (
+        select(ReviewRecord, col(User.name))
+        .join(User, col(User.id) == col(ReviewRecord.reviewer_id))
+        .where(col(ReviewRecord.evidence_kind) == slug, col(ReviewRecord.evidence_id).in_(wanted))
+        .order_by(col(ReviewRecord.evidence_id), col(ReviewRecord.id))
+    )
+    found: dict[int, list[PastReview]] = {}
+    for record, name in session.execute(stmt):
+        found.setdefault(record.evidence_id, []).append(PastReview(record, name))
+    return found
+
+
+def changes_since(slug: str, item: EvidenceBase, history: list[PastReview]) -> list[FieldChange]:
+    """The fields that differ from the last review's snapshot (none without a review)."""
+    if not history:
+        return []
+    kind = evidence_kind(slug)
+    before = history[-1].record.snapshot
+    now = snapshot_of(kind, item)
+    return [
+        FieldChange(
+            spec.label,
+            display_value(spec, before.get(spec.name)),
+            display_value(spec, now.get(spec.name)),
+        )
+        for spec in kind.fields
+        if before.get(spec.name) != now.get(spec.name)
+    ]
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    """An item's earlier reviews and, if it was reviewed before, what changed since."""
+
+    reviews: list[PastReview]
+    changes: list[FieldChange]
+    resubmitted: bool  # it waits for review again after a rejection
+
+
+def item_histories(
+    session: Session, slug: str, items: Iterable[EvidenceBase]
+) -> dict[int, ItemHistory]:
+    """Each item's history and changes since its last review, by item id."""
+    listed = [item for item in items if item.id is not None]
+    found = history_of(session, slug, [item.id or 0 for item in listed])
+    histories: dict[int, ItemHistory] = {}
+    for item in listed:
+        reviews = found.get(item.id or 0, [])
+        histories[item.id or 0] = ItemHistory(
+            reviews=reviews,
+            changes=changes_since(slug, item, reviews),
+            resubmitted=bool(reviews)
+            and reviews[-1].record.decision == REJECTED
+            and item.review_status == PENDING,
+        )
+    return histories
+
+
+# -- Turnaround ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    """A mentor's workload and speed: what the review pages show per mentor."""
+
+    mentor_id: int
+    name: str
+    candidates: int  # assigned now
+    reviews: int  # decisions in the last TURNAROUND_DAYS days
+    median_seconds: float | None
+    p90_seconds: float | None
+    waiting: tuple[int, ...]  # pending items of their candidates, per AGE_BANDS
+
+    @property
+    def waiting_total(self) -> int:
+        """Everything that waits for them."""
+        return sum(self.waiting)
+
+
+def _cont(rank: Any, count: Any, value: Any, tenths: int) -> Any:
+    """percentile_cont(tenths/10) of ``value`` within each group, from 0-based ranks.
+
+    The position is tenths·(n-1)/10: its whole part ``low`` and the next rank ``high``
+    (the same when the position is whole), interpolated by the remainder in tenths.
+    """
+    position = (count - 1) * tenths
+    low = func.max(case((rank == position // 10, value)))
+    high = func.max(case((rank == (position + 9) // 10, value)))
+    return low + (high - low) * func.max(position % 10) / 10.0
+
+
+def _percentiles(since: datetime, mentor_id: int | None) -> Any:
+    """Per reviewer (or only ``mentor_id``): decisions since ``since``, and the median and
+    90th percentile wait."""
+    waited = col(ReviewRecord.waited_seconds)
+    reviewer = col(ReviewRecord.reviewer_id)
+    ranked = (
+        select(
+            reviewer.label("reviewer_id"),
+            waited.label("waited"),
+            (
+                func.row_number().over(
+                    partition_by=reviewer, order_by=(waited, col(ReviewRecord.id))
+                )
+                - 1
+            ).label("rank"),
+            func.count().over(partition_by=reviewer).label("n"),
+        )
+        .where(col(ReviewRecord.at) >= since, *_only(reviewer, mentor_id))
+        .subquery("ranked")
+    )
+    rank, n, value = ranked.c.rank, ranked.c.n, ranked.c.waited
+    return (
+        select(
+            ranked.c.reviewer_id,
+            func.count().label("reviews"),
+            _cont(rank, n, value, 5).label("median"),
+            _cont(rank, n, value, 9).label("p90"),
+        )
+        .group_by(ranked.c.reviewer_id)
+        .subquery("turnaround")
+    )
+
+
+def _waiting_by_band(now: datetime, mentor_id: int | None) -> Any:
+    """Per mentor: the pending items of their assigned candidates, counted per age band.
+
+    Each evidence table is joined with the active mentorships on its own, so the items
+    are found per candidate through the (candidate_id, review_status) index: one
+    mentor's figures read only their candidates' items.
+    """
+    mentorships = [col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), mentor_id)]
+    pending = union_all(
+        *(
+            select(
+                col(Mentorship.mentor_id).label("mentor_id"),
+                col(model.updated_at).label("since"),
+            )
+            .join(Mentorship, col(Mentorship.candidate_id) == col(model.candidate_id))
+            .where(col(model.review_status) == PENDING, *mentorships)
+            for model in EVIDENCE_MODELS.values()
+        )
+    ).subquery("pending")
+    bands: list[Any] = []
+    for _label, low, high in AGE_BANDS:
+        older = pending.c.since <= now - timedelta(days=low)
+        newer = pending.c.since > now - timedelta(days=high) if high is not None else None
+        condition: ColumnElement[bool] = and_(older, newer) if newer is not None else older
+        bands.append(func.count(case((condition, 1))).label(f"band{len(bands)}"))
+    return select(pending.c.mentor_id, *bands).group_by(pending.c.mentor_id).subquery("waiting")
+
+
+def _candidate_counts(mentor_id: int | None) -> Any:
+    return (
+        select(col(Mentorship.mentor_id).label("mentor_id"), func.count().label("candidates"))
+        .where(col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), mentor_id))
+        .group_by(col(Mentorship.mentor_id))
+        .subquery("assigned")
+    )
+
+
+def _only(column: Any, mentor_id: int | None) -> list[ColumnElement[bool]]:
+    """No condition for every mentor, else ``column`` is the one mentor (so one mentor's
+    figures read only their rows)."""
+    return [] if mentor_id is None else [column == mentor_id]
+
+
+def _turnaround_stmt(now: datetime, mentor_id: int | None = None) -> Select[Any]:
+    speed = _percentiles(now - timedelta(days=TURNAROUND_DAYS), mentor_id)
+    waiting = _waiting_by_band(now, mentor_id)
+    assigned = _candidate_counts(mentor_id)
+    bands = [func.coalesce(waiting.c[f"band{i}"], 0) for i in range(len(AGE_BANDS))]
+    return (
+        select(
+            col(User.id),
+            col(User.name),
+            func.coalesce(assigned.c.candidates, 0),
+            func.coalesce(speed.c.reviews, 0),
+            speed.c.median,
+            speed.c.p90,
+            *bands,
+        )
+        .outerjoin(speed, speed.c.reviewer_id == col(User.id))
+        .outerjoin(waiting, waiting.c.mentor_id == col(User.id))
+        .outerjoin(assigned, assigned.c.mentor_id == col(User.id))
+        .where(col(User.role) == Role.MENTOR.value, col(User.is_active).is_(True))
+        .order_by(*(band.desc() for band in reversed(bands)), col(User.name), col(User.id))
+    )
+
+
+def _row(found: Any) -> Turnaround:
+    mentor_id, name, candidates, reviews, median, p90, *waiting = found
+    return Turnaround(
+        mentor_id=mentor_id,
+        name=name,
+        candidates=int(candidates),
+        reviews=int(reviews),
+        median_seconds=float(median) if median is not None else None,
+        p90_seconds=float(p90) if p90 is not None else None,
+        waiting=tuple(int(n) for n in waiting),
+    )
+
+
+def turnaround_of(session: Session, mentor: User, now: datetime | None = None) -> Turnaround:
+    """One mentor's turnaround over the last 90 days and what waits for them, by age."""
+    stmt = _turnaround_stmt(now or utcnow(), mentor.id).where(col(User.id) == mentor.id)
+    return _row(session.execute(stmt).one())
+
+
+def turnaround_by_mentor(session: Session, now: datetime | None = None) -> list[Turnaround]:
+    """Every active mentor's turnaround and waiting items: those with the most items in
+    the oldest band first (then the next band...), so an overloaded mentor tops the list."""
+    return [_row(found) for found in session.execute(_turnaround_stmt(now or utcnow()))]
+
+
+@dataclass(frozen=True)
+class TurnaroundView:
+    """What the review page shows of turnaround: a mentor's own, or every mentor's."""
+
+    own: Turnaround | None
+    mentors: list[Turnaround]
+    bands: tuple[str, ...] = tuple(label for label, _low, _high in AGE_BANDS)
+    days: int = TURNAROUND_DAYS
+
+
+def turnaround_for(session: Session, viewer: User) -> TurnaroundView:
+    """A mentor's own turnaround, or (for an admin) every mentor's side by side."""
+    if viewer.role == Role.ADMIN:
+        return TurnaroundView(None, turnaround_by_mentor(session))
+    return TurnaroundView(turnaround_of(session, viewer), [])
