@@ -66,6 +66,19 @@ def test_an_admin_creates_a_mentor_who_can_then_log_in(
     assert log_in(other, nora).headers["Location"] == "/mentor/"
 
 
+def test_creating_a_user_reports_every_problem_at_once(
+    client: FlaskClient, ada: Cast, engine: Engine
+) -> None:
+    bad = NEW_MENTOR | {"email": ada.candidate.email, "password": "short"}
+    html = page(client.post("/admin/users", data=bad))
+    for field, message in [
+        ("email", "Already belongs to another user."),
+        ("password", "Must be at least 8 characters."),
+    ]:
+        assert message in html.by_id(f"field-{field}").find("small", class_="field-error").text
+    assert fetch_all(engine, select(User).where(User.name == NEW_MENTOR["name"])) == []
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message", "status"),
     [

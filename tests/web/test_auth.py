@@ -74,6 +74,23 @@ def test_sign_up_with_a_taken_email_suggests_logging_in(client: FlaskClient, cas
     assert "Already has an account: log in instead." in text(response)
 
 
+def test_sign_up_reports_every_problem_at_once_a_taken_email_included(
+    client: FlaskClient, cast: Cast
+) -> None:
+    bad = {"email": "cara@example.org", "password": "short", "confirm": "other", "name": ""}
+    html = page(client.post("/signup", data=SIGNUP | bad))
+    errors = {
+        name: html.by_id(f"field-{name}").find("small", class_="field-error").text
+        for name in ("name", "email", "password", "confirm")
+    }
+    assert errors == {
+        "name": "✗ This field is required.",
+        "email": "✗ Already has an account: log in instead.",
+        "password": "✗ Must be at least 8 characters.",
+        "confirm": "✗ Does not match the password.",
+    }
+
+
 def test_new_accounts_are_never_mentors_or_admins(client: FlaskClient, engine: Engine) -> None:
     client.post("/signup", data=SIGNUP | {"role": "admin"})
     user = fetch_one(engine, select(User))
@@ -116,7 +133,6 @@ def test_login_never_redirects_to_another_site(
     [
         ("cara@example.org", "wrong password"),
         ("nobody@example.org", PASSWORD),
-        ("", ""),
     ],
 )
 def test_a_failed_login_says_the_same_thing_whether_or_not_the_email_exists(
@@ -126,6 +142,20 @@ def test_a_failed_login_says_the_same_thing_whether_or_not_the_email_exists(
     assert response.status_code == 200
     assert page(response).find(class_="form-errors").text == "! " + WRONG_CREDENTIALS
     assert client.get("/candidate").status_code == 302
+
+
+def test_an_empty_login_form_says_which_fields_are_required(client: FlaskClient) -> None:
+    response = client.post("/login", data={"email": " ", "password": ""})
+    assert response.status_code == 422
+    html = page(response)
+    assert html.find(class_="form-errors") is None  # not "do not match"
+    for name in ("email", "password"):
+        assert html.by_id(f"{name}-error").text == "✗ This field is required."
+        assert html.by_id(name).get("aria-invalid") == "true"
+
+
+def test_the_login_page_puts_the_cursor_in_the_email_field(client: FlaskClient) -> None:
+    assert "autofocus" in page(client.get("/login")).by_id("email").attrs
 
 
 def test_a_deactivated_user_cannot_log_in(

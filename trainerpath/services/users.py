@@ -52,6 +52,27 @@ def _user_errors(
     return errors
 
 
+TAKEN = "taken"
+
+
+def user_problems(
+    session: Session,
+    *,
+    email: object,
+    name: object,
+    password: object,
+    role: object,
+    invited: bool = False,
+) -> dict[str, str]:
+    """Everything wrong with a new user's details at once, a taken e-mail included
+    (``TAKEN``), for forms that report every error together. ``create_user`` still checks
+    (and a concurrent request may still take the address first)."""
+    errors = _user_errors(email, name, password, role, invited)
+    if "email" not in errors and isinstance(email, str) and find_user_by_email(session, email):
+        errors["email"] = TAKEN
+    return errors
+
+
 def password_problem(password: object) -> str | None:
     """Why a new password is unacceptable (missing, too short, too long), or None."""
     if not isinstance(password, str) or not password:

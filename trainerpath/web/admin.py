@@ -14,7 +14,13 @@ from trainerpath.paging import KeysetRequest, PageRequest
 from trainerpath.services.accounts import change_role, set_active
 from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
 from trainerpath.services.password_links import invite_user, resend_invitation
-from trainerpath.services.users import assign_mentor, create_user, end_mentorship
+from trainerpath.services.users import (
+    TAKEN,
+    assign_mentor,
+    create_user,
+    end_mentorship,
+    user_problems,
+)
 
 from .common import after_post, page_or_partial, partial, wants_partial, web_blueprint
 from .forms import AssignForm, RoleForm, UserForm
@@ -49,6 +55,9 @@ def users() -> Response:
     return _users_page(UserForm(formdata=None))
 
 
+TAKEN_BY_ANOTHER = "already belongs to another user"
+
+
 @bp.post("/users")
 @role_required(ADMIN)
 def create() -> Response:
@@ -58,6 +67,20 @@ def create() -> Response:
     if form.refuse_long_passwords():
         return _users_page(form, 422)
     invite = bool(form.invite.data)
+    problems = user_problems(
+        session,
+        email=form.value("email"),
+        name=form.value("name"),
+        password=form.password.data if invite else form.password.data or "",
+        role=form.role.data or "",
+        invited=invite,
+    )
+    if problems:  # every problem at once, a taken address among them
+        taken = problems.get("email") == TAKEN
+        if taken:
+            problems["email"] = TAKEN_BY_ANOTHER
+        form.show_errors(problems)
+        return _users_page(form, 409 if list(problems) == ["email"] and taken else 422)
     try:
         if invite:
             user = invite_user(
@@ -83,7 +106,7 @@ def create() -> Response:
         return _users_page(form, 422)
     except Refusal as refusal:
         session.rollback()
-        form.show_errors({"email": "already belongs to another user"})
+        form.show_errors({"email": TAKEN_BY_ANOTHER})
         form.form_errors.append(refusal.message)
         return _users_page(form, 409)
     session.commit()

@@ -12,7 +12,13 @@ from trainerpath.db import get_session
 from trainerpath.models import Role
 from trainerpath.services.accounts import WRONG_CURRENT_PASSWORD, change_password, end_sessions
 from trainerpath.services.errors import Conflict, ValidationFailed
-from trainerpath.services.users import authenticate, create_user, normalise_email
+from trainerpath.services.users import (
+    TAKEN,
+    authenticate,
+    create_user,
+    normalise_email,
+    user_problems,
+)
 
 from .common import after_post, safe_next, web_blueprint
 from .forms import LoginForm, PasswordForm, SignupForm
@@ -22,6 +28,7 @@ from .security import rotate_csrf_secret
 bp = web_blueprint("auth")
 
 WRONG_CREDENTIALS = "That e-mail and password do not match an account. Please try again."
+TAKEN_HERE = "already has an account: log in instead"
 
 
 def home_for(role: str) -> str:
@@ -65,6 +72,11 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
         guard.check(address, email)
     except ratelimit.TooManyAttempts as too_many:
         return ask_to_wait("auth/login.html", form, too_many)
+    given = {"email": form.value("email"), "password": form.password.data}
+    missing = {name: "required" for name, value in given.items() if not value}
+    if missing:  # nothing to check yet: say what is missing, not "do not match"
+        form.show_errors(missing)
+        return render_template("auth/login.html", form=form), 422, {}
     user = authenticate(get_session(), email, form.password.data or "")
     if user is None:
         guard.fail(address, email)
@@ -93,9 +105,26 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
     session = get_session()
     if form.refuse_long_passwords():
         return render_template("auth/signup.html", form=form), 422
+    # Every problem at once: a taken address is not held back until the password is fixed.
+    problems = user_problems(
+        session,
+        email=form.value("email"),
+        name=form.value("name"),
+        password=form.password.data or "",
+        role=Role.CANDIDATE.value,
+    )
     if form.password.data != form.confirm.data:
-        form.show_errors({"confirm": "does not match the password"})
-        return render_template("auth/signup.html", form=form), 422
+        problems["confirm"] = "does not match the password"
+    if problems:
+        session.rollback()
+        taken = problems.get("email") == TAKEN
+        if taken:
+            guard.fail(address, None)  # it says the address has an account: count it
+            problems["email"] = TAKEN_HERE
+        form.show_errors(problems)
+        return render_template("auth/signup.html", form=form), 409 if list(problems) == [
+            "email"
+        ] and taken else 422
     try:
         user = create_user(
             session=session,
@@ -111,7 +140,7 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
     except Conflict:
         session.rollback()
         guard.fail(address, None)  # it says the address has an account: count it
-        form.show_errors({"email": "already has an account: log in instead"})
+        form.show_errors({"email": TAKEN_HERE})
         return render_template("auth/signup.html", form=form), 409
     session.commit()
     login_user(SignedIn(user))

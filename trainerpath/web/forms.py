@@ -89,7 +89,10 @@ class WebForm(FlaskForm):
 class LoginForm(WebForm):
     """Log in with e-mail and password."""
 
-    email = EmailField("E-mail", render_kw={"autocomplete": "username", "required": True})
+    # The page is there to log in: the cursor starts in the first field.
+    email = EmailField(
+        "E-mail", render_kw={"autocomplete": "username", "required": True, "autofocus": True}
+    )
     password = PasswordField(
         "Password", render_kw={"autocomplete": "current-password", "required": True}
     )
