@@ -416,7 +416,7 @@ ADDED = {
         "reflection": "",
     },
     "enrollments": {"track": None},
-    "users": {"invited_at": None},
+    "users": {"invited_at": None, "time_zone": None},
 }
 
 

@@ -66,6 +66,9 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set while an invited user has not chosen a password yet (they cannot log in).
     invited_at: datetime | None = Field(default=None)
+    # An IANA zone ("Europe/Berlin") the pages show times in; None: UTC, until the first
+    # login tells the browser's.
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class Mentorship(SQLModel, table=True):

@@ -159,6 +159,20 @@
   document.addEventListener("htmx:afterSettle", markScrollers);
   window.addEventListener("resize", markScrollers);
 
+  // Login and sign-up tell the server the browser's time zone (kept only if the user has
+  // none yet; the Time zone page changes it).
+  document.addEventListener("DOMContentLoaded", function () {
+    var zone = "";
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (error) {
+      zone = "";
+    }
+    document.querySelectorAll('input[type="hidden"][name="time_zone"]').forEach(function (field) {
+      field.value = zone;
+    });
+  });
+
   // Esc closes an open menu (the account menu is a <details>) and gives focus back to it.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 
-from trainerpath.dashboards.common import format_day, format_number
+from trainerpath.dashboards.common import format_number
 from trainerpath.extensions import htmx, login_manager
 from trainerpath.pathways import CURRENT
 from trainerpath.services.evidence_kinds import KINDS
@@ -27,15 +27,9 @@ from . import (
     recovery,
     security,
     settings,
+    zones,
 )
 from .common import UrlPattern, current_url, humanise
-
-
-def format_moment(value: datetime | None) -> str:
-    """A timestamp as people read it (UTC): 5 Mar 2025, 14:03."""
-    if value is None:
-        return "—"
-    return f"{format_day(value)}, {value:%H:%M}"
 
 
 def days_ago(days: int | None) -> str:
@@ -66,6 +60,7 @@ def _template_globals() -> dict[str, Any]:
         "PATHWAYS": CURRENT,
         "url_pattern": UrlPattern,
         "current_url": current_url,
+        "viewer_zone": zones.viewer_zone_name,
     }
 
 
@@ -77,8 +72,8 @@ def init_app(app: Flask) -> None:
     htmx.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    app.jinja_env.filters["day"] = format_day
-    app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.filters["day"] = zones.format_local_day
+    app.jinja_env.filters["moment"] = zones.format_moment
     app.jinja_env.filters["days_ago"] = days_ago
     app.jinja_env.filters["humanise"] = humanise
     app.jinja_env.filters["duration"] = duration
@@ -95,5 +90,6 @@ def init_app(app: Flask) -> None:
         attachments.bp,
         exports.bp,
         imports.bp,
+        zones.bp,
     ):
         app.register_blueprint(blueprint)

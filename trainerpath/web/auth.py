@@ -12,6 +12,7 @@ from trainerpath.db import get_session
 from trainerpath.models import Role
 from trainerpath.services.accounts import WRONG_CURRENT_PASSWORD, change_password, end_sessions
 from trainerpath.services.errors import Conflict, ValidationFailed
+from trainerpath.services.time_zones import adopt_browser_zone
 from trainerpath.services.users import (
     TAKEN,
     authenticate,
@@ -83,6 +84,8 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
         form.form_errors.append(WRONG_CREDENTIALS)
         return render_template("auth/login.html", form=form), 200, {}
     guard.succeed(address, email)
+    if adopt_browser_zone(session=get_session(), user=user, name=form.value("time_zone")):
+        get_session().commit()
     login_user(SignedIn(user), remember=bool(form.remember.data))
     rotate_csrf_secret()
     flash(f"Welcome back, {user.name}.", "success")
@@ -133,6 +136,7 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
             password=form.password.data or "",
             role=Role.CANDIDATE.value,
         )
+        adopt_browser_zone(session=session, user=user, name=form.value("time_zone"))
     except ValidationFailed as refusal:
         session.rollback()
         form.show_errors(refusal.errors)

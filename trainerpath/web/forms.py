@@ -98,6 +98,7 @@ class LoginForm(WebForm):
     )
     remember = BooleanField("Keep me logged in on this device")
     next = HiddenField()
+    time_zone = HiddenField()  # the browser's zone, filled in by app.js
 
 
 class SignupForm(WebForm):
@@ -115,6 +116,7 @@ class SignupForm(WebForm):
     confirm = PasswordField(
         "Repeat the password", render_kw={"autocomplete": "new-password", "required": True}
     )
+    time_zone = HiddenField()  # the browser's zone, filled in by app.js
 
 
 class PasswordForm(WebForm):
