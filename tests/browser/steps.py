@@ -102,7 +102,7 @@ def log_evidence(page: Page, tab: str, values: dict[str, str | bool]) -> None:
 def verify_everything(page: Page) -> None:
     """Verify every item in the review queue, one inline form after another."""
     page.goto("/mentor/reviews")
-    buttons = page.get_by_role("button", name="Verify")
+    buttons = page.get_by_role("button", name="Verify", exact=True)
     while (count := buttons.count()) > 0:
         buttons.first.click()
         expect(buttons).to_have_count(count - 1)

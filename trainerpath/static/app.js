@@ -173,6 +173,17 @@
     });
   });
 
+  // The sticky header's height, for the stylesheet's scroll-padding-top: a card scrolled
+  // to (after "Enrol", or by an anchor) is not hidden under it.
+  function headerHeight() {
+    var header = document.querySelector(".site-header");
+    if (header) {
+      document.documentElement.style.setProperty("--tp-header-height", header.offsetHeight + "px");
+    }
+  }
+  document.addEventListener("DOMContentLoaded", headerHeight);
+  window.addEventListener("resize", headerHeight);
+
   // Esc closes an open menu (the account menu is a <details>) and gives focus back to it.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") {

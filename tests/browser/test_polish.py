@@ -1,0 +1,237 @@
+"""Issue 12's defects, each as a person meets it in Chromium (defects 1 and 8, text that
+does not wrap and tables wider than the window, are checked on every page by
+test_every_page.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from conftest import PASSWORD
+from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session
+
+from trainerpath.models import Enrollment, EvidenceBase, Role, User
+
+from .steps import enrol, log_evidence
+
+pytestmark = pytest.mark.browser
+
+CST_RULES = "Certified Scrum Trainer (April 2024) — current"
+PST_RULES = "Professional Scrum Trainer (PST Candidate Journey) — current"
+SESSION = {
+    "Title": "CSM Leeds",
+    "Course type": "ScrumMaster",
+    "First day": (date.today() - timedelta(days=40)).isoformat(),
+    "Days": "2",
+    "Students": "12",
+    "Context": "Independent (non-certified)",
+}
+
+
+@pytest.fixture
+def pair(make_user: Callable[..., User], assign: Callable[[User, User], Any]) -> tuple[User, User]:
+    """A candidate and their mentor."""
+    cara = make_user(name="Cara Candidate", email="cara@example.org")
+    mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
+    assign(mia, cara)
+    return cara, mia
+
+
+def tab_count(page: Page, tab: str) -> Any:
+    nav = page.get_by_role("navigation", name="Kinds of evidence")
+    return nav.get_by_role("link", name=re.compile(rf"^{tab}")).locator(".count")
+
+
+def test_the_tab_counts_follow_an_add_and_a_delete_without_a_reload(
+    open_as: Callable[..., Page], pair: tuple[User, User]
+) -> None:
+    page = open_as(pair[0].email)
+    log_evidence(page, "Teaching sessions", SESSION)
+    expect(tab_count(page, "Teaching sessions")).to_have_text("1")
+    page.evaluate("() => { window.notReloaded = true; }")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#evidence-list").get_by_role("button", name=re.compile("^Delete")).click()
+    expect(tab_count(page, "Teaching sessions")).to_have_text("0")
+    assert page.evaluate("() => window.notReloaded === true")
+
+
+def test_the_waiting_counts_and_the_feedback_card_follow_the_mentors_actions(
+    open_as: Callable[..., Page],
+    pair: tuple[User, User],
+    make_evidence: Callable[..., EvidenceBase],
+) -> None:
+    cara, mia = pair
+    for title in ("CSM Leeds", "CSM York"):
+        make_evidence(cara, "teaching-sessions", status="pending", title=title)
+    mentor = open_as(mia.email)
+    mentor.goto("/mentor/reviews")
+    expect(mentor.locator("#queue-waiting")).to_have_text("2 items waiting.")
+    mentor.get_by_role("button", name="Verify", exact=True).first.click()
+    expect(mentor.locator("#queue-waiting")).to_have_text("1 item waiting.")
+
+    mentor.goto(f"/mentor/candidates/{cara.id}")
+    expect(mentor.locator("#queue-count")).to_have_text("1")
+    mentor.get_by_role("button", name="Verify", exact=True).first.click()
+    expect(mentor.locator("#queue-count")).to_have_text("0")
+
+    mentor.get_by_role("textbox", name="Feedback").fill("Strong session plans; add a retrospective.")
+    mentor.get_by_role("button", name="Send feedback").click()
+    expect(mentor.locator("#feedback-summary")).to_contain_text(
+        "Strong session plans; add a retrospective."
+    )
+
+
+def test_a_withdrawn_pathway_reads_as_paused_with_a_visible_pause_sign(
+    open_as: Callable[..., Page], pair: tuple[User, User]
+) -> None:
+    page = open_as(pair[0].email)
+    card = enrol(page, "CST", CST_RULES, "Certified Scrum Trainer")
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name=re.compile("^Withdraw")).click()
+    expect(card.locator(".state-pill")).to_contain_text("Withdrawn")
+    expect(card.get_by_role("status")).to_contain_text("paused at Preparing")
+    stepper = card.locator("ol.stepper")
+    expect(stepper).not_to_contain_text("Now")
+    paused = stepper.locator('[aria-current="step"]')
+    expect(paused).to_contain_text("Paused here")
+    glyph = paused.locator(".step-dot .pause-glyph")
+    box = glyph.bounding_box()
+    assert box is not None and box["width"] > 4 and box["height"] > 4  # drawn, not a box
+    assert glyph.evaluate("el => getComputedStyle(el).borderLeftStyle") == "solid"
+
+
+def test_a_new_cards_title_is_not_hidden_under_the_sticky_header(
+    open_as: Callable[..., Page], pair: tuple[User, User]
+) -> None:
+    page = open_as(pair[0].email)
+    page.set_viewport_size({"width": 1280, "height": 700})
+    enrol(page, "CST", CST_RULES, "Certified Scrum Trainer")
+    card = enrol(page, "PST", PST_RULES, "Professional Scrum Trainer")
+    heading = card.get_by_role("heading", name="Professional Scrum Trainer", exact=True)
+    header_bottom = page.locator(".site-header").evaluate("el => el.getBoundingClientRect().bottom")
+    page.wait_for_timeout(300)  # any scrolling after the swap has ended
+    top = heading.evaluate("el => el.getBoundingClientRect().top")
+    assert top >= header_bottom, (top, header_bottom)
+
+
+def test_saving_an_edit_puts_the_address_back_to_the_list(
+    open_as: Callable[..., Page],
+    pair: tuple[User, User],
+    make_evidence: Callable[..., EvidenceBase],
+) -> None:
+    item = make_evidence(pair[0], "teaching-sessions", status="rejected", title="CSM Leeds")
+    page = open_as(pair[0].email)
+    page.goto(f"/evidence/teaching-sessions/{item.id}/edit")
+    form = page.locator("#evidence-form")
+    form.get_by_label("Title").fill("CSM Leeds, corrected")
+    form.get_by_role("button", name="Save and resubmit").click()
+    expect(form).to_contain_text("sent back for review")
+    expect(form.get_by_role("button", name="Add")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/evidence/teaching-sessions$"))
+
+
+def test_a_rejection_shows_once_on_the_dashboard(
+    open_as: Callable[..., Page],
+    session: Session,
+    pair: tuple[User, User],
+    make_evidence: Callable[..., EvidenceBase],
+) -> None:
+    item = make_evidence(pair[0], "teaching-sessions", status="rejected")
+    item.review_note = "Add the sign-off letter."
+    session.commit()
+    page = open_as(pair[0].email)
+    expect(page.get_by_text("Add the sign-off letter.")).to_have_count(1)
+
+
+def test_counts_agree_with_their_nouns_and_dates_read_one_way(
+    open_as: Callable[..., Page],
+    pair: tuple[User, User],
+    make_enrollment: Callable[..., Enrollment],
+    make_evidence: Callable[..., EvidenceBase],
+) -> None:
+    cara, mia = pair
+    make_enrollment(cara, "cst", ruleset="cst@1")
+    make_evidence(cara, "teaching-sessions", status="pending", first_day=date(2026, 3, 4))
+    page = open_as(cara.email)
+    body = page.locator("main").inner_text()
+    assert not re.search(r"\bof 1 [a-z ]*s\b", body), body
+    assert not re.search(r"\b1 (items|students|teaching sessions|days)\b", body)
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", body), "an ISO date on a page"
+    mentor = open_as(mia.email)
+    mentor.goto(f"/mentor/candidates/{cara.id}")
+    card = mentor.locator("article.enrollment").first
+    expect(card).to_contain_text("the candidate's evidence is waiting for review")
+    expect(card).not_to_contain_text("your mentor verifies it")
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", mentor.locator("main").inner_text())
+
+
+def test_the_login_form_starts_in_the_email_field_and_says_what_is_missing(
+    browser: Any, live_server: str
+) -> None:
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    expect(page.get_by_label("E-mail")).to_be_focused()
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#email-error")).to_contain_text("This field is required.")
+    expect(page.locator("#password-error")).to_contain_text("This field is required.")
+    expect(page.get_by_text("do not match")).to_have_count(0)
+    context.close()
+
+
+def contrast(first: tuple[float, ...], second: tuple[float, ...]) -> float:
+    """WCAG contrast ratio of two sRGB colours (0-255 channels)."""
+
+    def luminance(rgb: tuple[float, ...]) -> float:
+        linear = [
+            c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4
+            for c in rgb[:3]
+        ]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_keyboard_focus_ring_is_solid_and_contrasts_and_esc_closes_the_menu(
+    open_as: Callable[..., Page], pair: tuple[User, User]
+) -> None:
+    page = open_as(pair[0].email)
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")  # the brand link
+    ring = page.evaluate(
+        """() => { const s = getComputedStyle(document.activeElement);
+                   return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor]; }"""
+    )
+    style, width, colour = ring
+    channels = tuple(float(c) for c in re.findall(r"[\d.]+", colour)[:3])
+    assert style == "solid" and width >= 2
+    assert contrast(channels, (255, 255, 255)) >= 3
+
+    menu = page.locator("details.account-menu")
+    menu.locator("summary").click()
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(menu.locator("summary")).to_be_focused()
+
+
+def test_times_show_in_the_browsers_zone_from_the_first_login(
+    browser: Any, live_server: str, pair: tuple[User, User]
+) -> None:
+    context = browser.new_context(base_url=live_server, timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(pair[0].email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/account/time-zone")
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+    page.get_by_label("Time zone").select_option("Europe/Berlin")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").first).to_contain_text("Times now show in Europe/Berlin")
+    context.close()
