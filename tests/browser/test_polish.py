@@ -78,7 +78,9 @@ def test_the_waiting_counts_and_the_feedback_card_follow_the_mentors_actions(
     mentor.get_by_role("button", name="Verify", exact=True).first.click()
     expect(mentor.locator("#queue-count")).to_have_text("0")
 
-    mentor.get_by_role("textbox", name="Feedback").fill("Strong session plans; add a retrospective.")
+    mentor.get_by_role("textbox", name="Feedback").fill(
+        "Strong session plans; add a retrospective."
+    )
     mentor.get_by_role("button", name="Send feedback").click()
     expect(mentor.locator("#feedback-summary")).to_contain_text(
         "Strong session plans; add a retrospective."
