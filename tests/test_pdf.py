@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from trainerpath.pdf import BASE_URL, StaticOnly
+from trainerpath.pdf import BASE_URL, static_only
 
 
 def test_the_fetcher_serves_our_stylesheet_and_refuses_any_other_url(app: Flask) -> None:
     assert app.static_folder is not None and app.static_url_path is not None
-    fetcher = StaticOnly(app.static_folder, app.static_url_path)
+    fetcher = static_only(app.static_folder, app.static_url_path)
 
     stylesheet = fetcher.fetch(BASE_URL + "static/dossier.css")
 

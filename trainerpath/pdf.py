@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, render_template
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from flask import Response, abort, current_app, render_template
 from werkzeug.security import safe_join
 
 from trainerpath.dashboards.dossier import Dossier
@@ -23,31 +21,51 @@ from trainerpath.dashboards.dossier import Dossier
 BASE_URL = "http://trainerpath.invalid/"  # never fetched: only resolves relative links
 
 
-class StaticOnly(URLFetcher):
-    """A URL fetcher that reads files under the static folder and refuses the rest."""
+NO_PDF = (
+    "PDFs need the Pango libraries that WeasyPrint loads (on Debian or Ubuntu: apt-get "
+    "install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0); the printable page "
+    "works without them."
+)
 
-    def __init__(self, static_folder: str, static_url_path: str) -> None:
-        super().__init__(allowed_protocols=())
-        self.folder = static_folder
-        self.prefix = static_url_path.rstrip("/") + "/"
 
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        """The static file ``url`` names, or ValueError (WeasyPrint then leaves it out)."""
-        parts = urlsplit(url)
-        if url.startswith(BASE_URL) and parts.path.startswith(self.prefix):
-            path = safe_join(self.folder, parts.path.removeprefix(self.prefix))
-            if path is not None and Path(path).is_file():
-                kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
-                return URLFetcherResponse(url, Path(path).read_bytes(), {"Content-Type": kind})
-        raise ValueError(f"not fetched: {url}")
+def _weasyprint() -> Any:
+    """WeasyPrint, imported when a PDF is asked for, not with the app: without its system
+    libraries the app still runs and only a PDF is refused (503, saying what to install)."""
+    try:
+        import weasyprint
+        import weasyprint.urls
+    except OSError:  # a system library (Pango) is missing
+        abort(503, description=NO_PDF)
+    return weasyprint
+
+
+def static_only(static_folder: str, static_url_path: str) -> Any:
+    """A WeasyPrint URL fetcher that reads files under the static folder and refuses the rest."""
+    urls = _weasyprint().urls
+    prefix = static_url_path.rstrip("/") + "/"
+
+    class StaticOnly(urls.URLFetcher):  # type: ignore[name-defined]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            """The static file ``url`` names, or ValueError (WeasyPrint leaves it out)."""
+            parts = urlsplit(url)
+            if url.startswith(BASE_URL) and parts.path.startswith(prefix):
+                path = safe_join(static_folder, parts.path.removeprefix(prefix))
+                if path is not None and Path(path).is_file():
+                    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+                    body = Path(path).read_bytes()
+                    return urls.URLFetcherResponse(url, body, {"Content-Type": kind})
+            raise ValueError(f"not fetched: {url}")
+
+    return StaticOnly(allowed_protocols=())
 
 
 def html_to_pdf(html: str) -> bytes:
     """Render an HTML page of this app (its links relative to the site) as PDF."""
     app = current_app
     assert app.static_folder is not None and app.static_url_path is not None
-    fetcher = StaticOnly(app.static_folder, app.static_url_path)
-    pdf: bytes = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+    fetcher = static_only(app.static_folder, app.static_url_path)
+    document = _weasyprint().HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
+    pdf: bytes = document.write_pdf()
     return pdf
 
 
