@@ -40,9 +40,11 @@ PAGES = {
                "/evidence/teaching-sessions/{item}/edit",
                "/evidence/teaching-sessions/{item}/proof",
                "/notifications", "/account/notifications", "/account/password",
-               "/pathways/compare"],
+               "/account/time-zone", "/evidence/teaching-sessions/import",
+               "/enrollments/{enrollment}/dossier", "/pathways/compare"],
     "priya": ["/mentor/", "/mentor/?ageing=1", "/mentor/reviews", "/mentor/candidates/{candidate}",
-              "/notifications", "/account/notifications"],
+              "/mentor/candidates/{candidate}/evidence", "/notifications",
+              "/account/notifications"],
     "admin": ["/admin/users", "/admin/mentorships", "/admin/audit", "/mentor/",
               "/mentor/reviews", "/mentor/candidates/{candidate}", "/notifications"],
 }  # fmt: skip
