@@ -169,10 +169,14 @@ def overflow(page: Page) -> list[str]:
             """() => {
                 const width = document.documentElement.clientWidth;
                 if (document.documentElement.scrollWidth <= width) return [];
+                // What reaches past the window: outside a scrolling box first (inside one,
+                // only what escapes it, such as an absolutely placed label).
                 const wide = [];
-                for (const node of document.querySelectorAll("body *")) {
+                const nodes = [...document.querySelectorAll("body *")].sort(
+                    (a, b) => !!a.closest(".table-wrap") - !!b.closest(".table-wrap"));
+                for (const node of nodes) {
                     const box = node.getBoundingClientRect();
-                    if (box.right > width + 1 && !node.closest(".table-wrap")) {
+                    if (box.right > width + 1) {
                         wide.push(node.tagName.toLowerCase() + (node.id ? "#" + node.id : "") +
                                   (node.className && typeof node.className === "string"
                                      ? "." + node.className.split(" ").join(".") : "") +
