@@ -64,6 +64,7 @@ JOINED = {
     "yusuf": 150,
 }
 WORKDAY = time(8, 30)  # UTC; the demo acts within eight hours of this
+LATEST = 2  # days before today of the demo's last actions
 RANDOM_SEED = 12  # the demo's times of day and delays: the same seed, the same demo
 
 
@@ -115,9 +116,10 @@ class _Demo:
         return start + timedelta(minutes=self.random.randrange(8 * 60))
 
     def _tick(self) -> datetime:
-        """The moment of the next action: a few minutes on, never today or later."""
+        """The moment of the next action: a few minutes on, before yesterday (so in the
+        past in every time zone, whichever zone's date ``today`` is)."""
         self.moment += timedelta(minutes=self.random.randint(1, 12))
-        assert self.moment < datetime.combine(self.today, time(), UTC), self.moment
+        assert self.moment < datetime.combine(self.ago(LATEST - 1), time(), UTC), self.moment
         return self.moment
 
     def _move(self, moment: datetime | None) -> None:
@@ -191,7 +193,7 @@ class _Demo:
         # Its latest date; a course's "days" run on from its first day.
         latest = max(value for value in data.values() if isinstance(value, date))
         latest += timedelta(days=int(data.get("days", 1)) - 1)
-        self.on(max((self.today - latest).days - self.random.randint(1, 4), 1))
+        self.on(max((self.today - latest).days - self.random.randint(1, 4), LATEST))
         with clock.stopped_at(self._tick()):
             logged = log_evidence(
                 session=self.session,
@@ -212,7 +214,7 @@ class _Demo:
     def _after_logging(self, item: Item) -> datetime:
         """A moment during the working hours some days after the item was logged."""
         days = (self.today - self.logged[item].date()).days - self.random.randint(1, 4)
-        return self._workday(max(days, 1))
+        return self._workday(max(days, LATEST))
 
     def _review(self, reviewer: User, item: Item, decision: str, note: str | None = None) -> None:
         with clock.stopped_at(self._tick()):
