@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -12,13 +12,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from trainerpath.dashboards.common import aware
+from trainerpath.dashboards.mentor import waiting_for_review
 from trainerpath.demo import DEMO_PASSWORD, seed
 from trainerpath.models import (
     EVIDENCE_MODELS,
     AssessmentAttempt,
+    AuditEntry,
     Enrollment,
     EvidenceBase,
     Mentorship,
+    ReviewRecord,
     ReviewStatus,
     Role,
     TeachingSession,
@@ -29,6 +33,7 @@ from trainerpath.pathways import Ageing, Forecast, Window, ruleset_for
 from trainerpath.services.access import can_view, is_assigned_mentor
 from trainerpath.services.evidence_kinds import evidence_kind
 from trainerpath.services.pathways import enrollment_status, history_of, measure_requirements
+from trainerpath.services.reminders import inactive_candidates
 from trainerpath.services.users import authenticate, find_user_by_email
 
 LEAP_DAY = date(2024, 2, 29)
@@ -434,6 +439,8 @@ def snapshot(session: Session, today: date) -> dict[str, Any]:
     }
 
     def plain(value: Any) -> Any:
+        if isinstance(value, datetime):  # a stored moment: the day before today, the time
+            return ("at", (today - value.date()).days, value.time())
         return ("days before", (today - value).days) if isinstance(value, date) else value
 
     evidence = [
@@ -444,19 +451,36 @@ def snapshot(session: Session, today: date) -> dict[str, Any]:
             item.review_note,
             emails.get(item.reviewed_by),
             {k: plain(v) for k, v in evidence_kind(slug).values_of(item).items()},
+            [plain(item.created_at), plain(item.reviewed_at)],
         )
         for slug, model in EVIDENCE_MODELS.items()
         for item in session.execute(select(model).order_by(col(model.id))).scalars()
     ]
     history = [
-        (emails[e.candidate_id], e.pathway, r.event, r.to_state, emails[r.actor_id], r.note)
+        (
+            emails[e.candidate_id],
+            e.pathway,
+            r.event,
+            r.to_state,
+            emails[r.actor_id],
+            r.note,
+            plain(r.at),
+        )
         for e in session.execute(select(Enrollment).order_by(col(Enrollment.id))).scalars()
         for r in history_of(session, e)
     ]
     users = session.execute(
-        select(col(User.email), col(User.name), col(User.role)).order_by(col(User.id))
+        select(col(User.email), col(User.name), col(User.role), col(User.created_at)).order_by(
+            col(User.id)
+        )
     )
-    return {"users": users.all(), "evidence": evidence, "history": history}
+    audit = session.execute(select(col(AuditEntry.action), col(AuditEntry.at)))
+    return {
+        "users": [(*rest, plain(created)) for *rest, created in users],
+        "evidence": evidence,
+        "history": history,
+        "audit": sorted((action, plain(at)) for action, at in audit),
+    }
 
 
 def test_seeding_is_deterministic_and_dated_relative_to_the_given_day(session):
@@ -467,8 +491,99 @@ def test_seeding_is_deterministic_and_dated_relative_to_the_given_day(session):
     assert snapshot(session, date.today()) == on_leap_day
     dates = [
         value
-        for *_rest, fields in on_leap_day["evidence"]
+        for *_rest, fields, _moments in on_leap_day["evidence"]
         for value in fields.values()
         if isinstance(value, tuple)
     ]
     assert dates and all(days >= 0 for _before, days in dates)
+
+
+# -- The demo's past timeline --------------------------------------------------------
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def own_date(slug: str, item: Any) -> date:
+    """The latest date of the item itself (a course's last day)."""
+    values = evidence_kind(slug).values_of(item)
+    latest = max(v for v in values.values() if isinstance(v, date))
+    return latest + timedelta(days=values.get("days", 1) - 1)
+
+
+def test_demo_happened_over_past_months_each_step_after_what_it_needs(session, people):
+    today = start_of(date.today())
+    joined = {u.id: aware(u.created_at) for u in session.execute(select(User)).scalars()}
+    assert all(at < today for at in joined.values())
+    assert today - min(joined.values()) > timedelta(days=365)  # the admin, years ago
+    assert today - max(joined.values()) > timedelta(days=90)  # the newest candidate
+    for mentorship in session.execute(select(Mentorship)).scalars():
+        started = aware(mentorship.started_at)
+        assert joined[mentorship.candidate_id] <= started < today
+    for slug, model in EVIDENCE_MODELS.items():
+        for item in session.execute(select(model)).scalars():
+            logged = aware(item.created_at)
+            assert joined[item.candidate_id] <= logged < today
+            assert logged.date() > own_date(slug, item)
+            if item.reviewed_at is not None:
+                assert logged < aware(item.reviewed_at) < today
+    for enrollment in session.execute(select(Enrollment)).scalars():
+        moments = [aware(enrollment.created_at)]
+        moments += [aware(r.at) for r in history_of(session, enrollment)]
+        assert moments == sorted(set(moments)) and moments[-1] < today
+        assert joined[enrollment.candidate_id] < moments[0]
+
+
+def test_demo_audit_and_review_history_say_when_each_step_happened(session, people):
+    audit = {
+        (entry.action, entry.subject): aware(entry.at)
+        for entry in session.execute(select(AuditEntry)).scalars()
+    }
+    reviews = {
+        (record.evidence_kind, record.evidence_id): record
+        for record in session.execute(select(ReviewRecord)).scalars()
+    }
+    reviewed = 0
+    for slug, model in EVIDENCE_MODELS.items():
+        for item in session.execute(select(model)).scalars():
+            subject = f"{slug}/{item.id}"
+            assert audit["evidence.logged", subject] == aware(item.created_at)
+            if item.reviewed_at is not None:
+                reviewed += 1
+                assert audit[f"evidence.{item.review_status}", subject] == aware(item.reviewed_at)
+                record = reviews[slug, item.id]
+                assert aware(record.at) == aware(item.reviewed_at)
+                assert aware(record.submitted_at) == aware(item.created_at)
+                assert record.waited_seconds > 0
+    assert reviewed == len(reviews) > 50
+    for enrollment in session.execute(select(Enrollment)).scalars():
+        transitions = session.execute(
+            select(col(AuditEntry.at))
+            .where(
+                col(AuditEntry.action) == "enrollment.transition",
+                col(AuditEntry.subject) == f"enrollments/{enrollment.id}",
+            )
+            .order_by(col(AuditEntry.id))
+        ).scalars()
+        assert [aware(at) for at in transitions] == [
+            aware(r.at) for r in history_of(session, enrollment)
+        ]
+
+
+def test_demo_mentor_queue_shows_the_longest_waiting_first(session, people):
+    for mentor in ("priya", "tom"):
+        queue = waiting_for_review(session, user(session, mentor), date.today())
+        waited = [item.days_waiting for item in queue]
+        assert waited == sorted(waited, reverse=True)
+    queue = waiting_for_review(session, user(session, "priya"), date.today())
+    waited = [item.days_waiting for item in queue]
+    assert len(set(waited)) >= 4, waited
+    assert sum(days > 3 for days in waited) >= 3 and 1 <= sum(days > 14 for days in waited) <= 2
+
+
+def test_demo_has_a_preparing_candidate_quiet_for_over_60_days(session, people):
+    (reminder,) = inactive_candidates(session, date.today())
+    assert reminder.user_id == user_id(session, "marco")
+    days = int(reminder.title.split()[-2])
+    assert 60 < days < 90

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
+
+from trainerpath import clock
 
 # Stable constraint names, identical on SQLite and PostgreSQL, so migrations can name them.
 SQLModel.metadata.naming_convention = {
@@ -22,7 +24,7 @@ SQLModel.metadata.naming_convention = {
 
 def utcnow() -> datetime:
     """Return the current time, aware, in UTC (SQLModel stores and returns UTC)."""
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class Role(StrEnum):
