@@ -157,6 +157,22 @@ def test_the_mentor_table_takes_at_most_8_statements_for_any_number_of_candidate
     assert many == few
 
 
+def test_the_review_queue_reads_each_kind_once_and_proof_and_history_together(
+    app: Flask, client: FlaskClient, cast: Cast, make_evidence: Callable[..., Any]
+) -> None:
+    log_in(client, cast.mentor)
+    make_evidence(cast.candidate, "teaching-sessions", status="pending")
+    one_kind = statements(app, client, "/mentor/reviews")
+    for slug in ("assessments", "credentials", "experience", "milestones"):
+        for _ in range(3):
+            make_evidence(cast.candidate, slug, status="pending")
+    every_kind = statements(app, client, "/mentor/reviews")
+    # The user, the count, the page's keys, one read per kind on the page, the proof and
+    # the review history of all of them, the candidate filter, the turnaround figures.
+    assert every_kind - one_kind == 4  # each further kind: its one read, nothing per item
+    assert every_kind <= 12
+
+
 def test_the_api_enrollment_view_takes_at_most_4_statements(
     app: Flask, client: FlaskClient, cast: Cast, grow: Callable[..., None], session: Session
 ) -> None:

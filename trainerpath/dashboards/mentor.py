@@ -18,10 +18,10 @@ from trainerpath.dashboards.common import (
     aware,
     days_since,
 )
-from trainerpath.dashboards.reviews import ItemHistory, item_histories
+from trainerpath.dashboards.reviews import ItemHistory, histories_of_items, item_histories
 from trainerpath.models import EvidenceBase, Role, User
 from trainerpath.paging import COUNT_LIMIT, Page, PageRequest, paginate
-from trainerpath.services.attachments import attachments_by_item
+from trainerpath.services.attachments import attachments_by_key
 from trainerpath.services.evidence import SeenItem
 from trainerpath.services.evidence_kinds import KINDS, EvidenceKind
 
@@ -145,30 +145,34 @@ def queue_items(
     ids: dict[str, list[int]] = {}
     for slug, item_id in keys:
         ids.setdefault(slug, []).append(item_id)
-    entries: dict[tuple[str, int], QueueItem] = {}
+    loaded: list[tuple[str, EvidenceBase, User, str | None]] = []
     for slug, wanted in ids.items():
-        kind = KINDS[slug]
-        model = kind.model
+        model = KINDS[slug].model
         items = (
             select(model, User)
             .join(User, col(User.id) == col(model.candidate_id))
             .where(col(model.id).in_(wanted))
         )
         stmt = queries.with_reviewer_name(items, model)
-        proof = attachments_by_item(session, slug, wanted)
-        found = list(session.execute(stmt))
-        histories = item_histories(session, slug, [item for item, _c, _r in found])
-        for item, candidate, reviewer in found:
-            since = aware(item.updated_at)
-            row = evidence_row(kind, item, reviewer)
-            entries[slug, item.id] = QueueItem(
-                row=replace(row, attachments=proof.get(item.id, ())),
-                candidate=candidate,
-                waiting_since=since,
-                days_waiting=days_since(since, today) or 0,
-                updated=_changed_after_logging(item),
-                history=histories[item.id],
-            )
+        loaded.extend(
+            (slug, item, candidate, reviewer) for item, candidate, reviewer in session.execute(stmt)
+        )
+    # The proof and the review history of every kind on the page: one statement each.
+    proof = attachments_by_key(session, keys)
+    histories = histories_of_items(session, [(slug, item) for slug, item, _c, _r in loaded])
+    entries: dict[tuple[str, int], QueueItem] = {}
+    for slug, item, candidate, reviewer in loaded:
+        assert item.id is not None
+        since = aware(item.updated_at)
+        row = evidence_row(KINDS[slug], item, reviewer)
+        entries[slug, item.id] = QueueItem(
+            row=replace(row, attachments=proof.get((slug, item.id), ())),
+            candidate=candidate,
+            waiting_since=since,
+            days_waiting=days_since(since, today) or 0,
+            updated=_changed_after_logging(item),
+            history=histories[slug, item.id],
+        )
     return [entries[key] for key in keys if key in entries]
 
 

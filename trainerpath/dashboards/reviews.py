@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -60,21 +60,42 @@ class FieldChange:
     now: str
 
 
-def history_of(session: Session, slug: str, item_ids: Iterable[int]) -> dict[int, list[PastReview]]:
-    """The review history of each named item of one kind, oldest first: one statement."""
-    wanted = sorted(set(item_ids))
-    if not wanted:
+def histories_by_key(
+    session: Session, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], list[PastReview]]:
+    """The review history of items of any kinds, named by (kind, id), oldest first: one
+    statement."""
+    ids: dict[str, set[int]] = {}
+    for slug, item_id in keys:
+        ids.setdefault(slug, set()).add(item_id)
+    if not ids:
         return {}
+    wanted = or_(
+        *(
+            and_(
+                col(ReviewRecord.evidence_kind) == slug,
+                col(ReviewRecord.evidence_id).in_(sorted(of_kind)),
+            )
+            for slug, of_kind in ids.items()
+        )
+    )
     stmt = (
         select(ReviewRecord, col(User.name))
         .join(User, col(User.id) == col(ReviewRecord.reviewer_id))
-        .where(col(ReviewRecord.evidence_kind) == slug, col(ReviewRecord.evidence_id).in_(wanted))
+        .where(wanted)
         .order_by(col(ReviewRecord.evidence_id), col(ReviewRecord.id))
     )
-    found: dict[int, list[PastReview]] = {}
+    found: dict[tuple[str, int], list[PastReview]] = {}
     for record, name in session.execute(stmt):
-        found.setdefault(record.evidence_id, []).append(PastReview(record, name))
+        key = (record.evidence_kind, record.evidence_id)
+        found.setdefault(key, []).append(PastReview(record, name))
     return found
+
+
+def history_of(session: Session, slug: str, item_ids: Iterable[int]) -> dict[int, list[PastReview]]:
+    """The review history of each named item of one kind, oldest first: one statement."""
+    found = histories_by_key(session, [(slug, item_id) for item_id in item_ids])
+    return {item_id: reviews for (_slug, item_id), reviews in found.items()}
 
 
 def changes_since(slug: str, item: EvidenceBase, history: list[PastReview]) -> list[FieldChange]:
@@ -104,16 +125,16 @@ class ItemHistory:
     resubmitted: bool  # it waits for review again after a rejection
 
 
-def item_histories(
-    session: Session, slug: str, items: Iterable[EvidenceBase]
-) -> dict[int, ItemHistory]:
-    """Each item's history and changes since its last review, by item id."""
-    listed = [item for item in items if item.id is not None]
-    found = history_of(session, slug, [item.id or 0 for item in listed])
-    histories: dict[int, ItemHistory] = {}
-    for item in listed:
-        reviews = found.get(item.id or 0, [])
-        histories[item.id or 0] = ItemHistory(
+def histories_of_items(
+    session: Session, items: Iterable[tuple[str, EvidenceBase]]
+) -> dict[tuple[str, int], ItemHistory]:
+    """Each (kind, item)'s history and changes since its last review: one statement."""
+    listed = [(slug, item) for slug, item in items if item.id is not None]
+    found = histories_by_key(session, [(slug, item.id or 0) for slug, item in listed])
+    histories: dict[tuple[str, int], ItemHistory] = {}
+    for slug, item in listed:
+        reviews = found.get((slug, item.id or 0), [])
+        histories[slug, item.id or 0] = ItemHistory(
             reviews=reviews,
             changes=changes_since(slug, item, reviews),
             resubmitted=bool(reviews)
@@ -121,6 +142,14 @@ def item_histories(
             and item.review_status == PENDING,
         )
     return histories
+
+
+def item_histories(
+    session: Session, slug: str, items: Iterable[EvidenceBase]
+) -> dict[int, ItemHistory]:
+    """Each item's history and changes since its last review, by item id."""
+    found = histories_of_items(session, [(slug, item) for item in items])
+    return {item_id: history for (_slug, item_id), history in found.items()}
 
 
 # -- Turnaround ----------------------------------------------------------------------

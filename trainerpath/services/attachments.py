@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import IO
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -281,22 +281,37 @@ def attachments_of(session: Session, viewer: User, kind: str, item_id: int) -> l
     return attachments_by_item(session, kind, [item_id]).get(item_id, [])
 
 
+def attachments_by_key(
+    session: Session, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], list[Attachment]]:
+    """The attachments of items of any kinds, named by (kind, id), oldest first: one
+    statement (a page of the review queue holds several kinds)."""
+    ids: dict[str, list[int]] = {}
+    for kind, item_id in keys:
+        ids.setdefault(kind, []).append(item_id)
+    if not ids:
+        return {}
+    wanted = or_(
+        *(
+            and_(col(Attachment.evidence_kind) == kind, col(Attachment.evidence_id).in_(of_kind))
+            for kind, of_kind in ids.items()
+        )
+    )
+    found: dict[tuple[str, int], list[Attachment]] = {}
+    rows = session.execute(
+        select(Attachment).where(wanted).order_by(col(Attachment.evidence_id), col(Attachment.id))
+    ).scalars()
+    for attachment in rows:
+        found.setdefault((attachment.evidence_kind, attachment.evidence_id), []).append(attachment)
+    return found
+
+
 def attachments_by_item(
     session: Session, kind: str, item_ids: Iterable[int]
 ) -> dict[int, list[Attachment]]:
-    """The attachments of several items of one kind, oldest first: one statement."""
-    ids = list(item_ids)
-    if not ids:
-        return {}
-    found: dict[int, list[Attachment]] = {}
-    rows = session.execute(
-        select(Attachment)
-        .where(col(Attachment.evidence_kind) == kind, col(Attachment.evidence_id).in_(ids))
-        .order_by(col(Attachment.evidence_id), col(Attachment.id))
-    ).scalars()
-    for attachment in rows:
-        found.setdefault(attachment.evidence_id, []).append(attachment)
-    return found
+    """The attachments of several items of one kind, by item id, oldest first."""
+    found = attachments_by_key(session, [(kind, item_id) for item_id in item_ids])
+    return {item_id: files for (_kind, item_id), files in found.items()}
 
 
 def visible_attachment(session: Session, viewer: User, attachment_id: int) -> Attachment:
