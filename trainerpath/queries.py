@@ -162,11 +162,15 @@ REVIEWED_KINDS = ("rejected", "noted")  # what ``reviewed_evidence`` returns, in
 
 @cache
 def _reviewed_stmt() -> Select[Any]:
-    """Built once: a candidate's rejected and noted items of every kind, ranked per part."""
+    """Built once: a candidate's rejected and noted items of every kind, ranked per part.
+
+    The items are ranked by their keys alone; only the few kept (``limit`` a part) are
+    then read whole, as JSON, with their reviewer's name: a candidate with hundreds of
+    reviewed items costs what one with ten does.
+    """
     candidate_id = bindparam("candidate_id", type_=Integer)
     parts = []
     for slug, model in EVIDENCE_MODELS.items():
-        reviewer = aliased(User)
         rejected = col(model.review_status) == ReviewStatus.REJECTED.value
         noted = and_(col(model.review_note).is_not(None), col(model.reviewed_at).is_not(None))
         parts.append(
@@ -175,11 +179,8 @@ def _reviewed_stmt() -> Select[Any]:
                 col(model.id).label("id"),
                 col(model.reviewed_at).label("at"),
                 case((rejected, 0), else_=1).label("part"),
-                col(reviewer.name).label("reviewer"),
-                json_of(model).label("row"),
-            )
-            .outerjoin(reviewer, col(reviewer.id) == col(model.reviewed_by))
-            .where(col(model.candidate_id) == candidate_id, or_(rejected, noted))
+                col(model.reviewed_by).label("reviewed_by"),
+            ).where(col(model.candidate_id) == candidate_id, or_(rejected, noted))
         )
     found = union_all(*parts).subquery()
     ranked = select(
@@ -191,8 +192,23 @@ def _reviewed_stmt() -> Select[Any]:
         )
         .label("rank"),
     ).subquery()
+    row = case(
+        *(
+            (
+                ranked.c.kind == slug,
+                select(json_of(model)).where(col(model.id) == ranked.c.id).scalar_subquery(),
+            )
+            for slug, model in EVIDENCE_MODELS.items()
+        )
+    )
+    reviewer = select(col(User.name)).where(col(User.id) == ranked.c.reviewed_by)
     return (
-        select(ranked.c.kind, ranked.c.part, ranked.c.reviewer, ranked.c.row)
+        select(
+            ranked.c.kind,
+            ranked.c.part,
+            reviewer.scalar_subquery().label("reviewer"),
+            row.label("row"),
+        )
         .where(ranked.c.rank <= bindparam("limit", type_=Integer))
         .order_by(ranked.c.part, ranked.c.rank)
     )
