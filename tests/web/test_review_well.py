@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from trainerpath.dashboards import reviews
 from trainerpath.models import EVIDENCE_MODELS, ReviewRecord, utcnow
 
 from .conftest import HTMX, Cast, fetch_all, log_in, page, text
@@ -250,3 +251,16 @@ def test_a_mentor_sees_their_turnaround_and_the_admin_every_mentors(
         ["Mia Mentor", "1", "3", "4 hours", "24.8 hours", "0", "0", "1", "0"],
         ["Max Mentor", "0", "0", "—", "—", "0", "0", "0", "0"],
     ]
+
+
+def test_the_admins_turnaround_table_shows_the_busiest_mentors_and_says_so(
+    client: FlaskClient, cast: Cast, make_evidence: MakeEvidence, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(reviews, "MENTORS_SHOWN", 1)
+    make_evidence(cast.candidate, "milestones", status="pending")
+    log_in(client, cast.admin)
+    html = page(client.get("/mentor/reviews"))
+    table = html.find("table", class_="turnaround-table")
+    names = [row.find("th").text for row in table.find("tbody").find_all("tr")]
+    assert names == ["Mia Mentor"]  # the one with something waiting; Max has nothing
+    assert "Showing the 1 mentor with the oldest waiting items" in html.text

@@ -303,10 +303,19 @@ def turnaround_of(session: Session, mentor: User, now: datetime | None = None) -
     return _row(session.execute(stmt).one())
 
 
-def turnaround_by_mentor(session: Session, now: datetime | None = None) -> list[Turnaround]:
-    """Every active mentor's turnaround and waiting items: those with the most items in
-    the oldest band first (then the next band...), so an overloaded mentor tops the list."""
-    return [_row(found) for found in session.execute(_turnaround_stmt(now or utcnow()))]
+MENTORS_SHOWN = 25  # the admin's table: the busiest mentors; it must not grow with them all
+
+
+def turnaround_by_mentor(
+    session: Session, now: datetime | None = None, limit: int | None = None
+) -> list[Turnaround]:
+    """Active mentors' turnaround and waiting items: those with the most items in the
+    oldest band first (then the next band...), so an overloaded mentor tops the list;
+    the first ``limit`` of them, if given."""
+    stmt = _turnaround_stmt(now or utcnow())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [_row(found) for found in session.execute(stmt)]
 
 
 @dataclass(frozen=True)
@@ -315,6 +324,7 @@ class TurnaroundView:
 
     own: Turnaround | None
     mentors: list[Turnaround]
+    more: bool = False  # the admin's table shows the busiest MENTORS_SHOWN of more mentors
     bands: tuple[str, ...] = tuple(label for label, _low, _high in AGE_BANDS)
     days: int = TURNAROUND_DAYS
 
@@ -322,5 +332,6 @@ class TurnaroundView:
 def turnaround_for(session: Session, viewer: User) -> TurnaroundView:
     """A mentor's own turnaround, or (for an admin) every mentor's side by side."""
     if viewer.role == Role.ADMIN:
-        return TurnaroundView(None, turnaround_by_mentor(session))
+        mentors = turnaround_by_mentor(session, limit=MENTORS_SHOWN + 1)
+        return TurnaroundView(None, mentors[:MENTORS_SHOWN], more=len(mentors) > MENTORS_SHOWN)
     return TurnaroundView(turnaround_of(session, viewer), [])
