@@ -83,6 +83,19 @@ def test_the_queue_filters_by_candidate_and_kind_and_pages(
     assert kept is not None and "kind=milestones" in (kept.get("href") or "")
 
 
+def test_a_review_on_a_filtered_queue_counts_what_that_queue_still_holds(
+    client: FlaskClient, mia: Cast, make_evidence: MakeEvidence
+) -> None:
+    make_evidence(mia.candidate, "teaching-sessions", status="pending")
+    first, _second = (make_evidence(mia.candidate, "milestones", status="pending") for _ in "ab")
+    answer = client.post(
+        f"/mentor/reviews/milestones/{first.id}",
+        data={"decision": "verified", "next": "/mentor/reviews?kind=milestones"},
+        headers=HTMX,
+    )
+    assert page(answer).by_id("queue-waiting").text == "1 item waiting."  # not 2: all kinds
+
+
 def test_bulk_verify_verifies_the_selected_and_names_the_one_that_changed(
     client: FlaskClient, mia: Cast, session: Session, engine: Engine, make_evidence: MakeEvidence
 ) -> None:

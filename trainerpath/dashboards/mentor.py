@@ -97,14 +97,16 @@ def _waiting(
     )
 
 
-def reviews_waiting(session: Session, viewer: User, candidate_id: int | None = None) -> str:
-    """How many evidence items (of one candidate, if given) wait for ``viewer``'s review,
-    as the badge says it.
+def reviews_waiting(
+    session: Session, viewer: User, candidate_id: int | None = None, kind: str | None = None
+) -> str:
+    """How many evidence items (of one candidate, of one kind, if given) wait for
+    ``viewer``'s review, as the badge says it.
 
     Counted up to COUNT_LIMIT (then "1000+"), as the queue's own page does, so an
     admin's badge costs the same with 169,000 items waiting as with 10.
     """
-    first = _waiting(viewer, candidate_id, first=COUNT_LIMIT + 1).limit(COUNT_LIMIT + 1)
+    first = _waiting(viewer, candidate_id, COUNT_LIMIT + 1, kind).limit(COUNT_LIMIT + 1)
     counted = select(func.count()).select_from(first.order_by(None).subquery())
     found = int(session.execute(counted).scalar_one())
     return f"{COUNT_LIMIT}+" if found > COUNT_LIMIT else str(found)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from trainerpath import dashboards, queries
@@ -196,9 +197,12 @@ def review(kind: str, item_id: int) -> Response:
         return after_post(back)
     entry = dashboards.queue_item(session, kind, item)
     # The page's "N items waiting" counts what its queue shows: one candidate's or all.
-    shown = parse_id(parse_qs(urlsplit(back).query).get("candidate", [""])[0])
-    if urlsplit(back).path == url_for("mentor.candidate", candidate_id=item.candidate_id):
-        shown = item.candidate_id
+    # The page's "N items waiting" counts what its queue shows: that of the page the form
+    # came from (its filters), or the candidate's own on their page.
+    page = urlsplit(back)
+    shown, kind_shown = _queue_filters(MultiDict(parse_qsl(page.query)))
+    if page.path == url_for("mentor.candidate", candidate_id=item.candidate_id):
+        shown, kind_shown = item.candidate_id, None
     return partial(
         "mentor/_review_item.html",
         trigger={"review-changed": None, "notify": {"message": message}},
@@ -206,7 +210,7 @@ def review(kind: str, item_id: int) -> Response:
         form=ReviewForm(formdata=None),
         next_url=back,
         done=message,
-        waiting=dashboards.reviews_waiting(session, viewer, shown),
+        waiting=dashboards.reviews_waiting(session, viewer, shown, kind_shown),
     )
 
 
