@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
-from typing import Any, TypeVarTuple, cast
+from typing import Any, NamedTuple, TypeVarTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -39,6 +40,7 @@ from trainerpath.models import (
     Role,
     TransitionRecord,
     User,
+    table_of,
 )
 from trainerpath.paging import Page as Page
 from trainerpath.paging import PageRequest, paginate
@@ -298,28 +300,51 @@ class CandidateRecord:
 
     candidate: User
     evidence: dict[str, list[EvidenceBase]]
-    enrollments: list[tuple[Enrollment, list[TransitionRecord]]]
+    enrollments: list[tuple[Enrollment, list[HistoryEntry]]]
     mentorships: list[MentorshipRow]
     feedback: list[Feedback]
     attachments: list[Attachment]  # metadata of every file and link, oldest first
 
 
-def history_by_enrollment(
-    session: Session, enrollments: Sequence[Enrollment]
-) -> dict[int, list[TransitionRecord]]:
-    """Each enrollment's transitions, oldest first."""
-    ids = [enrollment.id for enrollment in enrollments if enrollment.id is not None]
-    result: dict[int, list[TransitionRecord]] = {enrollment_id: [] for enrollment_id in ids}
-    if not ids:
-        return result
-    stmt = (
-        select(TransitionRecord)
-        .where(col(TransitionRecord.enrollment_id).in_(ids))
-        .order_by(col(TransitionRecord.at), col(TransitionRecord.id))
+class HistoryEntry(NamedTuple):
+    """One transition as views read it: plain values, no ORM entity to build."""
+
+    id: int
+    enrollment_id: int
+    event: str
+    from_state: str
+    to_state: str
+    actor_id: int
+    note: str | None
+    at: datetime
+
+
+@cache
+def _histories_stmt() -> Any:
+    """Built once: transitions of the enrollments ``ids``, with who fired them."""
+    history, users = table_of(TransitionRecord).c, table_of(User).c
+    return (
+        select(*(history[name] for name in HistoryEntry._fields), users.name)
+        .outerjoin(table_of(User), users.id == history.actor_id)
+        .where(history.enrollment_id.in_(bindparam("ids", expanding=True)))
+        .order_by(history.at, history.id)
     )
-    for record in session.execute(stmt).scalars():
-        result[record.enrollment_id].append(record)
-    return result
+
+
+def transition_histories(
+    session: Session, enrollment_ids: Sequence[int]
+) -> tuple[dict[int, list[HistoryEntry]], dict[int, str]]:
+    """Each enrollment's transitions, oldest first, and the names of who fired them."""
+    history: dict[int, list[HistoryEntry]] = {i: [] for i in enrollment_ids}
+    names: dict[int, str] = {}
+    if not enrollment_ids:
+        return history, names
+    for row in session.execute(_histories_stmt(), {"ids": list(enrollment_ids)}):
+        entry = HistoryEntry._make(row[:-1])
+        history[entry.enrollment_id].append(entry)
+        if row[-1] is not None:
+            names[entry.actor_id] = row[-1]
+    return history, names
 
 
 def candidate_export(session: Session, candidate: User) -> CandidateRecord:
@@ -334,7 +359,7 @@ def candidate_export(session: Session, candidate: User) -> CandidateRecord:
         for kind, model in EVIDENCE_MODELS.items()
     }
     enrollments = enrollments_of(session, candidate.id)
-    history = history_by_enrollment(session, enrollments)
+    history, _names = transition_histories(session, [e.id for e in enrollments if e.id])
     mentorships = [
         MentorshipRow(mentorship, name)
         for mentorship, name in session.execute(

@@ -16,12 +16,11 @@ from trainerpath.models import (
     EvidenceBase,
     Notification,
     Role,
-    TransitionRecord,
     User,
 )
 from trainerpath.notification_kinds import KINDS as NOTIFICATION_KINDS
 from trainerpath.pathways import Ruleset, is_current
-from trainerpath.queries import CandidateRecord, Page
+from trainerpath.queries import CandidateRecord, HistoryEntry, Page
 from trainerpath.services.evidence_kinds import evidence_kind
 from trainerpath.services.notifications import message
 from trainerpath.services.pathways import EnrollmentStatus
@@ -110,7 +109,7 @@ def enrollment_summary(enrollment: Enrollment) -> dict[str, Any]:
     return {"id": enrollment.id, "pathway": enrollment.pathway, "state": enrollment.state}
 
 
-def history_out(record: TransitionRecord) -> dict[str, Any]:
+def history_out(record: HistoryEntry) -> dict[str, Any]:
     """One history entry."""
     return {
         "event": record.event,

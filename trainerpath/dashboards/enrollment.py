@@ -17,9 +17,10 @@ from trainerpath.dashboards.common import (
     format_number,
     sentence_case,
 )
-from trainerpath.models import Enrollment, Role, TransitionRecord, User
+from trainerpath.models import Enrollment, Role, User
 from trainerpath.pathways import Requirement, Ruleset
 from trainerpath.pathways.vocabulary import Need, Tally
+from trainerpath.queries import HistoryEntry
 from trainerpath.services import standings
 from trainerpath.services.pathways import (
     EnrollmentStatus,
@@ -325,7 +326,7 @@ def next_steps(
 
 
 def history_rows(
-    ruleset: Ruleset, records: Iterable[TransitionRecord], actor_names: dict[int, str]
+    ruleset: Ruleset, records: Iterable[HistoryEntry], actor_names: dict[int, str]
 ) -> list[HistoryRow]:
     """Transitions as timeline lines, in the order given."""
     return [

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,7 +18,7 @@ from sqlmodel import col
 from statemachine.exceptions import TransitionNotAllowed
 
 from trainerpath import clock
-from trainerpath.models import Enrollment, Role, Standing, TransitionRecord, User, utcnow
+from trainerpath.models import Enrollment, Role, TransitionRecord, User, utcnow
 from trainerpath.pathways import (
     CURRENT,
     RULESETS,
@@ -28,6 +26,7 @@ from trainerpath.pathways import (
     Ruleset,
     ruleset_for,
 )
+from trainerpath.queries import HistoryEntry, transition_histories
 
 from . import audit, notifications, standings
 from .access import can_view, visible_candidate
@@ -61,7 +60,7 @@ class EnrollmentStatus:
     ruleset: Ruleset
     requirements: list[Requirement]
     events: list[EventOption]
-    history: list[TransitionRecord]
+    history: list[HistoryEntry]
     actor_names: dict[int, str]  # who fired the history's events
     standing: standings.EnrollmentStanding | None = None  # where requirements came from
 
@@ -253,7 +252,7 @@ def measure_requirements(
 def _status(
     enrollment: Enrollment,
     standing: standings.EnrollmentStanding,
-    history: list[TransitionRecord],
+    history: list[HistoryEntry],
     actor_names: dict[int, str],
     viewer: User,
 ) -> EnrollmentStatus:
@@ -288,7 +287,7 @@ def _status(
 def enrollment_statuses(
     *,
     session: Session,
-    enrollments: Sequence[tuple[Enrollment, Standing | None]],
+    enrollments: Sequence[standings.Paired],
     viewer: User,
     today: date | None = None,
 ) -> dict[int, EnrollmentStatus]:
@@ -320,44 +319,17 @@ def enrollment_status(
     *, session: Session, enrollment: Enrollment, viewer: User, today: date | None = None
 ) -> EnrollmentStatus:
     """Describe the enrollment: requirements of the next steps, events, history."""
-    row = session.get(Standing, enrollment.id)
+    row = standings.stored_standing(session, _id(enrollment.id))
     described = enrollment_statuses(
         session=session, enrollments=[(enrollment, row)], viewer=viewer, today=today
     )
     return described[_id(enrollment.id)]
 
 
-def history_of(session: Session, enrollment: Enrollment) -> list[TransitionRecord]:
+def history_of(session: Session, enrollment: Enrollment) -> list[HistoryEntry]:
     """The enrollment's transitions, oldest first."""
     history, _names = transition_histories(session, [_id(enrollment.id)])
     return history[_id(enrollment.id)]
-
-
-@cache
-def _histories_stmt() -> Any:
-    """Built once: transitions of the enrollments ``ids``, with who fired them."""
-    return (
-        select(TransitionRecord, col(User.name))
-        .outerjoin(User, col(User.id) == col(TransitionRecord.actor_id))
-        .where(col(TransitionRecord.enrollment_id).in_(bindparam("ids", expanding=True)))
-        .order_by(col(TransitionRecord.at), col(TransitionRecord.id))
-    )
-
-
-def transition_histories(
-    session: Session, enrollment_ids: Sequence[int]
-) -> tuple[dict[int, list[TransitionRecord]], dict[int, str]]:
-    """Each enrollment's transitions, oldest first, and the names of who fired them."""
-    history: dict[int, list[TransitionRecord]] = {i: [] for i in enrollment_ids}
-    names: dict[int, str] = {}
-    if not enrollment_ids:
-        return history, names
-    found = session.execute(_histories_stmt(), {"ids": list(enrollment_ids)})
-    for record, name in found:
-        history[record.enrollment_id].append(record)
-        if name is not None:
-            names[record.actor_id] = name
-    return history, names
 
 
 def fire_event(

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import (
@@ -49,7 +49,14 @@ from werkzeug.wrappers import Response
 
 from trainerpath import clock
 from trainerpath.db import BUSY_TIMEOUT_MS, READS_ONLY
-from trainerpath.models import AuditEntry, Enrollment, EvidenceBase, Standing, TeachingSession
+from trainerpath.models import (
+    AuditEntry,
+    Enrollment,
+    EvidenceBase,
+    Standing,
+    TeachingSession,
+    table_of,
+)
 from trainerpath.pathways import Population, Requirement, ruleset_for, rulesets_of
 from trainerpath.pathways.calendar import window_start
 from trainerpath.pathways.cst_2024 import (
@@ -226,7 +233,7 @@ def summary_of(standing: EnrollmentStanding) -> Summary:
     return Summary(sum(1 for r in requirements if r.met), len(requirements), on, key)
 
 
-def _decoded(row: Standing) -> EnrollmentStanding:
+def _decoded(row: StoredStanding) -> EnrollmentStanding:
     return EnrollmentStanding(
         row.computed_on,
         _decoded_list(row.requirements),
@@ -345,11 +352,35 @@ def summaries_of(
     return summaries
 
 
+class StoredStanding(NamedTuple):
+    """A stored standing as read for a view: plain values, no ORM entity to build."""
+
+    revision: int
+    computed_on: date
+    ruleset: str
+    track: str | None
+    state: str
+    requirements: list[Any]
+    others: list[Any]
+    reflection_hint: int
+
+
+# The stored columns a view reads a standing from, in ``StoredStanding``'s order.
+STORED_COLUMNS = tuple(table_of(Standing).c[name] for name in StoredStanding._fields)
+Paired = tuple[Enrollment, StoredStanding | None]  # an enrollment and its stored standing
+
+
 def _with_standing() -> Any:
-    """Enrollments, each with its stored standing (None where there is none yet)."""
-    return select(Enrollment, Standing).outerjoin(
-        Standing, col(Standing.enrollment_id) == col(Enrollment.id)
+    """Enrollments, each with its stored standing's columns (None where there is none)."""
+    stored = table_of(Standing)
+    return select(Enrollment, stored.c.enrollment_id, *STORED_COLUMNS).outerjoin(
+        stored, stored.c.enrollment_id == col(Enrollment.id)
     )
+
+
+def _paired(rows: Iterable[Sequence[Any]]) -> list[Paired]:
+    """(enrollment, stored standing or None) from the rows of ``_with_standing``."""
+    return [(row[0], None if row[1] is None else StoredStanding._make(row[2:])) for row in rows]
 
 
 @cache
@@ -368,21 +399,31 @@ def _enrollment_stmt() -> Any:
     return _with_standing().where(col(Enrollment.id) == bindparam("enrollment_id", type_=Integer))
 
 
-def enrollment_with_standing(
-    session: Session, enrollment_id: int
-) -> list[tuple[Enrollment, Standing | None]]:
+@cache
+def _stored_stmt() -> Any:
+    """Built once: the stored standing of one enrollment."""
+    return select(*STORED_COLUMNS).where(
+        col(Standing.enrollment_id) == bindparam("enrollment_id", type_=Integer)
+    )
+
+
+def enrollment_with_standing(session: Session, enrollment_id: int) -> list[Paired]:
     """The enrollment with its stored standing, as a list of none or one."""
-    found = session.execute(_enrollment_stmt(), {"enrollment_id": enrollment_id})
-    return [(enrollment, standing) for enrollment, standing in found]
+    return _paired(session.execute(_enrollment_stmt(), {"enrollment_id": enrollment_id}))
 
 
-def enrollments_of(session: Session, candidate_id: int) -> list[tuple[Enrollment, Standing | None]]:
+def enrollments_of(session: Session, candidate_id: int) -> list[Paired]:
     """The candidate's enrollments in the order they enrolled, each with its standing."""
-    found = session.execute(_candidate_stmt(), {"candidate_id": candidate_id})
-    return [(enrollment, standing) for enrollment, standing in found]
+    return _paired(session.execute(_candidate_stmt(), {"candidate_id": candidate_id}))
 
 
-def _current(enrollment: Enrollment, row: Standing | None, today: date) -> bool:
+def stored_standing(session: Session, enrollment_id: int) -> StoredStanding | None:
+    """The enrollment's stored standing, current or not, if it has one."""
+    row = session.execute(_stored_stmt(), {"enrollment_id": enrollment_id}).first()
+    return None if row is None else StoredStanding._make(row)
+
+
+def _current(enrollment: Enrollment, row: StoredStanding | None, today: date) -> bool:
     """Whether ``row`` is the enrollment's standing as of ``today``."""
     return (
         row is not None
@@ -394,13 +435,13 @@ def _current(enrollment: Enrollment, row: Standing | None, today: date) -> bool:
 
 def standings_of(
     session: Session,
-    pairs: Sequence[tuple[Enrollment, Standing | None]],
+    pairs: Sequence[Paired],
     today: date | None = None,
 ) -> dict[int, EnrollmentStanding]:
     """Each enrollment's standing as of today: the stored one if current, else measured."""
     day = today or clock.today()
     found: dict[int, EnrollmentStanding] = {}
-    stale: list[tuple[Enrollment, Standing | None]] = []
+    stale: list[Paired] = []
     for enrollment, row in pairs:
         assert enrollment.id is not None
         if row is not None and _current(enrollment, row, day):
