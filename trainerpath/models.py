@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Table, UniqueConstraint, text
 from sqlalchemy.orm import declared_attr
@@ -223,6 +223,43 @@ class Enrollment(SQLModel, table=True):
     def __mapper_args__(cls) -> dict[str, object]:
         # Optimistic locking: every UPDATE says "WHERE version = <the one I read>".
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class EnrollmentFacts(Protocol):
+    """What reading an enrollment needs: an ``Enrollment`` or an ``EnrollmentRow``."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def candidate_id(self) -> int: ...
+    @property
+    def pathway(self) -> str: ...
+    @property
+    def ruleset(self) -> str: ...
+    @property
+    def track(self) -> str | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def withdrawn_from(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+class EnrollmentRow(NamedTuple):
+    """An enrollment read for a view only: plain values, no ORM entity built."""
+
+    id: int
+    candidate_id: int
+    pathway: str
+    ruleset: str
+    track: str | None
+    state: str
+    withdrawn_from: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 class TransitionRecord(SQLModel, table=True):

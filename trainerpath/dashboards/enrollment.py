@@ -17,7 +17,7 @@ from trainerpath.dashboards.common import (
     format_number,
     sentence_case,
 )
-from trainerpath.models import Enrollment, Role, User
+from trainerpath.models import Enrollment, EnrollmentFacts, Role, User
 from trainerpath.pathways import Requirement, Ruleset
 from trainerpath.pathways.vocabulary import Need, Tally
 from trainerpath.queries import HistoryEntry
@@ -198,7 +198,7 @@ class EnrollmentView:
     finished: bool
 
     @property
-    def enrollment(self) -> Enrollment:
+    def enrollment(self) -> EnrollmentFacts:
         """The enrollment shown."""
         return self.status.enrollment
 

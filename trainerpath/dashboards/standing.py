@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from trainerpath import clock, queries
 from trainerpath.dashboards.enrollment import EnrollmentView
-from trainerpath.models import Enrollment, TeachingSession, User
+from trainerpath.models import EnrollmentFacts, TeachingSession, User
 from trainerpath.pathways import Requirement, Ruleset, is_current, rulesets_of
 from trainerpath.pathways.cst_2024 import (
     COURSE_NAMES,
@@ -58,7 +58,7 @@ class RulesetStanding:
 class SwitchChoice:
     """A preparing enrollment's standing under every ruleset of its pathway."""
 
-    enrollment: Enrollment
+    enrollment: EnrollmentFacts
     standings: list[RulesetStanding]
 
 

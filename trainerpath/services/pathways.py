@@ -18,7 +18,14 @@ from sqlmodel import col
 from statemachine.exceptions import TransitionNotAllowed
 
 from trainerpath import clock
-from trainerpath.models import Enrollment, Role, TransitionRecord, User, utcnow
+from trainerpath.models import (
+    Enrollment,
+    EnrollmentFacts,
+    Role,
+    TransitionRecord,
+    User,
+    utcnow,
+)
 from trainerpath.pathways import (
     CURRENT,
     RULESETS,
@@ -56,7 +63,7 @@ class EventOption:
 class EnrollmentStatus:
     """Everything a dashboard or the API shows about one enrollment."""
 
-    enrollment: Enrollment
+    enrollment: EnrollmentFacts
     ruleset: Ruleset
     requirements: list[Requirement]
     events: list[EventOption]
@@ -92,7 +99,7 @@ def state_label(ruleset: Ruleset, state: str) -> str:
     return str(ruleset.state(state).name)
 
 
-def outcome_sentence(ruleset: Ruleset, event: str, enrollment: Enrollment) -> str:
+def outcome_sentence(ruleset: Ruleset, event: str, enrollment: EnrollmentFacts) -> str:
     """What firing ``event`` did to ``enrollment`` (already fired), in words, never naming
     the state twice: "Application submitted. Now: TAC review.", "Certified.", "Withdrawn:
     paused at Preparing; resume it to carry on."."""
@@ -250,7 +257,7 @@ def measure_requirements(
 
 
 def _status(
-    enrollment: Enrollment,
+    enrollment: EnrollmentFacts,
     standing: standings.EnrollmentStanding,
     history: list[HistoryEntry],
     actor_names: dict[int, str],

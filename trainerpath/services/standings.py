@@ -52,6 +52,8 @@ from trainerpath.db import BUSY_TIMEOUT_MS, READS_ONLY
 from trainerpath.models import (
     AuditEntry,
     Enrollment,
+    EnrollmentFacts,
+    EnrollmentRow,
     EvidenceBase,
     Standing,
     TeachingSession,
@@ -131,11 +133,11 @@ def measure_keys(
     ]
 
 
-def _preparing(enrollment: Enrollment) -> bool:
+def _preparing(enrollment: EnrollmentFacts) -> bool:
     return enrollment.state == ruleset_for(enrollment.ruleset).initial_state
 
 
-def _other_rules(enrollment: Enrollment) -> list[tuple[str, str | None]]:
+def _other_rules(enrollment: EnrollmentFacts) -> list[tuple[str, str | None]]:
     """The rulesets a preparing enrollment could switch to, each with its default track."""
     if not _preparing(enrollment):
         return []
@@ -147,10 +149,10 @@ def _other_rules(enrollment: Enrollment) -> list[tuple[str, str | None]]:
 
 
 def reflection_counts(
-    session: Session, enrollments: Iterable[Enrollment], today: date
+    session: Session, enrollments: Iterable[EnrollmentFacts], today: date
 ) -> dict[int, int]:
     """Per preparing ``cst@2`` enrollment, its verified courses that lack only a reflection."""
-    by_track: dict[str | None, list[Enrollment]] = {}
+    by_track: dict[str | None, list[EnrollmentFacts]] = {}
     for enrollment in enrollments:
         if enrollment.ruleset == CST_2.id and enrollment.state == CST_2.initial_state:
             by_track.setdefault(enrollment.track, []).append(enrollment)
@@ -168,7 +170,7 @@ def reflection_counts(
 
 
 def measure(
-    session: Session, enrollments: Sequence[Enrollment], today: date
+    session: Session, enrollments: Sequence[EnrollmentFacts], today: date
 ) -> dict[int, EnrollmentStanding]:
     """Measure the enrollments' standings afresh, in a fixed number of queries."""
     wanted: list[Wanted] = []
@@ -203,7 +205,7 @@ def _decoded_list(stored: Sequence[dict[str, Any]]) -> list[Requirement]:
     return [Requirement.from_json(requirement) for requirement in stored]
 
 
-def _stored_values(enrollment: Enrollment, standing: EnrollmentStanding) -> dict[str, Any]:
+def _stored_values(enrollment: EnrollmentFacts, standing: EnrollmentStanding) -> dict[str, Any]:
     return {
         "enrollment_id": enrollment.id,
         "candidate_id": enrollment.candidate_id,
@@ -367,20 +369,29 @@ class StoredStanding(NamedTuple):
 
 # The stored columns a view reads a standing from, in ``StoredStanding``'s order.
 STORED_COLUMNS = tuple(table_of(Standing).c[name] for name in StoredStanding._fields)
-Paired = tuple[Enrollment, StoredStanding | None]  # an enrollment and its stored standing
+ENROLLMENTS = table_of(Enrollment).c
+ENROLLMENT_COLUMNS = tuple(ENROLLMENTS[name] for name in EnrollmentRow._fields)
+Paired = tuple[EnrollmentFacts, StoredStanding | None]  # an enrollment and its stored standing
 
 
 def _with_standing() -> Any:
     """Enrollments, each with its stored standing's columns (None where there is none)."""
     stored = table_of(Standing)
-    return select(Enrollment, stored.c.enrollment_id, *STORED_COLUMNS).outerjoin(
-        stored, stored.c.enrollment_id == col(Enrollment.id)
+    return select(*ENROLLMENT_COLUMNS, stored.c.enrollment_id, *STORED_COLUMNS).outerjoin(
+        stored, stored.c.enrollment_id == ENROLLMENTS.id
     )
 
 
 def _paired(rows: Iterable[Sequence[Any]]) -> list[Paired]:
     """(enrollment, stored standing or None) from the rows of ``_with_standing``."""
-    return [(row[0], None if row[1] is None else StoredStanding._make(row[2:])) for row in rows]
+    n = len(ENROLLMENT_COLUMNS)
+    return [
+        (
+            EnrollmentRow._make(row[:n]),
+            None if row[n] is None else StoredStanding._make(row[n + 1 :]),
+        )
+        for row in rows
+    ]
 
 
 @cache
@@ -388,15 +399,15 @@ def _candidate_stmt() -> Any:
     """Built once: a candidate's enrollments with their stored standings."""
     return (
         _with_standing()
-        .where(col(Enrollment.candidate_id) == bindparam("candidate_id", type_=Integer))
-        .order_by(col(Enrollment.created_at), col(Enrollment.id))
+        .where(ENROLLMENTS.candidate_id == bindparam("candidate_id", type_=Integer))
+        .order_by(ENROLLMENTS.created_at, ENROLLMENTS.id)
     )
 
 
 @cache
 def _enrollment_stmt() -> Any:
     """Built once: one enrollment with its stored standing."""
-    return _with_standing().where(col(Enrollment.id) == bindparam("enrollment_id", type_=Integer))
+    return _with_standing().where(ENROLLMENTS.id == bindparam("enrollment_id", type_=Integer))
 
 
 @cache
@@ -423,7 +434,7 @@ def stored_standing(session: Session, enrollment_id: int) -> StoredStanding | No
     return None if row is None else StoredStanding._make(row)
 
 
-def _current(enrollment: Enrollment, row: StoredStanding | None, today: date) -> bool:
+def _current(enrollment: EnrollmentFacts, row: StoredStanding | None, today: date) -> bool:
     """Whether ``row`` is the enrollment's standing as of ``today``."""
     return (
         row is not None
@@ -458,7 +469,7 @@ def standings_of(
 
 
 def _store_measured(
-    session: Session, measured: list[tuple[Enrollment, int | None, EnrollmentStanding]]
+    session: Session, measured: list[tuple[EnrollmentFacts, int | None, EnrollmentStanding]]
 ) -> None:
     """Keep what a view measured: in its own transaction if it writes, else afterwards."""
     if not _reading(session):
