@@ -7,7 +7,7 @@ from flask import g, request
 from trainerpath import ratelimit
 from trainerpath.db import get_session
 from trainerpath.models import ApiToken, User
-from trainerpath.services.tokens import verify_token
+from trainerpath.services.tokens import bearer, verify_token
 from trainerpath.services.users import authenticate as check_password
 from trainerpath.services.users import normalise_email
 
@@ -40,14 +40,14 @@ def authenticate() -> User:
             "An API token is required: send Authorization: Bearer <token>.",
             headers={"WWW-Authenticate": CHALLENGE},
         )
-    found = verify_token(get_session(), token)
+    found = bearer(get_session(), token)
     if found is None:
         raise ApiError(
             401,
             "The API token is invalid, expired or revoked.",
             headers={"WWW-Authenticate": CHALLENGE + ', error="invalid_token"'},
         )
-    g.api_user, g.api_token = found
+    g.api_user, g.api_token_id = found
     return found[0]
 
 
@@ -59,7 +59,8 @@ def caller() -> User:
 
 def caller_token() -> ApiToken:
     """The stored token this request authenticated with."""
-    token: ApiToken = g.api_token
+    token = get_session().get(ApiToken, g.api_token_id)
+    assert token is not None, "authenticate() found it in this transaction"
     return token
 
 
