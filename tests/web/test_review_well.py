@@ -96,6 +96,50 @@ def test_a_review_on_a_filtered_queue_counts_what_that_queue_still_holds(
     assert page(answer).by_id("queue-waiting").text == "1 item waiting."  # not 2: all kinds
 
 
+def test_the_admins_queue_filters_with_a_search_box_not_a_list_of_everyone(
+    client: FlaskClient, cast: Cast, make_evidence: MakeEvidence
+) -> None:
+    cara_item = make_evidence(cast.candidate, "milestones", status="pending")
+    otto_item = make_evidence(cast.other_candidate, "milestones", status="pending")
+    log_in(client, cast.admin)
+
+    whole = client.get("/mentor/reviews")
+    box = page(whole).by_id("filter-candidate")
+    assert box.tag == "input" and box.get("type") == "search" and box.get("name") == "candidate"
+    assert page(whole).find("select", id="filter-candidate") is None
+    assert len(_queue_ids(whole)) == 2
+
+    by_email = client.get("/mentor/reviews?candidate=OTTO@example.org")
+    assert _queue_ids(by_email) == [f"review-milestones-{otto_item.id}"]
+    assert "Review queue: Otto Other" in text(by_email)
+    assert page(by_email).by_id("filter-candidate").get("value") == "otto@example.org"
+    by_name = client.get("/mentor/reviews?candidate=Cara")
+    assert _queue_ids(by_name) == [f"review-milestones-{cara_item.id}"]
+
+    nobody = client.get("/mentor/reviews?candidate=Zoe")
+    assert nobody.status_code == 200
+    assert page(nobody).by_id("filter-candidate-error").text.strip() == "✗ matches no candidate"
+    assert len(_queue_ids(nobody)) == 2  # not filtered, and it says why
+
+    # A review on the filtered page counts what that page's queue still holds.
+    answer = client.post(
+        f"/mentor/reviews/milestones/{otto_item.id}",
+        data={"decision": "verified", "next": "/mentor/reviews?candidate=otto@example.org"},
+        headers=HTMX,
+    )
+    assert page(answer).by_id("queue-waiting").text == "0 items waiting."
+
+
+def test_a_mentors_queue_filter_by_text_names_only_their_own_candidates(
+    client: FlaskClient, mia: Cast, make_evidence: MakeEvidence
+) -> None:
+    make_evidence(mia.candidate, "milestones", status="pending")
+    make_evidence(mia.other_candidate, "milestones", status="pending")
+    refused = client.get("/mentor/reviews?candidate=otto@example.org")
+    assert "“otto@example.org” names none of your candidates" in text(refused)
+    assert client.get(f"/mentor/reviews?candidate={mia.other_candidate.id}").status_code == 404
+
+
 def test_bulk_verify_verifies_the_selected_and_names_the_one_that_changed(
     client: FlaskClient, mia: Cast, session: Session, engine: Engine, make_evidence: MakeEvidence
 ) -> None:

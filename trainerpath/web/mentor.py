@@ -7,6 +7,7 @@ Admins see the same pages for every candidate; a mentor only for assigned candid
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -78,32 +79,59 @@ def review_links(next_url: str | None = None) -> dict[str, Any]:
     }
 
 
-def _queue_filters(values: Any) -> tuple[int | None, str | None]:
-    """The queue's filters from a query string or form: ``candidate`` (an id) and ``kind``
-    (an evidence kind's slug); anything else is ignored."""
+@dataclass(frozen=True)
+class QueueFilters:
+    """The review queue's filters as a page asked for them."""
+
+    choice: dashboards.PersonChoice  # the candidate filter's text, and whom it names
+    kind: str | None  # an evidence kind's slug
+
+    @property
+    def candidate_id(self) -> int | None:
+        """The candidate whose items are shown (None: everyone's)."""
+        return self.choice.chosen.id if self.choice.chosen else None
+
+
+def _queue_filters(values: Any, strict: bool = True) -> QueueFilters:
+    """The queue's filters from a query string or form: ``candidate`` (an id, or the
+    admin's search box text: a name or an e-mail) and ``kind`` (an evidence kind's slug);
+    a kind that is not one is ignored. ``strict``: someone else's candidate is a 404."""
+    session, viewer = get_session(), me()
     kind = values.get("kind")
-    return parse_id(values.get("candidate")), kind if kind in KINDS else None
+    text = (values.get("candidate") or "").strip()
+    number = parse_id(text)
+    if strict and number is not None:
+        choice = dashboards.PersonChoice(text, visible_candidate(session, viewer, number))
+    else:
+        choice = dashboards.choose_person(session, viewer, text)
+    return QueueFilters(choice, kind if kind in KINDS else None)
 
 
 def _queue_page(values: Any, status: int = 200, **extra: Any) -> Response:
-    """The review queue (or, for htmx, its partial) filtered as ``values`` say."""
+    """The review queue (or, for htmx, its partial) filtered as ``values`` say.
+
+    Its candidate filter lists a mentor's candidates with items waiting; an admin, who
+    may see thousands, gets a search box instead.
+    """
     session = get_session()
     viewer = me()
-    candidate_id, kind = _queue_filters(values)
-    person = visible_candidate(session, viewer, candidate_id) if candidate_id else None
+    filters = _queue_filters(values)
     queue = dashboards.review_queue(
-        session, viewer, PageRequest.from_args(values), candidate_id, kind=kind
+        session, viewer, PageRequest.from_args(values), filters.candidate_id, kind=filters.kind
     )
     context = {
         "queue": queue,
-        "person": person,
-        "kind_filter": kind,
+        "person": filters.choice.chosen,
+        "kind_filter": filters.kind,
         "viewer": viewer,
         "form": ReviewForm(formdata=None),
         "bulk": None,
     } | extra
     if not wants_partial():
-        context["choices"] = dashboards.candidates_waiting(session, viewer)
+        context["choice"] = filters.choice
+        context["choices"] = (
+            None if viewer.role == Role.ADMIN else dashboards.candidates_waiting(session, viewer)
+        )
         context["turnaround"] = dashboards.turnaround_for(session, viewer)
     return page_or_partial("mentor/reviews.html", "mentor/_queue.html", status, **context)
 
@@ -196,11 +224,11 @@ def review(kind: str, item_id: int) -> Response:
         flash(message, "success")
         return after_post(back)
     entry = dashboards.queue_item(session, kind, item)
-    # The page's "N items waiting" counts what its queue shows: one candidate's or all.
     # The page's "N items waiting" counts what its queue shows: that of the page the form
     # came from (its filters), or the candidate's own on their page.
     page = urlsplit(back)
-    shown, kind_shown = _queue_filters(MultiDict(parse_qsl(page.query)))
+    filters = _queue_filters(MultiDict(parse_qsl(page.query)), strict=False)
+    shown, kind_shown = filters.candidate_id, filters.kind
     if page.path == url_for("mentor.candidate", candidate_id=item.candidate_id):
         shown, kind_shown = item.candidate_id, None
     return partial(
