@@ -62,6 +62,9 @@ class Defaults:
     UPLOAD_DIR: str | None = None  # None: <instance>/uploads
     UPLOAD_MAX_MB = 10
     UPLOAD_QUOTA_MB = 200
+    # The admin's turnaround table aggregates every waiting item and review: each worker
+    # computes it at most once in this many seconds (0: on every view).
+    TURNAROUND_CACHE_SECONDS = 60
 
 
 class ConfigError(SystemExit):
@@ -138,6 +141,7 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
         ("PROXY_COUNT", lambda v: _whole(v, 0), "a whole number, 0 or more"),
         ("UPLOAD_MAX_MB", lambda v: _whole(v, 1, 1024), "a whole number of MiB from 1 to 1024"),
         ("UPLOAD_QUOTA_MB", lambda v: _whole(v, 1), "a whole number of MiB, at least 1"),
+        ("TURNAROUND_CACHE_SECONDS", lambda v: _whole(v, 0, 3600), "a whole number, 0 to 3600"),
         ("SESSION_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
         ("REMEMBER_COOKIE_SECURE", lambda v: isinstance(v, bool), "true or false"),
         *MAIL_CHECKS,

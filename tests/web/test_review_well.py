@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from trainerpath import clock
 from trainerpath.dashboards import reviews
 from trainerpath.models import EVIDENCE_MODELS, ReviewRecord, utcnow
 
@@ -308,6 +309,43 @@ def test_a_mentor_sees_their_turnaround_and_the_admin_every_mentors(
         ["Mia Mentor", "1", "3", "4 hours", "24.8 hours", "0", "0", "1", "0"],
         ["Max Mentor", "0", "0", "—", "—", "0", "0", "0", "0"],
     ]
+
+
+def _turnaround_rows(response: Any) -> list[list[str]]:
+    table = page(response).find("table", class_="turnaround-table")
+    assert table is not None
+    return [
+        [cell.text for cell in row.find_all() if cell.tag in ("th", "td")]
+        for row in table.find("tbody").find_all("tr")
+    ]
+
+
+def test_the_admins_turnaround_table_is_counted_again_after_a_minute_and_says_when(
+    client: FlaskClient, cast: Cast, make_evidence: MakeEvidence
+) -> None:
+    log_in(client, cast.admin)
+    first = client.get("/mentor/reviews")
+    assert _turnaround_rows(first)[0][5:] == ["0", "0", "0", "0"]
+    assert "Figures as of" in page(first).by_id("turnaround-as-of").text
+    assert "at most every 60 seconds" in page(first).by_id("turnaround-as-of").text
+
+    make_evidence(cast.candidate, "milestones", status="pending")
+    again = client.get("/mentor/reviews")
+    assert _turnaround_rows(again)[0][5:] == ["0", "0", "0", "0"]  # the same minute's table
+    assert _queue_ids(again)  # the queue itself is never kept: the new item is there
+    with clock.stopped_at(utcnow() + timedelta(seconds=61)):
+        later = client.get("/mentor/reviews")
+    assert _turnaround_rows(later)[0] == ["Mia Mentor", "1", "0", "—", "—", "1", "0", "0", "0"]
+
+
+def test_a_mentors_own_turnaround_is_never_kept(
+    client: FlaskClient, mia: Cast, make_evidence: MakeEvidence
+) -> None:
+    client.get("/mentor/reviews")
+    make_evidence(mia.candidate, "milestones", status="pending")
+    figures = page(client.get("/mentor/reviews")).find("dl", class_="turnaround-figures")
+    assert figures is not None and "Waiting under 3 days 1" in figures.text
+    assert page(client.get("/mentor/reviews")).find(id="turnaround-as-of") is None
 
 
 def test_the_admins_turnaround_table_shows_the_busiest_mentors_and_says_so(

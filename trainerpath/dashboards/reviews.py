@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -327,11 +328,34 @@ class TurnaroundView:
     more: bool = False  # the admin's table shows the busiest MENTORS_SHOWN of more mentors
     bands: tuple[str, ...] = tuple(label for label, _low, _high in AGE_BANDS)
     days: int = TURNAROUND_DAYS
+    as_of: datetime | None = None  # the admin's table: when it was computed...
+    kept_seconds: int = 0  # ...and how long it is shown again before it is counted anew
+
+
+CACHE_KEY = "trainerpath.turnaround"  # app.extensions: the admin's table, as last computed
 
 
 def turnaround_for(session: Session, viewer: User) -> TurnaroundView:
-    """A mentor's own turnaround, or (for an admin) every mentor's side by side."""
-    if viewer.role == Role.ADMIN:
-        mentors = turnaround_by_mentor(session, limit=MENTORS_SHOWN + 1)
-        return TurnaroundView(None, mentors[:MENTORS_SHOWN], more=len(mentors) > MENTORS_SHOWN)
-    return TurnaroundView(turnaround_of(session, viewer), [])
+    """A mentor's own turnaround, or (for an admin) every mentor's side by side.
+
+    A mentor's own figures read only their candidates' rows and are always current.
+    The admin's table reads every waiting item and every review of the last 90 days, so
+    each worker reuses it for ``TURNAROUND_CACHE_SECONDS`` and the page says as of when.
+    """
+    if viewer.role != Role.ADMIN:
+        return TurnaroundView(turnaround_of(session, viewer), [])
+    now = utcnow()
+    kept: TurnaroundView | None = current_app.extensions.get(CACHE_KEY)
+    keep_for = timedelta(seconds=current_app.config["TURNAROUND_CACHE_SECONDS"])
+    if kept is not None and kept.as_of is not None and timedelta(0) <= now - kept.as_of < keep_for:
+        return kept
+    mentors = turnaround_by_mentor(session, now, limit=MENTORS_SHOWN + 1)
+    view = TurnaroundView(
+        None,
+        mentors[:MENTORS_SHOWN],
+        more=len(mentors) > MENTORS_SHOWN,
+        as_of=now,
+        kept_seconds=current_app.config["TURNAROUND_CACHE_SECONDS"],
+    )
+    current_app.extensions[CACHE_KEY] = view
+    return view
