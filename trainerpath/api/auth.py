@@ -7,7 +7,7 @@ from flask import g, request
 from trainerpath import ratelimit
 from trainerpath.db import get_session
 from trainerpath.models import ApiToken, User
-from trainerpath.services.tokens import bearer, verify_token
+from trainerpath.services.tokens import verify_token
 from trainerpath.services.users import authenticate as check_password
 from trainerpath.services.users import normalise_email
 
@@ -25,8 +25,8 @@ def bearer_token() -> str | None:
     return token
 
 
-def token_user() -> tuple[User, ApiToken] | None:
-    """The user and stored token behind the request's bearer token, if it is usable."""
+def token_user() -> tuple[User, int] | None:
+    """The user and stored token's id behind the request's bearer token, if it is usable."""
     token = bearer_token()
     return None if token is None else verify_token(get_session(), token)
 
@@ -40,7 +40,7 @@ def authenticate() -> User:
             "An API token is required: send Authorization: Bearer <token>.",
             headers={"WWW-Authenticate": CHALLENGE},
         )
-    found = bearer(get_session(), token)
+    found = verify_token(get_session(), token)
     if found is None:
         raise ApiError(
             401,

@@ -79,16 +79,6 @@ def _usable(
 
 @cache
 def _token_stmt() -> Any:
-    """Built once: a stored token with its user, by the token's hash."""
-    return (
-        select(ApiToken, User)
-        .join(User, col(User.id) == col(ApiToken.user_id))
-        .where(col(ApiToken.token_hash) == bindparam("token_hash", type_=String))
-    )
-
-
-@cache
-def _bearer_stmt() -> Any:
     """Built once: a token's user, with the token's id and validity as plain columns."""
     tokens = table_of(ApiToken)
     return (
@@ -105,25 +95,12 @@ def _well_formed(token: str) -> bool:
 
 def verify_token(
     session: Session, token: str, now: datetime | None = None
-) -> tuple[User, ApiToken] | None:
-    """Return the user and the stored token for a presented token, or None if it is unusable."""
+) -> tuple[User, int] | None:
+    """The user and the stored token's id for a presented token, or None if it is
+    unusable (read without building the token's entity: each API request asks)."""
     if not _well_formed(token):
         return None
     found = session.execute(_token_stmt(), {"token_hash": hash_token(token)}).one_or_none()
-    if found is None:
-        return None
-    record, user = found
-    if not token_is_usable(record, user, now):
-        return None
-    return user, record
-
-
-def bearer(session: Session, token: str, now: datetime | None = None) -> tuple[User, int] | None:
-    """Like ``verify_token``, the user and the stored token's id: what each API request
-    needs, read without building the token's entity."""
-    if not _well_formed(token):
-        return None
-    found = session.execute(_bearer_stmt(), {"token_hash": hash_token(token)}).one_or_none()
     if found is None:
         return None
     user, token_id, revoked_at, expires_at = found

@@ -140,8 +140,8 @@ def _queue_page(values: Any, status: int = 200, **extra: Any) -> Response:
 @role_required(*REVIEWERS)
 def reviews() -> Response:
     """A page of the evidence waiting for review, the longest waiting first: everyone's, or
-    one candidate's (``?candidate=<id>``), of every kind or one (``?kind=<slug>``); a filter
-    that is not a number or not a kind is ignored. Above it, the reviewers' turnaround."""
+    one candidate's (``?candidate=``: an id, an e-mail or a name), of every kind or one
+    (``?kind=<slug>``; one that is not a kind is ignored). Above it, the turnaround."""
     return _queue_page(request.args)
 
 
