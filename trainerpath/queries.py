@@ -53,14 +53,19 @@ REVIEW_STATUSES = tuple(status.value for status in ReviewStatus)
 
 def visible_to(viewer: User, candidate_id: Any) -> ColumnElement[bool]:
     """A condition on a candidate id column: a mentor's assigned, all for admins, else self."""
-    if viewer.role == Role.ADMIN:
+    return visible_to_user(viewer.role, viewer.id, candidate_id)
+
+
+def visible_to_user(role: str, user_id: int | None, candidate_id: Any) -> ColumnElement[bool]:
+    """``visible_to`` for the user of ``role`` and ``user_id`` (for statements built once)."""
+    if role == Role.ADMIN:
         return true()
-    if viewer.role == Role.MENTOR:
+    if role == Role.MENTOR:
         assigned = select(col(Mentorship.candidate_id)).where(
-            col(Mentorship.mentor_id) == viewer.id, col(Mentorship.ended_at).is_(None)
+            col(Mentorship.mentor_id) == user_id, col(Mentorship.ended_at).is_(None)
         )
         return cast(ColumnElement[bool], candidate_id.in_(assigned))
-    return cast(ColumnElement[bool], candidate_id == viewer.id)
+    return cast(ColumnElement[bool], candidate_id == user_id)
 
 
 def visible_candidates_stmt(viewer: User) -> Select[Any]:

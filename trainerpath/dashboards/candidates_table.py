@@ -8,13 +8,16 @@ earlier day among the visible candidates are measured again first, once a day.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     and_,
+    bindparam,
     case,
     func,
     or_,
@@ -215,8 +218,9 @@ def _at(ruleset: Ruleset, state: str) -> ColumnElement[bool]:
     return and_(col(Enrollment.ruleset) == ruleset.id, or_(col(Enrollment.state) == state, stopped))
 
 
+@cache
 def _stage_order() -> Any:
-    """``_stage`` in SQL: 0 at the start of the path, 1 at its end, -1 when not enrolled."""
+    """Built once: ``_stage`` in SQL: 0 at the start of the path, 1 at its end, -1 unenrolled."""
     whens: list[tuple[Any, Any]] = [(col(Enrollment.id).is_(None), -1.0)]
     for ruleset in RULESETS.values():
         path = [str(s.value) for s in ruleset.states if s.value != ruleset.withdrawn_state]
@@ -225,8 +229,15 @@ def _stage_order() -> Any:
     return case(*whens, else_=0.0)
 
 
+@cache
+def _pathway_order() -> Any:
+    """Built once: the pathway, and no enrollment last."""
+    return func.coalesce(col(Enrollment.pathway), "~")
+
+
+@cache
 def _progress_order() -> Any:
-    """``progress_pct`` in SQL, from the stored counts of requirements met."""
+    """Built once: ``progress_pct`` in SQL, from the stored counts of requirements met."""
     finished = [
         and_(col(Enrollment.ruleset) == r.id, col(Enrollment.state) == str(s.value))
         for r in RULESETS.values()
@@ -264,28 +275,44 @@ def _page_stmt(viewer: User, filters: CandidateFilters, today: date) -> Any:
     if filters.ageing:
         horizon = today + timedelta(days=AGEING_FLAG_DAYS)
         stmt = stmt.where(col(Standing.shortfall_on) <= horizon)
-    orders: dict[str, Any] = {
-        "name": col(User.name),
-        "pathway": func.coalesce(col(Enrollment.pathway), "~"),
-        "state": _stage_order(),
-        "progress": _progress_order(),
+    orders: dict[str, Callable[[], Any]] = {
+        "name": lambda: col(User.name),
+        "pathway": _pathway_order,
+        "state": _stage_order,
+        "progress": _progress_order,
     }
     if filters.waiting or filters.sort == "pending":
         pending = queries.pending_counts(lambda c: queries.visible_to(viewer, c))
         stmt = stmt.outerjoin(pending, pending.c.candidate_id == col(User.id))
-        orders["pending"] = func.coalesce(pending.c.n, 0)
+        orders["pending"] = lambda: func.coalesce(pending.c.n, 0)
         if filters.waiting:
             stmt = stmt.where(pending.c.n > 0)
     if filters.sort == "activity":
         acts = queries.last_own_activity(lambda c: queries.visible_to(viewer, c))
         stmt = stmt.outerjoin(acts, acts.c.candidate_id == col(User.id))
         # Fewest idle days first: the latest activity (else the day they joined) first.
-        orders["activity"] = func.coalesce(acts.c.at, col(User.created_at)).desc()
-    first = orders[filters.sort]
+        orders["activity"] = lambda: func.coalesce(acts.c.at, col(User.created_at)).desc()
+    first = orders[filters.sort]()
     if filters.descending:
         first = first.desc() if filters.sort != "activity" else first.element
-    return stmt.order_by(
-        first, col(User.name), col(User.id), func.coalesce(col(Enrollment.pathway), "~")
+    return stmt.order_by(first, col(User.name), col(User.id), _pathway_order())
+
+
+@cache
+def _pending_and_activity_stmt() -> Any:
+    """Built once: the candidates ``ids``' items waiting and latest own activity."""
+    ids: Any = bindparam("ids", expanding=True)
+
+    def scope(candidate_id: Any) -> ColumnElement[bool]:
+        return cast(ColumnElement[bool], candidate_id.in_(ids))
+
+    pending = queries.pending_counts(scope)
+    acts = queries.last_own_activity(scope)
+    return (
+        select(col(User.id), pending.c.n, acts.c.at)
+        .outerjoin(pending, pending.c.candidate_id == col(User.id))
+        .outerjoin(acts, acts.c.candidate_id == col(User.id))
+        .where(scope(col(User.id)))
     )
 
 
@@ -295,18 +322,11 @@ def _pending_and_activity(
     """The page's candidates' items waiting for review and latest own activity, in one query."""
     if not candidate_ids:
         return {}, {}
-    scope = queries.among(candidate_ids)
-    pending = queries.pending_counts(scope)
-    acts = queries.last_own_activity(scope)
-    stmt = (
-        select(col(User.id), pending.c.n, acts.c.at)
-        .outerjoin(pending, pending.c.candidate_id == col(User.id))
-        .outerjoin(acts, acts.c.candidate_id == col(User.id))
-        .where(scope(col(User.id)))
-    )
     waiting: dict[int, int] = {}
     activity: dict[int, datetime] = {}
-    for candidate_id, n, at in session.execute(stmt):
+    for candidate_id, n, at in session.execute(
+        _pending_and_activity_stmt(), {"ids": candidate_ids}
+    ):
         if n:
             waiting[candidate_id] = int(n)
         if at is not None:

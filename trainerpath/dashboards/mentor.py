@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Select, exists, func, literal, or_, select, union_all
+from sqlalchemy import Select, bindparam, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -71,6 +72,15 @@ def _waiting(
     and the (candidate_id, review_status) index, then sorted: bounded by their own
     candidates (an index-ordered read could walk everyone's items to find none of theirs).
     """
+    limited = first if viewer.role == Role.ADMIN else None
+    return _waiting_stmt(viewer.role, viewer.id, candidate_id, limited, kind)
+
+
+@lru_cache(maxsize=512)
+def _waiting_stmt(
+    role: str, viewer_id: int | None, candidate_id: int | None, first: int | None, kind: str | None
+) -> Select[Any]:
+    """``_waiting``, built once per viewer and filter (a page builds it up to three times)."""
     parts: list[Any] = []
     for slug, spec in KINDS.items():
         if kind is not None and slug != kind:
@@ -78,7 +88,7 @@ def _waiting(
         model = spec.model
         conditions = [
             col(model.review_status) == PENDING,
-            queries.visible_to(viewer, col(model.candidate_id)),
+            queries.visible_to_user(role, viewer_id, col(model.candidate_id)),
         ]
         if candidate_id is not None:
             conditions.append(col(model.candidate_id) == candidate_id)
@@ -87,7 +97,7 @@ def _waiting(
             col(model.id).label("id"),
             col(model.updated_at).label("since"),
         ).where(*conditions)
-        if first is not None and viewer.role == Role.ADMIN:
+        if first is not None:
             ordered = part.order_by(col(model.updated_at), col(model.id)).limit(first)
             part = select(ordered.subquery())
         parts.append(part)
@@ -138,6 +148,18 @@ def waiting_for_review(session: Session, viewer: User, today: date) -> list[Queu
     return queue_items(session, keys, today)
 
 
+@cache
+def _items_stmt(slug: str) -> Any:
+    """Built once a kind: its items ``:ids`` with their candidates and reviewers' names."""
+    model = KINDS[slug].model
+    items = (
+        select(model, User)
+        .join(User, col(User.id) == col(model.candidate_id))
+        .where(col(model.id).in_(bindparam("ids", expanding=True)))
+    )
+    return queries.with_reviewer_name(items, model)
+
+
 def queue_items(
     session: Session, keys: Sequence[tuple[str, int]], today: date | None = None
 ) -> list[QueueItem]:
@@ -149,16 +171,8 @@ def queue_items(
         ids.setdefault(slug, []).append(item_id)
     loaded: list[tuple[str, EvidenceBase, User, str | None]] = []
     for slug, wanted in ids.items():
-        model = KINDS[slug].model
-        items = (
-            select(model, User)
-            .join(User, col(User.id) == col(model.candidate_id))
-            .where(col(model.id).in_(wanted))
-        )
-        stmt = queries.with_reviewer_name(items, model)
-        loaded.extend(
-            (slug, item, candidate, reviewer) for item, candidate, reviewer in session.execute(stmt)
-        )
+        found = session.execute(_items_stmt(slug), {"ids": wanted})
+        loaded.extend((slug, item, candidate, reviewer) for item, candidate, reviewer in found)
     # The proof and the review history of every kind on the page: one statement each.
     proof = attachments_by_key(session, keys)
     histories = histories_of_items(session, [(slug, item) for slug, item, _c, _r in loaded])

@@ -13,10 +13,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -29,6 +41,7 @@ from trainerpath.models import (
     ReviewRecord,
     Role,
     User,
+    table_of,
     utcnow,
 )
 from trainerpath.services.evidence_kinds import evidence_kind
@@ -186,9 +199,9 @@ def _cont(rank: Any, count: Any, value: Any, tenths: int) -> Any:
     return low + (high - low) * func.max(position % 10) / 10.0
 
 
-def _percentiles(since: datetime, mentor_id: int | None) -> Any:
-    """Per reviewer (or only ``mentor_id``): decisions since ``since``, and the median and
-    90th percentile wait."""
+def _percentiles(one: bool) -> Any:
+    """Per reviewer (or only ``:mentor_id``): decisions since ``:since``, and the median
+    and 90th percentile wait."""
     waited = col(ReviewRecord.waited_seconds)
     reviewer = col(ReviewRecord.reviewer_id)
     ranked = (
@@ -203,7 +216,10 @@ def _percentiles(since: datetime, mentor_id: int | None) -> Any:
             ).label("rank"),
             func.count().over(partition_by=reviewer).label("n"),
         )
-        .where(col(ReviewRecord.at) >= since, *_only(reviewer, mentor_id))
+        .where(
+            col(ReviewRecord.at) >= bindparam("since", type_=table_of(ReviewRecord).c.at.type),
+            *_only(reviewer, one),
+        )
         .subquery("ranked")
     )
     rank, n, value = ranked.c.rank, ranked.c.n, ranked.c.waited
@@ -219,14 +235,15 @@ def _percentiles(since: datetime, mentor_id: int | None) -> Any:
     )
 
 
-def _waiting_by_band(now: datetime, mentor_id: int | None) -> Any:
-    """Per mentor: the pending items of their assigned candidates, counted per age band.
+def _waiting_by_band(one: bool) -> Any:
+    """Per mentor: the pending items of their assigned candidates, counted per age band
+    (``:days_<n>`` is the moment n days ago).
 
     Each evidence table is joined with the active mentorships on its own, so the items
     are found per candidate through the (candidate_id, review_status) index: one
     mentor's figures read only their candidates' items.
     """
-    mentorships = [col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), mentor_id)]
+    mentorships = [col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), one)]
     pending = union_all(
         *(
             select(
@@ -240,32 +257,50 @@ def _waiting_by_band(now: datetime, mentor_id: int | None) -> Any:
     ).subquery("pending")
     bands: list[Any] = []
     for _label, low, high in AGE_BANDS:
-        older = pending.c.since <= now - timedelta(days=low)
-        newer = pending.c.since > now - timedelta(days=high) if high is not None else None
+        older = pending.c.since <= _days_ago(low, pending.c.since.type)
+        newer = (
+            pending.c.since > _days_ago(high, pending.c.since.type) if high is not None else None
+        )
         condition: ColumnElement[bool] = and_(older, newer) if newer is not None else older
         bands.append(func.count(case((condition, 1))).label(f"band{len(bands)}"))
     return select(pending.c.mentor_id, *bands).group_by(pending.c.mentor_id).subquery("waiting")
 
 
-def _candidate_counts(mentor_id: int | None) -> Any:
+def _candidate_counts(one: bool) -> Any:
     return (
         select(col(Mentorship.mentor_id).label("mentor_id"), func.count().label("candidates"))
-        .where(col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), mentor_id))
+        .where(col(Mentorship.ended_at).is_(None), *_only(col(Mentorship.mentor_id), one))
         .group_by(col(Mentorship.mentor_id))
         .subquery("assigned")
     )
 
 
-def _only(column: Any, mentor_id: int | None) -> list[ColumnElement[bool]]:
-    """No condition for every mentor, else ``column`` is the one mentor (so one mentor's
-    figures read only their rows)."""
-    return [] if mentor_id is None else [column == mentor_id]
+def _only(column: Any, one: bool) -> list[ColumnElement[bool]]:
+    """No condition for every mentor, else ``column`` is the one mentor ``:mentor_id`` (so
+    one mentor's figures read only their rows)."""
+    return [column == bindparam("mentor_id", type_=Integer)] if one else []
 
 
-def _turnaround_stmt(now: datetime, mentor_id: int | None = None) -> Select[Any]:
-    speed = _percentiles(now - timedelta(days=TURNAROUND_DAYS), mentor_id)
-    waiting = _waiting_by_band(now, mentor_id)
-    assigned = _candidate_counts(mentor_id)
+def _days_ago(days: int, type_: Any) -> Any:
+    return bindparam(f"days_{days}", type_=type_)
+
+
+def _turnaround_params(now: datetime, mentor_id: int | None = None) -> dict[str, Any]:
+    """The values of the statement's parameters as of ``now``."""
+    edges = {days for _label, low, high in AGE_BANDS for days in (low, high) if days is not None}
+    return {
+        "since": now - timedelta(days=TURNAROUND_DAYS),
+        "mentor_id": mentor_id,
+        **{f"days_{days}": now - timedelta(days=days) for days in edges},
+    }
+
+
+@cache
+def _turnaround_stmt(one: bool) -> Select[Any]:
+    """Built once: every active mentor's turnaround (``one``: only ``:mentor_id``'s)."""
+    speed = _percentiles(one)
+    waiting = _waiting_by_band(one)
+    assigned = _candidate_counts(one)
     bands = [func.coalesce(waiting.c[f"band{i}"], 0) for i in range(len(AGE_BANDS))]
     return (
         select(
@@ -280,7 +315,11 @@ def _turnaround_stmt(now: datetime, mentor_id: int | None = None) -> Select[Any]
         .outerjoin(speed, speed.c.reviewer_id == col(User.id))
         .outerjoin(waiting, waiting.c.mentor_id == col(User.id))
         .outerjoin(assigned, assigned.c.mentor_id == col(User.id))
-        .where(col(User.role) == Role.MENTOR.value, col(User.is_active).is_(True))
+        .where(
+            col(User.role) == Role.MENTOR.value,
+            col(User.is_active).is_(True),
+            *_only(col(User.id), one),
+        )
         .order_by(*(band.desc() for band in reversed(bands)), col(User.name), col(User.id))
     )
 
@@ -300,8 +339,8 @@ def _row(found: Any) -> Turnaround:
 
 def turnaround_of(session: Session, mentor: User, now: datetime | None = None) -> Turnaround:
     """One mentor's turnaround over the last 90 days and what waits for them, by age."""
-    stmt = _turnaround_stmt(now or utcnow(), mentor.id).where(col(User.id) == mentor.id)
-    return _row(session.execute(stmt).one())
+    params = _turnaround_params(now or utcnow(), mentor.id)
+    return _row(session.execute(_turnaround_stmt(True), params).one())
 
 
 MENTORS_SHOWN = 25  # the admin's table: the busiest mentors; it must not grow with them all
@@ -313,10 +352,10 @@ def turnaround_by_mentor(
     """Active mentors' turnaround and waiting items: those with the most items in the
     oldest band first (then the next band...), so an overloaded mentor tops the list;
     the first ``limit`` of them, if given."""
-    stmt = _turnaround_stmt(now or utcnow())
+    stmt = _turnaround_stmt(False)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_row(found) for found in session.execute(stmt)]
+    return [_row(found) for found in session.execute(stmt, _turnaround_params(now or utcnow()))]
 
 
 @dataclass(frozen=True)
