@@ -76,7 +76,7 @@ def _waiting(
     return _waiting_stmt(viewer.role, viewer.id, candidate_id, limited, kind)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)  # the latest viewers, filters and pages; a few KiB each
 def _waiting_stmt(
     role: str, viewer_id: int | None, candidate_id: int | None, first: int | None, kind: str | None
 ) -> Select[Any]:
