@@ -16,7 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from trainerpath.models import EvidenceBase
+from trainerpath.models import EvidenceBase, table_of
 
 
 class row_json(FunctionElement[Any]):
@@ -39,7 +39,7 @@ def _json_build_object(element: row_json, compiler: SQLCompiler, **kw: Any) -> s
 def json_of(model: type[EvidenceBase]) -> row_json:
     """The row of ``model`` as JSON: every column under its own name."""
     pairs: list[Any] = []
-    for column in model.__table__.columns:  # type: ignore[attr-defined]
+    for column in table_of(model).columns:
         pairs += [literal(column.name), column]
     return row_json(*pairs)
 
@@ -62,7 +62,7 @@ def item_from_json(model: type[EvidenceBase], data: dict[str, Any]) -> EvidenceB
     Built with ``model_construct``: the values come from the table, so validating them
     again would only cost (ten times the time of building the instance).
     """
-    columns = model.__table__.columns  # type: ignore[attr-defined]
+    columns = table_of(model).columns
     return model.model_construct(
         **{column.name: _value(column.type, data[column.name]) for column in columns}
     )

@@ -385,7 +385,8 @@ def turnaround_for(session: Session, viewer: User) -> TurnaroundView:
         return TurnaroundView(turnaround_of(session, viewer), [])
     now = utcnow()
     kept: TurnaroundView | None = current_app.extensions.get(CACHE_KEY)
-    keep_for = timedelta(seconds=current_app.config["TURNAROUND_CACHE_SECONDS"])
+    seconds: int = current_app.config["TURNAROUND_CACHE_SECONDS"]
+    keep_for = timedelta(seconds=seconds)
     if kept is not None and kept.as_of is not None and timedelta(0) <= now - kept.as_of < keep_for:
         return kept
     mentors = turnaround_by_mentor(session, now, limit=MENTORS_SHOWN + 1)
@@ -394,7 +395,7 @@ def turnaround_for(session: Session, viewer: User) -> TurnaroundView:
         mentors[:MENTORS_SHOWN],
         more=len(mentors) > MENTORS_SHOWN,
         as_of=now,
-        kept_seconds=current_app.config["TURNAROUND_CACHE_SECONDS"],
+        kept_seconds=seconds,
     )
     current_app.extensions[CACHE_KEY] = view
     return view

@@ -61,14 +61,10 @@ def issue_token(
     return IssuedToken(token=token, record=record)
 
 
-def token_is_usable(record: ApiToken, user: User | None, now: datetime | None = None) -> bool:
-    """Whether a stored token still authenticates: not revoked, not expired, user active."""
-    return _usable(record.revoked_at, record.expires_at, user, now)
-
-
 def _usable(
     revoked_at: datetime | None, expires_at: datetime, user: User | None, now: datetime | None
 ) -> bool:
+    """Whether a stored token still authenticates: not revoked, not expired, user active."""
     return (
         revoked_at is None
         and as_utc(expires_at) > (now or utcnow())
