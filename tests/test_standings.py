@@ -59,8 +59,9 @@ def fresh(
 def as_a_view_reads(session: Session, enrollment: Enrollment) -> standings.EnrollmentStanding:
     """The standing as a view reads it on ``clock.today()``: stored, or measured again."""
     assert enrollment.id is not None
-    pairs = standings.enrollment_with_standing(session, enrollment.id)
-    return standings.standings_of(session, pairs)[enrollment.id]
+    found = standings.enrollment_with_history(session, enrollment.id)
+    assert found is not None
+    return standings.standings_of(session, [found.paired])[enrollment.id]
 
 
 def assert_current(session: Session, enrollment: Enrollment) -> None:

@@ -324,15 +324,35 @@ class HistoryEntry(NamedTuple):
     at: datetime
 
 
+def history_columns() -> tuple[Any, ...]:
+    """A transition's columns in ``HistoryEntry``'s order, then who fired it (their name):
+    select them with ``table_of(TransitionRecord)`` outer-joined to ``table_of(User)``."""
+    history, users = table_of(TransitionRecord).c, table_of(User).c
+    return (*(history[name] for name in HistoryEntry._fields), users.name)
+
+
+def collect_history(
+    rows: Iterable[Sequence[Any]],
+    history: dict[int, list[HistoryEntry]],
+    names: dict[int, str],
+) -> None:
+    """Add rows of ``history_columns()`` to each enrollment's history and to the names."""
+    for row in rows:
+        entry = HistoryEntry._make(row[:-1])
+        history.setdefault(entry.enrollment_id, []).append(entry)
+        if row[-1] is not None:
+            names[entry.actor_id] = row[-1]
+
+
 @cache
 def _histories_stmt() -> Any:
     """Built once: transitions of the enrollments ``ids``, with who fired them."""
-    history, users = table_of(TransitionRecord).c, table_of(User).c
+    history, users = table_of(TransitionRecord), table_of(User)
     return (
-        select(*(history[name] for name in HistoryEntry._fields), users.name)
-        .outerjoin(table_of(User), users.id == history.actor_id)
-        .where(history.enrollment_id.in_(bindparam("ids", expanding=True)))
-        .order_by(history.at, history.id)
+        select(*history_columns())
+        .outerjoin(users, users.c.id == history.c.actor_id)
+        .where(history.c.enrollment_id.in_(bindparam("ids", expanding=True)))
+        .order_by(history.c.at, history.c.id)
     )
 
 
@@ -342,13 +362,9 @@ def transition_histories(
     """Each enrollment's transitions, oldest first, and the names of who fired them."""
     history: dict[int, list[HistoryEntry]] = {i: [] for i in enrollment_ids}
     names: dict[int, str] = {}
-    if not enrollment_ids:
-        return history, names
-    for row in session.execute(_histories_stmt(), {"ids": list(enrollment_ids)}):
-        entry = HistoryEntry._make(row[:-1])
-        history[entry.enrollment_id].append(entry)
-        if row[-1] is not None:
-            names[entry.actor_id] = row[-1]
+    if enrollment_ids:
+        rows = session.execute(_histories_stmt(), {"ids": list(enrollment_ids)})
+        collect_history(rows, history, names)
     return history, names
 
 

@@ -314,12 +314,14 @@ def enrollment_statuses(
 def visible_enrollment_status(
     session: Session, viewer: User, enrollment_id: int, today: date | None = None
 ) -> EnrollmentStatus:
-    """Describe the enrollment if ``viewer`` may see it (else NotFound), in two queries."""
-    found = standings.enrollment_with_standing(session, enrollment_id)
-    if not found or not can_view(session, viewer, found[0][0].candidate_id):
+    """Describe the enrollment if ``viewer`` may see it (else NotFound), in one query (two
+    for a mentor, whose assignment is checked)."""
+    found = standings.enrollment_with_history(session, enrollment_id)
+    if found is None or not can_view(session, viewer, found.paired[0].candidate_id):
         raise NotFound("No such enrollment.")
-    described = enrollment_statuses(session=session, enrollments=found, viewer=viewer, today=today)
-    return described[enrollment_id]
+    enrollment = found.paired[0]
+    standing = standings.standings_of(session, [found.paired], today)[enrollment_id]
+    return _status(enrollment, standing, found.history, found.actor_names, viewer)
 
 
 def enrollment_status(

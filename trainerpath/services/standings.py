@@ -57,6 +57,8 @@ from trainerpath.models import (
     EvidenceBase,
     Standing,
     TeachingSession,
+    TransitionRecord,
+    User,
     table_of,
 )
 from trainerpath.pathways import Population, Requirement, ruleset_for, rulesets_of
@@ -69,6 +71,7 @@ from trainerpath.pathways.cst_2024 import (
 )
 from trainerpath.pathways.measure import amounts
 from trainerpath.pathways.vocabulary import measure_together
+from trainerpath.queries import HistoryEntry, collect_history, history_columns
 
 from .locks import lock_candidates
 
@@ -405,12 +408,6 @@ def _candidate_stmt() -> Any:
 
 
 @cache
-def _enrollment_stmt() -> Any:
-    """Built once: one enrollment with its stored standing."""
-    return _with_standing().where(ENROLLMENTS.id == bindparam("enrollment_id", type_=Integer))
-
-
-@cache
 def _stored_stmt() -> Any:
     """Built once: the stored standing of one enrollment."""
     return select(*STORED_COLUMNS).where(
@@ -418,9 +415,40 @@ def _stored_stmt() -> Any:
     )
 
 
-def enrollment_with_standing(session: Session, enrollment_id: int) -> list[Paired]:
-    """The enrollment with its stored standing, as a list of none or one."""
-    return _paired(session.execute(_enrollment_stmt(), {"enrollment_id": enrollment_id}))
+@cache
+def _enrollment_history_stmt() -> Any:
+    """Built once: one enrollment with its stored standing and its transitions, oldest
+    first: a row per transition (the enrollment's columns repeated), one if it has none."""
+    history, users = table_of(TransitionRecord), table_of(User)
+    return (
+        _with_standing()
+        .add_columns(*history_columns())
+        .outerjoin(history, history.c.enrollment_id == ENROLLMENTS.id)
+        .outerjoin(users, users.c.id == history.c.actor_id)
+        .where(ENROLLMENTS.id == bindparam("enrollment_id", type_=Integer))
+        .order_by(history.c.at, history.c.id)
+    )
+
+
+class WithHistory(NamedTuple):
+    """An enrollment with its stored standing, its transitions and who fired them."""
+
+    paired: Paired
+    history: list[HistoryEntry]
+    actor_names: dict[int, str]
+
+
+def enrollment_with_history(session: Session, enrollment_id: int) -> WithHistory | None:
+    """The enrollment, its stored standing and its history in one statement, if it exists."""
+    rows = session.execute(_enrollment_history_stmt(), {"enrollment_id": enrollment_id}).all()
+    if not rows:
+        return None
+    split = len(ENROLLMENT_COLUMNS) + 1 + len(STORED_COLUMNS)
+    (paired,) = _paired([rows[0][:split]])
+    history: dict[int, list[HistoryEntry]] = {enrollment_id: []}
+    names: dict[int, str] = {}
+    collect_history((row[split:] for row in rows if row[split] is not None), history, names)
+    return WithHistory(paired, history[enrollment_id], names)
 
 
 def enrollments_of(session: Session, candidate_id: int) -> list[Paired]:
