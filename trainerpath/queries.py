@@ -18,7 +18,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    literal,
+    literal_column,
     or_,
     select,
     true,
@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
-from trainerpath.evidence_rows import item_from_json, json_of
+from trainerpath.evidence_rows import inline_text, item_from_json, json_of
 from trainerpath.models import (
     EVIDENCE_MODELS,
     Attachment,
@@ -178,14 +178,14 @@ def _reviewed_stmt() -> Select[Any]:
     candidate_id = bindparam("candidate_id", type_=Integer)
     parts = []
     for slug, model in EVIDENCE_MODELS.items():
-        rejected = col(model.review_status) == ReviewStatus.REJECTED.value
+        rejected = col(model.review_status) == inline_text(ReviewStatus.REJECTED.value)
         noted = and_(col(model.review_note).is_not(None), col(model.reviewed_at).is_not(None))
         parts.append(
             select(
-                literal(slug).label("kind"),
+                inline_text(slug).label("kind"),
                 col(model.id).label("id"),
                 col(model.reviewed_at).label("at"),
-                case((rejected, 0), else_=1).label("part"),
+                case((rejected, literal_column("0")), else_=literal_column("1")).label("part"),
                 col(model.reviewed_by).label("reviewed_by"),
             ).where(col(model.candidate_id) == candidate_id, or_(rejected, noted))
         )
@@ -202,7 +202,7 @@ def _reviewed_stmt() -> Select[Any]:
     row = case(
         *(
             (
-                ranked.c.kind == slug,
+                ranked.c.kind == inline_text(slug),
                 select(json_of(model)).where(col(model.id) == ranked.c.id).scalar_subquery(),
             )
             for slug, model in EVIDENCE_MODELS.items()
@@ -245,7 +245,7 @@ def _counts_stmt() -> Any:
     candidate_id = bindparam("candidate_id", type_=Integer)
     parts: list[Any] = [
         select(
-            literal(slug).label("kind"),
+            inline_text(slug).label("kind"),
             col(model.review_status).label("status"),
             func.count().label("n"),
         )
@@ -331,17 +331,9 @@ def history_columns() -> tuple[Any, ...]:
     return (*(history[name] for name in HistoryEntry._fields), users.name)
 
 
-def collect_history(
-    rows: Iterable[Sequence[Any]],
-    history: dict[int, list[HistoryEntry]],
-    names: dict[int, str],
-) -> None:
-    """Add rows of ``history_columns()`` to each enrollment's history and to the names."""
-    for row in rows:
-        entry = HistoryEntry._make(row[:-1])
-        history.setdefault(entry.enrollment_id, []).append(entry)
-        if row[-1] is not None:
-            names[entry.actor_id] = row[-1]
+def history_entry(row: Sequence[Any]) -> tuple[HistoryEntry, str | None]:
+    """A row of ``history_columns()``: the transition, and the name of who fired it."""
+    return HistoryEntry._make(row[:-1]), row[-1]
 
 
 @cache
@@ -362,9 +354,13 @@ def transition_histories(
     """Each enrollment's transitions, oldest first, and the names of who fired them."""
     history: dict[int, list[HistoryEntry]] = {i: [] for i in enrollment_ids}
     names: dict[int, str] = {}
-    if enrollment_ids:
-        rows = session.execute(_histories_stmt(), {"ids": list(enrollment_ids)})
-        collect_history(rows, history, names)
+    if not enrollment_ids:
+        return history, names
+    for row in session.execute(_histories_stmt(), {"ids": list(enrollment_ids)}):
+        entry, name = history_entry(row)
+        history[entry.enrollment_id].append(entry)
+        if name is not None:
+            names[entry.actor_id] = name
     return history, names
 
 

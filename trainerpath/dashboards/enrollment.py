@@ -26,10 +26,10 @@ from trainerpath.services.pathways import (
     EnrollmentStatus,
     EventOption,
     enrollment_status,
-    enrollment_statuses,
     event_label,
     event_phrase,
     state_label,
+    statuses_with_history,
     who_phrase,
 )
 from trainerpath.wording import unit_for
@@ -345,10 +345,10 @@ def history_rows(
 def enrollment_views(
     session: Session, candidate_id: int, viewer: User, today: date | None = None
 ) -> list[EnrollmentView]:
-    """Every enrollment card of the candidate, in two queries (stored standings read)."""
-    pairs = standings.enrollments_of(session, candidate_id)
-    described = enrollment_statuses(session=session, enrollments=pairs, viewer=viewer, today=today)
-    return [view_of(described[enrollment.id or 0], viewer) for enrollment, _row in pairs]
+    """Every enrollment card of the candidate, in one query (stored standings read)."""
+    found = standings.enrollments_with_history(session, candidate_id)
+    described = statuses_with_history(session, found, viewer, today)
+    return [view_of(described[each.paired[0].id or 0], viewer) for each in found]
 
 
 def enrollment_view(

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, literal, or_, select, union_all
+from sqlalchemy import Select, bindparam, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -20,6 +20,7 @@ from trainerpath.dashboards.common import (
     days_since,
 )
 from trainerpath.dashboards.reviews import ItemHistory, histories_of_items, item_histories
+from trainerpath.evidence_rows import inline_text
 from trainerpath.models import EvidenceBase, Role, User
 from trainerpath.paging import COUNT_LIMIT, Page, PageRequest, paginate
 from trainerpath.services.attachments import attachments_by_key
@@ -93,7 +94,7 @@ def _waiting_stmt(
         if candidate_id is not None:
             conditions.append(col(model.candidate_id) == candidate_id)
         part: Any = select(
-            literal(slug).label("kind"),
+            inline_text(slug).label("kind"),
             col(model.id).label("id"),
             col(model.updated_at).label("since"),
         ).where(*conditions)

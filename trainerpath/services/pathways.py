@@ -311,6 +311,23 @@ def enrollment_statuses(
     }
 
 
+def statuses_with_history(
+    session: Session,
+    found: Sequence[standings.WithHistory],
+    viewer: User,
+    today: date | None = None,
+) -> dict[int, EnrollmentStatus]:
+    """Describe enrollments read with their standings and histories (no query when the
+    stored standings are current)."""
+    measured = standings.standings_of(session, [each.paired for each in found], today)
+    return {
+        _id(each.paired[0].id): _status(
+            each.paired[0], measured[_id(each.paired[0].id)], each.history, each.actor_names, viewer
+        )
+        for each in found
+    }
+
+
 def visible_enrollment_status(
     session: Session, viewer: User, enrollment_id: int, today: date | None = None
 ) -> EnrollmentStatus:
@@ -319,9 +336,7 @@ def visible_enrollment_status(
     found = standings.enrollment_with_history(session, enrollment_id)
     if found is None or not can_view(session, viewer, found.paired[0].candidate_id):
         raise NotFound("No such enrollment.")
-    enrollment = found.paired[0]
-    standing = standings.standings_of(session, [found.paired], today)[enrollment_id]
-    return _status(enrollment, standing, found.history, found.actor_names, viewer)
+    return statuses_with_history(session, [found], viewer, today)[enrollment_id]
 
 
 def enrollment_status(

@@ -71,7 +71,7 @@ from trainerpath.pathways.cst_2024 import (
 )
 from trainerpath.pathways.measure import amounts
 from trainerpath.pathways.vocabulary import measure_together
-from trainerpath.queries import HistoryEntry, collect_history, history_columns
+from trainerpath.queries import HistoryEntry, history_columns, history_entry
 
 from .locks import lock_candidates
 
@@ -398,16 +398,6 @@ def _paired(rows: Iterable[Sequence[Any]]) -> list[Paired]:
 
 
 @cache
-def _candidate_stmt() -> Any:
-    """Built once: a candidate's enrollments with their stored standings."""
-    return (
-        _with_standing()
-        .where(ENROLLMENTS.candidate_id == bindparam("candidate_id", type_=Integer))
-        .order_by(ENROLLMENTS.created_at, ENROLLMENTS.id)
-    )
-
-
-@cache
 def _stored_stmt() -> Any:
     """Built once: the stored standing of one enrollment."""
     return select(*STORED_COLUMNS).where(
@@ -415,18 +405,22 @@ def _stored_stmt() -> Any:
     )
 
 
+WITH_HISTORY_BY = {"enrollment_id": ENROLLMENTS.id, "candidate_id": ENROLLMENTS.candidate_id}
+
+
 @cache
-def _enrollment_history_stmt() -> Any:
-    """Built once: one enrollment with its stored standing and its transitions, oldest
-    first: a row per transition (the enrollment's columns repeated), one if it has none."""
+def _with_history_stmt(by: str) -> Any:
+    """Built once per filter (``WITH_HISTORY_BY``): enrollments in the order they enrolled,
+    each with its stored standing and its transitions, oldest first. A row per transition
+    (the enrollment's columns repeated), one for an enrollment without any."""
     history, users = table_of(TransitionRecord), table_of(User)
     return (
         _with_standing()
         .add_columns(*history_columns())
         .outerjoin(history, history.c.enrollment_id == ENROLLMENTS.id)
         .outerjoin(users, users.c.id == history.c.actor_id)
-        .where(ENROLLMENTS.id == bindparam("enrollment_id", type_=Integer))
-        .order_by(history.c.at, history.c.id)
+        .where(WITH_HISTORY_BY[by] == bindparam(by, type_=Integer))
+        .order_by(ENROLLMENTS.created_at, ENROLLMENTS.id, history.c.at, history.c.id)
     )
 
 
@@ -438,22 +432,32 @@ class WithHistory(NamedTuple):
     actor_names: dict[int, str]
 
 
+def _with_history(session: Session, by: str, value: int) -> list[WithHistory]:
+    """The rows of ``_with_history_stmt(by)``, an entry per enrollment."""
+    split = len(ENROLLMENT_COLUMNS) + 1 + len(STORED_COLUMNS)
+    found: list[WithHistory] = []
+    for row in session.execute(_with_history_stmt(by), {by: value}):
+        if not found or found[-1].paired[0].id != row[0]:
+            (paired,) = _paired([row[:split]])
+            found.append(WithHistory(paired, [], {}))
+        if row[split] is not None:  # a transition
+            entry, name = history_entry(row[split:])
+            found[-1].history.append(entry)
+            if name is not None:
+                found[-1].actor_names[entry.actor_id] = name
+    return found
+
+
 def enrollment_with_history(session: Session, enrollment_id: int) -> WithHistory | None:
     """The enrollment, its stored standing and its history in one statement, if it exists."""
-    rows = session.execute(_enrollment_history_stmt(), {"enrollment_id": enrollment_id}).all()
-    if not rows:
-        return None
-    split = len(ENROLLMENT_COLUMNS) + 1 + len(STORED_COLUMNS)
-    (paired,) = _paired([rows[0][:split]])
-    history: dict[int, list[HistoryEntry]] = {enrollment_id: []}
-    names: dict[int, str] = {}
-    collect_history((row[split:] for row in rows if row[split] is not None), history, names)
-    return WithHistory(paired, history[enrollment_id], names)
+    found = _with_history(session, "enrollment_id", enrollment_id)
+    return found[0] if found else None
 
 
-def enrollments_of(session: Session, candidate_id: int) -> list[Paired]:
-    """The candidate's enrollments in the order they enrolled, each with its standing."""
-    return _paired(session.execute(_candidate_stmt(), {"candidate_id": candidate_id}))
+def enrollments_with_history(session: Session, candidate_id: int) -> list[WithHistory]:
+    """The candidate's enrollments in the order they enrolled, each with its stored
+    standing and its history, in one statement."""
+    return _with_history(session, "candidate_id", candidate_id)
 
 
 def stored_standing(session: Session, enrollment_id: int) -> StoredStanding | None:

@@ -9,11 +9,13 @@ matches and the request is anonymous.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar, cast
 
 from flask import abort, flash, redirect, request
 from flask_login import UserMixin, current_user, login_required, login_url
+from sqlalchemy import Integer, bindparam, select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from trainerpath.bounds import parse_id
@@ -60,13 +62,19 @@ class SignedIn(UserMixin):
         return self.user.role
 
 
+@cache
+def _user_stmt() -> Any:
+    """Built once: a user by id (``Session.get`` builds its statement on every call)."""
+    return select(User).where(col(User.id) == bindparam("user_id", type_=Integer))
+
+
 def load_user(cookie_id: str) -> SignedIn | None:
     """Return the signed-in user for a cookie's id, or None when it is stale or malformed."""
     raw_id, _, version = cookie_id.partition(":")
     user_id = parse_id(raw_id)
     if user_id is None or not (version.isascii() and version.isdigit()):
         return None
-    user = get_session().get(User, user_id)
+    user = get_session().execute(_user_stmt(), {"user_id": user_id}).scalar_one_or_none()
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return SignedIn(user)
