@@ -21,6 +21,7 @@ from trainerpath import clock
 from trainerpath.models import Enrollment, EvidenceBase, Standing, User
 from trainerpath.pathways.calendar import window_start
 from trainerpath.pathways.cst_2024 import WINDOW_MONTHS
+from trainerpath.queries import transition_histories
 from trainerpath.services import standings
 from trainerpath.services.evidence import (
     correct_evidence,
@@ -303,3 +304,30 @@ def test_a_view_that_measured_an_older_snapshot_does_not_overwrite_a_newer_stand
     values = standings._stored_values(cst, old)
     standings._write_back(engine, [(values, read_revision)])  # type: ignore[arg-type]
     assert stored(session, cst) == newer
+
+
+def test_an_enrollment_is_read_with_its_history_as_the_history_reads_alone(
+    session: Session, people: Any, cst: Enrollment
+) -> None:
+    assert cst.id is not None
+    (fresh_one,) = standings.enrollments_with_history(session, people.candidate.id)
+    assert fresh_one.paired[0].id == cst.id
+    assert (fresh_one.history, fresh_one.actor_names) == ([], {})
+
+    admin = people.admin
+    fire_event(session=session, enrollment=cst, event="withdraw", actor=admin, note="Paused")
+    session.commit()
+    fire_event(session=session, enrollment=cst, event="resume", actor=people.candidate)
+    session.commit()
+
+    history, names = transition_histories(session, [cst.id])
+    found = standings.enrollment_with_history(session, cst.id)
+    assert found is not None
+    assert [entry.event for entry in found.history] == ["withdraw", "resume"]
+    assert found.history == history[cst.id]  # the same values, times included
+    assert (
+        found.actor_names
+        == names
+        == {admin.id: admin.name, people.candidate.id: people.candidate.name}
+    )
+    assert standings.enrollment_with_history(session, cst.id + 1000) is None

@@ -37,6 +37,24 @@ def _json_build_object(element: row_json, compiler: SQLCompiler, **kw: Any) -> s
     return f"json_build_object({compiler.process(element.clauses, **kw)})"
 
 
+class json_rows(FunctionElement[Any]):
+    """An aggregate: the group's ``row_json`` objects as one JSON array (in no set order;
+    on PostgreSQL NULL for no row, on SQLite an empty array)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(json_rows)
+def _json_group_array(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_rows, "postgresql")
+def _json_agg(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_agg({compiler.process(element.clauses, **kw)})"
+
+
 INLINE_TEXT = re.compile(r"[a-z0-9_\-]+")
 
 

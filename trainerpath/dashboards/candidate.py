@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from trainerpath import queries
 from trainerpath.dashboards.common import (
@@ -34,6 +33,7 @@ from trainerpath.models import (
     Mentorship,
     TeachingSession,
     User,
+    table_of,
 )
 from trainerpath.paging import Page, PageRequest, paginate
 from trainerpath.pathways import CURRENT, Ruleset, ruleset_for
@@ -126,24 +126,33 @@ def _review_rows(found: list[tuple[str, EvidenceBase, str | None]]) -> list[Evid
     return [evidence_row(KINDS[slug], item, reviewer) for slug, item, reviewer in found]
 
 
+class FeedbackNote(NamedTuple):
+    """What a feedback note shows: its text and when it was left."""
+
+    body: str
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class FeedbackRow:
     """A mentor's note to the candidate."""
 
-    feedback: Feedback
+    feedback: FeedbackNote
     author: str
     pathway_title: str | None
 
 
 @cache
 def _feedback_stmt() -> Any:
-    """Built once: feedback left for a candidate, newest first, with author and ruleset."""
+    """Built once: feedback left for a candidate, newest first, with author and ruleset
+    (plain columns: no entity is built per note)."""
+    notes, users, enrollments = table_of(Feedback), table_of(User), table_of(Enrollment)
     return (
-        select(Feedback, col(User.name), col(Enrollment.ruleset))
-        .join(User, col(User.id) == col(Feedback.author_id))
-        .outerjoin(Enrollment, col(Enrollment.id) == col(Feedback.enrollment_id))
-        .where(col(Feedback.candidate_id) == bindparam("candidate_id", type_=Integer))
-        .order_by(col(Feedback.created_at).desc(), col(Feedback.id).desc())
+        select(notes.c.body, notes.c.created_at, users.c.name, enrollments.c.ruleset)
+        .join(users, users.c.id == notes.c.author_id)
+        .outerjoin(enrollments, enrollments.c.id == notes.c.enrollment_id)
+        .where(notes.c.candidate_id == bindparam("candidate_id", type_=Integer))
+        .order_by(notes.c.created_at.desc(), notes.c.id.desc())
         .limit(bindparam("limit", type_=Integer))
     )
 
@@ -152,9 +161,20 @@ def feedback_for(session: Session, candidate_id: int, limit: int = 20) -> list[F
     """Feedback left for the candidate, newest first."""
     found = session.execute(_feedback_stmt(), {"candidate_id": candidate_id, "limit": limit})
     return [
-        FeedbackRow(feedback, author, ruleset_for(ruleset).title if ruleset else None)
-        for feedback, author, ruleset in found
+        FeedbackRow(
+            FeedbackNote(body, created_at),
+            author,
+            ruleset_for(ruleset).title if ruleset else None,
+        )
+        for body, created_at, author, ruleset in found
     ]
+
+
+class MentorContact(NamedTuple):
+    """A mentor as the candidate's page names them."""
+
+    name: str
+    email: str
 
 
 @dataclass(frozen=True)
@@ -169,26 +189,30 @@ class CandidateDashboard:
     reviews: list[EvidenceRow]
     rejected: list[EvidenceRow]
     feedback: list[FeedbackRow]
-    mentors: list[User]
+    mentors: list[MentorContact]
 
 
 @cache
 def _mentors_stmt() -> Any:
     """Built once: a candidate's active mentors by name."""
+    users, mentorships = table_of(User), table_of(Mentorship)
     return (
-        select(User)
-        .join(Mentorship, col(Mentorship.mentor_id) == col(User.id))
+        select(users.c.name, users.c.email)
+        .join(mentorships, mentorships.c.mentor_id == users.c.id)
         .where(
-            col(Mentorship.candidate_id) == bindparam("candidate_id", type_=Integer),
-            col(Mentorship.ended_at).is_(None),
+            mentorships.c.candidate_id == bindparam("candidate_id", type_=Integer),
+            mentorships.c.ended_at.is_(None),
         )
-        .order_by(col(User.name))
+        .order_by(users.c.name)
     )
 
 
-def mentors_of(session: Session, candidate_id: int) -> list[User]:
+def mentors_of(session: Session, candidate_id: int) -> list[MentorContact]:
     """The candidate's active mentors."""
-    return list(session.execute(_mentors_stmt(), {"candidate_id": candidate_id}).scalars())
+    return [
+        MentorContact._make(row)
+        for row in session.execute(_mentors_stmt(), {"candidate_id": candidate_id})
+    ]
 
 
 def candidate_dashboard(

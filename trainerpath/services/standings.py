@@ -57,8 +57,6 @@ from trainerpath.models import (
     EvidenceBase,
     Standing,
     TeachingSession,
-    TransitionRecord,
-    User,
     table_of,
 )
 from trainerpath.pathways import Population, Requirement, ruleset_for, rulesets_of
@@ -71,7 +69,7 @@ from trainerpath.pathways.cst_2024 import (
 )
 from trainerpath.pathways.measure import amounts
 from trainerpath.pathways.vocabulary import measure_together
-from trainerpath.queries import HistoryEntry, history_columns, history_entry
+from trainerpath.queries import HistoryEntry, history_from_json, history_json
 
 from .locks import lock_candidates
 
@@ -411,16 +409,12 @@ WITH_HISTORY_BY = {"enrollment_id": ENROLLMENTS.id, "candidate_id": ENROLLMENTS.
 @cache
 def _with_history_stmt(by: str) -> Any:
     """Built once per filter (``WITH_HISTORY_BY``): enrollments in the order they enrolled,
-    each with its stored standing and its transitions, oldest first. A row per transition
-    (the enrollment's columns repeated), one for an enrollment without any."""
-    history, users = table_of(TransitionRecord), table_of(User)
+    each with its stored standing and, in one column, its history."""
     return (
         _with_standing()
-        .add_columns(*history_columns())
-        .outerjoin(history, history.c.enrollment_id == ENROLLMENTS.id)
-        .outerjoin(users, users.c.id == history.c.actor_id)
+        .add_columns(history_json(ENROLLMENTS.id))
         .where(WITH_HISTORY_BY[by] == bindparam(by, type_=Integer))
-        .order_by(ENROLLMENTS.created_at, ENROLLMENTS.id, history.c.at, history.c.id)
+        .order_by(ENROLLMENTS.created_at, ENROLLMENTS.id)
     )
 
 
@@ -434,18 +428,12 @@ class WithHistory(NamedTuple):
 
 def _with_history(session: Session, by: str, value: int) -> list[WithHistory]:
     """The rows of ``_with_history_stmt(by)``, an entry per enrollment."""
-    split = len(ENROLLMENT_COLUMNS) + 1 + len(STORED_COLUMNS)
-    found: list[WithHistory] = []
-    for row in session.execute(_with_history_stmt(by), {by: value}):
-        if not found or found[-1].paired[0].id != row[0]:
-            (paired,) = _paired([row[:split]])
-            found.append(WithHistory(paired, [], {}))
-        if row[split] is not None:  # a transition
-            entry, name = history_entry(row[split:])
-            found[-1].history.append(entry)
-            if name is not None:
-                found[-1].actor_names[entry.actor_id] = name
-    return found
+    rows = session.execute(_with_history_stmt(by), {by: value}).all()
+    pairs = _paired(row[:-1] for row in rows)
+    return [
+        WithHistory(paired, *history_from_json(row[-1]))
+        for paired, row in zip(pairs, rows, strict=True)
+    ]
 
 
 def enrollment_with_history(session: Session, enrollment_id: int) -> WithHistory | None:
