@@ -9,10 +9,19 @@ turns it back into a (detached) model instance.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ColumnElement, Date, DateTime, String, literal_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Date,
+    DateTime,
+    String,
+    TypeDecorator,
+    literal_column,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -75,14 +84,23 @@ def json_of(model: type[EvidenceBase]) -> row_json:
     return row_json(*pairs)
 
 
+def _affinity(kind: Any) -> Any:
+    """The column type a value is stored as (a TypeDecorator's, such as SQLModel's
+    ``UTCDateTime``, is the type it wraps)."""
+    return kind.impl if isinstance(kind, TypeDecorator) else kind
+
+
 def _value(kind: Any, value: Any) -> Any:
+    """A value of a JSON row as the column's type reads it from the table."""
     if value is None:
         return None
-    if isinstance(kind, DateTime):
-        return datetime.fromisoformat(str(value).replace(" ", "T"))
-    if isinstance(kind, Date):
+    stored = _affinity(kind)
+    if isinstance(stored, DateTime):
+        moment = datetime.fromisoformat(str(value).replace(" ", "T"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored in UTC
+    if isinstance(stored, Date):
         return date.fromisoformat(str(value)[:10])
-    if isinstance(kind, Boolean):
+    if isinstance(stored, Boolean):
         return bool(value)
     return value
 

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from conftest import days_ago
+from conftest import DEFAULT_FIELDS, days_ago
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from trainerpath.models import Enrollment, Feedback, TransitionRecord, utcnow
+from trainerpath.models import Enrollment, EvidenceBase, Feedback, TransitionRecord, utcnow
+from trainerpath.services.evidence import log_evidence, review_evidence
+from trainerpath.wording import format_day
 
 from .conftest import HTMX, Cast, fetch_all, fetch_one, log_in, page, text
 
@@ -351,3 +353,39 @@ def test_hx_trigger_header_is_json(client: FlaskClient, cara: Cast) -> None:
         "evidence-changed": None,
         "notify": {"message": "Milestone added. It now waits for your mentor's review."},
     }
+
+
+def test_a_note_left_with_a_verification_shows_with_its_day(
+    client: FlaskClient, cara: Cast, session: Session
+) -> None:
+    item = review_evidence_noted(session, cara)
+    html = page(client.get("/candidate"))
+    notes = html.find("ul", class_="review-notes")
+    assert notes is not None, "the dashboard lists the review notes"
+    assert "Well documented, thank you." in notes.text
+    assert "Mia Mentor" in notes.text
+    assert format_day(item.reviewed_at) in notes.text  # the day of the review, read as a date
+
+
+def review_evidence_noted(session: Session, cara: Cast) -> EvidenceBase:
+    """Cara logs a credential; her mentor verifies it with a note (a reviewed item that
+    is not rejected, so it shows under "Review notes" with the day of the review)."""
+    item = log_evidence(
+        session=session,
+        actor=cara.candidate,
+        candidate_id=cara.candidate.id or 0,
+        kind="credentials",
+        data=DEFAULT_FIELDS["credentials"](),
+    )
+    session.commit()
+    reviewed = review_evidence(
+        session=session,
+        actor=cara.mentor,
+        kind="credentials",
+        item_id=item.id or 0,
+        decision="verified",
+        note="Well documented, thank you.",
+    )
+    session.commit()
+    assert reviewed.reviewed_at is not None
+    return reviewed
