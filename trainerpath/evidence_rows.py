@@ -29,39 +29,35 @@ from sqlalchemy.sql.functions import FunctionElement
 from trainerpath.models import EvidenceBase, table_of
 
 
-class row_json(FunctionElement[Any]):
-    """A table row as one JSON object of its columns."""
+class _JsonFunction(FunctionElement[Any]):
+    """A JSON function whose name differs by dialect: ``names`` holds SQLite's, then
+    PostgreSQL's."""
 
     type = JSON()
     inherit_cache = True
+    names: tuple[str, str]
 
 
-@compiles(row_json)
-def _json_object(element: row_json, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
+@compiles(_JsonFunction)
+def _json_function(element: _JsonFunction, compiler: SQLCompiler, **kw: Any) -> str:
+    sqlite_name, postgresql_name = element.names
+    name = postgresql_name if compiler.dialect.name == "postgresql" else sqlite_name
+    return f"{name}({compiler.process(element.clauses, **kw)})"
 
 
-@compiles(row_json, "postgresql")
-def _json_build_object(element: row_json, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_build_object({compiler.process(element.clauses, **kw)})"
+class row_json(_JsonFunction):
+    """A table row as one JSON object of its columns."""
+
+    inherit_cache = True
+    names = ("json_object", "json_build_object")
 
 
-class json_rows(FunctionElement[Any]):
+class json_rows(_JsonFunction):
     """An aggregate: the group's ``row_json`` objects as one JSON array (in no set order;
     on PostgreSQL NULL for no row, on SQLite an empty array)."""
 
-    type = JSON()
     inherit_cache = True
-
-
-@compiles(json_rows)
-def _json_group_array(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_group_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_rows, "postgresql")
-def _json_agg(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_agg({compiler.process(element.clauses, **kw)})"
+    names = ("json_group_array", "json_agg")
 
 
 INLINE_TEXT = re.compile(r"[a-z0-9_\-]+")

@@ -291,26 +291,6 @@ def _status(
     )
 
 
-def enrollment_statuses(
-    *,
-    session: Session,
-    enrollments: Sequence[standings.Paired],
-    viewer: User,
-    today: date | None = None,
-) -> dict[int, EnrollmentStatus]:
-    """Describe each enrollment (given with its stored standing) in two queries or fewer.
-
-    The requirements come from the stored standing, measured afresh only when it is
-    not current (``standings.standings_of``); the histories of all come in one query.
-    """
-    found = standings.standings_of(session, enrollments, today)
-    history, names = transition_histories(session, [_id(e.id) for e, _row in enrollments])
-    return {
-        _id(e.id): _status(e, found[_id(e.id)], history[_id(e.id)], names, viewer)
-        for e, _row in enrollments
-    }
-
-
 def statuses_with_history(
     session: Session,
     found: Sequence[standings.WithHistory],
@@ -342,12 +322,13 @@ def visible_enrollment_status(
 def enrollment_status(
     *, session: Session, enrollment: Enrollment, viewer: User, today: date | None = None
 ) -> EnrollmentStatus:
-    """Describe the enrollment: requirements of the next steps, events, history."""
-    row = standings.stored_standing(session, _id(enrollment.id))
-    described = enrollment_statuses(
-        session=session, enrollments=[(enrollment, row)], viewer=viewer, today=today
-    )
-    return described[_id(enrollment.id)]
+    """Describe the enrollment as it is in this session (perhaps just changed): the
+    requirements of the next steps, events, history."""
+    enrollment_id = _id(enrollment.id)
+    row = standings.stored_standing(session, enrollment_id)
+    history, names = transition_histories(session, [enrollment_id])
+    found = standings.WithHistory((enrollment, row), history[enrollment_id], names)
+    return statuses_with_history(session, [found], viewer, today)[enrollment_id]
 
 
 def history_of(session: Session, enrollment: Enrollment) -> list[HistoryEntry]:
