@@ -9,7 +9,9 @@ turns it back into a (detached) model instance.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -80,25 +82,36 @@ def json_of(model: type[EvidenceBase]) -> row_json:
     return row_json(*pairs)
 
 
-def _affinity(kind: Any) -> Any:
-    """The column type a value is stored as (a TypeDecorator's, such as SQLModel's
-    ``UTCDateTime``, is the type it wraps)."""
-    return kind.impl if isinstance(kind, TypeDecorator) else kind
+def _moment(value: Any) -> datetime:
+    moment = datetime.fromisoformat(str(value).replace(" ", "T"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored in UTC
 
 
-def _value(kind: Any, value: Any) -> Any:
-    """A value of a JSON row as the column's type reads it from the table."""
-    if value is None:
-        return None
-    stored = _affinity(kind)
-    if isinstance(stored, DateTime):
-        moment = datetime.fromisoformat(str(value).replace(" ", "T"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored in UTC
-    if isinstance(stored, Date):
-        return date.fromisoformat(str(value)[:10])
-    if isinstance(stored, Boolean):
-        return bool(value)
+def _day(value: Any) -> date:
+    return date.fromisoformat(str(value)[:10])
+
+
+def _as_is(value: Any) -> Any:
     return value
+
+
+def _reader(kind: Any) -> Callable[[Any], Any]:
+    """How a column's JSON value is read as its type reads it from the table (the type a
+    TypeDecorator, such as SQLModel's UTCDateTime, wraps decides)."""
+    stored = kind.impl if isinstance(kind, TypeDecorator) else kind
+    if isinstance(stored, DateTime):
+        return _moment
+    if isinstance(stored, Date):
+        return _day
+    if isinstance(stored, Boolean):
+        return bool
+    return _as_is
+
+
+@cache
+def _readers(model: type[EvidenceBase]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Each column of ``model`` with its reader, worked out once."""
+    return tuple((column.name, _reader(column.type)) for column in table_of(model).columns)
 
 
 def item_from_json(model: type[EvidenceBase], data: dict[str, Any]) -> EvidenceBase:
@@ -107,7 +120,7 @@ def item_from_json(model: type[EvidenceBase], data: dict[str, Any]) -> EvidenceB
     Built with ``model_construct``: the values come from the table, so validating them
     again would only cost (ten times the time of building the instance).
     """
-    columns = table_of(model).columns
-    return model.model_construct(
-        **{column.name: _value(column.type, data[column.name]) for column in columns}
-    )
+    values: dict[str, Any] = {
+        name: None if data[name] is None else read(data[name]) for name, read in _readers(model)
+    }
+    return model.model_construct(**values)

@@ -80,8 +80,11 @@ def display_value(spec: FieldSpec, value: Any) -> str:
     return str(value)
 
 
-def evidence_row(kind: EvidenceKind, item: EvidenceBase, reviewer: str | None) -> EvidenceRow:
-    """An item as a list row; ``reviewer`` is the name of who reviewed it, if anyone."""
+def evidence_row(
+    kind: EvidenceKind, item: EvidenceBase, reviewer: str | None, details: bool = True
+) -> EvidenceRow:
+    """An item as a list row; ``reviewer`` is the name of who reviewed it, if anyone.
+    Without ``details`` its fields are not formatted (for a card showing the summary)."""
     return EvidenceRow(
         kind=kind,
         item=item,
@@ -91,7 +94,7 @@ def evidence_row(kind: EvidenceKind, item: EvidenceBase, reviewer: str | None) -
         details=[
             (spec.label, display_value(spec, getattr(item, spec.name)))
             for spec in kind.fields
-            if getattr(item, spec.name) not in (None, "")
+            if details and getattr(item, spec.name) not in (None, "")
         ],
     )
 
@@ -123,7 +126,10 @@ SHOWN_REVIEWS = 8  # rejected items, and review notes, the dashboard shows of ea
 
 
 def _review_rows(found: list[tuple[str, EvidenceBase, str | None]]) -> list[EvidenceRow]:
-    return [evidence_row(KINDS[slug], item, reviewer) for slug, item, reviewer in found]
+    """The dashboard's rejected items and review notes: summaries, not every field."""
+    return [
+        evidence_row(KINDS[slug], item, reviewer, details=False) for slug, item, reviewer in found
+    ]
 
 
 class FeedbackNote(NamedTuple):
