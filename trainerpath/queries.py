@@ -349,7 +349,7 @@ def history_from_json(value: Any) -> tuple[list[HistoryEntry], dict[int, str]]:
     for data in found:
         at = datetime.fromisoformat(str(data["at"]).replace(" ", "T"))
         at = at if at.tzinfo else at.replace(tzinfo=UTC)  # as the column's type reads it
-        entries.append(HistoryEntry._make([*(data[n] for n in HistoryEntry._fields[:-1]), at]))
+        entries.append(HistoryEntry._make(data[n] for n in HistoryEntry._fields)._replace(at=at))
         if data["actor_name"] is not None:
             names[data["actor_id"]] = data["actor_name"]
     entries.sort(key=lambda entry: (entry.at, entry.id))
