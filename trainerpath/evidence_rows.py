@@ -82,7 +82,8 @@ def json_of(model: type[EvidenceBase]) -> row_json:
     return row_json(*pairs)
 
 
-def _moment(value: Any) -> datetime:
+def moment_from_json(value: Any) -> datetime:
+    """A time column's value in a JSON row, as the column's type reads it (aware, UTC)."""
     moment = datetime.fromisoformat(str(value).replace(" ", "T"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored in UTC
 
@@ -100,7 +101,7 @@ def _reader(kind: Any) -> Callable[[Any], Any]:
     TypeDecorator, such as SQLModel's UTCDateTime, wraps decides)."""
     stored = kind.impl if isinstance(kind, TypeDecorator) else kind
     if isinstance(stored, DateTime):
-        return _moment
+        return moment_from_json
     if isinstance(stored, Date):
         return _day
     if isinstance(stored, Boolean):

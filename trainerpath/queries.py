@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple, TypeVarTuple, cast
 
@@ -27,7 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
-from trainerpath.evidence_rows import inline_text, item_from_json, json_of, json_rows, row_json
+from trainerpath.evidence_rows import (
+    inline_text,
+    item_from_json,
+    json_of,
+    json_rows,
+    moment_from_json,
+    row_json,
+)
 from trainerpath.models import (
     EVIDENCE_MODELS,
     Attachment,
@@ -347,9 +354,8 @@ def history_from_json(value: Any) -> tuple[list[HistoryEntry], dict[int, str]]:
     entries: list[HistoryEntry] = []
     names: dict[int, str] = {}
     for data in found:
-        at = datetime.fromisoformat(str(data["at"]).replace(" ", "T"))
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)  # as the column's type reads it
-        entries.append(HistoryEntry._make(data[n] for n in HistoryEntry._fields)._replace(at=at))
+        entry = HistoryEntry._make(data[n] for n in HistoryEntry._fields)
+        entries.append(entry._replace(at=moment_from_json(entry.at)))
         if data["actor_name"] is not None:
             names[data["actor_id"]] = data["actor_name"]
     entries.sort(key=lambda entry: (entry.at, entry.id))
