@@ -84,6 +84,7 @@ QUICK = {
     "seconds": 2,
     "warmup_seconds": 1,
     "memory_requests": 300,
+    "rounds": 1,
 }
 
 
@@ -125,6 +126,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--warmup-seconds", type=int, default=2, help="seconds of untimed load first (2)"
     )
     served.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="times each route is loaded on the three servers in turn; the table gives "
+        "the medians (3)",
+    )
+    served.add_argument(
         "--memory-requests",
         type=int,
         default=10_000,
@@ -161,8 +169,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     fewest = HEAVY_2024 + 2  # the cast, and one candidate ready to submit
     if args.candidates < fewest or args.requests < 1 or args.warmups < 0:
         parser.error(f"need --candidates >= {fewest}, --requests >= 1, --warmups >= 0")
-    if min(args.workers, args.connections, args.threads, args.seconds) < 1:
-        parser.error("need --workers, --connections, --threads and --seconds >= 1")
+    if min(args.workers, args.connections, args.threads, args.seconds, args.rounds) < 1:
+        parser.error("need --workers, --connections, --threads, --seconds and --rounds >= 1")
     if args.big_only and not args.big_database_url:
         parser.error("--big-only needs --big-database-url")
     return args
@@ -204,7 +212,9 @@ def served_measurements(
     print()
     print(
         f"under gunicorn -w {args.workers} on loopback, {client.describe()} for each server, "
-        f"after {args.warmup_seconds} s of the same load; page = trainerpath, (a) template = "
+        f"after {args.warmup_seconds} s of the same load, {args.rounds} round(s) of the three "
+        "in turn (medians; low-high: each ratio's range over the rounds); page = trainerpath, "
+        "(a) template = "
         "its templates rendered from the recorded context of one real request (API: the "
         "recorded payload serialised), (b) bare = a bare Flask app returning the same bytes"
     )
@@ -213,7 +223,7 @@ def served_measurements(
         Servers(Path(folder)) as servers,
     ):
         served = serve(servers, url, chosen, args.workers, Path(folder))
-        rows = measure_routes(served, client, warmup, statements)
+        rows = measure_routes(served, client, warmup, statements, args.rounds)
         print()
         print("\n".join(table(rows)))
         heaviest = served.routes[0]  # the candidate dashboard

@@ -19,20 +19,40 @@ def run(rps: float, p50_ms: float = 10.0, p99_ms: float = 20.0, errors: int = 0)
     return Result(round(rps * 5), 5.0, p50_ms, p99_ms, errors)
 
 
+def one_round(page: Result, template: Result, bare: Result) -> tuple[sidebyside.Round]:
+    return (sidebyside.Round(page, template, bare),)
+
+
 def test_the_side_by_side_table_gives_page_over_template_and_over_bare() -> None:
-    row = sidebyside.Row("GET /candidate", run(30), run(60), run(3000), statements="53")
+    row = sidebyside.Row("GET /candidate", one_round(run(30), run(60), run(3000)), "53")
 
     line = sidebyside.table([row])[-1]
 
     assert line.split() == [
         *["GET", "/candidate"],
         *["30.0", "10.0", "20.0", "|", "60.0", "10.0", "20.0", "|", "3000.0", "10.0", "20.0"],
-        *["|", "0.500", "0.010", "53"],
+        *["|", "0.500", "0.010", "53", "-", "-"],
     ]
 
 
+def test_over_several_rounds_the_table_gives_medians_and_each_ratios_range() -> None:
+    rounds = (
+        sidebyside.Round(run(30, p99_ms=40), run(60), run(3000)),  # 0.50 of its template
+        sidebyside.Round(run(20, p99_ms=90), run(50), run(2000)),  # 0.40, a busy moment
+        sidebyside.Round(run(33, p99_ms=30), run(55), run(3000)),  # 0.60
+    )
+    row = sidebyside.Row("GET /candidate", rounds, "6")
+
+    cells = sidebyside.table([row])[-1].split()
+
+    assert cells[2:5] == ["30.0", "10.0", "40.0"]  # the page's median rps, p50 and p99
+    assert cells[6] == "55.0" and cells[10] == "3000.0"
+    # The median round's ratio (30/60), not the medians' (30/55); then each one's range.
+    assert cells[-5:] == ["0.500", "0.010", "6", "0.40-0.60", "0.01-0.01"]
+
+
 def test_the_side_by_side_table_calls_out_errors() -> None:
-    row = sidebyside.Row("GET /mentor/", run(30, errors=4), run(60), run(3000), statements="40")
+    row = sidebyside.Row("GET /mentor/", one_round(run(30, errors=4), run(60), run(3000)), "40")
 
     assert sidebyside.table([row])[-1].endswith("<- 4 errors")
 

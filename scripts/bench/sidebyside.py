@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +24,12 @@ from .visitors import visit_each
 
 
 @dataclass(frozen=True)
-class Row:
-    """One route's figures on the three servers."""
+class Round:
+    """One route loaded once on each of the three servers, one after the other."""
 
-    label: str
     page: Result
     template: Result
     bare: Result
-    statements: str  # per request, from the in-process run
 
     @property
     def to_template(self) -> float:
@@ -41,6 +40,46 @@ class Row:
     def to_bare(self) -> float:
         """Page rps over bare rps."""
         return ratio(self.page.rps, self.bare.rps)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route's figures on the three servers, over one or more rounds.
+
+    Each figure is the median of the rounds'; each ratio the median of the rounds'
+    ratios (the three servers of a round are loaded a few seconds apart, so a busy
+    moment of the machine weighs on one round rather than on one server).
+    """
+
+    label: str
+    rounds: tuple[Round, ...]
+    statements: str  # per request, from the in-process run
+
+    def median(self, server: str, figure: str) -> float:
+        """The median over the rounds of ``figure`` (rps, p50_ms, p99_ms) on ``server``."""
+        return statistics.median(getattr(getattr(r, server), figure) for r in self.rounds)
+
+    @property
+    def to_template(self) -> float:
+        """Page rps over template rps (the median of the rounds')."""
+        return statistics.median(r.to_template for r in self.rounds)
+
+    @property
+    def to_bare(self) -> float:
+        """Page rps over bare rps (the median of the rounds')."""
+        return statistics.median(r.to_bare for r in self.rounds)
+
+    def spread(self, which: str) -> str:
+        """The lowest and highest of the rounds' ``which`` ratio ("-" for one round)."""
+        values = [getattr(r, which) for r in self.rounds]
+        if len(values) < 2:
+            return "-"
+        return f"{_fmt(min(values), 2)}-{_fmt(max(values), 2)}"
+
+    @property
+    def errors(self) -> int:
+        """Failed requests in every round, on every server."""
+        return sum(x.errors for r in self.rounds for x in (r.page, r.template, r.bare))
 
 
 @dataclass
@@ -81,9 +120,14 @@ def serve(
 
 
 def measure_routes(
-    served: Served, client: Client, warmup: Client | None, statements: dict[str, str]
+    served: Served,
+    client: Client,
+    warmup: Client | None,
+    statements: dict[str, str],
+    rounds: int = 1,
 ) -> list[Row]:
-    """Load each route on the three servers in turn (warming each up first)."""
+    """Warm each route up on the three servers, then load it on each in turn, ``rounds``
+    times over."""
     rows = []
     for index, route in enumerate(served.routes):
         targets = [
@@ -91,13 +135,13 @@ def measure_routes(
             (f"{served.template.url}{TEMPLATE_PATH}{index}", {}),
             (f"{served.bare.url}{BARE_PATH}{index}", {}),
         ]
-        results = []
-        for url, headers in targets:
-            if warmup is not None:
+        if warmup is not None:
+            for url, headers in targets:
                 warmup.run(url, headers)
-            results.append(client.run(url, headers))
-        page, template, bare = results
-        rows.append(Row(route.label, page, template, bare, statements.get(route.label, "-")))
+        measured = tuple(
+            Round(*(client.run(url, headers) for url, headers in targets)) for _ in range(rounds)
+        )
+        rows.append(Row(route.label, measured, statements.get(route.label, "-")))
         print(f"  measured {route.label}", flush=True)
     return rows
 
@@ -107,29 +151,31 @@ def _fmt(value: float, digits: int = 1) -> str:
 
 
 def table(rows: Sequence[Row]) -> list[str]:
-    """The side-by-side table: rps, p50 and p99 on each server, the two ratios, SQL."""
+    """The side-by-side table: rps, p50 and p99 on each server, the two ratios, SQL, and
+    with several rounds the lowest and highest of each ratio."""
     width = max(len(row.label) for row in rows)
     cells = "{:>8} {:>7} {:>7}"
     header = (
         f"{'':<{width}}  {'page':^24} | {'template (a)':^24} | {'bare (b)':^24} |"
-        f" {'page/':>9} {'page/':>7}  {'SQL/':>5}"
+        f" {'page/':>9} {'page/':>7}  {'SQL/':>5}  {'rounds: page/template':>21}"
+        f"  {'page/bare':>9}"
     )
     header2 = (
         f"{'route':<{width}}  "
         + " | ".join(cells.format("rps", "p50 ms", "p99 ms") for _ in range(3))
-        + f" | {'template':>9} {'bare':>7}  {'req':>5}"
+        + f" | {'template':>9} {'bare':>7}  {'req':>5}  {'low-high':>21}  {'low-high':>9}"
     )
     lines = [header, header2, "-" * len(header2)]
     for row in rows:
         figures = " | ".join(
-            cells.format(_fmt(r.rps), _fmt(r.p50_ms), _fmt(r.p99_ms))
-            for r in (row.page, row.template, row.bare)
+            cells.format(*(_fmt(row.median(server, f)) for f in ("rps", "p50_ms", "p99_ms")))
+            for server in ("page", "template", "bare")
         )
-        errors = sum(r.errors for r in (row.page, row.template, row.bare))
-        note = f"  <- {errors} errors" if errors else ""
+        note = f"  <- {row.errors} errors" if row.errors else ""
         lines.append(
             f"{row.label:<{width}}  {figures} | {_fmt(row.to_template, 3):>9}"
-            f" {_fmt(row.to_bare, 3):>7}  {row.statements:>5}{note}"
+            f" {_fmt(row.to_bare, 3):>7}  {row.statements:>5}"
+            f"  {row.spread('to_template'):>21}  {row.spread('to_bare'):>9}{note}"
         )
     return lines
 
