@@ -7,17 +7,24 @@ writer holds the lock.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
+
+from trainerpath import clock
+from trainerpath.models import Enrollment, Standing
+from trainerpath.services import standings
 
 from .conftest import Cast, log_in
 
@@ -58,7 +65,8 @@ def test_a_page_is_answered_while_a_writer_holds_the_lock(
     assert client.get("/candidate").status_code == 200  # stores the standings it measured
     begun: list[str] = []
     engine: Engine = app.extensions["trainerpath.engine"]
-    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: begun.append(sql))
+    # Every statement SQLite is given, BEGIN included (db.py sends it to the driver).
+    event.listen(engine, "checkout", lambda dbapi, *_a: dbapi.set_trace_callback(begun.append))
     with write_lock_held(app):
         thread, result = in_thread(lambda: client.get("/candidate"))
         thread.join(WAIT)
@@ -79,3 +87,26 @@ def test_a_form_post_waits_for_the_writer_and_then_goes_through(
     assert not thread.is_alive()
     assert result[0].status_code == 303
     assert "Professional Scrum Trainer" in client.get("/candidate").get_data(as_text=True)
+
+
+def test_a_page_answers_when_a_writer_keeps_it_from_storing_what_it_measured(
+    app: Flask,
+    client: FlaskClient,
+    cast: Cast,
+    session: Session,
+    make_enrollment: Callable[..., Enrollment],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    enrollment = make_enrollment(cast.candidate, "cst")
+    log_in(client, cast.candidate)
+    assert client.get("/candidate").status_code == 200  # stores today's standing
+    today = clock.today()
+    monkeypatch.setattr(clock, "today", lambda: today + timedelta(days=1))
+    with write_lock_held(app), caplog.at_level(logging.INFO, logger=standings.__name__):
+        response = client.get("/candidate")  # measures tomorrow's standing afresh
+        response.close()  # its write-back runs once the answer has gone
+    assert response.status_code == 200
+    assert "A standing was not stored: the database was busy." in caplog.messages
+    stored = session.get(Standing, enrollment.id)
+    assert stored is not None and stored.computed_on == today  # tomorrow's was not written
