@@ -79,6 +79,19 @@ class User(SQLModel, table=True):
     time_zone: str | None = Field(default=None, max_length=64)
 
 
+class Viewer(Protocol):
+    """Who is looking, as far as what they may see goes: a ``User``, or the id and role
+    an API token stands for."""
+
+    @property
+    def id(self) -> int | None:
+        """The user's id."""
+
+    @property
+    def role(self) -> str:
+        """The user's role (a ``Role`` value)."""
+
+
 class Mentorship(SQLModel, table=True):
     """A mentor assigned to a candidate, from started_at until ended_at."""
 

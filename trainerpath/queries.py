@@ -47,6 +47,7 @@ from trainerpath.models import (
     Role,
     TransitionRecord,
     User,
+    Viewer,
     table_of,
 )
 from trainerpath.paging import Page as Page
@@ -58,7 +59,7 @@ _Ts = TypeVarTuple("_Ts")
 REVIEW_STATUSES = tuple(status.value for status in ReviewStatus)
 
 
-def visible_to(viewer: User, candidate_id: Any) -> ColumnElement[bool]:
+def visible_to(viewer: Viewer, candidate_id: Any) -> ColumnElement[bool]:
     """A condition on a candidate id column: a mentor's assigned, all for admins, else self."""
     return visible_to_user(viewer.role, viewer.id, candidate_id)
 
@@ -75,7 +76,7 @@ def visible_to_user(role: str, user_id: int | None, candidate_id: Any) -> Column
     return cast(ColumnElement[bool], candidate_id == user_id)
 
 
-def visible_candidates_stmt(viewer: User) -> Select[Any]:
+def visible_candidates_stmt(viewer: Viewer) -> Select[Any]:
     """Select the candidates ``viewer`` may see, newest first."""
     return (
         select(User)
@@ -85,7 +86,7 @@ def visible_candidates_stmt(viewer: User) -> Select[Any]:
 
 
 def visible_candidates(
-    session: Session, viewer: User, *, page: int = 1, per_page: int = 50
+    session: Session, viewer: Viewer, *, page: int = 1, per_page: int = 50
 ) -> Page[User]:
     """One page of the candidates ``viewer`` may see: a mentor's assigned, or all for admins."""
     return paginate(session, visible_candidates_stmt(viewer), PageRequest(page, per_page))

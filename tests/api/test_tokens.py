@@ -251,7 +251,7 @@ def test_issue_token_refuses_a_lifetime_below_one_day(session, make_user):
 def test_verify_token_rejects_revoked_expired_and_unknown_tokens(session, make_user):
     user = make_user()
     issued = tokens.issue_token(session=session, user=user, ttl_days=1)
-    assert tokens.verify_token(session, issued.token) == (user, issued.record.id)
+    assert tokens.verify_token(session, issued.token) == (user.id, user.role, issued.record.id)
     assert tokens.verify_token(session, issued.token, now=issued.record.expires_at) is None
     assert tokens.verify_token(session, "tp_unknown") is None
     tokens.revoke_token(session=session, token=issued.record)

@@ -22,7 +22,7 @@ from trainerpath.services.file_types import ACCEPTED
 from trainerpath.uploads import accepts_upload, file_response, upload_settings
 
 from . import schemas
-from .auth import caller
+from .auth import caller, viewer
 from .blueprint import registry
 from .errors import ApiError
 from .inputs import read_body
@@ -92,7 +92,7 @@ def _register(slug: str) -> None:
 
     def link_item(item_id: int) -> Response:
         session = get_session()
-        visible_item(session, caller(), slug, item_id)
+        visible_item(session, viewer(), slug, item_id)
         body = read_body(schemas.LinkCreate)
         attachment = service.add_link(
             session=session,
@@ -106,7 +106,7 @@ def _register(slug: str) -> None:
         return respond(schemas.Attachment, attachment_out(attachment), 201)
 
     def list_item_attachments(item_id: int) -> Response:
-        found = service.attachments_of(get_session(), caller(), slug, item_id)
+        found = service.attachments_of(get_session(), viewer(), slug, item_id)
         return respond(schemas.AttachmentList, {"items": [attachment_out(a) for a in found]})
 
     registry.route(
@@ -186,7 +186,7 @@ def download_attachment(attachment_id: int) -> Response:
     `X-Content-Type-Options: nosniff` and a sandboxing CSP. A link has no file: 404."""
     opened = service.open_attachment(
         session=get_session(),
-        viewer=caller(),
+        viewer=viewer(),
         attachment_id=attachment_id,
         uploads=upload_settings(),
     )

@@ -7,7 +7,7 @@ from flask import g, request
 from trainerpath import ratelimit
 from trainerpath.db import get_session
 from trainerpath.models import ApiToken, User
-from trainerpath.services.tokens import verify_token
+from trainerpath.services.tokens import TokenHolder, verify_token
 from trainerpath.services.users import authenticate as check_password
 from trainerpath.services.users import normalise_email
 
@@ -25,13 +25,13 @@ def bearer_token() -> str | None:
     return token
 
 
-def token_user() -> tuple[User, int] | None:
-    """The user and stored token's id behind the request's bearer token, if it is usable."""
+def token_holder() -> TokenHolder | None:
+    """Whom the request's bearer token speaks for, if it is usable."""
     token = bearer_token()
     return None if token is None else verify_token(get_session(), token)
 
 
-def authenticate() -> User:
+def authenticate() -> TokenHolder:
     """Identify the caller by their token, or refuse with 401."""
     token = bearer_token()
     if token is None:
@@ -47,19 +47,27 @@ def authenticate() -> User:
             "The API token is invalid, expired or revoked.",
             headers={"WWW-Authenticate": CHALLENGE + ', error="invalid_token"'},
         )
-    g.api_user, g.api_token_id = found
-    return found[0]
+    g.api_holder = found
+    return found
+
+
+def viewer() -> TokenHolder:
+    """Who the authenticated caller is (id and role): enough to decide what they may see."""
+    holder: TokenHolder = g.api_holder
+    return holder
 
 
 def caller() -> User:
-    """The authenticated caller of this request."""
-    user: User = g.api_user
+    """The authenticated caller as a user, read on first use (views that only look need
+    just ``viewer()``)."""
+    user = get_session().get(User, viewer().id)
+    assert user is not None, "authenticate() found them in this transaction"
     return user
 
 
 def caller_token() -> ApiToken:
     """The stored token this request authenticated with."""
-    token = get_session().get(ApiToken, g.api_token_id)
+    token = get_session().get(ApiToken, viewer().token_id)
     assert token is not None, "authenticate() found it in this transaction"
     return token
 

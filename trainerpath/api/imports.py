@@ -26,7 +26,7 @@ from trainerpath.services.evidence_kinds import KINDS
 from trainerpath.uploads import accepts_text
 
 from . import schemas
-from .auth import caller
+from .auth import caller, viewer
 from .blueprint import registry
 from .errors import ApiError
 from .present import respond
@@ -82,7 +82,7 @@ def _register(slug: str) -> None:
     @accepts_text(MAX_BYTES)
     def import_items(candidate_id: int) -> Response:
         session = get_session()
-        visible_candidate(session, caller(), candidate_id)
+        visible_candidate(session, viewer(), candidate_id)
         ensure_owner(caller(), candidate_id, "import evidence into their record")
         session.commit()  # nothing written: hold no lock while the body arrives
         data = _csv_body()

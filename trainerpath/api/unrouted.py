@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from .auth import authenticate, bearer_token, token_user
+from .auth import authenticate, bearer_token, token_holder
 from .blueprint import PREFIX, bp
 from .errors import ApiError, handle_api_error
 
@@ -27,7 +27,7 @@ def answer_unrouted() -> Response | None:
                 405, f"{request.method} is not allowed here.", headers={"Allow": allowed}
             )
         if isinstance(error, NotFound):
-            if bearer_token() is None or token_user() is None:
+            if bearer_token() is None or token_holder() is None:
                 authenticate()  # raises the right 401
             raise ApiError(404, f"There is no such endpoint; see {PREFIX}/docs.")
     except ApiError as refusal:

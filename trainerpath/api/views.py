@@ -23,7 +23,7 @@ from trainerpath.services.errors import Forbidden, NotFound, ValidationFailed
 from trainerpath.services.evidence_kinds import KINDS
 
 from . import schemas
-from .auth import caller, caller_token, log_in
+from .auth import caller, caller_token, log_in, viewer
 from .blueprint import registry
 from .inputs import pagination, read_body, read_raw_body
 from .present import (
@@ -63,7 +63,7 @@ def enrollment_links(expression: str) -> Links:
 def _enrollment_response(enrollment_id: int | None, status: int = 200) -> Response:
     session = get_session()
     assert enrollment_id is not None
-    described = pathways.visible_enrollment_status(session, caller(), enrollment_id)
+    described = pathways.visible_enrollment_status(session, viewer(), enrollment_id)
     return respond(schemas.Enrollment, enrollment_out(described), status)
 
 
@@ -147,7 +147,7 @@ def create_user() -> Response:
     their own password and cannot log in until they do.
     """
     body = read_body(schemas.UserCreate)
-    if caller().role != Role.ADMIN:
+    if viewer().role != Role.ADMIN:
         raise Forbidden("Only an admin can create users.")
     session = get_session()
     if body.invite:
@@ -223,7 +223,7 @@ def create_mentorship() -> Response:
 def end_mentorship(mentorship_id: int) -> Response:
     """End an active mentorship: the mentor loses access to the candidate at once."""
     session = get_session()
-    user = caller()
+    user = viewer()
     mentorship = session.get(Mentorship, mentorship_id)
     # Only an admin or one of the two people in it may know the mentorship exists.
     if (
@@ -235,7 +235,7 @@ def end_mentorship(mentorship_id: int) -> Response:
         )
     ):
         raise NotFound("No such active mentorship.")
-    users.end_mentorship(session=session, actor=user, mentorship_id=mentorship_id)
+    users.end_mentorship(session=session, actor=caller(), mentorship_id=mentorship_id)
     session.commit()
     return no_content()
 
@@ -256,7 +256,7 @@ def end_mentorship(mentorship_id: int) -> Response:
 def list_candidates() -> Response:
     """A mentor sees the candidates assigned to them; an admin sees all. Newest first."""
     page, per_page = pagination()
-    user = caller()
+    user = viewer()
     if user.role == Role.CANDIDATE:
         raise Forbidden("Only mentors and admins can list candidates.")
     session = get_session()
@@ -291,7 +291,7 @@ def list_candidates() -> Response:
 def get_candidate(candidate_id: int) -> Response:
     """The candidate themself, their mentors and admins may look; others get 404."""
     session = get_session()
-    candidate = visible_candidate(session, caller(), candidate_id)
+    candidate = visible_candidate(session, viewer(), candidate_id)
     return respond(
         schemas.CandidateDetail,
         {
@@ -319,7 +319,7 @@ def export_candidate(candidate_id: int) -> Response:
     """Profile, every evidence item with its review, every enrollment with its ruleset
     and full history, mentorships and feedback: one JSON document."""
     session = get_session()
-    candidate: User = visible_candidate(session, caller(), candidate_id)
+    candidate: User = visible_candidate(session, viewer(), candidate_id)
     record = queries.candidate_export(session, candidate)
     return respond(schemas.Export, export_out(record, utcnow()))
 
@@ -337,14 +337,14 @@ def _register_evidence(slug: str) -> None:
 
     def list_items(candidate_id: int) -> Response:
         session = get_session()
-        visible_candidate(session, caller(), candidate_id)
+        visible_candidate(session, viewer(), candidate_id)
         page, per_page = pagination()
         found = queries.evidence_page(session, slug, candidate_id, page, per_page)
         return respond(models.page, page_out(found, [item_out(slug, item) for item in found.items]))
 
     def add_item(candidate_id: int) -> Response:
         session = get_session()
-        visible_candidate(session, caller(), candidate_id)
+        visible_candidate(session, viewer(), candidate_id)
         data = read_raw_body(models.create)
         item = evidence_service.log_evidence(
             session=session, actor=caller(), candidate_id=candidate_id, kind=slug, data=data
@@ -354,7 +354,7 @@ def _register_evidence(slug: str) -> None:
 
     def change_item(item_id: int) -> Response:
         session = get_session()
-        evidence_service.visible_item(session, caller(), slug, item_id)
+        evidence_service.visible_item(session, viewer(), slug, item_id)
         changes = read_raw_body(models.patch)
         item = evidence_service.correct_evidence(
             session=session, actor=caller(), kind=slug, item_id=item_id, changes=changes
@@ -372,7 +372,7 @@ def _register_evidence(slug: str) -> None:
 
     def review_item(item_id: int) -> Response:
         session = get_session()
-        evidence_service.visible_item(session, caller(), slug, item_id)
+        evidence_service.visible_item(session, viewer(), slug, item_id)
         body = read_body(schemas.ReviewRequest)
         item = evidence_service.review_evidence(
             session=session,
@@ -482,7 +482,7 @@ def create_enrollment(candidate_id: int) -> Response:
     for, with its `track` if it has tracks. A ruleset of another pathway, or a track for a
     ruleset without tracks, is 422; a second enrollment in a pathway is 409."""
     session = get_session()
-    visible_candidate(session, caller(), candidate_id)
+    visible_candidate(session, viewer(), candidate_id)
     body = read_body(schemas.EnrollmentCreate)
     enrollment = pathways.enrol(
         session=session,
@@ -550,7 +550,7 @@ def fire_transition(enrollment_id: int) -> Response:
     `invalid_state`; a missing note is 422 `{"note": "required"}`; unmet guards are 409
     `guard_unmet` with the unmet requirement keys and objects in `details`."""
     session = get_session()
-    enrollment = pathways.visible_enrollment(session, caller(), enrollment_id)
+    enrollment = pathways.visible_enrollment(session, viewer(), enrollment_id)
     body = read_body(schemas.TransitionRequest)
     pathways.fire_event(
         session=session, enrollment=enrollment, event=body.event, actor=caller(), note=body.note
@@ -577,7 +577,7 @@ def switch_ruleset(enrollment_id: int) -> Response:
     any state but `preparing` is 409 `invalid_state`; the same ruleset and track is 422
     `{"ruleset": "unchanged"}`."""
     session = get_session()
-    enrollment = pathways.visible_enrollment(session, caller(), enrollment_id)
+    enrollment = pathways.visible_enrollment(session, viewer(), enrollment_id)
     body = read_body(schemas.RulesetSwitchRequest)
     pathways.switch_ruleset(
         session=session,

@@ -6,7 +6,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from trainerpath.models import Mentorship, Role, User
+from trainerpath.models import Mentorship, Role, User, Viewer
 
 from .errors import NotFound
 
@@ -23,7 +23,7 @@ def is_assigned_mentor(session: Session, mentor_id: int, candidate_id: int) -> b
     return bool(session.execute(stmt).scalar())
 
 
-def can_view(session: Session, viewer: User, candidate_id: int) -> bool:
+def can_view(session: Session, viewer: Viewer, candidate_id: int) -> bool:
     """Whether ``viewer`` may see the candidate's record."""
     if viewer.role == Role.ADMIN:
         return True
@@ -33,12 +33,12 @@ def can_view(session: Session, viewer: User, candidate_id: int) -> bool:
     return is_assigned_mentor(session, viewer.id, candidate_id)
 
 
-def can_review(session: Session, viewer: User, candidate_id: int) -> bool:
+def can_review(session: Session, viewer: Viewer, candidate_id: int) -> bool:
     """Whether ``viewer`` may review the candidate's evidence and record outcomes."""
     return viewer.role != Role.CANDIDATE and can_view(session, viewer, candidate_id)
 
 
-def visible_candidate(session: Session, viewer: User, candidate_id: int) -> User:
+def visible_candidate(session: Session, viewer: Viewer, candidate_id: int) -> User:
     """Return the candidate if ``viewer`` may see them, else refuse with NotFound."""
     candidate = session.get(User, candidate_id)
     if (

@@ -23,7 +23,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from trainerpath.models import Attachment, AttachmentKind, EvidenceBase, User
+from trainerpath.models import Attachment, AttachmentKind, EvidenceBase, User, Viewer
 from trainerpath.uploads import UploadSettings, megabytes
 
 from . import attachment_store, audit
@@ -275,7 +275,7 @@ def _added(
     return attachment
 
 
-def attachments_of(session: Session, viewer: User, kind: str, item_id: int) -> list[Attachment]:
+def attachments_of(session: Session, viewer: Viewer, kind: str, item_id: int) -> list[Attachment]:
     """The attachments of an item ``viewer`` may see, oldest first (NotFound otherwise)."""
     visible_item(session, viewer, kind, item_id)
     return attachments_by_item(session, kind, [item_id]).get(item_id, [])
@@ -314,7 +314,7 @@ def attachments_by_item(
     return {item_id: files for (_kind, item_id), files in found.items()}
 
 
-def visible_attachment(session: Session, viewer: User, attachment_id: int) -> Attachment:
+def visible_attachment(session: Session, viewer: Viewer, attachment_id: int) -> Attachment:
     """The attachment, if ``viewer`` may see its item, else NotFound."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or not can_view(session, viewer, attachment.candidate_id):
@@ -323,7 +323,7 @@ def visible_attachment(session: Session, viewer: User, attachment_id: int) -> At
 
 
 def open_attachment(
-    *, session: Session, viewer: User, attachment_id: int, uploads: UploadSettings
+    *, session: Session, viewer: Viewer, attachment_id: int, uploads: UploadSettings
 ) -> OpenedAttachment:
     """Open an attachment's file for someone who may see its item (NotFound otherwise,
     and for a link, which has no file)."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from trainerpath import clock
-from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, utcnow
+from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, Viewer, utcnow
 from trainerpath.notification_kinds import EVIDENCE_REJECTED
 from trainerpath.uploads import UploadSettings, upload_settings
 
@@ -46,7 +46,7 @@ def _kind(slug: str) -> EvidenceKind:
         raise NotFound(f"No evidence kind called {slug!r}.") from None
 
 
-def visible_item(session: Session, viewer: User, slug: str, item_id: int) -> EvidenceBase:
+def visible_item(session: Session, viewer: Viewer, slug: str, item_id: int) -> EvidenceBase:
     """Return the evidence item if ``viewer`` may see it, else refuse with NotFound."""
     kind = _kind(slug)
     item = session.get(kind.model, item_id)

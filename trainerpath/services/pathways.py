@@ -24,6 +24,7 @@ from trainerpath.models import (
     Role,
     TransitionRecord,
     User,
+    Viewer,
     utcnow,
 )
 from trainerpath.pathways import (
@@ -111,7 +112,7 @@ def outcome_sentence(ruleset: Ruleset, event: str, enrollment: EnrollmentFacts) 
     return f"{done}." if now.lower() in done.lower() else f"{done}. Now: {now}."
 
 
-def visible_enrollment(session: Session, viewer: User, enrollment_id: int) -> Enrollment:
+def visible_enrollment(session: Session, viewer: Viewer, enrollment_id: int) -> Enrollment:
     """Return the enrollment if ``viewer`` may see it, else refuse with NotFound."""
     enrollment = session.get(Enrollment, enrollment_id)
     if enrollment is None or not can_view(session, viewer, enrollment.candidate_id):
@@ -261,7 +262,7 @@ def _status(
     standing: standings.EnrollmentStanding,
     history: list[HistoryEntry],
     actor_names: dict[int, str],
-    viewer: User,
+    viewer: Viewer,
 ) -> EnrollmentStatus:
     ruleset = ruleset_for(enrollment.ruleset)
     state = enrollment.state
@@ -294,7 +295,7 @@ def _status(
 def statuses_with_history(
     session: Session,
     found: Sequence[standings.WithHistory],
-    viewer: User,
+    viewer: Viewer,
     today: date | None = None,
 ) -> dict[int, EnrollmentStatus]:
     """Describe enrollments read with their standings and histories (no query when the
@@ -309,7 +310,7 @@ def statuses_with_history(
 
 
 def visible_enrollment_status(
-    session: Session, viewer: User, enrollment_id: int, today: date | None = None
+    session: Session, viewer: Viewer, enrollment_id: int, today: date | None = None
 ) -> EnrollmentStatus:
     """Describe the enrollment if ``viewer`` may see it (else NotFound), in one query (two
     for a mentor, whose assignment is checked)."""
@@ -320,7 +321,7 @@ def visible_enrollment_status(
 
 
 def enrollment_status(
-    *, session: Session, enrollment: Enrollment, viewer: User, today: date | None = None
+    *, session: Session, enrollment: Enrollment, viewer: Viewer, today: date | None = None
 ) -> EnrollmentStatus:
     """Describe the enrollment as it is in this session (perhaps just changed): the
     requirements of the next steps, events, history."""

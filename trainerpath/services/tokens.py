@@ -7,12 +7,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from trainerpath.db import core_rows
 from trainerpath.models import ApiToken, User, table_of, utcnow
 
 from .errors import Conflict, ValidationFailed
@@ -61,26 +62,37 @@ def issue_token(
     return IssuedToken(token=token, record=record)
 
 
+class TokenHolder(NamedTuple):
+    """Whom a usable token speaks for (a ``Viewer``): the user's id and role, and the
+    stored token's id."""
+
+    id: int
+    role: str
+    token_id: int
+
+
 def _usable(
-    revoked_at: datetime | None, expires_at: datetime, user: User | None, now: datetime | None
+    revoked_at: datetime | None, expires_at: datetime, is_active: bool, now: datetime | None
 ) -> bool:
     """Whether a stored token still authenticates: not revoked, not expired, user active."""
-    return (
-        revoked_at is None
-        and as_utc(expires_at) > (now or utcnow())
-        and user is not None
-        and user.is_active
-    )
+    return revoked_at is None and as_utc(expires_at) > (now or utcnow()) and is_active
 
 
 @cache
 def _token_stmt() -> Any:
-    """Built once: a token's user, with the token's id and validity as plain columns."""
-    tokens = table_of(ApiToken)
+    """Built once: a token's holder and validity, as plain columns (no entity is built:
+    each API request asks)."""
+    tokens, users = table_of(ApiToken), table_of(User)
     return (
-        select(User, tokens.c.id, tokens.c.revoked_at, tokens.c.expires_at)
-        .select_from(tokens)
-        .join(User, col(User.id) == tokens.c.user_id)
+        select(
+            users.c.id,
+            users.c.role,
+            tokens.c.id,
+            users.c.is_active,
+            tokens.c.revoked_at,
+            tokens.c.expires_at,
+        )
+        .select_from(tokens.join(users, users.c.id == tokens.c.user_id))
         .where(tokens.c.token_hash == bindparam("token_hash", type_=String))
     )
 
@@ -89,18 +101,16 @@ def _well_formed(token: str) -> bool:
     return bool(token) and len(token) <= MAX_TOKEN_LENGTH
 
 
-def verify_token(
-    session: Session, token: str, now: datetime | None = None
-) -> tuple[User, int] | None:
-    """The user and the stored token's id for a presented token, or None if it is
-    unusable (read without building the token's entity: each API request asks)."""
+def verify_token(session: Session, token: str, now: datetime | None = None) -> TokenHolder | None:
+    """Whom a presented token speaks for, or None if it is unusable."""
     if not _well_formed(token):
         return None
-    found = session.execute(_token_stmt(), {"token_hash": hash_token(token)}).one_or_none()
+    found = core_rows(session, _token_stmt(), {"token_hash": hash_token(token)}).one_or_none()
     if found is None:
         return None
-    user, token_id, revoked_at, expires_at = found
-    return (user, token_id) if _usable(revoked_at, expires_at, user, now) else None
+    user_id, role, token_id, is_active, revoked_at, expires_at = found
+    usable = _usable(revoked_at, expires_at, is_active, now)
+    return TokenHolder(user_id, role, token_id) if usable else None
 
 
 def revoke_token(*, session: Session, token: ApiToken, now: datetime | None = None) -> None:
