@@ -49,15 +49,20 @@ def is_api_request() -> bool:
 
 
 def add_security_headers(response: Response) -> Response:
-    """Put the security headers on every response (harmless on JSON ones)."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    """Put the security headers on every response (harmless on JSON ones), keeping any
+    a view set itself."""
+    wanted = list(SECURITY_HEADERS.items())
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         # Browsers then refuse plain HTTP to this site for a year, so no cookie leaks.
-        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        wanted.append(("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
     if request.endpoint != "static" and response.mimetype == "text/html":
         # Pages show personal records: keep them out of shared caches.
-        response.headers.setdefault("Cache-Control", "no-store")
+        wanted.append(("Cache-Control", "no-store"))
+    # One pass over the answer's headers, not one per header added (every answer pays).
+    present = {name.lower() for name, _value in response.headers}
+    response.headers.extend(
+        [(name, value) for name, value in wanted if name.lower() not in present]
+    )
     return response
 
 
