@@ -70,6 +70,7 @@ def assert_current(session: Session, enrollment: Enrollment) -> None:
     kept = stored(session, enrollment)
     assert kept.day == TODAY
     assert kept == fresh(session, enrollment)
+    assert as_a_view_reads(session, enrollment) == kept  # the other rulesets' figures too
 
 
 def met(standing: standings.EnrollmentStanding) -> dict[str, bool]:

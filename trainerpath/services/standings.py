@@ -21,12 +21,13 @@ It can never be shown stale:
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from functools import cache
-from typing import Any, NamedTuple
+from functools import cache, cached_property
+from typing import Any, NamedTuple, overload
 
 from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import (
@@ -34,7 +35,9 @@ from sqlalchemy import (
     Connection,
     Engine,
     Integer,
+    Text,
     bindparam,
+    cast,
     event,
     not_,
     or_,
@@ -48,7 +51,7 @@ from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from trainerpath import clock
-from trainerpath.db import BUSY_TIMEOUT_MS, READS_ONLY
+from trainerpath.db import BUSY_TIMEOUT_MS, READS_ONLY, core_rows
 from trainerpath.models import (
     AuditEntry,
     Enrollment,
@@ -88,13 +91,49 @@ class OtherRules:
     requirements: list[Requirement]
 
 
+class StoredOthers(Sequence[OtherRules]):
+    """A stored standing's figures under the other rulesets, decoded on first use: only a
+    preparing enrollment's dashboard card shows them, and every API read would pay."""
+
+    def __init__(self, stored: str | Sequence[Mapping[str, Any]]) -> None:
+        self._stored = stored  # the stored JSON text (or what it decodes to)
+
+    @cached_property
+    def _figures(self) -> list[OtherRules]:
+        stored = self._stored
+        return [
+            OtherRules(other["ruleset"], other["track"], _decoded_list(other["requirements"]))
+            for other in (json.loads(stored) if isinstance(stored, str) else stored)
+        ]
+
+    @overload
+    def __getitem__(self, index: int) -> OtherRules: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[OtherRules]: ...
+
+    def __getitem__(self, index: int | slice) -> OtherRules | list[OtherRules]:
+        return self._figures[index]
+
+    def __len__(self) -> int:
+        return len(self._figures)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self._figures == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # like a list
+
+    def __repr__(self) -> str:
+        return repr(self._figures)
+
+
 @dataclass(frozen=True)
 class EnrollmentStanding:
     """One enrollment's standing as of ``day``."""
 
     day: date
     requirements: list[Requirement]
-    others: list[OtherRules] = field(default_factory=list)
+    others: Sequence[OtherRules] = field(default_factory=list)
     reflection_hint: int = 0
 
 
@@ -240,10 +279,7 @@ def _decoded(row: StoredStanding) -> EnrollmentStanding:
     return EnrollmentStanding(
         row.computed_on,
         _decoded_list(row.requirements),
-        [
-            OtherRules(o["ruleset"], o["track"], _decoded_list(o["requirements"]))
-            for o in row.others
-        ],
+        StoredOthers(row.others),
         row.reflection_hint,
     )
 
@@ -364,12 +400,19 @@ class StoredStanding(NamedTuple):
     track: str | None
     state: str
     requirements: list[Any]
-    others: list[Any]
+    others: str  # its JSON text, for ``StoredOthers``
     reflection_hint: int
 
 
+def _stored_column(name: str) -> Any:
+    """A stored standing's column as a view reads it: ``others`` as its JSON text, which
+    ``StoredOthers`` decodes only if it is shown."""
+    column = table_of(Standing).c[name]
+    return cast(column, Text).label(name) if name == "others" else column
+
+
 # The stored columns a view reads a standing from, in ``StoredStanding``'s order.
-STORED_COLUMNS = tuple(table_of(Standing).c[name] for name in StoredStanding._fields)
+STORED_COLUMNS = tuple(_stored_column(name) for name in StoredStanding._fields)
 ENROLLMENTS = table_of(Enrollment).c
 ENROLLMENT_COLUMNS = tuple(ENROLLMENTS[name] for name in EnrollmentRow._fields)
 Paired = tuple[EnrollmentFacts, StoredStanding | None]  # an enrollment and its stored standing
@@ -428,7 +471,7 @@ class WithHistory(NamedTuple):
 
 def _with_history(session: Session, by: str, value: int) -> list[WithHistory]:
     """The rows of ``_with_history_stmt(by)``, an entry per enrollment."""
-    rows = session.execute(_with_history_stmt(by), {by: value}).all()
+    rows = core_rows(session, _with_history_stmt(by), {by: value}).all()
     pairs = _paired(row[:-1] for row in rows)
     return [
         WithHistory(paired, *history_from_json(row[-1]))
