@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cached_property, reduce
 from operator import or_
 from typing import Any
 
@@ -165,14 +165,23 @@ class Ruleset:
         """Return the state with this value."""
         return self.machine.states_map[value]
 
+    @cached_property
+    def _leaving(self) -> dict[str, dict[str, tuple[tuple[str, ...], str]]]:
+        """For each state, the events leaving it in declaration order, each with its
+        guards and (the first) target: the machine's transitions, read once."""
+        table: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {}
+        for state in self.states:
+            events = table.setdefault(str(state.value), {})
+            for transition in state.transitions:
+                guards = tuple(spec.func for spec in transition.cond if isinstance(spec.func, str))
+                for name in _event_ids(transition):
+                    earlier, target = events.get(name, ((), str(transition.target.value)))
+                    events[name] = (earlier + guards, target)
+        return table
+
     def event_names(self, state: str) -> list[str]:
         """The events that leave ``state``, in declaration order, without repeats."""
-        names: list[str] = []
-        for transition in self.state(state).transitions:
-            for name in _event_ids(transition):
-                if name not in names:
-                    names.append(name)
-        return names
+        return list(self._leaving[state])
 
     def has_event(self, event: str) -> bool:
         """Whether the event exists in this ruleset at all."""
@@ -180,11 +189,8 @@ class Ruleset:
 
     def guards(self, state: str, event: str) -> list[str]:
         """The named requirement checks that guard ``event`` from ``state``."""
-        keys: list[str] = []
-        for transition in self.state(state).transitions:
-            if event in _event_ids(transition):
-                keys.extend(spec.func for spec in transition.cond if isinstance(spec.func, str))
-        return keys
+        found = self._leaving[state].get(event)
+        return list(found[0]) if found else []
 
     def guards_leaving(self, state: str) -> list[str]:
         """Every guard of every event that leaves ``state``, without repeats."""
@@ -195,10 +201,8 @@ class Ruleset:
 
     def target(self, state: str, event: str) -> str | None:
         """The state ``event`` leads to from ``state`` (the first, for ``resume``)."""
-        for transition in self.state(state).transitions:
-            if event in _event_ids(transition):
-                return str(transition.target.value)
-        return None
+        found = self._leaving[state].get(event)
+        return found[1] if found else None
 
     def bind(self, model: Any, guards: Mapping[str, bool] | None = None) -> StateMachine:
         """Bind the machine to an enrollment-like object whose ``state`` it reads and sets."""
