@@ -355,8 +355,12 @@ def history_from_json(value: Any) -> tuple[list[HistoryEntry], dict[int, str]]:
     entries: list[HistoryEntry] = []
     names: dict[int, str] = {}
     for data in found:
-        entry = HistoryEntry._make(data[n] for n in HistoryEntry._fields)
-        entries.append(entry._replace(at=moment_from_json(entry.at)))
+        entries.append(
+            HistoryEntry._make(
+                moment_from_json(data[name]) if name == "at" else data[name]
+                for name in HistoryEntry._fields
+            )
+        )
         if data["actor_name"] is not None:
             names[data["actor_id"]] = data["actor_name"]
     entries.sort(key=lambda entry: (entry.at, entry.id))
