@@ -17,7 +17,7 @@ from racing import Job, race
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from trainerpath.models import Enrollment, Standing, User
+from trainerpath.models import Enrollment, User
 from trainerpath.services import standings
 from trainerpath.services.evidence import log_evidence, review_evidence
 from trainerpath.services.pathways import enrol
@@ -79,7 +79,7 @@ def test_the_last_of_several_concurrent_changes_stores_a_standing_with_all_of_th
 
     assert [o.name for o in outcomes[0]] == ["ok"] * 4
     with Session(engine) as fresh_session:
-        kept = fresh_session.get(Standing, enrollment.id)
+        kept = standings.stored_standing(fresh_session, pk(enrollment))
         again = fresh_session.get(Enrollment, enrollment.id)
         assert kept is not None and again is not None
         measured = standings.measure(fresh_session, [again], date.today())[pk(again)]

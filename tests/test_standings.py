@@ -38,8 +38,9 @@ TODAY = date.today()
 
 def stored(session: Session, enrollment: Enrollment) -> standings.EnrollmentStanding:
     """The standing as stored, read back in a fresh transaction."""
+    assert enrollment.id is not None
     session.expire_all()
-    row = session.get(Standing, enrollment.id)
+    row = standings.stored_standing(session, enrollment.id)
     assert row is not None, "no standing was stored"
     assert (row.ruleset, row.track, row.state) == (
         enrollment.ruleset,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cache, cached_property
@@ -95,15 +95,14 @@ class StoredOthers(Sequence[OtherRules]):
     """A stored standing's figures under the other rulesets, decoded on first use: only a
     preparing enrollment's dashboard card shows them, and every API read would pay."""
 
-    def __init__(self, stored: str | Sequence[Mapping[str, Any]]) -> None:
-        self._stored = stored  # the stored JSON text (or what it decodes to)
+    def __init__(self, stored: str) -> None:
+        self._stored = stored  # the stored JSON text
 
     @cached_property
     def _figures(self) -> list[OtherRules]:
-        stored = self._stored
         return [
             OtherRules(other["ruleset"], other["track"], _decoded_list(other["requirements"]))
-            for other in (json.loads(stored) if isinstance(stored, str) else stored)
+            for other in json.loads(self._stored)
         ]
 
     @overload
