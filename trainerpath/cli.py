@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from . import clock, delivery, migrate
 from .config import refuse_unsafe_secret
-from .db import get_engine
+from .db import get_engine, reading_session
 from .models import Role, User
 from .pathways import CURRENT, Ruleset, is_current, rulesets_of
 from .services import attachment_store, reminders, standings
@@ -162,7 +162,7 @@ def send_reminders_command(today: datetime | None) -> None:
     """Send the reminders due today, each once (safe to repeat; meant for a daily cron)."""
     day = today.date() if today else clock.today()
     # Read without a write lock (SQLite), then send each reminder in its own transaction.
-    with Session(current_app.extensions["trainerpath.reading_engine"]) as session:
+    with reading_session(get_engine()) as session:
         due = reminders.due_reminders(session, day)
     sent: Counter[str] = Counter()
     for reminder in due:
@@ -191,7 +191,7 @@ def cleanup_uploads(grace_minutes: int) -> None:
     """Remove uploaded files that no attachment names (a crash left them behind)."""
     root = upload_settings(current_app).root
     # Reads only: on SQLite, take no write lock while walking the directory.
-    with Session(current_app.extensions["trainerpath.reading_engine"]) as session:
+    with reading_session(get_engine()) as session:
         removed = attachment_store.sweep_orphans(session, root, grace_minutes * 60)
     for path in removed:
         click.echo(f"removed {path}")

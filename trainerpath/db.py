@@ -9,31 +9,68 @@ is rendered (``end_reads``).
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, before_render_template, current_app, g, has_request_context, request
-from sqlalchemy import Engine, Executable, Result, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, Executable, Result, create_engine, event, make_url
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.orm import Session
 
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 30000  # SQLite: how long a writer waits for the write lock
-READS_ONLY = "trainerpath_reads_only"  # the execution option of a reading request's engine
+# The mark, in a checked-out connection's info, of a checkout that only reads; it is
+# cleared when the connection goes back to the pool.
+READS_ONLY = "trainerpath.reads_only"
+
+
+class SQLiteDialect(SQLiteDialect_pysqlite):
+    """pysqlite beginning each transaction itself: deferred on a connection marked as
+    only reading, else taking the write lock.
+
+    A deferred transaction that reads and then writes can fail at once with "database
+    is locked"; taking the write lock up front makes writers queue. A deferred one reads
+    a snapshot and blocks nobody. Decided here rather than in a ``begin`` event: any
+    engine event makes SQLAlchemy dispatch events around every statement.
+    """
+
+    supports_statement_cache = True
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        """Send BEGIN straight to the driver; SQLAlchemy wraps a failure (e.g. busy)."""
+        reads_only = dbapi_connection.info.get(READS_ONLY, False)
+        dbapi_connection.driver_connection.execute("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+
+
+registry.register("sqlite.trainerpath", __name__, "SQLiteDialect")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine for a database URL, with the SQLite pragmas we rely on."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
-    engine = create_engine(
-        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs
-    )
+    if url.startswith("sqlite"):
+        engine = _sqlite_engine(url, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info.pop(READS_ONLY, None)
+
+    return engine
+
+
+def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+trainerpath")
+    connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    engine = create_engine(parsed, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        # Let SQLAlchemy, not the driver, decide when transactions begin (SQLiteDialect).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -42,28 +79,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # A deferred transaction that reads and then writes can fail at once with
-        # "database is locked"; taking the write lock up front makes writers queue.
-        # Reads only: a deferred transaction reads a snapshot and blocks nobody.
-        # Sent straight to the driver: SQLAlchemy's statement machinery would cost every
-        # request as much again as the BEGIN itself.
-        reads_only = connection.get_execution_options().get(READS_ONLY, False)
-        begin = "BEGIN" if reads_only else "BEGIN IMMEDIATE"
-        try:
-            connection.connection.driver_connection.execute(begin)
-        except sqlite3.Error as error:  # e.g. busy: raised as SQLAlchemy would raise it
-            raise DBAPIError.instance(begin, None, error, sqlite3.Error) from error
-
     return engine
+
+
+def connect(engine: Engine, reads_only: bool) -> Connection:
+    """Check out a connection; one marked as only reading never takes SQLite's write lock."""
+    connection = engine.connect()
+    if reads_only:
+        connection.info[READS_ONLY] = True
+    return connection
+
+
+def bound_session(connection: Connection) -> Session:
+    """A session over ``connection`` whose commit, rollback and close are its transaction's."""
+    return Session(bind=connection, join_transaction_mode="control_fully", expire_on_commit=False)
+
+
+@contextmanager
+def reading_session(engine: Engine) -> Iterator[Session]:
+    """A session that only reads, on a connection of its own (the CLI, a streamed download)."""
+    with connect(engine, reads_only=True) as connection, bound_session(connection) as session:
+        yield session
+
+
+def reads_only(session: Session) -> bool:
+    """Whether the session's connection was checked out only to read."""
+    bind = session.get_bind()
+    return isinstance(bind, Connection) and bool(bind.info.get(READS_ONLY, False))
 
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and close the request's session at teardown."""
-    engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["trainerpath.engine"] = engine
-    app.extensions["trainerpath.reading_engine"] = engine.execution_options(**{READS_ONLY: True})
+    app.extensions["trainerpath.engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(_close_session)
     before_render_template.connect(_end_reads_before_rendering, app)
 
@@ -80,13 +127,13 @@ def is_reading_request() -> bool:
 
 
 def get_session() -> Session:
-    """Return this request's session, opening it on first use.
+    """Return this request's session, opening it and its connection on first use.
 
-    A reading request's session never takes SQLite's write lock.
+    A reading request's connection never takes SQLite's write lock.
     """
     if "db_session" not in g:
-        key = "trainerpath.reading_engine" if is_reading_request() else "trainerpath.engine"
-        g.db_session = Session(current_app.extensions[key], expire_on_commit=False)
+        g.db_connection = connect(get_engine(), reads_only=is_reading_request())
+        g.db_session = bound_session(g.db_connection)
     session: Session = g.db_session
     return session
 
@@ -94,19 +141,25 @@ def get_session() -> Session:
 def core_rows(
     session: Session, statement: Executable, params: Mapping[str, Any]
 ) -> Result[*tuple[Any, ...]]:
-    """Run a statement of table columns (no ORM entities) on the session's connection.
+    """Run a statement of table columns (no ORM entities) straight on the session's
+    connection, for the hottest reads.
 
     The rows are those ``session.execute`` gives, which never autoflushes for such a
-    statement either, without the ORM's dispatch around it: for the hottest reads.
+    statement either. The session joins a transaction begun here when it next acts.
     """
-    return session.connection().execute(statement, params)
+    bind = session.get_bind()
+    connection = bind if isinstance(bind, Connection) else session.connection()
+    return connection.execute(statement, params)
 
 
 def end_reads() -> None:
     """End a reading request's transaction before rendering; what it loaded stays loaded."""
     session = g.get("db_session")
-    if session is not None and is_reading_request() and session.in_transaction():
-        session.commit()  # nothing to write; unlike rollback, it expires nothing
+    if session is not None and is_reading_request():
+        if session.in_transaction():
+            session.commit()  # nothing to write; unlike rollback, it expires nothing
+        if g.db_connection.in_transaction():  # begun by core_rows alone
+            g.db_connection.commit()
 
 
 def _end_reads_before_rendering(_app: Flask, **_extra: Any) -> None:
@@ -117,3 +170,6 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    connection = g.pop("db_connection", None)
+    if connection is not None:
+        connection.close()

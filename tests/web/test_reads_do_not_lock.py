@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
-from werkzeug.test import TestResponse
 
 from trainerpath import clock
-from trainerpath.models import Enrollment, Standing
+from trainerpath.db import connect, reading_session
+from trainerpath.models import Enrollment, Standing, User
 from trainerpath.services import standings
 
 from .conftest import Cast, log_in
@@ -51,7 +51,14 @@ def write_lock_held(app: Flask) -> Iterator[None]:
         other.close()
 
 
-def in_thread(call: Callable[[], TestResponse]) -> tuple[threading.Thread, list[Any]]:
+def traced(engine: Engine) -> list[str]:
+    """Every statement SQLite is given from now on, BEGIN included (sent to the driver)."""
+    given: list[str] = []
+    event.listen(engine, "checkout", lambda dbapi, *_a: dbapi.set_trace_callback(given.append))
+    return given
+
+
+def in_thread(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
     result: list[Any] = []
     thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
     thread.start()
@@ -63,10 +70,7 @@ def test_a_page_is_answered_while_a_writer_holds_the_lock(
 ) -> None:
     log_in(client, cast.candidate)
     assert client.get("/candidate").status_code == 200  # stores the standings it measured
-    begun: list[str] = []
-    engine: Engine = app.extensions["trainerpath.engine"]
-    # Every statement SQLite is given, BEGIN included (db.py sends it to the driver).
-    event.listen(engine, "checkout", lambda dbapi, *_a: dbapi.set_trace_callback(begun.append))
+    begun = traced(app.extensions["trainerpath.engine"])
     with write_lock_held(app):
         thread, result = in_thread(lambda: client.get("/candidate"))
         thread.join(WAIT)
@@ -110,3 +114,41 @@ def test_a_page_answers_when_a_writer_keeps_it_from_storing_what_it_measured(
     assert "A standing was not stored: the database was busy." in caplog.messages
     stored = session.get(Standing, enrollment.id)
     assert stored is not None and stored.computed_on == today  # tomorrow's was not written
+
+
+def test_a_connection_that_only_read_takes_the_write_lock_for_its_next_writer(app: Flask) -> None:
+    engine: Engine = app.extensions["trainerpath.engine"]
+    given = traced(engine)
+    with connect(engine, reads_only=True) as reader:
+        reader.execute(select(User.id)).all()
+        first = reader.connection.driver_connection
+    with Session(engine) as writer, writer.begin():
+        writer.execute(select(User.id)).all()
+        # The pool handed the same connection on; the reading mark stayed behind.
+        assert writer.connection().connection.driver_connection is first
+    assert [s for s in given if s.startswith("BEGIN")] == ["BEGIN", "BEGIN IMMEDIATE"]
+
+
+def test_a_reading_command_reads_while_a_writer_holds_the_lock(app: Flask, cast: Cast) -> None:
+    engine: Engine = app.extensions["trainerpath.engine"]
+
+    def read_users() -> list[int]:
+        with reading_session(engine) as session:
+            return list(session.scalars(select(User.id)))
+
+    with write_lock_held(app):
+        thread, result = in_thread(read_users)
+        thread.join(WAIT)
+        assert not thread.is_alive(), "the command waited for the writer"
+    assert cast.candidate.id in result[0]
+
+
+def test_a_csv_download_streams_while_a_writer_holds_the_lock(
+    app: Flask, client: FlaskClient, cast: Cast
+) -> None:
+    log_in(client, cast.admin)
+    with write_lock_held(app):
+        thread, result = in_thread(lambda: client.get("/admin/audit.csv").get_data(as_text=True))
+        thread.join(WAIT)
+        assert not thread.is_alive(), "the download waited for the writer"
+    assert result[0].startswith("\ufeffat,actor,candidate")

@@ -51,7 +51,7 @@ from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from trainerpath import clock
-from trainerpath.db import BUSY_TIMEOUT_MS, READS_ONLY, core_rows
+from trainerpath.db import BUSY_TIMEOUT_MS, core_rows, reads_only
 from trainerpath.models import (
     AuditEntry,
     Enrollment,
@@ -547,8 +547,7 @@ def _store_measured(
 
 
 def _reading(session: Session) -> bool:
-    bind = session.get_bind()
-    return has_request_context() and bool(bind.get_execution_options().get(READS_ONLY))
+    return has_request_context() and reads_only(session)
 
 
 WRITE_BACK_WAIT_MS = 250  # SQLite: how long a write-back waits for a writer, then gives up

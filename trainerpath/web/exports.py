@@ -7,15 +7,16 @@ dossiers; anyone else gets 404, as if they did not exist. The CSV files stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Response, abort, render_template, request, stream_with_context, url_for
 from flask_login import login_required
+from sqlalchemy.orm import Session
 
 from trainerpath import dashboards, exports, queries
 from trainerpath.api.present import export_json
 from trainerpath.dashboards.dossier import Dossier, dossier_for
-from trainerpath.db import end_reads, get_session
+from trainerpath.db import end_reads, get_engine, get_session, reading_session
 from trainerpath.models import Role, User, utcnow
 from trainerpath.pdf import dossier_response
 from trainerpath.services.access import visible_candidate
@@ -33,9 +34,19 @@ def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
     return response
 
 
-def _streamed_csv(lines: Iterator[str], filename: str) -> Response:
-    """A CSV download sent as it is read, a batch of rows at a time."""
-    response = Response(stream_with_context(lines), mimetype="text/csv")
+def _streamed_csv(lines: Callable[[Session], Iterator[str]], filename: str) -> Response:
+    """A CSV download sent as it is read, a batch of rows at a time.
+
+    The rows are read in a transaction of their own, which only reads: the request's
+    ends with the view, before the answer is sent.
+    """
+    engine = get_engine()
+
+    def stream() -> Iterator[str]:
+        with reading_session(engine) as session:
+            yield from lines(session)
+
+    response = Response(stream_with_context(stream()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -59,8 +70,10 @@ def evidence_csv(candidate_id: int, kind: str) -> Response:
         abort(404)
     session = get_session()
     visible_candidate(session, me(), candidate_id)
-    lines = exports.evidence_csv(session, kind, candidate_id)
-    return _streamed_csv(lines, f"trainerpath-{kind}-{candidate_id}.csv")
+    return _streamed_csv(
+        lambda reading: exports.evidence_csv(reading, kind, candidate_id),
+        f"trainerpath-{kind}-{candidate_id}.csv",
+    )
 
 
 @bp.get("/admin/audit.csv")
@@ -73,8 +86,10 @@ def audit_csv() -> Response:
         abort(404)  # the page asks which candidate; a file cannot
     person: User | None = choice.chosen
     suffix = f"-{person.id}" if person else ""
-    lines = exports.audit_csv(session, person.id if person else None)
-    return _streamed_csv(lines, f"trainerpath-audit{suffix}.csv")
+    candidate_id = person.id if person else None
+    return _streamed_csv(
+        lambda reading: exports.audit_csv(reading, candidate_id), f"trainerpath-audit{suffix}.csv"
+    )
 
 
 def _back_url(dossier: Dossier) -> str:
