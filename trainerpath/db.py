@@ -1,10 +1,11 @@
-"""One engine per app, one session per request; SQLite tuned for concurrent writers.
+"""One engine per app; per request one connection, and a session bound to it; SQLite
+tuned for concurrent writers.
 
 A request that may write (POST, PUT, PATCH, DELETE; the CLI; tests) begins its
 transaction by taking SQLite's write lock (``BEGIN IMMEDIATE``), so writers queue
-instead of failing. A reading request (GET, HEAD, OPTIONS) begins a deferred
-transaction, which takes no lock and waits for no writer, and ends it before the page
-is rendered (``end_reads``).
+instead of failing. A reading request (GET, HEAD, OPTIONS) and the CLI's read-only
+steps begin a deferred transaction, which takes no lock and waits for no writer; a page
+ends it before it is rendered (``end_reads``).
 """
 
 from __future__ import annotations
