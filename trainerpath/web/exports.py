@@ -37,8 +37,8 @@ def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
 def _streamed_csv(lines: Callable[[Session], Iterator[str]], filename: str) -> Response:
     """A CSV download sent as it is read, a batch of rows at a time.
 
-    The rows are read in a transaction of their own, which only reads: the request's
-    ends with the view, before the answer is sent.
+    The rows are read on a connection of their own, in a transaction that only reads:
+    the request's session may be closed before the answer has been sent.
     """
     engine = get_engine()
 
