@@ -72,7 +72,7 @@ from bench.inprocess import (
 from bench.routes import Route, routes
 from bench.scaling import compare_sizes
 from bench.servers import Servers
-from bench.sidebyside import measure_routes, memory_check, serve, table
+from bench.sidebyside import cpu_table, measure_routes, memory_check, serve, table
 from bench.throwaway import cheap_password_hashing, throwaway_database
 from trainerpath import create_app, migrate
 
@@ -226,6 +226,12 @@ def served_measurements(
         rows = measure_routes(served, client, warmup, statements, args.rounds)
         print()
         print("\n".join(table(rows)))
+        print()
+        print(
+            "the workers' CPU time (user + system) per request over the same runs; "
+            "template/page and bare/page: the ratios of a machine that does nothing but serve"
+        )
+        print("\n".join(cpu_table(rows)))
         heaviest = served.routes[0]  # the candidate dashboard
         memory = memory_check(
             served.page, heaviest.path, served.headers[0], client, args.memory_requests

@@ -14,9 +14,11 @@ from bench.clients import Result
 from bench.stats import percentile
 
 
-def run(rps: float, p50_ms: float = 10.0, p99_ms: float = 20.0, errors: int = 0) -> Result:
+def run(
+    rps: float, p50_ms: float = 10.0, p99_ms: float = 20.0, errors: int = 0, cpu_us: float = 500
+) -> Result:
     """A load run of 5 s at ``rps`` requests per second."""
-    return Result(round(rps * 5), 5.0, p50_ms, p99_ms, errors)
+    return Result(round(rps * 5), 5.0, p50_ms, p99_ms, errors, cpu_us)
 
 
 def one_round(page: Result, template: Result, bare: Result) -> tuple[sidebyside.Round]:
@@ -49,6 +51,25 @@ def test_over_several_rounds_the_table_gives_medians_and_each_ratios_range() -> 
     assert cells[6] == "55.0" and cells[10] == "3000.0"
     # The median round's ratio (30/60), not the medians' (30/55); then each one's range.
     assert cells[-5:] == ["0.500", "0.010", "6", "0.40-0.60", "0.01-0.01"]
+
+
+def test_the_cpu_table_gives_what_a_request_costs_each_server_and_the_ratios() -> None:
+    rounds = (
+        # The page costs 2x its template and 8x a bare app, whatever else the machine does.
+        sidebyside.Round(run(30, cpu_us=1000), run(60, cpu_us=500), run(3000, cpu_us=125)),
+        sidebyside.Round(run(20, cpu_us=1200), run(50, cpu_us=480), run(2000, cpu_us=150)),
+        sidebyside.Round(run(33, cpu_us=900), run(55, cpu_us=540), run(3000, cpu_us=120)),
+    )
+    row = sidebyside.Row("API GET /enrollments/{id}", rounds, "2")
+
+    header, _rule, line = sidebyside.cpu_table([row])
+
+    assert header.split()[:4] == ["route", "page", "us", "template"]
+    assert line.split() == [
+        *["API", "GET", "/enrollments/{id}"],
+        *["1000", "500", "125"],  # each server's median CPU time per request
+        *["0.500", "0.125", "0.40-0.60", "0.12-0.13"],  # median and range of the rounds'
+    ]
 
 
 def test_the_side_by_side_table_calls_out_errors() -> None:

@@ -60,6 +60,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    # The server's workers' CPU time (user + system) over the run, per request answered.
+    cpu_us: float = math.nan
 
     @property
     def rps(self) -> float:

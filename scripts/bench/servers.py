@@ -33,6 +33,16 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process ``pid`` has used so far (Linux /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # it ended meanwhile
+        return 0.0
+    fields = stat.rpartition(")")[2].split()  # the name may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def children_of(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (Linux /proc)."""
     found = []
@@ -62,6 +72,10 @@ class Server:
     def worker_pids(self) -> list[int]:
         """The pids of the workers running now."""
         return children_of(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the workers running now have used so far."""
+        return sum(cpu_seconds(pid) for pid in self.worker_pids())
 
     def log_tail(self, size: int = 3000) -> str:
         """The end of the server's log."""

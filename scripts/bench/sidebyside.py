@@ -12,7 +12,7 @@ import math
 import secrets
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .clients import Client, Result
@@ -21,6 +21,8 @@ from .routes import Route
 from .servers import Server, Servers, rss_mib
 from .stats import ratio
 from .visitors import visit_each
+
+SERVERS = ("page", "template", "bare")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,17 @@ class Round:
         """Page rps over bare rps."""
         return ratio(self.page.rps, self.bare.rps)
 
+    @property
+    def cpu_to_template(self) -> float:
+        """The template's CPU time per request over the page's: the page/template ratio
+        of a machine whose only work is serving."""
+        return ratio(self.template.cpu_us, self.page.cpu_us)
+
+    @property
+    def cpu_to_bare(self) -> float:
+        """The bare app's CPU time per request over the page's."""
+        return ratio(self.bare.cpu_us, self.page.cpu_us)
+
 
 @dataclass(frozen=True)
 class Row:
@@ -59,15 +72,19 @@ class Row:
         """The median over the rounds of ``figure`` (rps, p50_ms, p99_ms) on ``server``."""
         return statistics.median(getattr(getattr(r, server), figure) for r in self.rounds)
 
+    def ratio(self, which: str) -> float:
+        """The median of the rounds' ``which`` ratio (a property of Round)."""
+        return statistics.median(getattr(r, which) for r in self.rounds)
+
     @property
     def to_template(self) -> float:
         """Page rps over template rps (the median of the rounds')."""
-        return statistics.median(r.to_template for r in self.rounds)
+        return self.ratio("to_template")
 
     @property
     def to_bare(self) -> float:
         """Page rps over bare rps (the median of the rounds')."""
-        return statistics.median(r.to_bare for r in self.rounds)
+        return self.ratio("to_bare")
 
     def spread(self, which: str) -> str:
         """The lowest and highest of the rounds' ``which`` ratio ("-" for one round)."""
@@ -138,12 +155,27 @@ def measure_routes(
         if warmup is not None:
             for url, headers in targets:
                 warmup.run(url, headers)
+        servers = (served.page, served.template, served.bare)
         measured = tuple(
-            Round(*(client.run(url, headers) for url, headers in targets)) for _ in range(rounds)
+            Round(
+                *(
+                    _with_cpu(server, client, url, headers)
+                    for server, (url, headers) in zip(servers, targets, strict=True)
+                )
+            )
+            for _ in range(rounds)
         )
         rows.append(Row(route.label, measured, statements.get(route.label, "-")))
         print(f"  measured {route.label}", flush=True)
     return rows
+
+
+def _with_cpu(server: Server, client: Client, url: str, headers: dict[str, str]) -> Result:
+    """Load ``url`` once, and note the CPU time the server's workers spent per request."""
+    before = server.cpu_seconds()
+    result = client.run(url, headers)
+    spent = server.cpu_seconds() - before
+    return replace(result, cpu_us=spent * 1e6 / result.requests if result.requests else math.nan)
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -169,13 +201,37 @@ def table(rows: Sequence[Row]) -> list[str]:
     for row in rows:
         figures = " | ".join(
             cells.format(*(_fmt(row.median(server, f)) for f in ("rps", "p50_ms", "p99_ms")))
-            for server in ("page", "template", "bare")
+            for server in SERVERS
         )
         note = f"  <- {row.errors} errors" if row.errors else ""
         lines.append(
             f"{row.label:<{width}}  {figures} | {_fmt(row.to_template, 3):>9}"
             f" {_fmt(row.to_bare, 3):>7}  {row.statements:>5}"
             f"  {row.spread('to_template'):>21}  {row.spread('to_bare'):>9}{note}"
+        )
+    return lines
+
+
+def cpu_table(rows: Sequence[Row]) -> list[str]:
+    """The workers' CPU time per request on each server, and the two ratios it gives.
+
+    Throughput also counts what else the machine does meanwhile (the load generator,
+    other tenants of a shared host); CPU time per request is what the page itself costs,
+    so these ratios move less from one moment to another.
+    """
+    width = max(len(row.label) for row in rows)
+    header = (
+        f"{'route':<{width}}  {'page us':>9} {'template us':>12} {'bare us':>9}"
+        f"  {'template/page':>13} {'bare/page':>10}  {'low-high':>9} {'low-high':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        page, template, bare = (_fmt(row.median(x, "cpu_us"), 0) for x in SERVERS)
+        to_template, to_bare = (_fmt(row.ratio(r), 3) for r in ("cpu_to_template", "cpu_to_bare"))
+        lines.append(
+            f"{row.label:<{width}}  {page:>9} {template:>12} {bare:>9}"
+            f"  {to_template:>13} {to_bare:>10}"
+            f"  {row.spread('cpu_to_template'):>9} {row.spread('cpu_to_bare'):>9}"
         )
     return lines
 
