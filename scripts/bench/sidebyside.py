@@ -69,7 +69,7 @@ class Row:
     statements: str  # per request, from the in-process run
 
     def median(self, server: str, figure: str) -> float:
-        """The median over the rounds of ``figure`` (rps, p50_ms, p99_ms) on ``server``."""
+        """The median over the rounds of ``figure`` (rps, p50_ms, p99_ms, cpu_us) on ``server``."""
         return statistics.median(getattr(getattr(r, server), figure) for r in self.rounds)
 
     def ratio(self, which: str) -> float:
