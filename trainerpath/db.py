@@ -10,12 +10,12 @@ ends it before it is rendered (``end_reads``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, before_render_template, current_app, g, has_request_context, request
-from sqlalchemy import Connection, Engine, Executable, Result, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.orm import Session
@@ -139,27 +139,13 @@ def get_session() -> Session:
     return session
 
 
-def core_rows(
-    session: Session, statement: Executable, params: Mapping[str, Any]
-) -> Result[*tuple[Any, ...]]:
-    """Run a statement of table columns (no ORM entities) straight on the session's
-    connection, for the hottest reads.
-
-    The rows are those ``session.execute`` gives, which never autoflushes for such a
-    statement either. The session joins a transaction begun here when it next acts.
-    """
-    bind = session.get_bind()
-    connection = bind if isinstance(bind, Connection) else session.connection()
-    return connection.execute(statement, params)
-
-
 def end_reads() -> None:
     """End a reading request's transaction before rendering; what it loaded stays loaded."""
     session = g.get("db_session")
     if session is not None and is_reading_request():
         if session.in_transaction():
             session.commit()  # nothing to write; unlike rollback, it expires nothing
-        if g.db_connection.in_transaction():  # begun by core_rows alone
+        if g.db_connection.in_transaction():  # begun by a Prepared statement alone
             g.db_connection.commit()
 
 

@@ -51,7 +51,7 @@ from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from trainerpath import clock
-from trainerpath.db import BUSY_TIMEOUT_MS, core_rows, reads_only
+from trainerpath.db import BUSY_TIMEOUT_MS, reads_only
 from trainerpath.models import (
     AuditEntry,
     Enrollment,
@@ -72,6 +72,7 @@ from trainerpath.pathways.cst_2024 import (
 )
 from trainerpath.pathways.measure import amounts
 from trainerpath.pathways.vocabulary import measure_together
+from trainerpath.prepared import Prepared
 from trainerpath.queries import HistoryEntry, history_from_json, history_json
 
 from .locks import lock_candidates
@@ -449,10 +450,10 @@ WITH_HISTORY_BY = {"enrollment_id": ENROLLMENTS.id, "candidate_id": ENROLLMENTS.
 
 
 @cache
-def _with_history_stmt(by: str) -> Any:
+def _with_history_stmt(by: str) -> Prepared:
     """Built once per filter (``WITH_HISTORY_BY``): enrollments in the order they enrolled,
     each with its stored standing and, in one column, its history."""
-    return (
+    return Prepared(
         _with_standing()
         .add_columns(history_json(ENROLLMENTS.id))
         .where(WITH_HISTORY_BY[by] == bindparam(by, type_=Integer))
@@ -470,7 +471,7 @@ class WithHistory(NamedTuple):
 
 def _with_history(session: Session, by: str, value: int) -> list[WithHistory]:
     """The rows of ``_with_history_stmt(by)``, an entry per enrollment."""
-    rows = core_rows(session, _with_history_stmt(by), {by: value}).all()
+    rows = _with_history_stmt(by).rows(session, {by: value})
     pairs = _paired(row[:-1] for row in rows)
     return [
         WithHistory(paired, *history_from_json(row[-1]))

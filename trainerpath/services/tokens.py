@@ -7,14 +7,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from trainerpath.db import core_rows
 from trainerpath.models import ApiToken, User, table_of, utcnow
+from trainerpath.prepared import Prepared
 
 from .errors import Conflict, ValidationFailed
 
@@ -79,11 +79,11 @@ def _usable(
 
 
 @cache
-def _token_stmt() -> Any:
+def _token_stmt() -> Prepared:
     """Built once: a token's holder and validity, as plain columns (no entity is built:
     each API request asks)."""
     tokens, users = table_of(ApiToken), table_of(User)
-    return (
+    return Prepared(
         select(
             users.c.id,
             users.c.role,
@@ -105,10 +105,10 @@ def verify_token(session: Session, token: str, now: datetime | None = None) -> T
     """Whom a presented token speaks for, or None if it is unusable."""
     if not _well_formed(token):
         return None
-    found = core_rows(session, _token_stmt(), {"token_hash": hash_token(token)}).one_or_none()
-    if found is None:
+    found = _token_stmt().rows(session, {"token_hash": hash_token(token)})
+    if not found:
         return None
-    user_id, role, token_id, is_active, revoked_at, expires_at = found
+    ((user_id, role, token_id, is_active, revoked_at, expires_at),) = found
     usable = _usable(revoked_at, expires_at, is_active, now)
     return TokenHolder(user_id, role, token_id) if usable else None
 

@@ -1,0 +1,126 @@
+"""The hottest reads run on the driver's cursor and give what SQLAlchemy would give."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy.exc
+from conftest import pk
+from sqlalchemy import Connection, Engine, column, event, select, table
+from sqlalchemy.orm import Session
+
+from trainerpath.db import bound_session, connect
+from trainerpath.models import Enrollment, User
+from trainerpath.prepared import Prepared
+from trainerpath.services.pathways import enrol, fire_event
+from trainerpath.services.standings import _with_history_stmt
+from trainerpath.services.tokens import _token_stmt, hash_token, issue_token
+
+
+@pytest.fixture
+def enrolled(session: Session, make_user: Callable[..., User]) -> tuple[User, Enrollment, str]:
+    """A candidate with an API token and an enrollment that has a history."""
+    candidate = make_user(name="Ada Lovelace")
+    token = issue_token(session=session, user=candidate).token
+    enrollment = enrol(session=session, actor=candidate, candidate_id=pk(candidate), pathway="cst")
+    fire_event(session=session, enrollment=enrollment, event="withdraw", actor=candidate)
+    session.commit()
+    return candidate, enrollment, token
+
+
+@pytest.fixture
+def reading(engine: Engine) -> Iterator[tuple[Connection, Session]]:
+    """A session on a connection of its own that only reads, as a GET request has."""
+    with connect(engine, reads_only=True) as connection, bound_session(connection) as session:
+        yield connection, session
+
+
+def _sqlalchemy_rows(connection: Connection, prepared: Prepared, params: Any) -> list[Any]:
+    return [tuple(row) for row in connection.execute(prepared.statement, params)]
+
+
+def test_rows_hold_the_values_sqlalchemy_gives(
+    enrolled: tuple[User, Enrollment, str], reading: tuple[Connection, Session]
+) -> None:
+    candidate, enrollment, token = enrolled
+    connection, session = reading
+    asked = [
+        (_token_stmt(), {"token_hash": hash_token(token)}),
+        (_with_history_stmt("enrollment_id"), {"enrollment_id": enrollment.id}),
+        (_with_history_stmt("candidate_id"), {"candidate_id": candidate.id}),
+    ]
+    for prepared, params in asked:
+        rows = prepared.rows(session, params)
+        assert len(rows) == 1
+        assert rows == _sqlalchemy_rows(connection, prepared, params)
+    token_row = _token_stmt().rows(session, {"token_hash": hash_token(token)})[0]
+    assert token_row[:2] == (candidate.id, "candidate")
+    assert isinstance(token_row[-1], datetime) and token_row[-1].tzinfo is not None
+    standing = _with_history_stmt("enrollment_id").rows(session, {"enrollment_id": enrollment.id})
+    enrollment_id, *_rest = standing[0]
+    assert enrollment_id == enrollment.id
+    assert any(isinstance(value, date) and not isinstance(value, datetime) for value in _rest)
+    assert any(isinstance(value, list) for value in _rest)  # the stored requirements, decoded
+
+
+def test_no_row_is_an_empty_list(reading: tuple[Connection, Session]) -> None:
+    _connection, session = reading
+    assert _token_stmt().rows(session, {"token_hash": hash_token("tp_nobody")}) == []
+
+
+def test_a_listener_on_the_cursor_events_sees_the_statement(
+    engine: Engine, enrolled: tuple[User, Enrollment, str], reading: tuple[Connection, Session]
+) -> None:
+    _candidate, enrollment, _token = enrolled
+    _connection, session = reading
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        rows = _with_history_stmt("enrollment_id").rows(session, {"enrollment_id": enrollment.id})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(rows) == 1
+    assert [s for s in seen if "FROM enrollments" in s]
+
+
+def test_a_driver_error_is_raised_as_sqlalchemys(reading: tuple[Connection, Session]) -> None:
+    _connection, session = reading
+    missing = Prepared(select(table("no_such_table", column("x")).c.x))
+    with pytest.raises(sqlalchemy.exc.DBAPIError, match="no_such_table"):
+        missing.rows(session, {})
+
+
+def test_it_reads_in_the_connections_transaction_which_the_session_then_ends(
+    enrolled: tuple[User, Enrollment, str], reading: tuple[Connection, Session]
+) -> None:
+    _candidate, enrollment, _token = enrolled
+    connection, session = reading
+    assert not connection.in_transaction()
+    _with_history_stmt("enrollment_id").rows(session, {"enrollment_id": enrollment.id})
+    assert connection.in_transaction()
+    assert session.get(Enrollment, enrollment.id) is not None  # joins that transaction
+    session.commit()
+    assert not connection.in_transaction()
+
+
+@pytest.mark.parametrize(("reads_only", "begins"), [(True, "BEGIN"), (False, "BEGIN IMMEDIATE")])
+def test_on_sqlite_it_begins_as_the_connection_was_checked_out(
+    engine: Engine, enrolled: tuple[User, Enrollment, str], reads_only: bool, begins: str
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's BEGIN is chosen by trainerpath's dialect")
+    _candidate, enrollment, _token = enrolled
+    with connect(engine, reads_only) as connection, bound_session(connection) as session:
+        given: list[str] = []
+        connection.connection.driver_connection.set_trace_callback(given.append)  # type: ignore[union-attr]
+        _with_history_stmt("enrollment_id").rows(session, {"enrollment_id": enrollment.id})
+        connection.connection.driver_connection.set_trace_callback(None)  # type: ignore[union-attr]
+    assert given[0] == begins
+    assert "FROM enrollments" in given[1]
