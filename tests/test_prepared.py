@@ -12,9 +12,12 @@ from conftest import pk
 from sqlalchemy import Connection, Engine, column, event, select, table
 from sqlalchemy.orm import Session
 
+from trainerpath.dashboards.candidate import _feedback_stmt, _mentors_stmt
 from trainerpath.db import bound_session, connect
-from trainerpath.models import Enrollment, User
+from trainerpath.models import Enrollment, EvidenceBase, Mentorship, ReviewStatus, User
 from trainerpath.prepared import Prepared
+from trainerpath.queries import _counts_stmt, _reviewed_stmt
+from trainerpath.services.feedback import leave_feedback
 from trainerpath.services.pathways import enrol, fire_event
 from trainerpath.services.standings import _with_history_stmt
 from trainerpath.services.tokens import _token_stmt, hash_token, issue_token
@@ -47,7 +50,7 @@ def test_rows_hold_the_values_sqlalchemy_gives(
 ) -> None:
     candidate, enrollment, token = enrolled
     connection, session = reading
-    asked = [
+    asked: list[tuple[Prepared, dict[str, Any]]] = [
         (_token_stmt(), {"token_hash": hash_token(token)}),
         (_with_history_stmt("enrollment_id"), {"enrollment_id": enrollment.id}),
         (_with_history_stmt("candidate_id"), {"candidate_id": candidate.id}),
@@ -64,6 +67,41 @@ def test_rows_hold_the_values_sqlalchemy_gives(
     assert enrollment_id == enrollment.id
     assert any(isinstance(value, date) and not isinstance(value, datetime) for value in _rest)
     assert any(isinstance(value, list) for value in _rest)  # the stored requirements, decoded
+
+
+def test_the_dashboards_statements_give_what_sqlalchemy_gives(
+    session: Session,
+    enrolled: tuple[User, Enrollment, str],
+    make_user: Callable[..., User],
+    make_evidence: Callable[..., EvidenceBase],
+    assign: Callable[[User, User], Mentorship],
+    reading: tuple[Connection, Session],
+) -> None:
+    candidate, _enrollment, _token = enrolled
+    mentor = make_user(role="mentor", name="Mia Mentor")
+    assign(mentor, candidate)
+    make_evidence(candidate, "teaching-sessions", status=ReviewStatus.REJECTED.value)
+    make_evidence(candidate, "teaching-sessions", students=12)
+    make_evidence(candidate, "teaching-sessions", status=ReviewStatus.PENDING.value)
+    leave_feedback(session=session, actor=mentor, candidate_id=pk(candidate), body="Well taught.")
+    session.commit()
+    connection, reading_session = reading
+    mine = {"candidate_id": candidate.id}
+    asked: list[tuple[Prepared, dict[str, Any], list[Any] | None]] = [
+        (_mentors_stmt(), mine, [("Mia Mentor", mentor.email)]),
+        (_feedback_stmt(), mine | {"limit": 20}, None),  # SQLite adds OFFSET 0 itself
+        (_reviewed_stmt(), mine | {"limit": 5}, None),
+        (_counts_stmt(), mine, None),
+    ]
+    for prepared, params, expected in asked:
+        rows = prepared.rows(reading_session, params)
+        assert rows, prepared.statement
+        assert rows == _sqlalchemy_rows(connection, prepared, params)
+        assert expected is None or rows == expected
+    assert _feedback_stmt().rows(reading_session, mine | {"limit": 20})[0][0] == "Well taught."
+    counted = {(kind, status): n for kind, status, n in _counts_stmt().rows(reading_session, mine)}
+    assert counted[("teaching-sessions", ReviewStatus.PENDING.value)] == 1
+    assert counted[("teaching-sessions", ReviewStatus.REJECTED.value)] == 1
 
 
 def test_no_row_is_an_empty_list(reading: tuple[Connection, Session]) -> None:

@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Dialect, Select
+from sqlalchemy import CompoundSelect, Connection, Dialect, Select
 from sqlalchemy.orm import Session
 
 Processor = Callable[[Any], Any]
+Statement = Select[Any] | CompoundSelect
 
 
 class _Compiled(NamedTuple):
@@ -26,15 +27,15 @@ class _Compiled(NamedTuple):
 
     sql: str
     positions: tuple[str, ...] | None  # parameter names in order; None: by name
+    values: dict[str, Any]  # the parameters the statement holds (SQLite's OFFSET 0)
     binds: tuple[tuple[str, Processor], ...]  # parameters the dialect converts
     results: tuple[tuple[int, Processor], ...]  # columns the dialect converts
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         """The driver's parameters: converted, in order or by name."""
-        if self.binds:
-            params = dict(params)
-            for name, convert in self.binds:
-                params[name] = convert(params[name])
+        params = self.values | dict(params)
+        for name, convert in self.binds:
+            params[name] = convert(params[name])
         if self.positions is None:
             return params
         return tuple(params[name] for name in self.positions)
@@ -49,8 +50,11 @@ class _Compiled(NamedTuple):
         return tuple(converted)
 
 
-def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
+def _compile(statement: Statement, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
+    if any(bind.expanding for bind in compiled.binds.values()):
+        raise ValueError("a Prepared statement takes no expanding IN parameter")
+    values = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
     binds = []
     for name, bind in compiled.binds.items():
         convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -62,11 +66,11 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
         if convert is not None:
             results.append((index, convert))
     positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-    return _Compiled(compiled.string, positions, tuple(binds), tuple(results))
+    return _Compiled(compiled.string, positions, values, tuple(binds), tuple(results))
 
 
 class Prepared:
-    """A SELECT of table columns (no ORM entities) for a hot path.
+    """A SELECT (or a UNION of them) of table columns, no ORM entities, for a hot path.
 
     While something listens to the engine's cursor events (a statement counter, a
     tracer), it runs through SQLAlchemy instead, so that the listener sees it; so does a
@@ -74,7 +78,7 @@ class Prepared:
     lost connection is handled as it handles one).
     """
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Statement) -> None:
         self.statement = statement
         self._by_dialect: WeakKeyDictionary[Dialect, _Compiled] = WeakKeyDictionary()
 

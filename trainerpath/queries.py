@@ -53,6 +53,7 @@ from trainerpath.models import (
 from trainerpath.paging import Page as Page
 from trainerpath.paging import PageRequest, paginate
 from trainerpath.pathways.measure import DATED
+from trainerpath.prepared import Prepared
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -176,7 +177,7 @@ REVIEWED_KINDS = ("rejected", "noted")  # what ``reviewed_evidence`` returns, in
 
 
 @cache
-def _reviewed_stmt() -> Select[Any]:
+def _reviewed_stmt() -> Prepared:
     """Built once: a candidate's rejected and noted items of every kind, ranked per part.
 
     The items are ranked by their keys alone; only the few kept (``limit`` a part) are
@@ -217,7 +218,7 @@ def _reviewed_stmt() -> Select[Any]:
         )
     )
     reviewer = select(col(User.name)).where(col(User.id) == ranked.c.reviewed_by)
-    return (
+    return Prepared(
         select(
             ranked.c.kind,
             ranked.c.part,
@@ -239,7 +240,7 @@ def reviewed_evidence(
     result: dict[str, list[tuple[str, EvidenceBase, str | None]]] = {
         part: [] for part in REVIEWED_KINDS
     }
-    found = session.execute(_reviewed_stmt(), {"candidate_id": candidate_id, "limit": limit})
+    found = _reviewed_stmt().rows(session, {"candidate_id": candidate_id, "limit": limit})
     for kind, part, reviewer, row in found:
         data = row if isinstance(row, dict) else json.loads(row)
         item = item_from_json(EVIDENCE_MODELS[kind], data)
@@ -248,7 +249,7 @@ def reviewed_evidence(
 
 
 @cache
-def _counts_stmt() -> Any:
+def _counts_stmt() -> Prepared:
     """Built once: a candidate's items per kind and review status."""
     candidate_id = bindparam("candidate_id", type_=Integer)
     parts: list[Any] = [
@@ -261,13 +262,13 @@ def _counts_stmt() -> Any:
         .group_by(col(model.review_status))
         for slug, model in EVIDENCE_MODELS.items()
     ]
-    return union_all(*parts)
+    return Prepared(union_all(*parts))
 
 
 def evidence_counts(session: Session, candidate_id: int) -> dict[str, dict[str, int]]:
     """For each evidence kind, how many of the candidate's items are in each review status."""
     counts = {slug: dict.fromkeys(REVIEW_STATUSES, 0) for slug in EVIDENCE_MODELS}
-    for slug, status, n in session.execute(_counts_stmt(), {"candidate_id": candidate_id}):
+    for slug, status, n in _counts_stmt().rows(session, {"candidate_id": candidate_id}):
         counts[slug][status] = int(n)
     return counts
 

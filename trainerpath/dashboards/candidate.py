@@ -37,6 +37,7 @@ from trainerpath.models import (
 )
 from trainerpath.paging import Page, PageRequest, paginate
 from trainerpath.pathways import CURRENT, Ruleset, ruleset_for
+from trainerpath.prepared import Prepared
 from trainerpath.services.attachments import attachments_by_item
 from trainerpath.services.evidence_kinds import KINDS, TEACHING_SESSIONS, EvidenceKind, FieldSpec
 
@@ -149,11 +150,11 @@ class FeedbackRow:
 
 
 @cache
-def _feedback_stmt() -> Any:
+def _feedback_stmt() -> Prepared:
     """Built once: feedback left for a candidate, newest first, with author and ruleset
     (plain columns: no entity is built per note)."""
     notes, users, enrollments = table_of(Feedback), table_of(User), table_of(Enrollment)
-    return (
+    return Prepared(
         select(notes.c.body, notes.c.created_at, users.c.name, enrollments.c.ruleset)
         .join(users, users.c.id == notes.c.author_id)
         .outerjoin(enrollments, enrollments.c.id == notes.c.enrollment_id)
@@ -165,7 +166,7 @@ def _feedback_stmt() -> Any:
 
 def feedback_for(session: Session, candidate_id: int, limit: int = 20) -> list[FeedbackRow]:
     """Feedback left for the candidate, newest first."""
-    found = session.execute(_feedback_stmt(), {"candidate_id": candidate_id, "limit": limit})
+    found = _feedback_stmt().rows(session, {"candidate_id": candidate_id, "limit": limit})
     return [
         FeedbackRow(
             FeedbackNote(body, created_at),
@@ -199,10 +200,10 @@ class CandidateDashboard:
 
 
 @cache
-def _mentors_stmt() -> Any:
+def _mentors_stmt() -> Prepared:
     """Built once: a candidate's active mentors by name."""
     users, mentorships = table_of(User), table_of(Mentorship)
-    return (
+    return Prepared(
         select(users.c.name, users.c.email)
         .join(mentorships, mentorships.c.mentor_id == users.c.id)
         .where(
@@ -217,7 +218,7 @@ def mentors_of(session: Session, candidate_id: int) -> list[MentorContact]:
     """The candidate's active mentors."""
     return [
         MentorContact._make(row)
-        for row in session.execute(_mentors_stmt(), {"candidate_id": candidate_id})
+        for row in _mentors_stmt().rows(session, {"candidate_id": candidate_id})
     ]
 
 
