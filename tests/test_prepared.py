@@ -129,10 +129,29 @@ def test_a_listener_on_the_cursor_events_sees_the_statement(
 
 
 def test_a_driver_error_is_raised_as_sqlalchemys(reading: tuple[Connection, Session]) -> None:
-    _connection, session = reading
+    connection, session = reading
     missing = Prepared(select(table("no_such_table", column("x")).c.x))
-    with pytest.raises(sqlalchemy.exc.DBAPIError, match="no_such_table"):
+    with pytest.raises(sqlalchemy.exc.DBAPIError) as raised:
         missing.rows(session, {})
+    assert isinstance(raised.value.orig, connection.dialect.loaded_dbapi.Error)
+    assert "no_such_table" in str(raised.value.orig)  # the driver's own error, not a later one
+    assert "FROM no_such_table" in str(raised.value.statement)
+    assert not connection.invalidated
+
+
+def test_on_postgresql_a_lost_connection_is_invalidated(
+    engine: Engine, reading: tuple[Connection, Session]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a server that ends the connection: PostgreSQL")
+    connection, session = reading
+    backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend or 0)})")
+    with pytest.raises(sqlalchemy.exc.DBAPIError) as raised:
+        _token_stmt().rows(session, {"token_hash": hash_token("tp_anyone")})
+    assert raised.value.connection_invalidated
+    assert connection.invalidated
 
 
 def test_it_reads_in_the_connections_transaction_which_the_session_then_ends(

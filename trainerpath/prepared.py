@@ -1,12 +1,13 @@
 """The hottest reads, compiled once per dialect and run on the driver's cursor.
 
-Each API request looks its token up and the enrollment view reads one row; run through
-SQLAlchemy's execution (execution context, result object, row processing) those two
-statements cost four to five times what the driver takes to run them. ``Prepared``
-keeps what SQLAlchemy gives and drops what it costs: the SQL is SQLAlchemy's, compiled
-for the engine's dialect; the rows hold the values ``Connection.execute`` would give
-(each column's result processor applied); the statement runs in the connection's
-transaction, begun the same way (``db.SQLiteDialect``: deferred for a reading request).
+Every API request looks its token up, the enrollment view reads one row, the candidate
+dashboard counts and lists; run through SQLAlchemy's execution (execution context,
+result object, row processing) such a statement costs four to five times what the
+driver takes to run it. ``Prepared`` keeps what SQLAlchemy gives and drops what it
+costs: the SQL is SQLAlchemy's, compiled for the engine's dialect; the rows hold the
+values ``Connection.execute`` would give (each column's result processor applied); the
+statement runs in the connection's transaction, begun the same way (``db.SQLiteDialect``:
+deferred for a reading request); a driver error is raised as SQLAlchemy raises it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import CompoundSelect, Connection, Dialect, Select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 Processor = Callable[[Any], Any]
@@ -73,9 +75,7 @@ class Prepared:
     """A SELECT (or a UNION of them) of table columns, no ORM entities, for a hot path.
 
     While something listens to the engine's cursor events (a statement counter, a
-    tracer), it runs through SQLAlchemy instead, so that the listener sees it; so does a
-    statement the driver fails, which SQLAlchemy then raises as its own error (and a
-    lost connection is handled as it handles one).
+    tracer), it runs through SQLAlchemy instead, so that the listener sees it.
     """
 
     def __init__(self, statement: Statement) -> None:
@@ -96,11 +96,14 @@ class Prepared:
         if not connection.in_transaction():
             connection.begin()
         cursor = connection.connection.cursor()
+        parameters = compiled.parameters(params)
         try:
-            cursor.execute(compiled.sql, compiled.parameters(params))
+            cursor.execute(compiled.sql, parameters)
             fetched = cursor.fetchall()
-        except connection.dialect.loaded_dbapi.Error:
-            return self._through_sqlalchemy(connection, params)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _as_sqlalchemy_raises(
+                connection, cursor, compiled.sql, parameters, error
+            ) from error
         finally:
             cursor.close()
         return [compiled.row(values) for values in fetched]
@@ -115,3 +118,18 @@ class Prepared:
         if found is None:
             found = self._by_dialect[dialect] = _compile(self.statement, dialect)
         return found
+
+
+def _as_sqlalchemy_raises(
+    connection: Connection, cursor: Any, sql: str, parameters: Any, error: Any
+) -> Exception:
+    """The driver's error wrapped as SQLAlchemy wraps it (``OperationalError``,
+    ``ProgrammingError``, ...); a connection the error shows lost is invalidated, so the
+    pool replaces it."""
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if lost:
+        connection.invalidate(error)
+    return DBAPIError.instance(
+        sql, parameters, error, dialect.loaded_dbapi.Error, connection_invalidated=lost
+    )
