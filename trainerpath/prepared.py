@@ -54,11 +54,12 @@ class _Compiled(NamedTuple):
 
 def _compile(statement: Statement, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
-    if any(bind.expanding for bind in compiled.binds.values()):
-        raise ValueError("a Prepared statement takes no expanding IN parameter")
-    values = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
-    binds = []
+    values, binds = {}, []
     for name, bind in compiled.binds.items():
+        if bind.expanding:
+            raise ValueError("a Prepared statement takes no expanding IN parameter")
+        if not bind.required:
+            values[name] = bind.effective_value
         convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if convert is not None:
             binds.append((name, convert))
