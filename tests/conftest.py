@@ -1,4 +1,5 @@
-"""Fixtures: a migrated database per run, emptied after every test; an app; factories.
+"""Fixtures: a migrated database per run, emptied after every test; apps, built once per
+configuration and reset after every test; factories.
 
 Every test hashes passwords cheaply unless marked ``real_password_hashing``. Service
 tests that need no Flask app are marked ``without_app``: their ``engine`` is then one
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cached_property, partial
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from werkzeug.security import generate_password_hash
 
-from trainerpath import create_app, delivery, migrate
+from trainerpath import create_app, delivery, migrate, ratelimit
 from trainerpath.db import make_engine
 from trainerpath.models import (
     EVIDENCE_MODELS,
@@ -130,8 +132,7 @@ def _emptied(folder: Path) -> Iterator[Path]:
 @pytest.fixture
 def upload_dir(_folders: Path) -> Iterator[Path]:
     """The upload directory of the test apps, emptied after every test. One path for
-    the whole run, so that the API tests' apps, cached by configuration, are reused
-    (an app per test would keep a pool of connections each)."""
+    the whole run, so that the apps, kept by configuration, are reused."""
     yield from _emptied(_folders / "uploads")
 
 
@@ -183,14 +184,68 @@ def mail_app_config(app_config: dict[str, Any], smtp: SmtpServer) -> dict[str, A
     return app_config | smtp.settings
 
 
+class BuiltApps:
+    """Apps already built, by configuration, so that each test need not build its own.
+
+    Building an app compiles every URL rule, and its first pages compile their
+    templates: most of a web test's cost. The app keeps no state between requests
+    beyond what ``reset`` restores: its settings, the extensions a test or a request
+    added (the turnaround cache), and the rate-limit counts. A configuration that
+    names a new SMTP port each test would keep an app per test, so only the latest
+    few stay, and each app's connections are closed when it is dropped.
+    """
+
+    KEPT = 4
+
+    def __init__(self) -> None:
+        self._apps: OrderedDict[str, tuple[Flask, dict[str, Any], set[str]]] = OrderedDict()
+
+    def get(self, config: dict[str, Any]) -> Flask:
+        """The app of this configuration, built on first use."""
+        key = repr(sorted(config.items()))
+        if key in self._apps:
+            self._apps.move_to_end(key)
+            return self._apps[key][0]
+        app = create_app(config)
+        self._apps[key] = (app, dict(app.config), set(app.extensions))
+        while len(self._apps) > self.KEPT:
+            _key, (dropped, _config, _names) = self._apps.popitem(last=False)
+            dropped.extensions["trainerpath.engine"].dispose()
+        return app
+
+    def reset(self, app: Flask) -> None:
+        """Return ``app`` to how it was built: settings, extensions, rate-limit counts."""
+        for built, config, names in self._apps.values():
+            if built is app:
+                app.config.clear()
+                app.config.update(config)
+                for name in set(app.extensions) - names:
+                    del app.extensions[name]
+                # One store holds the counts of both guards (logins and reset requests).
+                app.extensions[ratelimit.EXTENSION].limiter.storage.reset()
+                return
+
+    def dispose(self) -> None:
+        """Close every kept app's connections."""
+        for app, _config, _names in self._apps.values():
+            app.extensions["trainerpath.engine"].dispose()
+        self._apps.clear()
+
+
+@pytest.fixture(scope="session")
+def _apps() -> Iterator[BuiltApps]:
+    apps = BuiltApps()
+    yield apps
+    apps.dispose()
+
+
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
-    """A fresh app on the test database, emptied afterwards."""
-    app = create_app(app_config)
-    engine: Engine = app.extensions["trainerpath.engine"]
+def app(app_config: dict[str, Any], _apps: BuiltApps) -> Iterator[Flask]:
+    """The app of this configuration (built once, reused), emptied and reset afterwards."""
+    app = _apps.get(app_config)
     yield app
-    empty_all_tables(engine)
-    engine.dispose()
+    empty_all_tables(app.extensions["trainerpath.engine"])
+    _apps.reset(app)
 
 
 @pytest.fixture(scope="module")

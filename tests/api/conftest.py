@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import PASSWORD, empty_all_tables
+from conftest import PASSWORD
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select, text
@@ -21,7 +21,6 @@ from sqlmodel import SQLModel, col
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse
 
-from trainerpath import create_app
 from trainerpath.api import registry
 from trainerpath.api.openapi import openapi_document
 from trainerpath.models import ApiToken, Mentorship, User, utcnow
@@ -29,27 +28,6 @@ from trainerpath.services import tokens
 from trainerpath.services.users import create_user
 
 API = "/api/v1"
-
-
-@pytest.fixture(scope="session")
-def _apps() -> Iterator[dict[str, Flask]]:
-    """Apps already built, by configuration, so each test need not build its own."""
-    apps: dict[str, Flask] = {}
-    yield apps
-    for built in apps.values():
-        built.extensions["trainerpath.engine"].dispose()
-
-
-@pytest.fixture
-def app(app_config: dict[str, Any], _apps: dict[str, Flask]) -> Iterator[Flask]:
-    """The app for this configuration, reused across API tests; the database is emptied
-    after every test. (Building an app compiles every URL rule, which is most of a test's
-    cost; the API keeps no state in the app between requests.)"""
-    key = repr(sorted(app_config.items()))
-    if key not in _apps:
-        _apps[key] = create_app(app_config)
-    yield _apps[key]
-    empty_all_tables(_apps[key].extensions["trainerpath.engine"])
 
 
 class OpenApiChecker:
