@@ -252,8 +252,9 @@ def sizes_measurements(args: argparse.Namespace) -> None:
     print()
     print(
         f"a large database beside a small one: gunicorn -w {args.workers}, {client.describe()} "
-        f"on each page after {args.warmup_seconds} s of the same load; first = the first "
-        "request alone, KiB = the size of its answer"
+        f"on each page after {args.warmup_seconds} s of the same load, {args.rounds} round(s) "
+        "of the two databases in turn (medians; p50 x: the median of the rounds' ratios, "
+        "low-high their range); first = the first request alone, KiB = the size of its answer"
     )
     lines = compare_sizes(
         generate,
@@ -265,6 +266,7 @@ def sizes_measurements(args: argparse.Namespace) -> None:
         client=client,
         warmup=warmup_client(args, client),
         workers=args.workers,
+        rounds=args.rounds,
     )
     print()
     print("\n".join(lines))

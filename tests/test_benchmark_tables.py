@@ -78,11 +78,15 @@ def test_the_side_by_side_table_calls_out_errors() -> None:
     assert sidebyside.table([row])[-1].endswith("<- 4 errors")
 
 
+def sized(*runs: Result, first_ms: float = 14.0, kib: float = 31.0) -> scaling.Sized:
+    return scaling.Sized(first_ms, kib, runs)
+
+
 def test_the_sizes_table_flags_a_page_that_slows_down_with_the_data() -> None:
-    small = scaling.Sized(12.0, 30.0, run(100, p50_ms=10.0, p99_ms=40.0))
-    within = scaling.Sized(14.0, 31.0, run(80, p50_ms=14.0, p99_ms=90.0))
-    grown = scaling.Sized(14.0, 31.0, run(60, p50_ms=16.0, p99_ms=90.0))
-    slow = scaling.Sized(900.0, 15_000.0, run(1, p50_ms=6300.0, p99_ms=7000.0))
+    small = sized(run(100, p50_ms=10.0, p99_ms=40.0), first_ms=12.0, kib=30.0)
+    within = sized(run(80, p50_ms=14.0, p99_ms=90.0))
+    grown = sized(run(60, p50_ms=16.0, p99_ms=90.0))
+    slow = sized(run(1, p50_ms=6300.0, p99_ms=7000.0), first_ms=900.0, kib=15_000.0)
 
     lines = scaling.table(["a", "b", "c"], [small] * 3, [within, grown, slow], "10,000")[-3:]
 
@@ -91,6 +95,22 @@ def test_the_sizes_table_flags_a_page_that_slows_down_with_the_data() -> None:
         "1.6  <- over 1.5x",
         "630  <- over 1.5x; p99 over 100 ms",
     ]
+
+
+def test_over_several_rounds_the_sizes_table_pairs_each_round_of_the_two_databases() -> None:
+    # The machine slows down over the rounds, both databases alike: each round's ratio is
+    # 1.2. In one round the large database's page was slowed more (2.0): the median of the
+    # rounds' ratios stays 1.2, where the two sides' own medians would say 40 / 20 = 2.0.
+    small = sized(*(run(100, p50_ms=ms) for ms in (10.0, 20.0, 40.0)))
+    big = sized(*(run(80, p50_ms=ms) for ms in (12.0, 24.0, 48.0)))
+    slowed_once = sized(*(run(80, p50_ms=ms) for ms in (12.0, 40.0, 48.0)))
+
+    lines = scaling.table(["a", "b"], [small] * 2, [big, slowed_once], "10,000")
+
+    assert "low-high" in lines[1]
+    cells = [line.partition("|")[2].partition("|")[2].split() for line in lines[-2:]]
+    assert cells == [["1.2", "1.2-1.2"], ["1.2", "1.2-2.0"]]
+    assert lines[-2].partition("|")[2].split()[1] == "24.0"  # the big side's median p50
 
 
 @pytest.mark.parametrize(("rank", "expected"), [(50, 50.0), (99, 99.0), (100, 100.0), (0.5, 1.0)])

@@ -3,8 +3,11 @@
 Both databases are filled by scripts/bigdata.py in bulk SQL, the large one with
 ``--big-candidates`` and ``--big-sessions``, the small one with 100 candidates and
 sessions in the same proportion, so that a page slower on the large one grows with the
-data. Each page is served by gunicorn on each database in turn and loaded with the same
-client settings (32 connections by default, as the issue's goal says).
+data. Both are served by gunicorn at once, and each page is loaded with the same client
+settings (32 connections by default, as the issue's goal says) on one database then the
+other, for several rounds in alternating order: the table gives medians, and the ratio
+of the two p50s round by round, so that the machine's own drift (which moved a page more
+than the data did when the two databases were measured one after the other) cancels.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
+import statistics
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +28,7 @@ from .clients import Client, Result
 from .dataset import Person
 from .replicas import start_page
 from .routes import API, Route
-from .servers import Servers
+from .servers import Server, Servers
 from .stats import ratio
 from .throwaway import throwaway_database
 from .visitors import visit_each
@@ -100,42 +104,70 @@ def big_routes(dataset: Dataset) -> list[Route]:
 
 @dataclass(frozen=True)
 class Sized:
-    """One route on one database: the first request's time and size, then the load run."""
+    """One route on one database: the first request's time and size, then each round's
+    load run."""
 
     first_ms: float
     kib: float
-    loaded: Result
+    rounds: tuple[Result, ...]
+
+    def median(self, figure: str) -> float:
+        """The median over the rounds of ``figure`` (rps, p50_ms, p99_ms)."""
+        return statistics.median(getattr(run, figure) for run in self.rounds)
+
+    @property
+    def errors(self) -> int:
+        """Failed requests over every round."""
+        return sum(run.errors for run in self.rounds)
 
 
-def measure_database(
-    servers: Servers,
-    name: str,
-    url: str,
-    routes: list[Route],
+def growth(small: Sized, big: Sized) -> list[float]:
+    """Each round's p50 on the large database over the same round's on the small one."""
+    return [
+        ratio(large.p50_ms, little.p50_ms)
+        for little, large in zip(small.rounds, big.rounds, strict=True)
+    ]
+
+
+def measure_side_by_side(
+    pages: Sequence[Server],
+    routes: Sequence[Sequence[Route]],
     client: Client,
     warmup: Client | None,
-    workers: int,
-    workdir: Path,
-) -> list[Sized]:
-    """Serve trainerpath on ``url``, visit each route once, then load each in turn."""
-    page = start_page(servers, name, url, secrets.token_hex(24), workers, workdir)
-    try:
+    rounds: int,
+) -> list[list[Sized]]:
+    """Visit each route once on every server, then load it on each server in turn.
+
+    The servers take turns within each round, the first of one round last in the next,
+    so a machine that speeds up or slows down over a minute moves both sides alike.
+    """
+    visits = []
+    for page, its_routes in zip(pages, routes, strict=True):
         try:
-            visits = visit_each(page.url, routes)
+            visits.append(visit_each(page.url, list(its_routes)))
         except Exception:
-            print(f"{name}: a page failed; the end of the server's log:\n{page.log_tail()}")
+            print(f"{page.name}: a page failed; the end of the server's log:\n{page.log_tail()}")
             raise
-        sized = []
-        for route, visit in zip(routes, visits, strict=True):
-            target = page.url + route.path
-            if warmup is not None:
-                warmup.run(target, visit.headers)
-            loaded = client.run(target, visit.headers)
-            sized.append(Sized(visit.seconds * 1000, len(visit.body) / 1024, loaded))
-            print(f"  {name}: measured {route.label}", flush=True)
-        return sized
-    finally:
-        page.stop()
+    sized: list[list[Sized]] = [[] for _ in pages]
+    for index, label in enumerate(route.label for route in routes[0]):
+        targets = [
+            (page.url + its_routes[index].path, its_visits[index].headers)
+            for page, its_routes, its_visits in zip(pages, routes, visits, strict=True)
+        ]
+        if warmup is not None:
+            for url, headers in targets:
+                warmup.run(url, headers)
+        runs: list[list[Result]] = [[] for _ in pages]
+        for turn in range(rounds):
+            order = range(len(pages)) if turn % 2 == 0 else reversed(range(len(pages)))
+            for server in order:
+                runs[server].append(client.run(*targets[server]))
+        for server, its_visits in enumerate(visits):
+            visit = its_visits[index]
+            first = Sized(visit.seconds * 1000, len(visit.body) / 1024, tuple(runs[server]))
+            sized[server].append(first)
+        print(f"  measured {label}", flush=True)
+    return sized
 
 
 def _ms(value: float) -> str:
@@ -145,34 +177,42 @@ def _ms(value: float) -> str:
 def table(
     labels: Sequence[str], small: Sequence[Sized], big: Sequence[Sized], big_name: str
 ) -> list[str]:
-    """The two databases side by side: latencies, rps, HTML size, and the p50 ratio."""
+    """The two databases side by side: medians of latency and rps, HTML size, and the
+    p50 ratio (the median of the rounds' ratios, and their range)."""
     width = max(len(label) for label in labels)
     cells = "{:>7} {:>7} {:>7} {:>7} {:>8}"
     names = ("first ms", "p50 ms", "p99 ms", "rps", "KiB")
     header = f"{'':<{width}}  {'100 candidates':^40} | {big_name:^40} |"
-    header2 = f"{'route':<{width}}  {cells.format(*names)} | {cells.format(*names)} | {'p50 x':>6}"
+    header2 = (
+        f"{'route':<{width}}  {cells.format(*names)} | {cells.format(*names)} | "
+        f"{'p50 x':>6} {'low-high':>9}"
+    )
     lines = [header, header2, "-" * len(header2)]
     for label, little, large in zip(labels, small, big, strict=True):
         columns = [
             cells.format(
                 _ms(s.first_ms),
-                _ms(s.loaded.p50_ms),
-                _ms(s.loaded.p99_ms),
-                f"{s.loaded.rps:.1f}",
+                _ms(s.median("p50_ms")),
+                _ms(s.median("p99_ms")),
+                f"{s.median('rps'):.1f}",
                 f"{s.kib:,.0f}",
             )
             for s in (little, large)
         ]
-        grown = ratio(large.loaded.p50_ms, little.loaded.p50_ms)
+        each = growth(little, large)
+        grown = statistics.median(each)
+        spread = f" {_ms(min(each)) + '-' + _ms(max(each)):>9}" if len(each) > 1 else ""
         flags = []
         if grown > WITHIN:
             flags.append(f"over {WITHIN}x")
-        if not large.loaded.p99_ms < P99_GOAL_MS:
+        if not large.median("p99_ms") < P99_GOAL_MS:
             flags.append(f"p99 over {P99_GOAL_MS:.0f} ms")
-        if large.loaded.errors or little.loaded.errors:
-            flags.append(f"{large.loaded.errors + little.loaded.errors} errors")
+        if large.errors or little.errors:
+            flags.append(f"{large.errors + little.errors} errors")
         note = "  <- " + "; ".join(flags) if flags else ""
-        lines.append(f"{label:<{width}}  {columns[0]} | {columns[1]} | {_ms(grown):>6}{note}")
+        lines.append(
+            f"{label:<{width}}  {columns[0]} | {columns[1]} | {_ms(grown):>6}{spread}{note}"
+        )
     return lines
 
 
@@ -187,6 +227,7 @@ def compare_sizes(
     client: Client,
     warmup: Client | None,
     workers: int,
+    rounds: int,
 ) -> list[str]:
     """Generate the two databases, measure each page on both, return the table's lines."""
     name = make_url(big_url).database or ""
@@ -214,12 +255,11 @@ def compare_sizes(
             + ", ".join(f"{table}: {count:,}" for table, count in big_data.rows.items())
         )
         workdir = Path(folder)
-        small_routes, big_routes_ = big_routes(small_data), big_routes(big_data)
-        small = measure_database(
-            servers, "small", small_db, small_routes, client, warmup, workers, workdir
-        )
-        big = measure_database(
-            servers, "big", big_db, big_routes_, client, warmup, workers, workdir
-        )
+        pages = [
+            start_page(servers, name, url, secrets.token_hex(24), workers, workdir)
+            for name, url in (("small", small_db), ("big", big_db))
+        ]
+        routes = [big_routes(small_data), big_routes(big_data)]
+        small, big = measure_side_by_side(pages, routes, client, warmup, rounds)
     big_name = f"{candidates:,} candidates"
-    return table([route.label for route in big_routes_], small, big, big_name)
+    return table([route.label for route in routes[1]], small, big, big_name)
