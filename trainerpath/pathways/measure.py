@@ -8,7 +8,7 @@ never counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -113,7 +113,34 @@ class Periods:
 Aggregate = Sums | Best | Periods
 
 
-def gather(people: Population, wanted: Sequence[Aggregate]) -> list[dict[int, Any]]:
+Results = list[dict[int, Any]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement of a ``gather``: built once for its shape, run with the day's values.
+
+    ``extra`` gives the parameters of its own (besides ``parameters``) from the aggregates
+    of the call; ``read`` stores its rows into the results.
+    """
+
+    statement: Any
+    read: Callable[[Any, Results], None]
+    extra: Callable[[Sequence[Aggregate]], dict[str, Any]] = lambda _wanted: {}
+
+
+# The steps of each shape measured so far: a shape's aggregates are the same
+# declarations in the same order, so their statements differ only in bound values.
+# A handful of rulesets and tracks make a few dozen shapes; the bound keeps it so.
+_STEPS: dict[Hashable, tuple[tuple[object, ...], list[Step]]] = {}
+_STEPS_KEPT = 256
+
+
+def gather(
+    people: Population,
+    wanted: Sequence[Aggregate],
+    shape: tuple[object, ...] | None = None,
+) -> Results:
     """Measure every aggregate of ``wanted`` for ``people``, in its order.
 
     Conditional aggregates: one statement per evidence table for all the sums and
@@ -121,10 +148,47 @@ def gather(people: Population, wanted: Sequence[Aggregate]) -> list[dict[int, An
     the sums wanted by date. A ``Sums`` gives ``dict[int, Amounts]`` with every
     candidate, a ``Best`` ``dict[int, float]`` with those who have one, and every
     ``Periods`` (all in one statement) ``dict[int, list[Island]]`` with every candidate.
+
+    ``shape`` names what ``wanted`` is made from (the requirement declarations, in
+    order): the statements are then built once per shape and track, and reused with
+    the candidates and today bound.
     """
-    results: list[dict[int, Any]] = [_empty(people, aggregate) for aggregate in wanted]
+    results: Results = [_empty(people, aggregate) for aggregate in wanted]
     if not people.candidate_ids:
         return results
+    if shape is None:
+        steps = _steps(people, wanted)
+    else:
+        key = (tuple(map(id, shape)), people.track)
+        kept = _STEPS.get(key)
+        # The key holds ids; the entry holds the objects, so an id is never reused for
+        # another object while its entry is kept.
+        if kept is None or not all(a is b for a, b in zip(kept[0], shape, strict=True)):
+            if len(_STEPS) >= _STEPS_KEPT:
+                _STEPS.clear()
+            kept = _STEPS[key] = (shape, _steps(people, wanted))
+        steps = kept[1]
+    common = _parameters(people, wanted)
+    for step in steps:
+        step.read(people.session.execute(step.statement, common | step.extra(wanted)), results)
+    return results
+
+
+def _parameters(people: Population, wanted: Sequence[Aggregate]) -> dict[str, Any]:
+    """What every step binds: the candidates, today, a year ago, each window's start."""
+    found = {
+        "candidates": list(people.candidate_ids),
+        "today": people.today,
+        "year_ago": people.today - timedelta(days=365),
+    }
+    for index, aggregate in enumerate(wanted):
+        if isinstance(aggregate, Sums) and aggregate.since is not None:
+            found[f"since{index}"] = aggregate.since
+    return found
+
+
+def _steps(people: Population, wanted: Sequence[Aggregate]) -> list[Step]:
+    """Build the statements that measure ``wanted`` (for ``people``'s track)."""
     by_model: dict[type[EvidenceBase], list[tuple[int, Sums | Best]]] = {}
     periods: list[tuple[int, Periods]] = []
     for index, aggregate in enumerate(wanted):
@@ -132,14 +196,15 @@ def gather(people: Population, wanted: Sequence[Aggregate]) -> list[dict[int, An
             periods.append((index, aggregate))
         else:
             by_model.setdefault(aggregate.model, []).append((index, aggregate))
+    steps = []
     if periods:
-        _islands(people, periods, results)
+        steps.append(_islands(people, periods))
     for model, on_model in by_model.items():
-        _totals(people, model, on_model, results)
+        steps.append(_totals(people, model, on_model))
         dated = [(i, a) for i, a in on_model if isinstance(a, Sums) and a.by_date]
         if dated:
-            _by_date(people, model, dated, results)
-    return results
+            steps.append(_by_date(people, model, dated))
+    return steps
 
 
 def _empty(people: Population, aggregate: Aggregate) -> dict[int, Any]:
@@ -155,30 +220,34 @@ def _value(amount: Any) -> Any:
     return literal(amount) if isinstance(amount, int) else amount
 
 
-def _matching(people: Population, model: type[EvidenceBase], aggregate: Sums | Best) -> Any:
-    """The aggregate's filters (and its window) as one condition."""
+def _candidates() -> Any:
+    """The population's candidate ids, bound as a list."""
+    return bindparam("candidates", expanding=True)
+
+
+def _matching(
+    people: Population, model: type[EvidenceBase], index: int, aggregate: Sums | Best
+) -> Any:
+    """The aggregate's filters (and its window, from ``since{index}``) as one condition."""
     where = conditions(people, aggregate.filters)
     if isinstance(aggregate, Sums) and aggregate.since is not None:
         dated = DATED[model]
-        since = bindparam(None, aggregate.since, type_=Date)
+        since = bindparam(f"since{index}", aggregate.since, type_=Date)
         where += [dated >= since, dated <= today_param(people)]
     return and_(*where) if where else true()
 
 
 def _totals(
-    people: Population,
-    model: type[EvidenceBase],
-    wanted: Sequence[tuple[int, Sums | Best]],
-    results: list[dict[int, Any]],
-) -> None:
+    people: Population, model: type[EvidenceBase], wanted: Sequence[tuple[int, Sums | Best]]
+) -> Step:
     """Every sum and best on ``model`` in one statement, grouped by candidate."""
     status = col(model.review_status)
     dated = DATED[model]
     year_ago = bindparam("year_ago", people.today - timedelta(days=365), type_=Date)
     in_year = and_(dated > year_ago, dated <= today_param(people))
     columns: list[Any] = []
-    for _index, aggregate in wanted:
-        matching = _matching(people, model, aggregate)
+    for index, aggregate in wanted:
+        matching = _matching(people, model, index, aggregate)
         if isinstance(aggregate, Best):
             columns.append(func.max(case((and_(status == VERIFIED, matching), aggregate.value))))
             continue
@@ -191,62 +260,77 @@ def _totals(
     candidate = col(model.candidate_id)
     stmt = (
         select(candidate, *columns)
-        .where(candidate.in_(people.candidate_ids), status.in_((VERIFIED, PENDING)))
+        .where(candidate.in_(_candidates()), status.in_((VERIFIED, PENDING)))
         .group_by(candidate)
     )
-    for candidate_id, *values in people.session.execute(stmt):
-        at = 0
-        for index, aggregate in wanted:
-            if isinstance(aggregate, Best):
-                if values[at] is not None:
-                    results[index][candidate_id] = float(values[at])
-                at += 1
-                continue
-            verified, pending, recent = (int(v or 0) for v in values[at : at + 3])
-            results[index][candidate_id] = Amounts(verified, pending, recent)
-            at += 3
+    bests = [isinstance(aggregate, Best) for _index, aggregate in wanted]
+    indexes = [index for index, _aggregate in wanted]
+
+    def read(rows: Any, results: Results) -> None:
+        for candidate_id, *values in rows:
+            at = 0
+            for index, best in zip(indexes, bests, strict=True):
+                if best:
+                    if values[at] is not None:
+                        results[index][candidate_id] = float(values[at])
+                    at += 1
+                    continue
+                verified, pending, recent = (int(v or 0) for v in values[at : at + 3])
+                results[index][candidate_id] = Amounts(verified, pending, recent)
+                at += 3
+
+    return Step(stmt, read)
 
 
 def _by_date(
-    people: Population,
-    model: type[EvidenceBase],
-    wanted: Sequence[tuple[int, Sums]],
-    results: list[dict[int, Any]],
-) -> None:
+    people: Population, model: type[EvidenceBase], wanted: Sequence[tuple[int, Sums]]
+) -> Step:
     """The verified quantity per candidate and day of every dated sum on ``model``."""
     dated = DATED[model]
     candidate = col(model.candidate_id)
     columns: list[Any] = []
-    for _index, sums in wanted:
-        matching = _matching(people, model, sums)
+    for index, sums in wanted:
+        matching = _matching(people, model, index, sums)
         columns += [
             func.sum(case((matching, _value(sums.amount)), else_=0)),
             func.sum(case((matching, 1), else_=0)),  # how many items: a day may sum to 0
         ]
-    earliest = min((s.since for _i, s in wanted if s.since is not None), default=None)
+    indexes = [index for index, _sums in wanted]
+    windowed = [index for index, sums in wanted if sums.since is not None]
     where = [
-        candidate.in_(people.candidate_ids),
+        candidate.in_(_candidates()),
         col(model.review_status) == VERIFIED,
         dated <= today_param(people),
     ]
-    if earliest is not None:
-        where.append(dated >= bindparam("earliest", earliest, type_=Date))
+    if windowed:
+        where.append(dated >= bindparam(f"earliest{windowed[0]}", type_=Date))
     stmt = (
         select(candidate, dated, *columns)
         .where(*where)
         .group_by(candidate, dated)
         .order_by(candidate, dated)
     )
-    days: dict[int, dict[int, list[tuple[date, int]]]] = {i: {} for i, _s in wanted}
-    for candidate_id, day, *values in people.session.execute(stmt):
-        for at, (index, _sums) in enumerate(wanted):
-            total, items = values[2 * at], values[2 * at + 1]
-            if items:
-                days[index].setdefault(candidate_id, []).append((day, int(total or 0)))
-    for index, _sums in wanted:
-        for candidate_id, entries in days[index].items():
-            found = results[index][candidate_id]
-            results[index][candidate_id] = replace(found, by_date=tuple(entries))
+
+    def earliest(aggregates: Sequence[Aggregate]) -> dict[str, Any]:
+        if not windowed:
+            return {}
+        sums = [aggregates[index] for index in windowed]
+        starts = [each.since for each in sums if isinstance(each, Sums) and each.since]
+        return {f"earliest{windowed[0]}": min(starts)}
+
+    def read(rows: Any, results: Results) -> None:
+        days: dict[int, dict[int, list[tuple[date, int]]]] = {i: {} for i in indexes}
+        for candidate_id, day, *values in rows:
+            for at, index in enumerate(indexes):
+                total, items = values[2 * at], values[2 * at + 1]
+                if items:
+                    days[index].setdefault(candidate_id, []).append((day, int(total or 0)))
+        for index in indexes:
+            for candidate_id, entries in days[index].items():
+                found = results[index][candidate_id]
+                results[index][candidate_id] = replace(found, by_date=tuple(entries))
+
+    return Step(stmt, read, earliest)
 
 
 def amounts(
@@ -264,9 +348,7 @@ def amounts(
 Island = tuple[date, date | None]  # [start, end) of a union of periods; None: ongoing
 
 
-def _islands(
-    people: Population, wanted: Sequence[tuple[int, Periods]], results: list[dict[int, Any]]
-) -> None:
+def _islands(people: Population, wanted: Sequence[tuple[int, Periods]]) -> Step:
     """Every ``Periods`` as islands, in one statement: a gaps-and-islands query each.
 
     Periods sorted by start join the island before them unless they start after every
@@ -277,10 +359,16 @@ def _islands(
     parts: list[Any] = []
     for part, (_index, periods) in enumerate(wanted):
         parts.append(_islands_of(people, periods).add_columns(literal(part).label("part")))
-    found = people.session.execute(union_all(*parts).order_by("part", "c", "s"))
-    for candidate_id, start, stop, part in found:
-        index = wanted[part][0]
-        results[index][candidate_id].append((start, None if stop == FAR_FUTURE else stop))
+    stmt = union_all(*parts).order_by("part", "c", "s")
+    indexes = [index for index, _periods in wanted]
+
+    def read(rows: Any, results: Results) -> None:
+        for candidate_id, start, stop, part in rows:
+            results[indexes[part]][candidate_id].append(
+                (start, None if stop == FAR_FUTURE else stop)
+            )
+
+    return Step(stmt, read)
 
 
 def _islands_of(people: Population, wanted: Periods) -> Any:
@@ -292,7 +380,7 @@ def _islands_of(people: Population, wanted: Periods) -> Any:
             col(period.candidate_id).label("c"), col(period.started_on).label("s"), end.label("e")
         )
         .where(
-            col(period.candidate_id).in_(people.candidate_ids),
+            col(period.candidate_id).in_(_candidates()),
             col(period.role).in_(wanted.roles),
             col(period.review_status).in_(wanted.statuses),
             col(period.started_on) <= today_param(people),

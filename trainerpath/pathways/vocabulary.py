@@ -190,7 +190,11 @@ class Need(ABC):
 
     def aggregates(self, people: Population) -> Sequence[Aggregate]:
         """The sums and bests to measure in SQL: ``measure.gather`` measures those of
-        several requirements together, one statement per evidence table."""
+        several requirements together, one statement per evidence table.
+
+        What they are made of may depend on the declaration and the track only; today
+        goes in through bound values (``today_param``, a ``Sums``'s ``since``), since
+        their statements are built once and reused (``gather``'s ``shape``)."""
         return ()
 
     @abstractmethod
@@ -207,7 +211,7 @@ class Need(ABC):
 
     def measure(self, key: str, people: Population) -> dict[int, Requirement]:
         """The requirement of each candidate of ``people``, measured on its own."""
-        return self.judge(key, people, gather(people, self.aggregates(people)))
+        return self.judge(key, people, gather(people, self.aggregates(people), shape=(self,)))
 
     def rule(self) -> str:
         """The requirement's numbers in a few words: "≥ 100 students", "required"."""
@@ -234,7 +238,8 @@ def measure_together(
     for windowed sums), whatever the number of requirements.
     """
     plans = [need.aggregates(people) for _key, need in needs]
-    found = iter(gather(people, [aggregate for plan in plans for aggregate in plan]))
+    wanted = [aggregate for plan in plans for aggregate in plan]
+    found = iter(gather(people, wanted, shape=tuple(need for _key, need in needs)))
     return [
         need.judge(key, people, [next(found) for _aggregate in plan])
         for (key, need), plan in zip(needs, plans, strict=True)
