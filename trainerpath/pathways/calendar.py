@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from datetime import date, timedelta
+from functools import lru_cache
 
 DAY = timedelta(days=1)
 # 1 year = 365.25 days = 1461/4; 1 month = 30.4375 days = 487/16.
@@ -16,6 +17,7 @@ YEAR_QUARTER_DAYS = 1461
 MONTH_SIXTEENTH_DAYS = 487
 
 
+@lru_cache(maxsize=8192)  # ageing and forecasts ask for the same few hundred days each view
 def add_months(day: date, months: int) -> date:
     """The same day of the month ``months`` later (or earlier), clamped to the month's end."""
     index = day.year * 12 + day.month - 1 + months
