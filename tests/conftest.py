@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from limits.storage import MemoryStorage
 from smtp_server import Received, SmtpServer
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -221,8 +222,11 @@ class BuiltApps:
                 app.config.update(config)
                 for name in set(app.extensions) - names:
                     del app.extensions[name]
-                # One store holds the counts of both guards (logins and reset requests).
-                app.extensions[ratelimit.EXTENSION].limiter.storage.reset()
+                # One store holds the counts of both guards (logins and reset requests);
+                # the tests on a Redis store empty their Redis database themselves.
+                storage = app.extensions[ratelimit.EXTENSION].limiter.storage
+                if isinstance(storage, MemoryStorage):
+                    storage.reset()
                 return
 
     def dispose(self) -> None:
