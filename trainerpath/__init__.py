@@ -37,7 +37,7 @@ def refuse_missing_vendor_files(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure a trainerpath application."""
-    from . import api, cli, db, mail, settling, uploads, web
+    from . import api, cli, db, mail, uploads, web
     from .bounds import IdConverter
     from .config import load_config, refuse_bad_settings, refuse_unsafe_secret
 
@@ -61,5 +61,4 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     api.init_app(app)
     cli.init_app(app)
-    settling.init_app(app)
     return app
