@@ -120,7 +120,7 @@ Results = list[dict[int, Any]]
 class Step:
     """One statement of a ``gather``: built once for its shape, run with the day's values.
 
-    ``extra`` gives the parameters of its own (besides ``parameters``) from the aggregates
+    ``extra`` gives the parameters of its own (besides ``_parameters``) from the aggregates
     of the call; ``read`` stores its rows into the results.
     """
 
