@@ -164,8 +164,8 @@ def measure_side_by_side(
                 runs[server].append(client.run(*targets[server]))
         for server, its_visits in enumerate(visits):
             visit = its_visits[index]
-            first = Sized(visit.seconds * 1000, len(visit.body) / 1024, tuple(runs[server]))
-            sized[server].append(first)
+            measured = Sized(visit.seconds * 1000, len(visit.body) / 1024, tuple(runs[server]))
+            sized[server].append(measured)
         print(f"  measured {label}", flush=True)
     return sized
 
