@@ -88,7 +88,10 @@ def _waiting_stmt(
             continue
         model = spec.model
         conditions = [
-            col(model.review_status) == PENDING,
+            # Written into the SQL: PostgreSQL then plans the prepared statement once
+            # (a generic plan) instead of anew on every execution, as it does with the
+            # status bound, whose selectivity a generic plan cannot know.
+            col(model.review_status) == inline_text(PENDING),
             queries.visible_to_user(role, viewer_id, col(model.candidate_id)),
         ]
         if candidate_id is not None:

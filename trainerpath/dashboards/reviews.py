@@ -34,6 +34,7 @@ from sqlmodel import col
 
 from trainerpath.dashboards.candidate import display_value
 from trainerpath.dashboards.common import PENDING, REJECTED
+from trainerpath.evidence_rows import inline_text
 from trainerpath.models import (
     EVIDENCE_MODELS,
     EvidenceBase,
@@ -251,7 +252,7 @@ def _waiting_by_band(one: bool) -> Any:
                 col(model.updated_at).label("since"),
             )
             .join(Mentorship, col(Mentorship.candidate_id) == col(model.candidate_id))
-            .where(col(model.review_status) == PENDING, *mentorships)
+            .where(col(model.review_status) == inline_text(PENDING), *mentorships)
             for model in EVIDENCE_MODELS.values()
         )
     ).subquery("pending")
