@@ -37,6 +37,15 @@ def password_error(password: object) -> str | None:
     return None
 
 
+def typed_text(text: str) -> str:
+    """Text as it was typed: each line break one ``\n``, no whitespace around it.
+
+    Browsers send a textarea's line breaks as CRLF but count each as one character
+    against its ``maxlength``; limits are measured on this form, as it is stored.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def field_name(name: str) -> str:
     """A field name short enough to echo back in an error."""
     return name if len(name) <= MAX_FIELD_NAME else name[: MAX_FIELD_NAME - 1] + "…"

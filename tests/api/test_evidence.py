@@ -133,6 +133,35 @@ def test_the_new_teaching_session_fields_are_stored_and_a_patch_keeps_them(api, 
     assert changed["reflection"] == item["reflection"]
 
 
+# 5000 characters as people type them (and a textarea's maxlength counts them): line
+# breaks are one character each, whether sent as "\n" or, as browsers do, as "\r\n".
+TYPED = ("r" * 499 + "\n") * 9 + "r" * 500
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_text_is_measured_as_it_is_stored(api, cast, line_break):
+    item = add(
+        api,
+        cast,
+        "teaching-sessions",
+        title="   " + "t" * 200 + "\n",
+        reflection=TYPED.replace("\n", line_break) + line_break,
+    )
+    assert item["title"] == "t" * 200
+    assert item["reflection"] == TYPED
+    longer = {"reflection": (TYPED + "r").replace("\n", line_break)}
+    response = api.post(
+        f"/candidates/{cast.candidate.id}/teaching-sessions",
+        cast.token("candidate"),
+        valid_body("teaching-sessions") | longer,
+    )
+    assert error_of(response) == (
+        422,
+        "validation_error",
+        {"reflection": "must be at most 5000 characters"},
+    )
+
+
 def test_an_experience_period_as_agile_coach_is_logged(api, cast):
     assert add(api, cast, "experience", role="agile_coach")["role"] == "agile_coach"
 

@@ -386,6 +386,24 @@ def test_the_materials_box_works_without_javascript(
     assert details["Reflection"] == "More pair work next time."
 
 
+def test_a_reflection_as_long_as_the_textarea_allows_is_taken(
+    client: FlaskClient, cara: Cast, engine: Engine
+) -> None:
+    """The textarea's maxlength counts a line break as one character, but the browser
+    sends it as CRLF: 5000 typed characters fit, and are stored with plain line breaks."""
+    typed = ("x" * 499 + "\n") * 9 + "x" * 500
+    sent = typed.replace("\n", "\r\n")
+    data = VALID["teaching-sessions"] | {"reflection": sent}
+    assert client.post("/evidence/teaching-sessions", data=data).status_code == 303
+    (item,) = items(engine, "teaching-sessions")
+    assert item.reflection == typed
+    longer = VALID["teaching-sessions"] | {"reflection": sent + "x"}
+    response = client.post("/evidence/teaching-sessions", data=longer)
+    assert response.status_code == 422
+    assert "Must be at most 5000 characters." in page(response).by_id("field-reflection").text
+    assert len(items(engine, "teaching-sessions")) == 1
+
+
 @pytest.mark.parametrize(
     ("name", "value", "error"),
     [

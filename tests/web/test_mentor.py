@@ -289,6 +289,21 @@ def test_feedback_reaches_the_candidates_dashboard(
     assert "Lovely retrospective exercise." in text(candidate.get("/candidate"))
 
 
+def test_feedback_as_long_as_the_textarea_allows_is_taken(
+    client: FlaskClient, mia: Cast, engine: Engine
+) -> None:
+    """5000 characters as typed (line breaks sent as CRLF count one each), no more."""
+    typed = ("f" * 999 + "\n") * 4 + "f" * 1000
+    url = f"/mentor/candidates/{mia.candidate.id}/feedback"
+    response = client.post(url, data={"body": typed.replace("\n", "\r\n") + "f"})
+    assert response.status_code == 422
+    assert "Must be at most 5000 characters." in page(response).by_id("field-body").text
+    response = client.post(url, data={"body": typed.replace("\n", "\r\n")})
+    assert response.status_code == 303
+    (feedback,) = fetch_all(engine, select(Feedback))
+    assert feedback.body == typed
+
+
 def test_empty_feedback_is_refused_next_to_the_field(
     client: FlaskClient, mia: Cast, engine: Engine
 ) -> None:

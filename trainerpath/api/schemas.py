@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from trainerpath.bounds import MAX_PASSWORD
+from trainerpath.bounds import MAX_PASSWORD, typed_text
 from trainerpath.models import ReviewStatus, Role
 from trainerpath.notification_kinds import KINDS as NOTIFICATION_KINDS
 from trainerpath.pathways import RULESETS
@@ -441,10 +441,16 @@ def _description(spec: FieldSpec) -> str:
     return " ".join(parts)
 
 
+def _as_typed(value: Any) -> Any:
+    """Text measured as the service stores it (``typed_text``); anything else as sent."""
+    return typed_text(value) if isinstance(value, str) else value
+
+
 def _input_type(spec: FieldSpec) -> Any:
     if spec.type in ("text", "longtext"):
         pattern = NON_BLANK if spec.required else ANY_TEXT
-        return Annotated[str, StringConstraints(max_length=spec.max_length, pattern=pattern)]
+        limits = StringConstraints(max_length=spec.max_length, pattern=pattern)
+        return Annotated[str, limits, BeforeValidator(_as_typed)]
     if spec.type == "int":
         return Annotated[int, Field(ge=spec.minimum, le=spec.maximum)]
     if spec.type == "number":

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from trainerpath.bounds import typed_text
 from trainerpath.models import (
     AssessmentAttempt,
     Credential,
@@ -82,7 +83,7 @@ class FieldSpec:
     def _clean_text(self, value: Any, _today: date) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return None, "must be text"
-        value = value.strip()
+        value = typed_text(value)
         if self.max_length is not None and len(value) > self.max_length:
             return None, f"must be at most {self.max_length} characters"
         return value, None

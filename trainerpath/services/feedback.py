@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from trainerpath.bounds import typed_text
 from trainerpath.models import Enrollment, Feedback, User
 
 from . import audit, notifications
@@ -24,7 +25,7 @@ def leave_feedback(
 ) -> Feedback:
     """Add a note from the candidate's mentor (or an admin) to the candidate's record."""
     visible_candidate(session, actor, candidate_id)
-    text = body.strip() if isinstance(body, str) else ""
+    text = typed_text(body) if isinstance(body, str) else ""
     errors: dict[str, str] = {}
     if not text:
         errors["body"] = REQUIRED
