@@ -205,6 +205,31 @@ def test_a_known_path_with_another_method_is_405_with_allow(api, cast):
     assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/me"), ("GET", "/tokens/current")])
+def test_a_method_the_path_does_not_take_needs_a_token_first(api, cast, method, path):
+    """401 comes first: without a token nobody learns which methods a path takes."""
+    response = api.call(method, path)
+    assert error_of(response)[:2] == (401, "unauthenticated")
+    assert "Allow" not in response.headers
+    assert error_of(api.call(method, path, cast.token("candidate")))[:2] == (
+        405,
+        "method_not_allowed",
+    )
+
+
+def test_options_answers_only_with_a_token_outside_the_public_paths(api, cast):
+    for path in ("/me", "/candidates/1", "/evidence/teaching-sessions/1", "/no-such-thing"):
+        assert error_of(api.call("OPTIONS", path))[:2] == (401, "unauthenticated")
+    with_token = api.call("OPTIONS", "/me", cast.token("candidate"))
+    assert with_token.status_code == 200
+    assert sorted(with_token.headers["Allow"].split(", ")) == ["GET", "HEAD", "OPTIONS"]
+    for path, allowed in (("/openapi.json", "GET, HEAD, OPTIONS"), ("/tokens", "OPTIONS, POST")):
+        public = api.call("OPTIONS", path)
+        assert public.status_code == 200
+        assert sorted(public.headers["Allow"].split(", ")) == allowed.split(", ")
+    assert error_of(api.call("PUT", "/openapi.json"))[:2] == (405, "method_not_allowed")
+
+
 class TestConfiguredLifetime:
     """TOKEN_TTL_DAYS sets how long new tokens live."""
 
