@@ -10,12 +10,14 @@ refused from its Content-Length with 413 and never read, let alone written anywh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from flask import Flask, current_app, request, send_file
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 MIB = 1024 * 1024
@@ -31,6 +33,26 @@ FILE_HEADERS = {
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A part's quoted file name as sent: up to the quote that ends the parameter.
+QUOTED_FILENAME = re.compile(r'(?:^|;)\s*filename="(.*?)"\s*(?:;|$)', re.IGNORECASE)
+# What browsers write in its place inside the quotes (the WHATWG form encoding).
+PERCENT_ESCAPES = {"%22": '"', "%0A": "\n", "%0D": "\r", "%0a": "\n", "%0d": "\r"}
+PERCENT_ESCAPE = re.compile("|".join(PERCENT_ESCAPES))
+
+
+def sent_filename(sent: FileStorage) -> str:
+    """The file name the client sent, backslashes and all.
+
+    Browsers and curl send a name's backslashes as they are (``C:\\Users\\me\\scan.pdf``
+    from old browsers), but Werkzeug reads a quoted name as an RFC 2616 string, where a
+    backslash escapes the next character, and drops them: read from the part's own
+    header, its folders can still be told from its last part. Any other form of the
+    name (``filename*=``, unquoted) is Werkzeug's reading.
+    """
+    found = QUOTED_FILENAME.search(sent.headers.get("Content-Disposition", ""))
+    if found is None:
+        return sent.filename or ""
+    return PERCENT_ESCAPE.sub(lambda escape: PERCENT_ESCAPES[escape.group()], found.group(1))
 
 
 @dataclass(frozen=True)

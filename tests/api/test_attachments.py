@@ -55,6 +55,25 @@ def files_in(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("C:\\Users\\cara\\Desktop\\scan.pdf", "scan.pdf"),
+        ("scans\\2024\\scan.pdf", "scan.pdf"),
+        ("../scans/scan.pdf", "scan.pdf"),
+        ('the "final" scan.pdf', 'the "final" scan.pdf'),
+    ],
+)
+def test_the_filename_is_the_last_part_of_the_name_sent(
+    api: Api, cast: Cast, items: dict[str, int], sent: str, kept: str
+) -> None:
+    """Clients send a name's backslashes as they are (Werkzeug's test client as browsers
+    and curl do): they divide folders, not escape the next character."""
+    created = send_file(api, cast.token("candidate"), items["pending"], name=sent)
+    assert created.status_code == 201
+    assert created.get_json()["filename"] == kept
+
+
 def test_the_candidate_uploads_lists_downloads_and_deletes(
     api: Api, cast: Cast, items: dict[str, int], upload_dir: Path
 ) -> None:

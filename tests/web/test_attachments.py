@@ -83,6 +83,16 @@ def test_the_candidate_attaches_a_pdf_without_javascript_and_sees_it_on_the_item
     assert "PDF" in row.text and "Add or remove proof" in row.text
 
 
+def test_a_file_sent_with_its_windows_path_keeps_only_its_name(
+    client: FlaskClient, cast: Cast, item: EvidenceBase, engine: Engine
+) -> None:
+    """Old browsers send the whole path, backslashes unescaped."""
+    log_in(client, cast.candidate)
+    assert upload(client, item, name="C:\\Users\\cara\\sign-off.pdf").status_code == 303
+    [attachment] = stored(engine)
+    assert attachment.filename == "sign-off.pdf"
+
+
 def test_with_htmx_the_proof_section_is_swapped_in_place(
     client: FlaskClient, cast: Cast, item: EvidenceBase
 ) -> None:

@@ -19,7 +19,7 @@ from trainerpath.services.errors import ValidationFailed
 from trainerpath.services.evidence import visible_item
 from trainerpath.services.evidence_kinds import KINDS
 from trainerpath.services.file_types import ACCEPTED
-from trainerpath.uploads import accepts_upload, file_response, upload_settings
+from trainerpath.uploads import accepts_upload, file_response, sent_filename, upload_settings
 
 from . import schemas
 from .auth import caller, viewer
@@ -84,7 +84,7 @@ def _register(slug: str) -> None:
             kind=slug,
             item_id=item_id,
             stream=sent.stream,
-            filename=sent.filename,
+            filename=sent_filename(sent),
             uploads=upload_settings(),
         )
         session.commit()

@@ -23,7 +23,13 @@ from trainerpath.services.errors import InvalidState, NotFound, Refusal, Validat
 from trainerpath.services.evidence import visible_item
 from trainerpath.services.evidence_kinds import KINDS, EvidenceKind
 from trainerpath.services.file_types import ACCEPT_ATTRIBUTE, BY_MEDIA_TYPE
-from trainerpath.uploads import accepts_upload, file_response, megabytes, upload_settings
+from trainerpath.uploads import (
+    accepts_upload,
+    file_response,
+    megabytes,
+    sent_filename,
+    upload_settings,
+)
 
 from .common import after_post, humanise, page_or_partial, safe_next, wants_partial, web_blueprint
 from .errors import error_page
@@ -141,7 +147,7 @@ def upload(kind: str, item_id: int) -> Response:
             kind=spec.slug,
             item_id=item_id,
             stream=sent.stream,
-            filename=sent.filename,
+            filename=sent_filename(sent),
             uploads=upload_settings(),
         )
     except NotFound:
