@@ -184,6 +184,32 @@ def test_an_unmet_count_out_of_reach_says_not_at_this_pace(
     assert "about" not in events.find(class_="requirement-forecast").text
 
 
+def test_a_mentor_reads_the_forecasts_and_warnings_about_the_candidate(
+    app: Flask,
+    session: Session,
+    cara: User,
+    make_user: Callable[..., User],
+    make_enrollment: Callable[..., Enrollment],
+    make_evidence: MakeEvidence,
+    courses: Callable[..., None],
+) -> None:
+    """The card a mentor or admin reads speaks of the candidate, not to them."""
+    enrollment = make_enrollment(cara, "cst", ruleset="cst@2")
+    courses(cara, date(2021, 6, 20), 2)  # leave the window on 21 June 2026
+    courses(cara, RECENT, 8, with_current_materials=True)  # 10 of 10; 8 of 5 current
+    make_evidence(cara, "experience", role="agile_coach", started_on=date(2021, 11, 10), today=DAY)
+    admin = make_user(role="admin", name="Ada Admin", email="ada@example.org")
+    html = card(app, session, enrollment, admin)
+    events = requirement(html, "Qualifying training events")
+    assert "window by 21 Jun 2026: the candidate needs 2 more to stay at 10." in events.text
+    experience = requirement(html, "Scrum experience in the last 84 months")
+    assert "About 11 Nov 2026 if the candidate's current role goes on." in experience.text
+    assert "your" not in html.text.lower()
+    candidate_view = card(app, session, enrollment, cara)
+    assert "window by 21 Jun 2026: log 2 more to stay at 10." in candidate_view.text
+    assert "About 11 Nov 2026 if your current role goes on." in candidate_view.text
+
+
 def test_an_unmet_duration_is_forecast_from_the_ongoing_role(
     app: Flask,
     session: Session,
@@ -382,7 +408,10 @@ def test_the_dashboard_shows_the_window_the_warning_and_the_forecasts(
     )
     assert warn_line.find("a").get("href") == "/evidence/teaching-sessions"
     materials = requirement(html, "Qualifying events with current materials")
-    assert "Not at this pace: nothing verified is dated in the last 12 months." in materials.text
+    assert (
+        "Not at this pace: no evidence verified in the last 12 months counts towards it."
+        in materials.text
+    )
 
 
 def test_the_mentor_table_shows_the_ageing_badge_in_words_and_filters_on_it(

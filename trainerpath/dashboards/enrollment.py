@@ -77,8 +77,9 @@ def window_phrase(requirement: Requirement) -> str | None:
     return f"in the last {window.months} months, since {format_day(window.start)}"
 
 
-def ageing_warning(requirement: Requirement, need: Need) -> str | None:
-    """Warn that evidence leaves the window: "2 qualifying events leave ... by 1 Mar 2027"."""
+def ageing_warning(requirement: Requirement, need: Need, to_candidate: bool = True) -> str | None:
+    """Warn that evidence leaves the window: "2 qualifying events leave ... by 1 Mar 2027",
+    to the candidate, or about them to a mentor or admin."""
     drop = requirement.shortfall
     if drop is None or requirement.window is None:
         return None
@@ -86,37 +87,44 @@ def ageing_warning(requirement: Requirement, need: Need) -> str | None:
     if isinstance(need, Tally):
         leaving = requirement.current - drop.current
         noun, verb = (need.noun[0], "leaves") if leaving == 1 else (need.noun[1], "leave")
+        more = format_number(requirement.target - drop.current)
+        act = f"log {more} more" if to_candidate else f"the candidate needs {more} more"
         return (
             f"{format_number(leaving)} {noun} {verb} the {requirement.window.months}-month "
-            f"window by {when}: log {format_number(requirement.target - drop.current)} more "
-            f"to stay at {target}."
+            f"window by {when}: {act} to stay at {target}."
         )
+    whose, who = ("Your", "you log") if to_candidate else ("The candidate's", "they log")
     return (
-        f"Your {requirement.label} falls below {target} "
+        f"{whose} {requirement.label} falls below {target} "
         f"{unit_for(requirement.target, requirement.unit)} on {when} "
-        "unless you log more."
+        f"unless {who} more."
     )
 
 
-def forecast_phrase(requirement: Requirement) -> str | None:
-    """Say when an unmet requirement is met at the candidate's pace, or that it is not."""
+def forecast_phrase(requirement: Requirement, to_candidate: bool = True) -> str | None:
+    """Say when an unmet requirement is met at the candidate's pace, or that it is not, to
+    the candidate ("your pace") or about them ("the candidate's pace")."""
     forecast = requirement.forecast
     if forecast is None or requirement.met:
         return None
+    your = "your" if to_candidate else "the candidate's"
     pace = forecast.pace_per_month
     if pace is None:  # a duration: its periods go on, nothing else is added
         if forecast.met_by is None:
-            return "Not on your experience so far: none of it is ongoing."
-        return f"About {format_day(forecast.met_by)} if your current role goes on."
+            return f"Not on {your} experience so far: none of it is ongoing."
+        return f"About {format_day(forecast.met_by)} if {your} current role goes on."
     if forecast.met_by is None:
         if not pace:
-            return "Not at this pace: nothing verified is dated in the last 12 months."
+            return "Not at this pace: no evidence verified in the last 12 months counts towards it."
         return f"Not at this pace ({format_number(pace)} a month over the last 12 months)."
-    return f"At your pace of {format_number(pace)} a month: about {format_month(forecast.met_by)}."
+    return (
+        f"At {your} pace of {format_number(pace)} a month: about {format_month(forecast.met_by)}."
+    )
 
 
-def bar_for(requirement: Requirement, ruleset: Ruleset) -> Bar:
-    """Turn a requirement into a bar whose parts are whole percentages of the target."""
+def bar_for(requirement: Requirement, ruleset: Ruleset, to_candidate: bool = True) -> Bar:
+    """Turn a requirement into a bar whose parts are whole percentages of the target,
+    its sentences said to the candidate or (``to_candidate`` false) about them."""
     target = requirement.target or 1
     verified = min(100, math.floor(requirement.current / target * 100))
     pending = min(100 - verified, math.ceil(requirement.pending / target * 100))
@@ -129,8 +137,8 @@ def bar_for(requirement: Requirement, ruleset: Ruleset) -> Bar:
         need.hint.evidence,
         need.hint.action,
         window_phrase(requirement),
-        ageing_warning(requirement, need),
-        forecast_phrase(requirement),
+        ageing_warning(requirement, need, to_candidate),
+        forecast_phrase(requirement, to_candidate),
     )
 
 
@@ -273,7 +281,7 @@ def next_steps(
         return [NextStep(f"Done: {state.name}. Congratulations!", "done")]
     if ruleset.is_withdrawn(enrollment.state):
         paused_at = state_label(ruleset, enrollment.withdrawn_from or ruleset.initial_state)
-        resume = "Resume it" if to_candidate else "Resuming it lets the candidate"
+        resume = "Resume it to" if to_candidate else "Resuming it lets the candidate"
         return [
             NextStep(
                 f"This pathway is paused because it was withdrawn. {resume} carry on "
@@ -363,7 +371,8 @@ def view_of(status: EnrollmentStatus, viewer: User) -> EnrollmentView:
     """The card of a described enrollment, as ``viewer`` may act on it."""
     enrollment = status.enrollment
     ruleset = status.ruleset
-    bars = [bar_for(requirement, ruleset) for requirement in status.requirements]
+    to_candidate = viewer.id == enrollment.candidate_id
+    bars = [bar_for(requirement, ruleset, to_candidate) for requirement in status.requirements]
     buttons = [
         EventButton(
             option=option,
@@ -395,7 +404,7 @@ def view_of(status: EnrollmentStatus, viewer: User) -> EnrollmentView:
         state_label=state_label(ruleset, enrollment.state),
         steps=stepper(status),
         bars=bars,
-        next_steps=next_steps(status, bars, to_candidate=viewer.id == enrollment.candidate_id),
+        next_steps=next_steps(status, bars, to_candidate),
         buttons=mine,
         withdraw=withdraw,
         others=others,
