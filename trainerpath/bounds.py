@@ -17,6 +17,9 @@ ID_TEXT = re.compile(r"[0-9]{1,10}")
 # Hashing is deliberately slow, and slower for long input: refuse longer passwords first.
 MAX_PASSWORD = 1024
 PASSWORD_TOO_LONG = f"must be at most {MAX_PASSWORD} characters"
+# A review's or an event's note: read in a notification, a mail, the audit trail and a
+# dossier, so it may not be of any length the body limit allows.
+MAX_NOTE = 2000
 # An error list names at most this many fields (a body may send thousands of unknown ones).
 MAX_LISTED_ERRORS = 20
 MAX_FIELD_NAME = 64
@@ -44,6 +47,14 @@ def typed_text(text: str) -> str:
     against its ``maxlength``; limits are measured on this form, as it is stored.
     """
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def note_text(note: str | None) -> tuple[str | None, str | None]:
+    """A note as typed (None when blank), and why it is refused, if it is too long."""
+    text = typed_text(note or "") or None
+    if text is not None and len(text) > MAX_NOTE:
+        return text, f"must be at most {MAX_NOTE} characters"
+    return text, None
 
 
 def field_name(name: str) -> str:

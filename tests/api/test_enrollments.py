@@ -280,6 +280,25 @@ def test_an_event_with_its_note_moves_and_records_the_note(api, cast, make_enrol
     assert body["history"][-1]["note"] == "Retry in May."
 
 
+def test_a_note_longer_than_2000_characters_is_422_and_changes_nothing(
+    api, cast, make_enrollment, unchanged
+):
+    """A note is read in notifications, mails, the audit trail and the dossier: it is held
+    to the length its textarea allows, line breaks counting one character."""
+    enrollment = make_enrollment(cast.candidate, "cst", ruleset="cst@1")
+    with unchanged():
+        response = fire(api, cast, enrollment.id, "candidate", "withdraw", "n" * 2001)
+    assert error_of(response) == (
+        422,
+        "validation_error",
+        {"note": "must be at most 2000 characters"},
+    )
+    typed = ("n" * 999 + "\r\n") * 2
+    body = fire(api, cast, enrollment.id, "candidate", "withdraw", typed).get_json()
+    assert body["state"] == "withdrawn"
+    assert body["history"][-1]["note"] == ("n" * 999 + "\n") * 1 + "n" * 999
+
+
 @pytest.mark.parametrize(("spec", "row"), rows_where(lambda row: row.event == "withdraw"))
 def test_withdraw_and_resume_return_to_the_state_left(api, cast, make_enrollment, spec, row):
     enrollment = make_enrollment(

@@ -314,6 +314,22 @@ def test_the_mentor_reviews_a_pending_item(api, cast, decision):
     assert body["reviewed_at"].endswith("Z")
 
 
+def test_a_review_note_longer_than_2000_characters_is_422(api, cast, unchanged):
+    item = add(api, cast, "milestones")
+    path = f"/evidence/milestones/{item['id']}/review"
+    with unchanged():
+        response = api.post(
+            path, cast.token("mentor"), {"decision": "rejected", "note": "n" * 2001}
+        )
+    assert error_of(response) == (
+        422,
+        "validation_error",
+        {"note": "must be at most 2000 characters"},
+    )
+    done = api.post(path, cast.token("mentor"), {"decision": "rejected", "note": "n" * 2000})
+    assert done.get_json()["review_note"] == "n" * 2000
+
+
 @pytest.mark.parametrize("status", ["verified", "rejected"])
 def test_an_item_that_is_not_pending_cannot_be_reviewed_again(
     api, cast, make_evidence, unchanged, status

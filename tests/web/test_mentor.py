@@ -197,6 +197,22 @@ def test_rejecting_needs_a_note_saying_what_to_correct(
     assert "Milestone rejected. Note: “Attach the panel's letter.”" in text(response)
 
 
+def test_a_review_note_is_held_to_its_textareas_length(
+    client: FlaskClient, mia: Cast, engine: Engine, make_evidence: Callable[..., Any]
+) -> None:
+    item = make_evidence(mia.candidate, "milestones", status="pending")
+    url = f"/mentor/reviews/milestones/{item.id}"
+    queue = page(client.get("/mentor/reviews")).by_id(f"review-milestones-{item.id}")
+    assert queue.find("textarea").get("maxlength") == "2000"
+    data = {"decision": "rejected", "note": "n" * 2001}
+    response = client.post(url, data=data, headers=HTMX)
+    assert response.status_code == 422
+    article = page(response).by_id(f"review-milestones-{item.id}")
+    note = article.find("textarea")
+    assert "Must be at most 2000 characters." in article.by_id(note.get("aria-describedby")).text
+    assert fetch_one(engine, select(EVIDENCE_MODELS["milestones"])).review_status == "pending"
+
+
 def test_reviewing_without_javascript_redirects_back_with_a_message(
     client: FlaskClient, mia: Cast, make_evidence: Callable[..., Any]
 ) -> None:

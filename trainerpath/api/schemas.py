@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from trainerpath.bounds import MAX_PASSWORD, typed_text
+from trainerpath.bounds import MAX_NOTE, MAX_PASSWORD, typed_text
 from trainerpath.models import ReviewStatus, Role
 from trainerpath.notification_kinds import KINDS as NOTIFICATION_KINDS
 from trainerpath.pathways import RULESETS
@@ -78,6 +78,16 @@ Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Text = Annotated[str, StringConstraints(pattern=ANY_TEXT)]
 RequiredText = Annotated[str, StringConstraints(pattern=NON_BLANK)]
+
+
+def _as_typed(value: Any) -> Any:
+    """Text measured as the service stores it (``typed_text``); anything else as sent."""
+    return typed_text(value) if isinstance(value, str) else value
+
+
+Note = Annotated[
+    str, StringConstraints(max_length=MAX_NOTE, pattern=ANY_TEXT), BeforeValidator(_as_typed)
+]
 UtcDateTime = Annotated[
     datetime,
     PlainSerializer(iso_utc, return_type=str),
@@ -411,7 +421,7 @@ class TransitionRequest(RequestBody):
     """Fire an event of the enrollment's pathway."""
 
     event: Text = Field(description="An event name of the pathway, e.g. `submit_application`.")
-    note: Text | None = Field(
+    note: Note | None = Field(
         default=None, description="Required (non-blank) for the events that need a note."
     )
 
@@ -420,7 +430,7 @@ class ReviewRequest(RequestBody):
     """Verify or reject a pending evidence item."""
 
     decision: literal(DECISIONS)  # type: ignore[valid-type]
-    note: Text | None = Field(default=None, description="Required (non-blank) to reject.")
+    note: Note | None = Field(default=None, description="Required (non-blank) to reject.")
 
 
 # -- evidence, generated from the FieldSpecs ----------------------------------------
@@ -439,11 +449,6 @@ def _description(spec: FieldSpec) -> str:
     if spec.help:
         parts.append(spec.help if spec.help.endswith(("?", ".")) else spec.help + ".")
     return " ".join(parts)
-
-
-def _as_typed(value: Any) -> Any:
-    """Text measured as the service stores it (``typed_text``); anything else as sent."""
-    return typed_text(value) if isinstance(value, str) else value
 
 
 def _input_type(spec: FieldSpec) -> Any:

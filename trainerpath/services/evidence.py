@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from trainerpath import clock
+from trainerpath.bounds import note_text
 from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, Viewer, utcnow
 from trainerpath.notification_kinds import EVIDENCE_REJECTED
 from trainerpath.uploads import UploadSettings, upload_settings
@@ -290,7 +291,9 @@ def review_evidence(
         raise InvalidState(
             f"This item was already {item.review_status}; only pending items can be reviewed."
         )
-    note = (note or "").strip() or None
+    note, too_long = note_text(note)
+    if too_long:
+        raise ValidationFailed({"note": too_long}, f"The note is too long: it {too_long}.")
     if decision == ReviewStatus.REJECTED and note is None:
         raise ValidationFailed({"note": REQUIRED}, "A note is required to reject evidence.")
     _decide(session, actor=actor, spec=spec, item=item, decision=decision, note=note)

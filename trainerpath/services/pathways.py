@@ -18,6 +18,7 @@ from sqlmodel import col
 from statemachine.exceptions import TransitionNotAllowed
 
 from trainerpath import clock
+from trainerpath.bounds import note_text
 from trainerpath.models import (
     Enrollment,
     EnrollmentFacts,
@@ -366,7 +367,9 @@ def fire_event(
             f"{event_label(ruleset, event)} is not possible while the enrollment is in "
             f"{state_label(ruleset, source)}."
         )
-    note = (note or "").strip() or None
+    note, too_long = note_text(note)
+    if too_long:
+        raise ValidationFailed({"note": too_long}, f"The note is too long: it {too_long}.")
     if event in ruleset.notes_required and note is None:
         raise ValidationFailed(
             {"note": REQUIRED}, f"A note is required to {event_phrase(ruleset, event)}."

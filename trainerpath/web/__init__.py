@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from trainerpath.bounds import MAX_NOTE
 from trainerpath.dashboards.common import format_number
 from trainerpath.extensions import htmx, login_manager
 from trainerpath.pathways import CURRENT
@@ -61,6 +62,7 @@ def _template_globals() -> dict[str, Any]:
         "url_pattern": UrlPattern,
         "current_url": current_url,
         "viewer_zone": zones.viewer_zone_name,
+        "MAX_NOTE": MAX_NOTE,
     }
 
 

@@ -28,7 +28,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import DateInput, NumberInput
 
-from trainerpath.bounds import PASSWORD_TOO_LONG, password_error
+from trainerpath.bounds import MAX_NOTE, PASSWORD_TOO_LONG, password_error
 from trainerpath.models import Role
 from trainerpath.pathways import CURRENT, Ruleset, rulesets_of
 from trainerpath.services.evidence_kinds import KINDS, EvidenceKind, FieldSpec
@@ -163,7 +163,7 @@ class ReviewForm(WebForm):
     note = TextAreaField(
         "Note for the candidate",
         description="Required to reject: say what to correct.",
-        render_kw={"rows": 2, "maxlength": 2000},
+        render_kw={"rows": 2, "maxlength": MAX_NOTE},
     )
 
 

@@ -25,7 +25,7 @@ from trainerpath.pathways import ruleset_for
 from trainerpath.services.access import visible_candidate
 from trainerpath.services.errors import NotFound, Refusal, ValidationFailed
 from trainerpath.services.evidence import SeenItem, review_evidence, verify_items, visible_item
-from trainerpath.services.evidence_kinds import KINDS
+from trainerpath.services.evidence_kinds import KINDS, REQUIRED
 from trainerpath.services.feedback import leave_feedback
 
 from .common import (
@@ -90,6 +90,10 @@ class QueueFilters:
     def candidate_id(self) -> int | None:
         """The candidate whose items are shown (None: everyone's)."""
         return self.choice.chosen.id if self.choice.chosen else None
+
+
+# What the note field says when a rejection comes without one.
+REJECT_NOTE_NEEDED = "is required to reject: say what to correct"
 
 
 def _queue_filters(values: Any, strict: bool = True) -> QueueFilters:
@@ -210,7 +214,8 @@ def review(kind: str, item_id: int) -> Response:
         entry = dashboards.queue_item(session, kind, visible_item(session, viewer, kind, item_id))
         form = ReviewForm()
         if isinstance(refusal, ValidationFailed) and "note" in refusal.errors:
-            form.show_errors({"note": "is required to reject: say what to correct"})
+            why = refusal.errors["note"]
+            form.show_errors({"note": REJECT_NOTE_NEEDED if why == REQUIRED else why})
         else:
             form.form_errors.append(refusal.message)
         status = 422 if isinstance(refusal, ValidationFailed) else 409
