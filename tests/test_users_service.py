@@ -167,6 +167,36 @@ def test_deactivated_user_cannot_sign_in(session: Session, make_user: MakeUser) 
     assert authenticate(session, "ada@example.org", PASSWORD) is None
 
 
+def test_every_refused_login_costs_a_real_hash_check(
+    session: Session, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown e-mail, an invitation not taken yet, a wrong password and a deactivated
+    account each check a pbkdf2 hash, so the time taken tells nobody which it was."""
+    from trainerpath.services import users
+
+    admin = make_user(role="admin", email="ada@example.org")
+    users.create_invited_user(
+        session=session, email="nia@example.org", name="Nia New", role="mentor", actor=admin
+    )
+    make_user(email="dee@example.org", is_active=False)
+    checked: list[str] = []
+
+    def check(stored: str, password: str) -> bool:
+        checked.append(stored.split("$", 1)[0])
+        return check_password_hash(stored, password)
+
+    monkeypatch.setattr(users, "check_password_hash", check)
+    for email, password in (
+        ("nobody@example.org", PASSWORD),
+        ("nia@example.org", "anything at all"),
+        ("ada@example.org", "wrong horse battery"),
+        ("dee@example.org", PASSWORD),
+    ):
+        assert authenticate(session, email, password) is None
+    assert len(checked) == 4
+    assert all(method.startswith("pbkdf2:") or method.startswith("scrypt") for method in checked)
+
+
 # -- mentorships --------------------------------------------------------------------
 
 

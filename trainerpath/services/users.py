@@ -21,8 +21,10 @@ from .evidence_kinds import REQUIRED
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
 ROLES = tuple(role.value for role in Role)
-# Checked when an e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
+# Checked when an e-mail is unknown (or its account has no password yet), so a wrong
+# e-mail costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+UNUSABLE = "!invited:"  # begins the stored hash of an invited user who has no password yet
 
 
 def normalise_email(email: str) -> str:
@@ -105,7 +107,7 @@ def create_user(
 
 def unusable_password_hash() -> str:
     """A stored hash no password matches (werkzeug reads no method in it)."""
-    return "!invited:" + secrets.token_hex(16)
+    return UNUSABLE + secrets.token_hex(16)
 
 
 def create_invited_user(
@@ -169,9 +171,11 @@ def _add_user(
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None (same cost either way)."""
+    """Return the active user with these credentials, or None (same cost either way: an
+    unknown e-mail or an invitation not yet taken costs a hash check too, so the time
+    taken tells nobody which addresses have accounts)."""
     user = find_user_by_email(session, email) if isinstance(email, str) else None
-    if user is None or not isinstance(password, str):
+    if user is None or not isinstance(password, str) or user.password_hash.startswith(UNUSABLE):
         check_password_hash(_DUMMY_HASH, password if isinstance(password, str) else "")
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
