@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from conftest import PASSWORD
 from flask.testing import FlaskClient
+from sqlalchemy import Engine, func, select
 
 from trainerpath import create_app
+from trainerpath.models import EVIDENCE_MODELS, OutboxMail, User
 from trainerpath.pathways import RULESETS
 from trainerpath.pathways.calendar import add_months
 
-from .conftest import HTMX, Cast, log_in, page, text
+from .conftest import HTMX, Cast, fetch_one, log_in, page, text
 
 PAGES_BY_ROLE = {
     "anonymous": ["/", "/login", "/signup", "/pathways/cst", "/pathways/pst", "/pathways/compare",
@@ -226,6 +228,29 @@ class TestCsrf:
         response = client.post("/api/v1/tokens", json={"email": "x@example.org", "password": "y"})
         assert response.status_code != 400
         assert response.is_json
+
+
+def test_a_head_request_with_a_form_body_changes_nothing(
+    client: FlaskClient, cast: Cast, make_evidence: Callable[..., Any], engine: Engine
+) -> None:
+    """HEAD is answered as GET: a form sent with it is not a submission (it carries no
+    CSRF check, which only guards the methods that may change something)."""
+    item = make_evidence(cast.candidate, "milestones", status="pending", note="As logged")
+    log_in(client, cast.candidate)
+    changed = {"kind": "other", "achieved_on": "2024-01-01", "note": "Changed by HEAD"}
+    response = client.head(f"/evidence/milestones/{item.id}/edit", data=changed)
+    assert response.status_code == 200
+    stored = fetch_one(engine, select(EVIDENCE_MODELS["milestones"]))
+    assert stored.note == "As logged"
+    new_password = {"current": PASSWORD, "new_password": "x" * 12, "confirm": "x" * 12}
+    assert client.head("/account/password", data=new_password).status_code == 200
+    client.post("/logout")
+    assert client.head("/password/forgot", data={"email": cast.candidate.email}).status_code == 200
+    signup = {"name": "Pat", "email": "pat@example.org", "password": PASSWORD, "confirm": PASSWORD}
+    assert client.head("/signup", data=signup).status_code == 200
+    assert fetch_one(engine, select(func.count()).select_from(OutboxMail)) == 0
+    assert fetch_one(engine, select(func.count()).where(User.email == "pat@example.org")) == 0
+    log_in(client, cast.candidate)  # the password did not change
 
 
 class TestOverHttps:

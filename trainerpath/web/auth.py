@@ -60,7 +60,7 @@ def dashboard() -> Response:
 def login() -> Response | str | tuple[str, int, dict[str, str]]:
     """Show the login form; log in, slowing down repeated failures."""
     form = LoginForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD answered as GET
         if current_user.is_authenticated:
             return redirect(home_for(me().role))
         form.next.data = request.args.get("next", "")
@@ -96,7 +96,7 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
 def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Create a candidate account and log in; probing for taken e-mails counts as failing."""
     form = SignupForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD answered as GET
         if current_user.is_authenticated:
             return redirect(home_for(me().role))
         return render_template("auth/signup.html", form=form)
@@ -170,7 +170,7 @@ def logout() -> Response:
 def password() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Change one's password; other sessions end, this one stays logged in."""
     form = PasswordForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD answered as GET
         return render_template("auth/password.html", form=form)
     if form.refuse_long_passwords():
         return render_template("auth/password.html", form=form), 422

@@ -399,7 +399,7 @@ def edit_evidence(kind: str, item_id: int) -> Response:
     if item.review_status == ReviewStatus.VERIFIED:
         flash("This item is verified, so it can no longer be changed.", "info")
         return after_post(url_for("candidate.evidence", kind=spec.slug))
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD answered as GET
         form = evidence_form(spec, _today(), spec.values_of(item))
         context = _evidence_context(spec, me(), form, editing=item)
         return page_or_partial(

@@ -32,7 +32,7 @@ PageResult = Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]
 def forgot() -> PageResult:
     """Mail a reset link; the answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD answered as GET
         return render_template("auth/forgot.html", form=form)
     email = normalise_email(form.value("email"))
     if not email:
@@ -59,7 +59,7 @@ def _choose_password(purpose: str, token: str, template: str) -> PageResult:
     if user is None:
         return render_template("auth/link_unusable.html", purpose=purpose), 410
     form = NewPasswordForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD answered as GET
         return render_template(template, form=form, person=user)
     if form.refuse_long_passwords():
         return render_template(template, form=form, person=user), 422
