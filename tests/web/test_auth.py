@@ -118,13 +118,23 @@ def test_login_goes_back_to_the_page_that_asked_for_it(client: FlaskClient, cast
     assert response.headers["Location"] == "/evidence/credentials"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "/candidate\r\nSet-Cookie: x=y",  # cannot be a Location header: not a 500 either
+        "/candidate\x00",
+    ],
+)
 def test_login_never_redirects_to_another_site(
     client: FlaskClient, cast: Cast, target: str
 ) -> None:
     response = client.post(
         "/login", data={"email": cast.candidate.email, "password": PASSWORD, "next": target}
     )
+    assert response.status_code == 303
     assert response.headers["Location"] == "/candidate"
 
 

@@ -56,13 +56,17 @@ def after_post(endpoint_url: str) -> Response:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Return ``target`` when it is a path on this site, else ``default``."""
+    """Return ``target`` when it is a path on this site, else ``default``.
+
+    No backslash (browsers read it as ``/``) and no control character (it cannot go in a
+    ``Location`` header: the answer would fail after the form had done its work).
+    """
     if not target:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
-    if "\\" in target:
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return default
     return target
 
