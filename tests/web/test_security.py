@@ -253,6 +253,33 @@ def test_a_head_request_with_a_form_body_changes_nothing(
     log_in(client, cast.candidate)  # the password did not change
 
 
+def test_personal_answers_are_kept_out_of_every_cache(
+    client: FlaskClient,
+    cast: Cast,
+    make_enrollment: Callable[..., Any],
+    make_evidence: Callable[..., Any],
+) -> None:
+    """Pages, downloads of a record and API answers say no-store; static files may be kept."""
+    enrollment = make_enrollment(cast.candidate, "cst", ruleset="cst@2")
+    make_evidence(cast.candidate, "teaching-sessions", status="pending")
+    log_in(client, cast.candidate)
+    me = cast.candidate.id
+    personal = [
+        "/candidate",
+        f"/candidates/{me}/record.json",
+        f"/candidates/{me}/teaching-sessions.csv",
+        f"/enrollments/{enrollment.id}/dossier.pdf",
+        "/api/v1/me",
+        "/no-such-page",
+    ]
+    for url in personal:
+        response = client.get(url)
+        assert "no-store" in response.headers.get("Cache-Control", ""), (url, response.status)
+    static = client.get("/static/app.css")
+    assert static.status_code == 200
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
 class TestOverHttps:
     """With the cookies marked secure, as when serving over HTTPS."""
 

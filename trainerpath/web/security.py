@@ -48,6 +48,9 @@ def is_api_request() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
+STATIC_ENDPOINTS = frozenset({"static", "api.static"})
+
+
 def add_security_headers(response: Response) -> Response:
     """Put the security headers on every response (harmless on JSON ones), keeping any
     a view set itself."""
@@ -55,9 +58,11 @@ def add_security_headers(response: Response) -> Response:
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         # Browsers then refuse plain HTTP to this site for a year, so no cookie leaks.
         wanted.append(("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
-    if request.endpoint != "static" and response.mimetype == "text/html":
-        # Pages show personal records: keep them out of shared caches.
-        wanted.append(("Cache-Control", "no-store"))
+    # Pages, downloads (a dossier, a record, a CSV) and JSON show personal records: no
+    # cache, shared or the browser's, keeps them. Static files stay cacheable.
+    cached = "no-store" not in response.headers.get("Cache-Control", "")
+    if cached and request.endpoint not in STATIC_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
     # One pass over the answer's headers, not one per header added (every answer pays).
     present = {name.lower() for name, _value in response.headers}
     response.headers.extend(
