@@ -99,6 +99,7 @@ class Mentorship(SQLModel, table=True):
     __table_args__ = (
         Index("ix_mentorships_mentor_active", "mentor_id", "ended_at"),
         Index("ix_mentorships_candidate", "candidate_id"),
+        Index("ix_mentorships_started_id", "started_at", "id"),  # the admin's list
         Index(
             "uq_mentorships_active_pair",
             "mentor_id",

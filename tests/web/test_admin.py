@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -164,6 +165,27 @@ def test_assigning_a_mentor(client: FlaskClient, ada: Cast, engine: Engine) -> N
     assert "Max Mentor now mentors Otto Other." in html.text
     assert "Otto Other" in html.by_id("mentorships").text
     assert len(fetch_all(engine, select(Mentorship))) == 2
+
+
+def test_assignments_are_listed_newest_first_by_when_they_started(
+    client: FlaskClient,
+    ada: Cast,
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Mentorship],
+    session: Any,
+) -> None:
+    """The order the rows' "Since" column shows, whatever order they were stored in."""
+    olga = make_user(name="Olga Older", email="olga@example.org")
+    pia = make_user(name="Pia Pending", email="pia@example.org")
+    # Pia's assignment is stored first but started later: the list follows the start.
+    starts = ((pia, datetime(2026, 5, 18, tzinfo=UTC)), (olga, datetime(2024, 11, 4, tzinfo=UTC)))
+    for candidate, started in starts:
+        mentorship = assign(ada.mentor, candidate)
+        mentorship.started_at = started
+        session.commit()
+    rows = page(client.get("/admin/mentorships")).by_id("mentorships").find_all("tr")[1:]
+    candidates = [row.find_all("td")[1].text for row in rows]
+    assert candidates.index("Pia Pending") < candidates.index("Olga Older")
 
 
 @pytest.mark.parametrize(

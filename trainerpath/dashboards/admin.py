@@ -79,14 +79,15 @@ class MentorshipRow:
 
 
 def active_mentorships(session: Session, wanted: PageRequest) -> Page[MentorshipRow]:
-    """A page of the active mentor assignments, the newest first."""
+    """A page of the active mentor assignments, the newest first (by when they started,
+    which is what each row shows)."""
     mentor, candidate = aliased(User), aliased(User)
     stmt = (
         select(Mentorship, col(mentor.name), col(candidate.name))
         .join(mentor, col(mentor.id) == col(Mentorship.mentor_id))
         .join(candidate, col(candidate.id) == col(Mentorship.candidate_id))
         .where(col(Mentorship.ended_at).is_(None))
-        .order_by(col(Mentorship.id).desc())
+        .order_by(col(Mentorship.started_at).desc(), col(Mentorship.id).desc())
     )
     found = paginate(session, stmt, wanted, COUNT_LIMIT)
     return found.with_items([MentorshipRow(*row) for row in found.items])
