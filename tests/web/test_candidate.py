@@ -59,6 +59,16 @@ def test_enrolling_shows_the_pathway_on_the_dashboard(
     ]
 
 
+def test_the_cards_drawn_after_enrolling_with_htmx_come_back_to_the_dashboard(
+    client: FlaskClient, cara: Cast
+) -> None:
+    """The answer to the enrol POST holds every card's forms: their way back is the
+    dashboard, not the POST-only /candidate/enrol."""
+    response = client.post("/candidate/enrol", data={"pathway": "pst"}, headers=HTMX)
+    backs = {field.get("value") for field in page(response).find_all("input", name="next")}
+    assert backs == {"/candidate"}
+
+
 def test_a_candidate_may_follow_both_pathways(client: FlaskClient, cara: Cast) -> None:
     client.post("/candidate/enrol", data={"pathway": "cst"})
     client.post("/candidate/enrol", data={"pathway": "pst"})

@@ -66,6 +66,8 @@ def _dashboard(status: int = 200, refused: EnrolForm | None = None) -> Response:
         board=board,
         viewer=user,
         enrol_forms=forms,
+        # The cards' forms come back here, also when a POST (enrolling) drew the page.
+        next_url=url_for("candidate.dashboard"),
     )
 
 
