@@ -503,8 +503,8 @@ def test_old_enrollments_measure_what_they_measured_before_the_upgrade(
         } == MEASURED
         [pspo1] = [r for r in measured[2] if r.key == "pspo1_95"]
         assert pspo1.message == (
-            "PSPO I with at least 95% is needed (best verified score so far: 93%) "
-            "(one is waiting for review)"
+            "PSPO I with at least 95% is needed (best verified score so far: 93%; "
+            "one is waiting for review)"
         )
 
 

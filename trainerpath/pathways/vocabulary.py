@@ -400,17 +400,22 @@ class Exists(Need):
     ) -> dict[int, Requirement]:
         """Whether each candidate has a matching item."""
         return {
-            candidate_id: self.report(key, got.verified, got.pending, self.needed)
+            candidate_id: self.report(key, got.verified, got.pending)
             for candidate_id, got in found[0].items()
         }
 
-    def report(self, key: str, verified: int, pending: int, needed: str) -> Requirement:
-        """The yes/no requirement for these counts."""
+    def report(
+        self, key: str, verified: int, pending: int, asides: Sequence[str] = ()
+    ) -> Requirement:
+        """The yes/no requirement for these counts; an unmet one says what is needed, with
+        ``asides`` and what waits for review in one parenthesis."""
         met = verified >= 1
-        waiting = (
-            f" ({pending} waiting for review)" if pending > 1 else " (one is waiting for review)"
-        )
-        message = self.done if met else needed + (waiting if pending else "")
+        notes = list(asides)
+        if pending:
+            notes.append(
+                f"{pending} waiting for review" if pending > 1 else "one is waiting for review"
+            )
+        message = self.done if met else self.needed + (f" ({'; '.join(notes)})" if notes else "")
         return Requirement(key, self.label, met, verified, pending, 1, "item", message)
 
 
@@ -477,10 +482,10 @@ class Scored(Exists):
         best = found[1]
         reports = {}
         for candidate_id, got in found[0].items():
-            needed = self.needed
+            asides = []
             if candidate_id in best:
-                needed += f" (best verified score so far: {best[candidate_id]:g}%)"
-            reports[candidate_id] = self.report(key, got.verified, got.pending, needed)
+                asides.append(f"best verified score so far: {best[candidate_id]:g}%")
+            reports[candidate_id] = self.report(key, got.verified, got.pending, asides)
         return reports
 
 
