@@ -172,6 +172,24 @@ def test_bulk_verify_verifies_the_selected_and_names_the_one_that_changed(
     assert [(row.evidence_id, row.decision) for row in history] == [(kept.id, "verified")]
 
 
+def test_a_bulk_verify_that_verifies_nothing_is_not_called_done(
+    client: FlaskClient, mia: Cast, session: Session, make_evidence: MakeEvidence
+) -> None:
+    changed = make_evidence(mia.candidate, "milestones", status="pending")
+    seen = _seen(client.get("/mentor/reviews"))
+    changed.updated_at = utcnow()  # corrected after the page showed it
+    session.commit()
+    data = {"item": seen, "next": "/mentor/reviews"}
+    response = client.post("/mentor/reviews/verify", data=data, headers=HTMX)
+    queue = page(response).by_id("queue")
+    assert "verified." not in queue.text.replace("Not verified", "")
+    assert "Not verified" in queue.find(role="alert").text
+    assert "notify" not in json.loads(response.headers["HX-Trigger"])
+    plain = client.post("/mentor/reviews/verify", data=data)
+    after = text(client.get(plain.headers["Location"]))
+    assert "0 items verified" not in after and "Not verified" in after
+
+
 def test_bulk_verify_without_javascript_flashes_the_outcome(
     client: FlaskClient, mia: Cast, make_evidence: MakeEvidence
 ) -> None:

@@ -174,18 +174,19 @@ def bulk_verify() -> Response:
         return _queue_page(request.form, 422, bulk={"error": refusal.message}, next_url=back)
     session.commit()
     done = len(outcome.verified)
-    message = f"{done} {'item' if done == 1 else 'items'} verified."
+    # Nothing verified is no success: the items left say why.
+    message = f"{done} {'item' if done == 1 else 'items'} verified." if done else None
     if not wants_partial():
-        flash(message, "success")
+        if message:
+            flash(message, "success")
         for name, why in outcome.left:
             flash(f"Not verified: {name} {why}.", "error")
         return after_post(back)
     response = _queue_page(
         request.form, bulk={"message": message, "left": outcome.left}, next_url=back
     )
-    response.headers["HX-Trigger"] = json.dumps(
-        {"review-changed": None, "notify": {"message": message}}
-    )
+    told = {"notify": {"message": message}} if message else {}
+    response.headers["HX-Trigger"] = json.dumps({"review-changed": None} | told)
     return response
 
 
