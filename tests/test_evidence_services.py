@@ -403,6 +403,34 @@ def test_invalid_evidence_is_refused_field_by_field(
     assert caught.value.errors == errors
 
 
+@pytest.mark.parametrize(
+    ("kind", "changes", "errors"),
+    [
+        (
+            "teaching-sessions",
+            {"title": " ", "context": "co_trained", "co_trainer": None},
+            {
+                "title": "required",
+                "co_trainer": "required when the session was co-trained with a CST",
+            },
+        ),
+        (
+            "experience",
+            {"organisation": "", "started_on": date(2024, 5, 1), "ended_on": date(2024, 4, 1)},
+            {"organisation": "required", "ended_on": "cannot be before the start"},
+        ),
+    ],
+    ids=["co-trainer", "ended-before-start"],
+)
+def test_a_rule_across_fields_is_reported_with_the_fields_own_errors(
+    kind: str, changes: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """Every problem at once: nobody should fix the form to be told of another."""
+    with pytest.raises(ValidationFailed) as caught:
+        KINDS[kind].validate(payload(kind, changes), TODAY)
+    assert caught.value.errors == errors
+
+
 @pytest.mark.parametrize("kind", VALID)
 def test_logging_invalid_evidence_changes_nothing_and_says_why(
     refuses: Callable[..., Refusal], people: People, kind: str

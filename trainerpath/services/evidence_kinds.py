@@ -167,8 +167,11 @@ class EvidenceKind:
             if error:
                 errors[spec.name] = error
             values[spec.name] = value
-        if not errors:
-            errors.update(self.rules(values))
+        # Every problem at once: the rules across fields read only values that passed
+        # (a refused field's value is None, which no rule judges), and never replace a
+        # field's own error.
+        for name, why in self.rules(values).items():
+            errors.setdefault(name, why)
         if errors:
             raise ValidationFailed(errors)
         return values | self.derive(values)
