@@ -128,6 +128,38 @@ def test_the_stepper_shows_past_current_and_future_steps_with_dates(
     assert "Still to come" in steps[3].text
 
 
+def test_a_step_is_reached_when_it_was_arrived_at_not_when_it_was_resumed_or_kept(
+    client: FlaskClient,
+    cara: Cast,
+    session: Session,
+    make_enrollment: Callable[..., Enrollment],
+) -> None:
+    """Withdrawing and resuming, or a switch of rules that keeps the state, leave the
+    day a step was reached as it was."""
+    enrollment = make_enrollment(cara.candidate, "cst", ruleset="cst@1", state="interview")
+    approved = utcnow() - timedelta(days=30)
+    for event, source, target, age in [
+        ("submit_application", "preparing", "tac_review", 40),
+        ("tac_approve", "tac_review", "interview", 30),
+        ("withdraw", "interview", "withdrawn", 20),
+        ("resume", "withdrawn", "interview", 10),
+    ]:
+        at = utcnow() - timedelta(days=age)
+        session.add(
+            TransitionRecord(
+                enrollment_id=enrollment.id,
+                event=event,
+                from_state=source,
+                to_state=target,
+                actor_id=cara.candidate.id,
+                at=at,
+            )
+        )
+    session.commit()
+    steps = page(client.get("/candidate")).find("ol", class_="stepper").find_all("li")
+    assert f"since {approved.day} {approved:%b %Y}" in steps[2].text
+
+
 def test_each_requirement_shows_verified_and_pending_progress_and_ticks_met_ones(
     client: FlaskClient,
     cara: Cast,

@@ -224,7 +224,10 @@ def stepper(status: EnrollmentStatus) -> list[Step]:
     current = enrollment.withdrawn_from if enrollment.state == withdrawn else enrollment.state
     reached: dict[str, datetime] = {ruleset.initial_state: aware(enrollment.created_at)}
     for record in status.history:
-        reached[record.to_state] = aware(record.at)  # the latest arrival wins
+        # The latest arrival wins. Not an arrival: a step that stays put (a failed
+        # interview to retry, a switch of rules) or a resume from a withdrawal.
+        if record.from_state not in (record.to_state, withdrawn):
+            reached[record.to_state] = aware(record.at)
     values = [str(state.value) for state in path]
     position = values.index(current) if current in values else 0
     steps = []
