@@ -225,6 +225,36 @@ def test_reviewing_without_javascript_redirects_back_with_a_message(
     assert "Experience verified." in text(client.get(back))
 
 
+@pytest.mark.parametrize("back", ["/mentor/reviews?kind=milestones", "/mentor/candidates/{id}"])
+def test_a_refused_review_without_javascript_shows_why_beside_the_note(
+    client: FlaskClient, mia: Cast, engine: Engine, make_evidence: Callable[..., Any], back: str
+) -> None:
+    """The page the form came from comes back (422) with the reason beside that item's
+    note, and the note typed so far, as with htmx."""
+    item = make_evidence(mia.candidate, "milestones", status="pending")
+    other = make_evidence(mia.candidate, "milestones", status="pending")
+    back = back.format(id=mia.candidate.id)
+    data = {"decision": "rejected", "note": "  ", "next": back}
+    response = client.post(f"/mentor/reviews/milestones/{item.id}", data=data)
+    assert response.status_code == 422
+    html = page(response)
+    refused = html.by_id(f"review-milestones-{item.id}").find("textarea")
+    assert refused.get("aria-invalid") == "true"
+    assert (
+        "Is required to reject: say what to correct."
+        in html.by_id(refused.get("aria-describedby")).text
+    )
+    assert html.by_id(f"review-milestones-{other.id}").find("textarea").get("aria-invalid") is None
+    too_long = data | {"note": "Attach the letter. " + "n" * 2000}
+    response = client.post(f"/mentor/reviews/milestones/{item.id}", data=too_long)
+    kept = page(response).by_id(f"review-milestones-{item.id}").find("textarea")
+    assert kept.text.startswith("Attach the letter.")
+    statuses = {
+        row.review_status for row in fetch_all(engine, select(EVIDENCE_MODELS["milestones"]))
+    }
+    assert statuses == {"pending"}
+
+
 def test_an_item_already_reviewed_cannot_be_reviewed_again(
     client: FlaskClient, mia: Cast, make_evidence: Callable[..., Any]
 ) -> None:

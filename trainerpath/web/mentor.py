@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from trainerpath import dashboards, queries
 from trainerpath.bounds import form_id, parse_id
+from trainerpath.dashboards.mentor import QueueItem
 from trainerpath.db import get_session
 from trainerpath.models import Role, User
 from trainerpath.paging import PageRequest
@@ -190,6 +191,30 @@ def bulk_verify() -> Response:
     return response
 
 
+@dataclass(frozen=True)
+class RefusedReview:
+    """A review form that was refused: the item it is about, and the form with why."""
+
+    dom_id: str
+    form: ReviewForm
+
+
+def _page_with_refused_review(
+    back: str, entry: QueueItem, refused: RefusedReview, status: int
+) -> Response | None:
+    """Without JavaScript: the page the form came from (the queue, or the candidate's
+    page) drawn again with the refusal beside the item's note; None for another page."""
+    target = urlsplit(back)
+    if target.path == url_for("mentor.reviews"):
+        values = MultiDict(parse_qsl(target.query))
+        return _queue_page(values, status, refused=refused)
+    assert entry.candidate.id is not None
+    if target.path == url_for("mentor.candidate", candidate_id=entry.candidate.id):
+        person = entry.candidate
+        return _candidate_page(person, _feedback_form(person), status, refused=refused)
+    return None
+
+
 @bp.post("/reviews/<kind>/<id:item_id>")
 @role_required(*REVIEWERS)
 def review(kind: str, item_id: int) -> Response:
@@ -209,9 +234,6 @@ def review(kind: str, item_id: int) -> Response:
         raise
     except Refusal as refusal:
         session.rollback()
-        if not wants_partial():
-            flash(refusal.message, "error")
-            return after_post(back)
         entry = dashboards.queue_item(session, kind, visible_item(session, viewer, kind, item_id))
         form = ReviewForm()
         if isinstance(refusal, ValidationFailed) and "note" in refusal.errors:
@@ -220,6 +242,13 @@ def review(kind: str, item_id: int) -> Response:
         else:
             form.form_errors.append(refusal.message)
         status = 422 if isinstance(refusal, ValidationFailed) else 409
+        if not wants_partial():
+            refused = RefusedReview(entry.dom_id, form)
+            drawn = _page_with_refused_review(back, entry, refused, status)
+            if drawn is not None:
+                return drawn
+            flash(refusal.message, "error")
+            return after_post(back)
         return partial(
             "mentor/_review_item.html", status, entry=entry, form=form, next_url=back, done=None
         )
@@ -277,7 +306,9 @@ def _feedback_form(person: User, formdata: bool = False) -> FeedbackForm:
     return form
 
 
-def _candidate_page(person: User, feedback_form: FeedbackForm, status: int = 200) -> Response:
+def _candidate_page(
+    person: User, feedback_form: FeedbackForm, status: int = 200, **extra: Any
+) -> Response:
     session = get_session()
     viewer = me()
     board = dashboards.candidate_dashboard(session, person, viewer)
@@ -290,6 +321,7 @@ def _candidate_page(person: User, feedback_form: FeedbackForm, status: int = 200
         queue=dashboards.review_queue(session, viewer, PageRequest(), person.id),
         form=ReviewForm(formdata=None),
         feedback_form=feedback_form,
+        **extra,
     )
 
 
