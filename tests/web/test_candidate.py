@@ -284,9 +284,26 @@ def test_a_candidate_is_told_who_records_an_outcome_and_cannot_record_it(
         "A mentor or an admin records: approved by the TAC or declined by the TAC." in events.text
     )
     assert "Waiting for the outcome of TAC review" in card.find(class_="next-card").text
-    client.post(f"/enrollments/{enrollment.id}/events", data={"event": "tac_approve"})
-    assert "Only a mentor or an admin can record TAC approval." in text(client.get("/candidate"))
+    refused = client.post(f"/enrollments/{enrollment.id}/events", data={"event": "tac_approve"})
+    assert refused.status_code == 403
+    card = page(refused).by_id(f"enrollment-{enrollment.id}")
+    assert "Only a mentor or an admin can record TAC approval." in card.find(role="alert").text
     assert fetch_one(engine, select(Enrollment)).state == "tac_review"
+
+
+def test_an_event_refused_without_javascript_shows_why_on_the_dashboard_card(
+    client: FlaskClient, cara: Cast, engine: Engine, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    """The dashboard comes back (409) with the unmet guards on the card, not at its top."""
+    enrollment = make_enrollment(cara.candidate, "cst", ruleset="cst@1")
+    data = {"event": "submit_application", "next": "/candidate"}
+    response = client.post(f"/enrollments/{enrollment.id}/events", data=data)
+    assert response.status_code == 409
+    card = page(response).by_id(f"enrollment-{enrollment.id}")
+    alert = card.find(role="alert").text
+    assert "Not yet: An active CSP-SM or CSP-PO credential is needed;" in alert
+    assert "100 more students needed" in alert
+    assert fetch_one(engine, select(Enrollment)).state == "preparing"
 
 
 def test_another_candidates_enrollment_is_not_found(

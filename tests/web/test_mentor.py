@@ -294,6 +294,26 @@ def test_the_candidate_page_is_their_dashboard_read_only_with_outcome_buttons(
     assert not [b for b in html.find_all("button") if b.text.startswith("Enrol")]
 
 
+def test_an_outcome_refused_without_javascript_shows_why_on_its_card(
+    client: FlaskClient, mia: Cast, engine: Engine, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    """The candidate's page comes back (422) with the reason beside the note of that
+    card's form, not on the other pathway's card."""
+    enrollment = make_enrollment(mia.candidate, "cst", state="tac_review")
+    other = make_enrollment(mia.candidate, "pst")
+    back = f"/mentor/candidates/{mia.candidate.id}"
+    data = {"event": "tac_decline", "note": " ", "next": back}
+    response = client.post(f"/enrollments/{enrollment.id}/events", data=data)
+    assert response.status_code == 422
+    html = page(response)
+    card = html.by_id(f"enrollment-{enrollment.id}")
+    assert "A note is required to record TAC decline." in card.find(class_="field-error").text
+    assert html.by_id(f"enrollment-{other.id}").find(class_="field-error") is None
+    assert fetch_one(engine, select(Enrollment).where(Enrollment.id == enrollment.id)).state == (
+        "tac_review"
+    )
+
+
 def test_a_mentor_records_an_outcome_that_needs_a_note(
     client: FlaskClient, mia: Cast, engine: Engine, make_enrollment: Callable[..., Enrollment]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import login_required
@@ -31,6 +32,7 @@ from trainerpath.services.pathways import (
     visible_enrollment,
 )
 
+from . import mentor
 from .attachments import proof_of
 from .common import after_post, page_or_partial, partial, safe_next, wants_partial, web_blueprint
 from .errors import REFUSAL_STATUS
@@ -52,7 +54,7 @@ def _kind(slug: str) -> EvidenceKind:
 # -- Dashboard and enrolment ----------------------------------------------------------
 
 
-def _dashboard(status: int = 200, refused: EnrolForm | None = None) -> Response:
+def _dashboard(status: int = 200, refused: EnrolForm | None = None, **extra: Any) -> Response:
     """The dashboard page (or its overview for htmx); ``refused`` replaces its pathway's form."""
     user = me()
     board = dashboards.candidate_dashboard(get_session(), user, user)
@@ -68,6 +70,7 @@ def _dashboard(status: int = 200, refused: EnrolForm | None = None) -> Response:
         enrol_forms=forms,
         # The cards' forms come back here, also when a POST (enrolling) drew the page.
         next_url=url_for("candidate.dashboard"),
+        **extra,
     )
 
 
@@ -160,7 +163,7 @@ def fire(enrollment_id: int) -> Response:
     event = request.form.get("event", "")
     note = request.form.get("note")
     back = safe_next(request.form.get("next"), _dashboard_url_for(viewer, enrollment.candidate_id))
-    error: dict[str, str] = {}
+    error: dict[str, Any] = {}
     status = 200
     message = None
     try:
@@ -173,8 +176,15 @@ def fire(enrollment_id: int) -> Response:
         session.rollback()
         status = {"validation_error": 422, "forbidden": 403}.get(refusal.code, 409)
         note_missing = isinstance(refusal, ValidationFailed) and "note" in refusal.errors
-        error = {"event": event, "note" if note_missing else "message": refusal.message}
+        error = {
+            "enrollment": enrollment.id,
+            "event": event,
+            "note" if note_missing else "message": refusal.message,
+        }
         if not wants_partial():
+            drawn = _page_with_refused_event(back, viewer, enrollment, error, status)
+            if drawn is not None:
+                return drawn
             flash(refusal.message, "error")
             return after_post(back)
     else:
@@ -185,6 +195,20 @@ def fire(enrollment_id: int) -> Response:
             flash(message, "success")
             return after_post(back)
     return _card(enrollment, viewer, status, error=error, message=message, next_url=back)
+
+
+def _page_with_refused_event(
+    back: str, viewer: User, enrollment: Enrollment, error: dict[str, Any], status: int
+) -> Response | None:
+    """Without JavaScript: the page the form came from (the candidate's dashboard, or a
+    mentor's or admin's page of the candidate) drawn again with the refusal on the
+    enrollment's card, beside the note if that was it; None for another page."""
+    path = urlsplit(back).path
+    if viewer.id == enrollment.candidate_id and path == url_for("candidate.dashboard"):
+        return _dashboard(status, error=error)
+    if path == url_for("mentor.candidate", candidate_id=enrollment.candidate_id):
+        return mentor.candidate_page_again(enrollment.candidate_id, status, error=error)
+    return None
 
 
 def _card(enrollment: Enrollment, viewer: User, status: int, **context: Any) -> Response:
@@ -232,7 +256,8 @@ def switch_rules(enrollment_id: int) -> Response:
             flash(reason, "error")
             return after_post(back)
         status = REFUSAL_STATUS.get(refusal.code, 409)
-        return _card(enrollment, viewer, status, error={"message": reason}, next_url=back)
+        error = {"enrollment": enrollment.id, "message": reason}
+        return _card(enrollment, viewer, status, error=error, next_url=back)
     session.commit()
     rules = ruleset_for(enrollment.ruleset)
     track_label = rules.track_label(enrollment.track)

@@ -210,8 +210,7 @@ def _page_with_refused_review(
         return _queue_page(values, status, refused=refused)
     assert entry.candidate.id is not None
     if target.path == url_for("mentor.candidate", candidate_id=entry.candidate.id):
-        person = entry.candidate
-        return _candidate_page(person, _feedback_form(person), status, refused=refused)
+        return candidate_page_again(entry.candidate.id, status, refused=refused)
     return None
 
 
@@ -323,6 +322,13 @@ def _candidate_page(
         feedback_form=feedback_form,
         **extra,
     )
+
+
+def candidate_page_again(candidate_id: int, status: int, **refused: Any) -> Response:
+    """The candidate's page drawn again after one of its forms was refused (without
+    JavaScript), ``refused`` saying which and why."""
+    person = _candidate(candidate_id)
+    return _candidate_page(person, _feedback_form(person), status, **refused)
 
 
 @bp.get("/candidates/<id:candidate_id>")
