@@ -269,6 +269,28 @@ def test_a_verified_item_offers_no_edit_or_delete_and_refuses_both(
     assert len(items(engine, "experience")) == 1
 
 
+def test_an_item_verified_while_its_page_was_open_is_refused_in_place_with_htmx(
+    client: FlaskClient, cara: Cast, engine: Engine, make_evidence: Callable[..., Any]
+) -> None:
+    """The mentor verified it meanwhile: no redirect for htmx to follow into the wrong
+    place, nothing swapped, the list told to refresh and the reason shown as an error;
+    and no message left over for a later page."""
+    item = make_evidence(cara.candidate, "experience")
+    for method, url in (
+        ("GET", f"/evidence/experience/{item.id}/edit"),
+        ("POST", f"/evidence/experience/{item.id}/edit"),
+        ("POST", f"/evidence/experience/{item.id}/delete"),
+    ):
+        response = client.open(url, method=method, headers=HTMX)
+        assert response.status_code == 204, url
+        told = json.loads(response.headers["HX-Trigger"])
+        assert "evidence-changed" in told
+        assert told["notify"]["kind"] == "error"
+        assert "can no longer be changed" in told["notify"]["message"]
+    assert "can no longer be changed" not in text(client.get("/evidence/experience"))
+    assert len(items(engine, "experience")) == 1
+
+
 def test_deleting_an_item_removes_it(
     client: FlaskClient, cara: Cast, engine: Engine, make_evidence: Callable[..., Any]
 ) -> None:

@@ -34,9 +34,11 @@
     }, 6000);
   }
 
-  // The server names successes in an HX-Trigger header: {"notify": {"message": "..."}}.
+  // The server names outcomes in an HX-Trigger header: {"notify": {"message": "..."}},
+  // a success unless it says {"kind": "error"}.
   document.addEventListener("notify", function (event) {
-    notify(event.detail && event.detail.message, "success");
+    var detail = event.detail || {};
+    notify(detail.message, detail.kind === "error" ? "error" : "success");
   });
 
   var FAILURES = {

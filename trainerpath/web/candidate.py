@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
+from flask_htmx import make_response as htmx_response
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -424,8 +425,7 @@ def edit_evidence(kind: str, item_id: int) -> Response:
     session = get_session()
     item = _own_item(spec, item_id)
     if item.review_status == ReviewStatus.VERIFIED:
-        flash("This item is verified, so it can no longer be changed.", "info")
-        return after_post(url_for("candidate.evidence", kind=spec.slug))
+        return _no_longer_changeable(spec, "This item is verified, so it can no longer be changed.")
     if request.method != "POST":  # GET, and HEAD answered as GET
         form = evidence_form(spec, _today(), spec.values_of(item))
         context = _evidence_context(spec, me(), form, editing=item)
@@ -446,6 +446,19 @@ def edit_evidence(kind: str, item_id: int) -> Response:
     return _saved(spec, f"{spec.label} updated.")
 
 
+def _no_longer_changeable(spec: EvidenceKind, reason: str) -> Response:
+    """Refuse to edit or delete an item that was reviewed meanwhile: without JavaScript,
+    back to the list with the reason; with htmx, the reason as a message and the list
+    drawn again (showing the item as it now is), the page otherwise left as it was."""
+    if not wants_partial():
+        flash(reason, "error")
+        return after_post(url_for("candidate.evidence", kind=spec.slug))
+    told = {"evidence-changed": None, "notify": {"message": reason, "kind": "error"}}
+    response = htmx_response("", 204, trigger=told)
+    response.vary.add("HX-Request")
+    return response
+
+
 @bp.post("/evidence/<kind>/<id:item_id>/delete")
 @role_required(CANDIDATE)
 def remove_evidence(kind: str, item_id: int) -> Response:
@@ -459,8 +472,7 @@ def remove_evidence(kind: str, item_id: int) -> Response:
         if isinstance(refusal, NotFound):
             raise
         session.rollback()
-        flash(refusal.message, "error")
-        return after_post(url_for("candidate.evidence", kind=spec.slug))
+        return _no_longer_changeable(spec, refusal.message)
     session.commit()
     message = f"{spec.label} deleted."
     if wants_partial():
