@@ -63,6 +63,7 @@ def test_the_candidate_attaches_a_pdf_without_javascript_and_sees_it_on_the_item
 ) -> None:
     log_in(client, cast.candidate)
     proof_page = client.get(f"/evidence/{KIND}/{item.id}/proof")
+    assert page(proof_page).find(class_="badge").text.strip() == "◷ Waiting for review"
     form = page(proof_page).by_id("proof").find("form")
     assert form.get("enctype") == "multipart/form-data"
     assert form.get("hx-encoding") == "multipart/form-data"

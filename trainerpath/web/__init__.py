@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from trainerpath.bounds import MAX_NOTE
-from trainerpath.dashboards.common import format_number
+from trainerpath.dashboards.common import STATUS_LABELS, format_number
 from trainerpath.extensions import htmx, login_manager
 from trainerpath.pathways import CURRENT
 from trainerpath.services.evidence_kinds import KINDS
@@ -63,6 +63,7 @@ def _template_globals() -> dict[str, Any]:
         "current_url": current_url,
         "viewer_zone": zones.viewer_zone_name,
         "MAX_NOTE": MAX_NOTE,
+        "STATUS_LABELS": STATUS_LABELS,
     }
 
 
