@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from sqlmodel import col
 
 from trainerpath import clock
 from trainerpath.models import Enrollment, EvidenceBase, Standing, User
+from trainerpath.pathways import fingerprint
 from trainerpath.pathways.calendar import window_start
 from trainerpath.pathways.cst_2024 import WINDOW_MONTHS
 from trainerpath.queries import transition_histories
@@ -285,6 +287,47 @@ def test_a_standing_stored_for_another_state_is_measured_again(
     )
     session.commit()
     assert as_a_view_reads(session, cst) == fresh(session, cst)
+
+
+def test_a_standing_measured_by_other_code_is_measured_again(
+    session: Session, cst: Enrollment, people: Any
+) -> None:
+    """A deployment that changes the measuring or its words leaves no standing of the
+    day as the old code stored it: the view, the mentor's summary and the daily refresh
+    all see the other fingerprint."""
+    measured = [r.as_json() for r in fresh(session, cst).requirements]
+    wrong = [r | {"message": "as the old code said it", "met": True} for r in measured]
+    session.execute(
+        update(Standing)
+        .where(col(Standing.enrollment_id) == cst.id)
+        .values(measured_by="0" * 16, requirements=wrong, met=99)
+    )
+    session.commit()
+    assert people.candidate.id in standings.outdated_candidates(session, TODAY)
+    assert as_a_view_reads(session, cst) == fresh(session, cst)
+    found = session.execute(
+        select(Enrollment, *standings.SUMMARY_COLUMNS)
+        .join(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
+        .where(col(Enrollment.id) == cst.id)
+    ).one()
+    summary = standings.summaries_of(session, [(found[0], found[1:])], TODAY)[cst.id or 0]
+    assert summary.met == sum(met(fresh(session, cst)).values())
+    standings.refresh(session, standings.outdated_candidates(session, TODAY), TODAY)
+    session.commit()
+    assert_current(session, cst)
+    assert standings.outdated_candidates(session, TODAY) == []
+
+
+def test_the_fingerprint_follows_the_measuring_code(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.py", tmp_path / "b.py"
+    first.write_text("MESSAGE = 'needed'\n")
+    second.write_text("X = 1\n")
+    before = fingerprint.fingerprint((first, second))
+    assert before == fingerprint.fingerprint((first, second))
+    first.write_text("MESSAGE = 'is needed'\n")
+    assert fingerprint.fingerprint((first, second)) != before
+    assert len(fingerprint.MEASURED_BY) == fingerprint.LENGTH
+    assert {path.name for path in fingerprint.SOURCES} >= {"vocabulary.py", "standings.py"}
 
 
 def test_a_view_that_measured_an_older_snapshot_does_not_overwrite_a_newer_standing(

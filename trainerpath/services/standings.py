@@ -12,9 +12,10 @@ It can never be shown stale:
   their standings again just before it commits (``_note_changes`` notices the change
   at each flush; ``_refresh_before_commit`` measures), under a row lock on the
   candidate on PostgreSQL so two such transactions measure one after the other.
-- A standing measured on another day, or for another ruleset, track or state than the
-  enrollment's, is measured again when it is read (``standings_of``): windows, expiry,
-  ageing and forecasts move with the day. A reading request stores the new result after
+- A standing measured on another day, for another ruleset, track or state than the
+  enrollment's, or by other measuring code (``pathways.fingerprint``: a deployment that
+  changed the rules or their words) is measured again when it is read (``standings_of``):
+  windows, expiry, ageing and forecasts move with the day. A reading request stores the new result after
   its response has gone, in a short transaction of its own that writes only if nobody
   wrote a newer one meanwhile (``revision``).
 """
@@ -70,6 +71,7 @@ from trainerpath.pathways.cst_2024 import (
     QUALIFYING_BUT_REFLECTION,
     WINDOW_MONTHS,
 )
+from trainerpath.pathways.fingerprint import MEASURED_BY
 from trainerpath.pathways.measure import amounts
 from trainerpath.pathways.vocabulary import measure_together
 from trainerpath.prepared import Prepared
@@ -250,6 +252,7 @@ def _stored_values(enrollment: EnrollmentFacts, standing: EnrollmentStanding) ->
         "enrollment_id": enrollment.id,
         "candidate_id": enrollment.candidate_id,
         "computed_on": standing.day,
+        "measured_by": MEASURED_BY,
         "ruleset": enrollment.ruleset,
         "track": enrollment.track,
         "state": enrollment.state,
@@ -323,6 +326,7 @@ def outdated_candidates(session: Session, today: date) -> list[int]:
     stale = or_(
         col(Standing.enrollment_id).is_(None),
         col(Standing.computed_on) != today,
+        col(Standing.measured_by).is_distinct_from(MEASURED_BY),
         col(Standing.ruleset) != col(Enrollment.ruleset),
         col(Standing.state) != col(Enrollment.state),
         col(Standing.track).is_distinct_from(col(Enrollment.track)),
@@ -354,6 +358,7 @@ class Summary:
 SUMMARY_COLUMNS = (
     col(Standing.revision),
     col(Standing.computed_on),
+    col(Standing.measured_by),
     col(Standing.ruleset),
     col(Standing.track),
     col(Standing.state),
@@ -371,10 +376,11 @@ def summaries_of(
     summaries: dict[int, Summary] = {}
     stale: list[tuple[Enrollment, int | None]] = []
     for enrollment, stored in found:
-        revision, day, ruleset, track, state, met, total, on, key = stored
+        revision, day, measured_by, ruleset, track, state, met, total, on, key = stored
         assert enrollment.id is not None
-        current = (day, ruleset, track, state) == (
+        current = (day, measured_by, ruleset, track, state) == (
             today,
+            MEASURED_BY,
             enrollment.ruleset,
             enrollment.track,
             enrollment.state,
@@ -396,6 +402,7 @@ class StoredStanding(NamedTuple):
 
     revision: int
     computed_on: date
+    measured_by: str | None
     ruleset: str
     track: str | None
     state: str
@@ -502,6 +509,7 @@ def _current(enrollment: EnrollmentFacts, row: StoredStanding | None, today: dat
     return (
         row is not None
         and row.computed_on == today
+        and row.measured_by == MEASURED_BY
         and (row.ruleset, row.track, row.state)
         == (enrollment.ruleset, enrollment.track, enrollment.state)
     )
