@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import DEFAULT_FIELDS, days_ago
@@ -12,7 +12,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from trainerpath.models import Enrollment, EvidenceBase, Feedback, TransitionRecord, utcnow
+from trainerpath.models import (
+    Enrollment,
+    EvidenceBase,
+    Feedback,
+    TransitionRecord,
+    User,
+    utcnow,
+)
 from trainerpath.services.evidence import log_evidence, review_evidence
 from trainerpath.wording import format_day
 
@@ -92,6 +99,25 @@ def test_a_refused_enrolment_says_why_and_changes_nothing(
     assert len(fetch_all(engine, select(Enrollment))) == 1
 
 
+Step = tuple[str, str, str, datetime]  # an event fired: its name, from, to, when
+
+
+def history(session: Session, enrollment: Enrollment, actor: User, steps: list[Step]) -> None:
+    """Store the enrollment's transitions (event, from, to, when), as if ``actor`` fired them."""
+    for event, source, target, at in steps:
+        session.add(
+            TransitionRecord(
+                enrollment_id=enrollment.id,
+                event=event,
+                from_state=source,
+                to_state=target,
+                actor_id=actor.id,
+                at=at,
+            )
+        )
+    session.commit()
+
+
 def test_the_stepper_shows_past_current_and_future_steps_with_dates(
     client: FlaskClient,
     cara: Cast,
@@ -100,21 +126,10 @@ def test_the_stepper_shows_past_current_and_future_steps_with_dates(
 ) -> None:
     enrollment = make_enrollment(cara.candidate, "cst", state="interview")
     applied, approved = utcnow() - timedelta(days=40), utcnow() - timedelta(days=10)
-    for event, source, target, at in [
+    history(session, enrollment, cara.mentor, [
         ("submit_application", "preparing", "tac_review", applied),
         ("tac_approve", "tac_review", "interview", approved),
-    ]:
-        session.add(
-            TransitionRecord(
-                enrollment_id=enrollment.id,
-                event=event,
-                from_state=source,
-                to_state=target,
-                actor_id=cara.mentor.id,
-                at=at,
-            )
-        )
-    session.commit()
+    ])  # fmt: skip
     steps = page(client.get("/candidate")).find("ol", class_="stepper").find_all("li")
     assert [step.find(class_="step-label").text for step in steps] == [
         "Preparing", "TAC review", "Interview", "Certified",
@@ -137,25 +152,14 @@ def test_a_step_is_reached_when_it_was_arrived_at_not_when_it_was_resumed_or_kep
     """Withdrawing and resuming, or a switch of rules that keeps the state, leave the
     day a step was reached as it was."""
     enrollment = make_enrollment(cara.candidate, "cst", ruleset="cst@1", state="interview")
-    approved = utcnow() - timedelta(days=30)
-    for event, source, target, age in [
-        ("submit_application", "preparing", "tac_review", 40),
-        ("tac_approve", "tac_review", "interview", 30),
-        ("withdraw", "interview", "withdrawn", 20),
-        ("resume", "withdrawn", "interview", 10),
-    ]:
-        at = utcnow() - timedelta(days=age)
-        session.add(
-            TransitionRecord(
-                enrollment_id=enrollment.id,
-                event=event,
-                from_state=source,
-                to_state=target,
-                actor_id=cara.candidate.id,
-                at=at,
-            )
-        )
-    session.commit()
+    now = utcnow()
+    approved = now - timedelta(days=30)
+    history(session, enrollment, cara.candidate, [
+        ("submit_application", "preparing", "tac_review", now - timedelta(days=40)),
+        ("tac_approve", "tac_review", "interview", approved),
+        ("withdraw", "interview", "withdrawn", now - timedelta(days=20)),
+        ("resume", "withdrawn", "interview", now - timedelta(days=10)),
+    ])  # fmt: skip
     steps = page(client.get("/candidate")).find("ol", class_="stepper").find_all("li")
     assert f"since {approved.day} {approved:%b %Y}" in steps[2].text
 
