@@ -78,6 +78,9 @@ def test_creating_a_user_reports_every_problem_at_once(
     ]:
         assert message in html.by_id(f"field-{field}").find("small", class_="field-error").text
     assert fetch_all(engine, select(User).where(User.name == NEW_MENTOR["name"])) == []
+    # The password is required unless an invitation is sent, and its label says so.
+    label = html.by_id("field-password").find("label").text
+    assert label == "Initial password (unless you send an invitation)"
 
 
 @pytest.mark.parametrize(
