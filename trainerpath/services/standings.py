@@ -14,10 +14,11 @@ It can never be shown stale:
   candidate on PostgreSQL so two such transactions measure one after the other.
 - A standing measured on another day, for another ruleset, track or state than the
   enrollment's, or by other measuring code (``pathways.fingerprint``: a deployment that
-  changed the rules or their words) is measured again when it is read (``standings_of``):
-  windows, expiry, ageing and forecasts move with the day. A reading request stores the new result after
-  its response has gone, in a short transaction of its own that writes only if nobody
-  wrote a newer one meanwhile (``revision``).
+  changed the rules or their words) is measured again when it is read
+  (``standings_of``): windows, expiry, ageing and forecasts move with the day. A
+  reading request stores the new result after its response has gone, in a short
+  transaction of its own that writes only if nobody wrote a newer one meanwhile
+  (``revision``).
 """
 
 from __future__ import annotations
