@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from trainerpath.bounds import MAX_NOTE, MAX_PASSWORD, typed_text
+from trainerpath.bounds import MAX_NOTE, MAX_PASSWORD
 from trainerpath.models import ReviewStatus, Role
 from trainerpath.notification_kinds import KINDS as NOTIFICATION_KINDS
 from trainerpath.pathways import RULESETS
@@ -78,16 +78,10 @@ Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Text = Annotated[str, StringConstraints(pattern=ANY_TEXT)]
 RequiredText = Annotated[str, StringConstraints(pattern=NON_BLANK)]
-
-
-def _as_typed(value: Any) -> Any:
-    """Text measured as the service stores it (``typed_text``); anything else as sent."""
-    return typed_text(value) if isinstance(value, str) else value
-
-
-Note = Annotated[
-    str, StringConstraints(max_length=MAX_NOTE, pattern=ANY_TEXT), BeforeValidator(_as_typed)
-]
+# A note as sent, held to the length the services allow: the document's maxLength is
+# that of the JSON string itself, and the service's measure of it (typed_text) is never
+# longer, so what passes here passes there.
+Note = Annotated[str, StringConstraints(max_length=MAX_NOTE, pattern=ANY_TEXT)]
 UtcDateTime = Annotated[
     datetime,
     PlainSerializer(iso_utc, return_type=str),
@@ -454,8 +448,7 @@ def _description(spec: FieldSpec) -> str:
 def _input_type(spec: FieldSpec) -> Any:
     if spec.type in ("text", "longtext"):
         pattern = NON_BLANK if spec.required else ANY_TEXT
-        limits = StringConstraints(max_length=spec.max_length, pattern=pattern)
-        return Annotated[str, limits, BeforeValidator(_as_typed)]
+        return Annotated[str, StringConstraints(max_length=spec.max_length, pattern=pattern)]
     if spec.type == "int":
         return Annotated[int, Field(ge=spec.minimum, le=spec.maximum)]
     if spec.type == "number":
