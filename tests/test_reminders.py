@@ -238,6 +238,43 @@ def test_running_twice_a_day_sends_nothing_new_and_each_expiry_threshold_goes_on
     assert len(arrived) == 3
 
 
+def test_one_failing_reminder_does_not_hold_back_the_others(
+    engine: Engine,
+    people: People,
+    make_evidence: Callable[..., EvidenceBase],
+    make_enrollment: Callable[..., Any],
+    runner: FlaskCliRunner,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each reminder is sent in its own transaction: one that fails is rolled back and
+    logged, the others go, and the command says so (exit status 1, for cron's mail)."""
+    overdue = overdue_review(people, make_evidence, make_enrollment)  # the mentor's digest
+    make_enrollment(people.candidate, "cst")
+    make_evidence(
+        people.candidate,
+        "credentials",
+        kind="csp_sm",
+        issued_on=days_ago(700),
+        expires_on=overdue.day + timedelta(days=29),
+    )
+    send = reminders.send_reminder
+
+    def failing_digest(session: Session, reminder: Any, day: date) -> bool:
+        if reminder.kind == reminders.REVIEW_DIGEST:
+            raise RuntimeError("the digest broke")
+        return send(session, reminder, day)
+
+    monkeypatch.setattr(reminders, "send_reminder", failing_digest)
+    session.rollback()
+    result = runner.invoke(args=["send-reminders", "--today", overdue.day.isoformat()])
+    assert result.exit_code == 1
+    assert f"{reminders.CREDENTIAL_EXPIRY}: 1" in result.output
+    assert "1 failed" in result.output
+    assert len(notifications(engine, reminders.CREDENTIAL_EXPIRY)) == 1
+    assert notifications(engine, reminders.REVIEW_DIGEST) == []
+
+
 def test_a_mentor_who_chose_the_digest_gets_new_items_in_it_and_no_mail_each_time(
     session: Session,
     engine: Engine,

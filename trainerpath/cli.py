@@ -7,6 +7,7 @@ key; the commands that set up or change a deployment refuse without one, as serv
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections import Counter
@@ -31,6 +32,8 @@ from .services import attachment_store, reminders, standings
 from .services.errors import Refusal
 from .services.users import ROLES, create_user
 from .uploads import upload_settings
+
+logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -165,17 +168,27 @@ def send_reminders_command(today: datetime | None) -> None:
     with reading_session(get_engine()) as session:
         due = reminders.due_reminders(session, day)
     sent: Counter[str] = Counter()
+    failed = 0
     for reminder in due:
-        with Session(get_engine()) as session, session.begin():
-            if reminders.send_reminder(session, reminder, day):
-                sent[reminder.kind] += 1
+        # One transaction each: a reminder that fails is rolled back and logged, and the
+        # others still go (tomorrow's run, or a second run today, tries it again).
+        try:
+            with Session(get_engine()) as session, session.begin():
+                if reminders.send_reminder(session, reminder, day):
+                    sent[reminder.kind] += 1
+        except Exception:  # any failure of one reminder
+            failed += 1
+            logger.exception("reminder %s for user %s failed", reminder.kind, reminder.user_id)
     for kind in sorted(sent):
         click.echo(f"{kind}: {sent[kind]}")
     total = sum(sent.values())
     click.echo(
         f"Sent {total} reminder{'s' if total != 1 else ''} for {day.isoformat()}; "
-        f"{len(due) - total} sent before."
+        f"{len(due) - total - failed} sent before."
     )
+    if failed:
+        click.echo(f"{failed} failed (logged); run it again to retry them.", err=True)
+        raise SystemExit(1)
 
 
 @click.command("cleanup-uploads")
