@@ -162,6 +162,21 @@ def test_each_notification_arrives_by_mail_with_what_happened_and_its_link(
     assert mail.link_to("/account/notifications") == f"{BASE}/account/notifications"
 
 
+def test_long_feedback_arrives_whole_by_mail_and_shortened_in_the_app(
+    engine: Engine,
+    client: FlaskClient,
+    cast: Cast,
+    mailed: Callable[[int], list[Received]],
+) -> None:
+    log_in(client, cast.mentor)
+    body = "Well prepared. " * 99 + "The end."  # 1,493 characters
+    client.post(f"/mentor/candidates/{cast.candidate.id}/feedback", data={"body": body})
+    (mail,) = mails_to(mailed(1), cast.candidate)
+    assert " ".join(body.split()) in " ".join(mail.text.split())
+    (told,) = notifications_of(engine, cast.candidate)
+    assert told.body is not None and len(told.body) == 500 and told.body.endswith("…")
+
+
 def test_a_mentor_gets_one_mail_for_many_items_until_they_read_the_notification(
     engine: Engine, client: FlaskClient, cast: Cast, mailed: Callable[[int], list[Received]]
 ) -> None:

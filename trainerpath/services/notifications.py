@@ -334,7 +334,8 @@ def feedback_received(session: Session, *, actor: User, feedback: Feedback) -> l
         title=f"{actor.name} left you feedback",
         body=feedback.body,
         link="/candidate#feedback-summary",
-        mail=MailWording(action="Read it in trainerpath"),
+        # The mail carries the whole feedback; the notification keeps BODY_LIMIT of it.
+        mail=MailWording(lines=[feedback.body], action="Read it in trainerpath"),
     )
 
 
