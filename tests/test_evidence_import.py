@@ -12,6 +12,7 @@ from conftest import People
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from trainerpath.exports import evidence_csv
 from trainerpath.models import AuditEntry, EvidenceBase, ExperiencePeriod, Notification
 from trainerpath.models import TeachingSession as Taught
 from trainerpath.services.errors import Forbidden
@@ -219,6 +220,37 @@ def test_an_import_is_all_or_nothing_and_a_dry_run_writes_nothing(
         select(Notification).where(Notification.recipient_id == people.mentor.id)
     )
     assert waiting.count == 3 and waiting.read_at is None
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_downloaded_csv_imports_as_it_is_into_another_record(
+    session: Session, people: People, make_evidence: Callable[..., EvidenceBase], kind: str
+) -> None:
+    """The file's review columns are skipped, and the ' that kept a spreadsheet from
+    taking a cell for a formula is read away: the items come back as they were."""
+    text_fields = {
+        "teaching-sessions": {"location": "@home", "notes": '-minus start, "quoted"\nnext'},
+        "experience": {"organisation": "=Acme"},
+        "milestones": {"note": "+1 from the panel"},
+    }.get(kind, {})
+    original = make_evidence(people.candidate, kind, **text_fields)
+    downloaded = "".join(evidence_csv(session, kind, people.candidate.id))
+    done = import_evidence(
+        session=session,
+        actor=people.other_candidate,
+        candidate_id=people.other_candidate.id,
+        kind=kind,
+        data=downloaded.encode(),
+        options=ReadOptions(),
+        dry_run=False,
+        today=date.today(),
+    )
+    session.commit()
+    assert done.created == 1
+    model = KINDS[kind].model
+    (copy,) = session.scalars(select(model).where(model.candidate_id == people.other_candidate.id))
+    assert KINDS[kind].values_of(copy) == KINDS[kind].values_of(original)
+    assert copy.review_status == "pending"
 
 
 def test_every_kinds_template_previews_as_one_clean_row(session: Session, people: People) -> None:

@@ -19,10 +19,9 @@ from sqlalchemy.orm import Session
 from trainerpath import queries
 from trainerpath.dashboards.admin import audit_batches
 from trainerpath.dashboards.common import aware
+from trainerpath.services.evidence_import import FORMULA_STARTS, REVIEW_COLUMNS
 from trainerpath.services.evidence_kinds import evidence_kind
 
-FORMULA_STARTS = ("=", "+", "-", "@")
-REVIEW_COLUMNS = ("review_status", "reviewer", "reviewed_at")
 AUDIT_COLUMNS = ("at", "actor", "candidate", "action", "subject", "detail")
 BOM = "\ufeff"  # spreadsheets read the file as UTF-8 with it; the CSV import accepts it
 

@@ -37,6 +37,13 @@ from .evidence import ensure_owner
 from .evidence_kinds import EXAMPLES, EvidenceKind, FieldSpec, evidence_kind, parse_iso_date
 
 MAX_ROWS = 2000
+# The columns a downloaded CSV of a kind adds after its fields: read-only facts of the
+# review, which an import skips (imported items are always pending), so a file downloaded
+# from trainerpath imports as it is.
+REVIEW_COLUMNS = ("review_status", "reviewer", "reviewed_at")
+# A cell a spreadsheet would take for a formula is downloaded with a leading ``'``; the
+# import reads it without (``neutralise`` in exports.py, and ``read_cell``).
+FORMULA_STARTS = ("=", "+", "-", "@")
 # Large enough for 2,000 rows with long notes; the body limit of the import routes.
 MAX_BYTES = 2 * 1024 * 1024
 DateOrder = Literal["dmy", "mdy"]
@@ -169,7 +176,9 @@ def _header(kind: EvidenceKind, cells: list[str]) -> list[str]:
     """The field name of each column; refuse unknown, repeated or missing columns."""
     names = [cell.strip().lower() for cell in cells]
     expected = ", ".join(kind.field_names)
-    unknown = [name for name in names if name not in kind.field_names]
+    unknown = [
+        name for name in names if name not in kind.field_names and name not in REVIEW_COLUMNS
+    ]
     if unknown:
         shown = ", ".join(f"“{name}”" if name else "an empty one" for name in unknown[:3])
         raise file_refused(
@@ -281,6 +290,8 @@ def read_cell(spec: FieldSpec, text: str, options: ReadOptions) -> tuple[Any, st
     if spec.type == "date":
         day = parse_date(text, options)
         return (day, None) if day is not None else (text, _date_error(text, options))
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:], None  # as downloaded: the ' only kept a spreadsheet from computing
     return text, None
 
 
