@@ -324,6 +324,23 @@ def test_no_reminder_for_a_rejected_passport_or_an_attempt_already_taken(
     assert "Sent 0 reminders" in run(TODAY)
 
 
+def test_a_failed_free_retake_earns_no_other(
+    engine: Engine,
+    people: People,
+    make_evidence: Callable[..., EvidenceBase],
+    run: Callable[[date], str],
+) -> None:
+    """pathways.md: a first attempt below 85% within 14 days of the passport gets a
+    second attempt at no cost; one, not a series."""
+    passport = days_ago(8)
+    first = {"assessment": "pspo_1", "passport_received_on": passport, "status": "pending"}
+    make_evidence(people.candidate, "assessments", score=70.0, taken_on=days_ago(6), **first)
+    assert f"{reminders.PSPO_RETAKE}: 1" in run(days_ago(5))
+    make_evidence(people.candidate, "assessments", score=75.0, taken_on=days_ago(2), **first)
+    assert f"{reminders.PSPO_RETAKE}:" not in run(TODAY)
+    assert len(notifications(engine, reminders.PSPO_RETAKE)) == 1
+
+
 # -- Two runs at once ---------------------------------------------------------------------
 
 

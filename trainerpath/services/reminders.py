@@ -363,20 +363,38 @@ def passport_attempts(session: Session, today: date) -> list[Reminder]:
 
 
 def free_retakes(session: Session, today: date) -> list[Reminder]:
-    """A reminder after a failed PSPO I attempt inside its passport's 14 days."""
+    """A reminder after a failed first PSPO I attempt inside its passport's 14 days.
+
+    Only the first attempt since the passport earns the free retake: a failed retake
+    earns no other, so it brings no reminder.
+    """
     failed, other = AssessmentAttempt, aliased(AssessmentAttempt)
-    later = (
-        select(col(other.id))
-        .where(
-            col(other.candidate_id) == col(failed.candidate_id),
-            col(other.assessment) == "pspo_1",
-            col(other.review_status) != ReviewStatus.REJECTED.value,
-            or_(
-                col(other.taken_on) > col(failed.taken_on),
-                and_(col(other.taken_on) == col(failed.taken_on), col(other.id) > col(failed.id)),
-            ),
+
+    def attempts(*when: Any) -> Any:
+        """Another PSPO I attempt of the same candidate (not rejected), taken ``when``."""
+        return (
+            select(col(other.id))
+            .where(
+                col(other.candidate_id) == col(failed.candidate_id),
+                col(other.assessment) == "pspo_1",
+                col(other.review_status) != ReviewStatus.REJECTED.value,
+                *when,
+            )
+            .exists()
         )
-        .exists()
+
+    later = attempts(
+        or_(
+            col(other.taken_on) > col(failed.taken_on),
+            and_(col(other.taken_on) == col(failed.taken_on), col(other.id) > col(failed.id)),
+        )
+    )
+    earlier_since_passport = attempts(
+        col(other.taken_on) >= col(failed.passport_received_on),
+        or_(
+            col(other.taken_on) < col(failed.taken_on),
+            and_(col(other.taken_on) == col(failed.taken_on), col(other.id) < col(failed.id)),
+        ),
     )
     stmt = select(failed).where(
         col(failed.assessment) == "pspo_1",
@@ -387,6 +405,7 @@ def free_retakes(session: Session, today: date) -> list[Reminder]:
         col(failed.taken_on) <= today,
         col(failed.candidate_id).in_(_active_candidates()),
         ~later,
+        ~earlier_since_passport,
     )
     found: list[Reminder] = []
     for attempt in session.scalars(stmt.order_by(col(failed.id))):
