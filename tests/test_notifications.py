@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from trainerpath.models import Enrollment, EvidenceBase, Notification, User
+from trainerpath.models import Enrollment, EvidenceBase, Mentorship, Notification, User
 from trainerpath.paging import PageRequest
 from trainerpath.services import notifications
 from trainerpath.services.errors import NotFound
@@ -335,6 +335,29 @@ def test_ending_a_candidates_last_mentorship_tells_the_admins(
     session.commit()
     (told,) = of(session, watcher)
     assert told.title == "Otto Other has no mentor"
+
+
+def test_a_mentor_whose_mentorship_ends_no_longer_hears_of_the_candidates_evidence(
+    session: Session, people: People, make_user: Callable[..., User], assign: Callable[..., Any]
+) -> None:
+    """The ended mentor's unread "evidence waiting" is marked read (no longer theirs to
+    review); another mentor's stays as it was."""
+    people.mentor  # noqa: B018  (assigned before the evidence is logged)
+    other_mentor = make_user(role="mentor", name="Meg Mentor")
+    assign(other_mentor, people.candidate)
+    log(session, people.candidate)
+    mentorship = session.scalars(
+        select(Mentorship).where(
+            Mentorship.mentor_id == people.mentor.id,
+            Mentorship.candidate_id == people.candidate.id,
+        )
+    ).one()
+    end_mentorship(session=session, actor=people.admin, mentorship_id=pk(mentorship))
+    session.commit()
+    (ended,) = of(session, people.mentor, "evidence.waiting")
+    assert ended.read_at is not None
+    (kept,) = of(session, other_mentor, "evidence.waiting")
+    assert kept.read_at is None and kept.count == 1
 
 
 # -- The recipient's side ----------------------------------------------------------------

@@ -313,12 +313,22 @@ def settle_waiting(session: Session, candidate_id: int) -> None:
     )
 
 
-def resolved(session: Session, *, kind: str, candidate_id: int, subject: str | None = None) -> None:
-    """Mark read, for everyone, the unread notifications of ``kind`` about the candidate
-    (and ``subject``): what they announced has been dealt with."""
+def resolved(
+    session: Session,
+    *,
+    kind: str,
+    candidate_id: int,
+    subject: str | None = None,
+    recipient_id: int | None = None,
+) -> None:
+    """Mark read, for everyone (or ``recipient_id``), the unread notifications of ``kind``
+    about the candidate (and ``subject``): what they announced has been dealt with, or is
+    no longer theirs to deal with."""
     stmt = update(Notification).where(_unread_about(kind, candidate_id))
     if subject is not None:
         stmt = stmt.where(col(Notification.subject) == subject)
+    if recipient_id is not None:
+        stmt = stmt.where(col(Notification.recipient_id) == recipient_id)
     session.execute(stmt.values(read_at=utcnow()).execution_options(synchronize_session=False))
 
 

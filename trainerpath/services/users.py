@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from trainerpath.bounds import password_error
 from trainerpath.models import Mentorship, Role, User, utcnow
+from trainerpath.notification_kinds import EVIDENCE_WAITING
 
 from . import audit, notifications
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -252,6 +253,13 @@ def end_mentorship(*, session: Session, actor: User, mentorship_id: int) -> Ment
         candidate_id=mentorship.candidate_id,
         action="mentorship.ended",
         subject=f"mentorships/{mentorship.id}",
+    )
+    # The mentor's bell no longer counts this candidate's evidence: not theirs to review.
+    notifications.resolved(
+        session,
+        kind=EVIDENCE_WAITING,
+        candidate_id=mentorship.candidate_id,
+        recipient_id=mentorship.mentor_id,
     )
     candidate = session.get(User, mentorship.candidate_id)
     if candidate is not None:
