@@ -324,6 +324,33 @@ def test_no_reminder_for_a_rejected_passport_or_an_attempt_already_taken(
     assert "Sent 0 reminders" in run(TODAY)
 
 
+def test_a_renewed_credential_stops_the_old_ones_expiry_reminders(
+    engine: Engine,
+    people: People,
+    make_evidence: Callable[..., EvidenceBase],
+    make_enrollment: Callable[..., Any],
+    run: Callable[[date], str],
+) -> None:
+    """The requirement relies on the credential that lasts longest: once the renewal is
+    verified, the expiring one is relied on no more (while it is pending, it still is)."""
+    make_enrollment(people.candidate, "cst")
+    make_evidence(
+        people.candidate,
+        "credentials",
+        kind="csp_sm",
+        issued_on=days_ago(700),
+        expires_on=TODAY + timedelta(days=40),
+    )
+    renewal = {"kind": "csp_sm", "issued_on": days_ago(1)}
+    make_evidence(people.candidate, "credentials", status="pending", **renewal)
+    expiry = reminders.CREDENTIAL_EXPIRY
+    assert f"{expiry}: 1" in run(TODAY)  # the 90-day one: the renewal is not verified yet
+    make_evidence(people.candidate, "credentials", **renewal)
+    assert f"{expiry}:" not in run(TODAY + timedelta(days=12))  # 28 days: no 30-day one
+    assert f"{expiry}:" not in run(TODAY + timedelta(days=35))  # 5 days: no 7-day one
+    assert len(notifications(engine, expiry)) == 1
+
+
 def test_a_failed_free_retake_earns_no_other(
     engine: Engine,
     people: People,

@@ -251,6 +251,11 @@ def _credential_needs(ruleset: Ruleset) -> list[tuple[str, Any]]:
     ]
 
 
+def _lasts(credential: Credential) -> date:
+    """Until when a credential is valid (one without an end, for ever)."""
+    return credential.valid_until or date.max
+
+
 def credential_expiries(session: Session, today: date) -> list[Reminder]:
     """A reminder for each credential a requirement relies on, at each threshold crossed."""
     groups: dict[tuple[str, str | None], list[Enrollment]] = {}
@@ -267,13 +272,19 @@ def credential_expiries(session: Session, today: date) -> list[Reminder]:
             stmt = select(Credential).where(
                 col(Credential.candidate_id).in_(people.candidate_ids),
                 col(Credential.review_status) == ReviewStatus.VERIFIED.value,
-                col(Credential.valid_until).is_not(None),
-                col(Credential.valid_until) <= horizon,
                 *conditions(people, need.where),
             )
+            # Each candidate's requirement relies on the credential that lasts longest:
+            # once a renewal is verified, the one about to expire is relied on no more.
+            longest: dict[int, Credential] = {}
             for credential in session.scalars(stmt):
+                kept = longest.get(credential.candidate_id)
+                if kept is None or _lasts(credential) > _lasts(kept):
+                    longest[credential.candidate_id] = credential
+            for credential in longest.values():
                 assert credential.id is not None
-                relied.setdefault(credential.id, (credential, f"{ruleset.title}: {need.label}"))
+                if credential.valid_until is not None and credential.valid_until <= horizon:
+                    relied.setdefault(credential.id, (credential, f"{ruleset.title}: {need.label}"))
     found: list[Reminder] = []
     for credential, requirement in relied.values():
         assert credential.valid_until is not None and credential.id is not None
