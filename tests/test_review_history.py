@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import People, days_ago
+from conftest import People, days_ago, pk
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -156,6 +156,28 @@ def test_bulk_verify_verifies_what_is_as_seen_and_names_the_changed_item(
     assert len(told) == 1  # one notification for the batch, naming both
     assert told[0].title.startswith("Mo Mentor verified 2 items of your evidence: “Course A")
     assert "Course C" in told[0].title and "Course B" not in told[0].title
+    assert told[0].link == "/evidence/teaching-sessions?status=verified"
+
+
+def test_items_of_several_kinds_verified_at_once_link_to_the_dashboards_evidence(
+    session: Session, people: People
+) -> None:
+    course = _log(session, people.candidate, title="Course A")
+    milestone = log_evidence(
+        session=session,
+        actor=people.candidate,
+        candidate_id=pk(people.candidate),
+        kind="milestones",
+        data={"kind": "other", "achieved_on": "2024-01-01"},
+    )
+    session.commit()
+    seen = [SeenItem.of("teaching-sessions", course), SeenItem.of("milestones", milestone)]
+    verify_items(session=session, actor=people.mentor, items=seen)
+    session.commit()
+    (told,) = session.scalars(
+        select(Notification).where(col(Notification.recipient_id) == people.candidate.id)
+    ).all()
+    assert told.link == "/candidate#evidence-title"
 
 
 def test_an_unassigned_mentor_cannot_bulk_verify_and_nothing_changes(

@@ -237,6 +237,13 @@ def evidence_verified_together(
     """Tell the candidate that several of their items were verified at once: one
     notification for the batch (``verified`` holds each item's subject and summary)."""
     summaries = ", ".join(f"“{summary}”" for _subject, summary in verified)
+    slugs = {subject.split("/")[0] for subject, _summary in verified}
+    # One kind: its verified items; several: the dashboard's evidence, counted per kind.
+    link = (
+        f"/evidence/{slugs.pop()}?status=verified"
+        if len(slugs) == 1
+        else "/candidate#evidence-title"
+    )
     return notify(
         session=session,
         kind=EVIDENCE_VERIFIED,
@@ -245,7 +252,7 @@ def evidence_verified_together(
         candidate_id=candidate_id,
         subject=verified[0][0],
         title=f"{actor.name} verified {len(verified)} items of your evidence: {summaries}",
-        link="/evidence/" + verified[0][0].split("/")[0] + "?status=verified",
+        link=link,
     )
 
 
