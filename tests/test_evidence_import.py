@@ -253,6 +253,19 @@ def test_a_downloaded_csv_imports_as_it_is_into_another_record(
     assert copy.review_status == "pending"
 
 
+def test_a_row_with_an_error_shows_its_other_fields_as_they_would_be_stored(
+    session: Session, people: People
+) -> None:
+    found = preview(
+        session, people, "\n".join([HEADER, "CSM Leeds,scrum_master,2025-03-01,0,14,independent"])
+    )
+    (row,) = found.rows
+    assert row.errors == {"days": "must be between 1 and 30"}
+    assert row.values["days"] == "0"  # the cell's text
+    assert (row.values["share_delivered"], row.values["with_current_materials"]) == (100, False)
+    assert row.values["reflection"] == "" and row.values["title"] == "CSM Leeds"
+
+
 def test_every_kinds_template_previews_as_one_clean_row(session: Session, people: People) -> None:
     for slug, kind in KINDS.items():
         (row,) = preview(session, people, template_csv(kind), kind=slug).rows

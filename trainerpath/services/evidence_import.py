@@ -311,7 +311,13 @@ def check_row(
         errors: dict[str, str] = {}
     except ValidationFailed as refusal:
         errors = dict(refusal.errors)
-        values = data
+        # The fields that are fine as they would be stored (a default for one left out).
+        values = {
+            spec.name: data[spec.name]
+            if spec.name in errors or spec.name in unreadable
+            else spec.clean(data[spec.name], today)[0]
+            for spec in kind.fields
+        }
     errors |= unreadable
     if "row" in cells:
         errors["row"] = cells["row"]
