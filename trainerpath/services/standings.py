@@ -379,14 +379,7 @@ def summaries_of(
     for enrollment, stored in found:
         revision, day, measured_by, ruleset, track, state, met, total, on, key = stored
         assert enrollment.id is not None
-        current = (day, measured_by, ruleset, track, state) == (
-            today,
-            MEASURED_BY,
-            enrollment.ruleset,
-            enrollment.track,
-            enrollment.state,
-        )
-        if current:
+        if _current(enrollment, today, (day, measured_by, ruleset, track, state)):
             summaries[enrollment.id] = Summary(met, total, on, key)
         else:
             stale.append((enrollment, revision))
@@ -505,15 +498,12 @@ def stored_standing(session: Session, enrollment_id: int) -> StoredStanding | No
     return None if row is None else StoredStanding._make(row)
 
 
-def _current(enrollment: EnrollmentFacts, row: StoredStanding | None, today: date) -> bool:
-    """Whether ``row`` is the enrollment's standing as of ``today``."""
-    return (
-        row is not None
-        and row.computed_on == today
-        and row.measured_by == MEASURED_BY
-        and (row.ruleset, row.track, row.state)
-        == (enrollment.ruleset, enrollment.track, enrollment.state)
-    )
+def _current(enrollment: EnrollmentFacts, today: date, stored: tuple[Any, ...]) -> bool:
+    """Whether a standing stored as (computed_on, measured_by, ruleset, track, state) is
+    the enrollment's as of ``today``: measured that day, by this code, for its rules,
+    track and state (``outdated_candidates`` asks the same in SQL)."""
+    facts = (enrollment.ruleset, enrollment.track, enrollment.state)
+    return stored == (today, MEASURED_BY, *facts)
 
 
 def standings_of(
@@ -527,7 +517,9 @@ def standings_of(
     stale: list[Paired] = []
     for enrollment, row in pairs:
         assert enrollment.id is not None
-        if row is not None and _current(enrollment, row, day):
+        if row is not None and _current(
+            enrollment, day, (row.computed_on, row.measured_by, row.ruleset, row.track, row.state)
+        ):
             found[enrollment.id] = _decoded(row)
         else:
             stale.append((enrollment, row))
