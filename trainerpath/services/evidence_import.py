@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from trainerpath import clock
+from trainerpath.bounds import typed_text
 from trainerpath.models import User
 
 from . import audit, notifications
@@ -273,7 +274,7 @@ def _date_error(text: str, options: ReadOptions) -> str:
 
 def read_cell(spec: FieldSpec, text: str, options: ReadOptions) -> tuple[Any, str | None]:
     """A cell as its field's type (None when empty), or its text and why it cannot be read."""
-    text = text.replace("\r\n", "\n").strip()
+    text = typed_text(text)
     if not text:
         return None, None
     if spec.type == "int":
