@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -316,6 +316,26 @@ def test_a_standing_measured_by_other_code_is_measured_again(
     session.commit()
     assert_current(session, cst)
     assert standings.outdated_candidates(session, TODAY) == []
+
+
+def test_the_candidates_table_measures_a_standing_of_other_code_before_sorting(
+    session: Session, cst: Enrollment
+) -> None:
+    """The table sorts and filters by the stored figures, so its daily refresh also
+    finds a standing of the day that other code measured."""
+    session.execute(
+        update(Standing)
+        .where(col(Standing.enrollment_id) == cst.id)
+        .values(measured_by="f" * 16, met=99)
+    )
+    session.commit()
+    standings.refresh_stale(session, true(), TODAY)
+    session.commit()
+    row = session.execute(
+        select(Standing.measured_by, Standing.met).where(col(Standing.enrollment_id) == cst.id)
+    ).one()
+    assert tuple(row) == (fingerprint.MEASURED_BY, sum(met(fresh(session, cst)).values()))
+    assert_current(session, cst)
 
 
 def test_the_fingerprint_follows_the_measuring_code(tmp_path: Path) -> None:

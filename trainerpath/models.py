@@ -445,7 +445,7 @@ class Standing(SQLModel, table=True):
     computed_on: date = Field(index=True)  # the first view of a day looks for earlier ones
     # The fingerprint of the code that measured it (pathways.fingerprint): a deployment
     # that changes the measuring makes the day's standings measured again.
-    measured_by: str | None = Field(default=None, max_length=16)
+    measured_by: str | None = Field(default=None, max_length=16, index=True)
     revision: int = Field(default=1)
     # What was measured: the enrollment's rules and state at the time.
     ruleset: str = Field(max_length=32)

@@ -596,17 +596,19 @@ def _write_back_stmt(engine: Engine, values: dict[str, Any], revision: int | Non
 
 
 def refresh_stale(session: Session, visible: ColumnElement[bool], today: date) -> None:
-    """Measure the stored standings of an earlier day among ``visible`` ones (on Standing).
+    """Measure the stored standings among ``visible`` ones (on Standing) that are of an
+    earlier day or measured by other code (a deployment that changed the measuring).
 
-    Usually nothing is stale and this is one indexed query. On the first view of a day
-    the stale ones are measured together and stored: in the view's own transaction if it
-    writes; else in one of their own, after which the view reads a new snapshot.
+    Usually nothing is stale and this is one query whose every part reads an index. On
+    the first view of a day the stale ones are measured together and stored: in the
+    view's own transaction if it writes; else in one of their own, after which the view
+    reads a new snapshot.
     """
-    stale_day = col(Standing.computed_on) < today
+    by = col(Standing.measured_by)
+    # "Other code" spelled as ranges and null, which an index on measured_by serves.
+    stale = or_(col(Standing.computed_on) < today, by.is_(None), by < MEASURED_BY, by > MEASURED_BY)
     if (
-        session.execute(
-            select(col(Standing.enrollment_id)).where(stale_day, visible).limit(1)
-        ).first()
+        session.execute(select(col(Standing.enrollment_id)).where(stale, visible).limit(1)).first()
         is None
     ):
         return
@@ -615,7 +617,7 @@ def refresh_stale(session: Session, visible: ColumnElement[bool], today: date) -
         for enrollment, revision in session.execute(
             select(Enrollment, col(Standing.revision))
             .join(Standing, col(Standing.enrollment_id) == col(Enrollment.id))
-            .where(stale_day, visible)
+            .where(stale, visible)
         )
     ]
     measured = measure(session, [e for e, _revision in found], today)
