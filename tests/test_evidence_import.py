@@ -266,6 +266,20 @@ def test_a_row_with_an_error_shows_its_other_fields_as_they_would_be_stored(
     assert row.values["reflection"] == "" and row.values["title"] == "CSM Leeds"
 
 
+def test_a_credential_row_with_an_error_has_a_validity_once_it_is_fine(
+    session: Session, people: People
+) -> None:
+    """Every row's values have the same fields: a refused row's validity is unknown."""
+    rows = preview(
+        session,
+        people,
+        "kind,issued_on,expires_on\ncsm,2025-03-01,\ncsm,2025-03-01,2025-01-01",
+        kind="credentials",
+    ).rows
+    assert [row.errors for row in rows] == [{}, {"expires_on": "must be after the issue date"}]
+    assert [row.values["valid_until"] for row in rows] == [date(2027, 3, 1), None]
+
+
 def test_every_kinds_template_previews_as_one_clean_row(session: Session, people: People) -> None:
     for slug, kind in KINDS.items():
         (row,) = preview(session, people, template_csv(kind), kind=slug).rows

@@ -313,12 +313,13 @@ def check_row(
     except ValidationFailed as refusal:
         errors = dict(refusal.errors)
         # The fields that are fine as they would be stored (a default for one left out).
+        # Those derived from them (a credential's validity) are known once the row is fine.
         values = {
             spec.name: data[spec.name]
             if spec.name in errors or spec.name in unreadable
             else spec.clean(data[spec.name], today)[0]
             for spec in kind.fields
-        }
+        } | dict.fromkeys(kind.derived.names)
     errors |= unreadable
     if "row" in cells:
         errors["row"] = cells["row"]

@@ -135,6 +135,14 @@ CrossRule = Callable[[dict[str, Any]], dict[str, str]]
 
 
 @dataclass(frozen=True)
+class Derived:
+    """Stored fields (``names``) that ``compute`` derives from a valid item's values."""
+
+    names: tuple[str, ...]
+    compute: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class EvidenceKind:
     """An evidence kind: its URL slug, model, fields and cross-field rules."""
 
@@ -144,7 +152,8 @@ class EvidenceKind:
     model: type[EvidenceBase]
     fields: tuple[FieldSpec, ...]
     rules: CrossRule = lambda _values: {}
-    derive: Callable[[dict[str, Any]], dict[str, Any]] = lambda _values: {}
+    # Stored fields computed from the kind's own (a credential's valid_until).
+    derived: Derived = field(default_factory=lambda: Derived((), lambda _values: {}))
     summary: Callable[[Any], str] = field(default=lambda item: "")
     # Two items with the same values of these fields look like one logged twice.
     same_item: tuple[str, ...] = ()
@@ -174,7 +183,7 @@ class EvidenceKind:
             errors.setdefault(name, why)
         if errors:
             raise ValidationFailed(errors)
-        return values | self.derive(values)
+        return values | self.derived.compute(values)
 
     def values_of(self, item: EvidenceBase) -> dict[str, Any]:
         """The kind's own fields of a stored item."""
@@ -385,7 +394,7 @@ CREDENTIALS = EvidenceKind(
     rules=_after(
         "expires_on", "issued_on", allow_equal=False, message="must be after the issue date"
     ),
-    derive=_credential_validity,
+    derived=Derived(("valid_until",), _credential_validity),
     same_item=("kind", "issued_on"),
     summary=lambda item: (
         f"{CREDENTIAL_LABELS.get(item.kind, item.kind)} issued "
