@@ -349,6 +349,16 @@ def test_ruleset_requires_a_note_for_exactly_the_spec_events(spec: Spec) -> None
 
 
 @each_spec()
+def test_an_outcome_reads_the_same_on_its_button_and_in_the_history(spec: Spec) -> None:
+    # "Record staff interview not passed" records "Staff interview not passed".
+    ruleset = spec.ruleset
+    for event, history in ruleset.history.items():
+        button = str(getattr(ruleset.machine, event).name)
+        if button.startswith("Record ") and history.endswith(" passed"):
+            assert button.lower().endswith(history.lower()), (button, history)
+
+
+@each_spec()
 def test_ruleset_offers_exactly_the_spec_tracks_the_first_by_default(spec: Spec) -> None:
     ruleset = spec.ruleset
     assert [value for value, _ in ruleset.tracks] == list(spec.tracks)

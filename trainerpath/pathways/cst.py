@@ -41,7 +41,7 @@ class CstMachine(StateMachine):
     tac_approve = Event(tac_review.to(interview), name="Record TAC approval")
     tac_decline = Event(tac_review.to(preparing), name="Record TAC decline")
     interview_pass = Event(interview.to(certified), name="Record interview passed")
-    interview_fail = Event(interview.to(preparing), name="Record interview failed")
+    interview_fail = Event(interview.to(preparing), name="Record interview not passed")
     withdraw, resume = withdrawal(withdrawn, preparing, tac_review, interview)
 
 

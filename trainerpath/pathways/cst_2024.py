@@ -101,7 +101,7 @@ class Cst2024Machine(StateMachine):
     formal_review_pass = Event(formal_review.to(tsa), name="Record formal review passed")
     formal_review_decline = Event(formal_review.to(preparing), name="Record formal review declined")
     tsa_pass = Event(tsa.to(certified), name="Record Training Skills Assessment passed")
-    tsa_fail = Event(tsa.to(preparing), name="Record Training Skills Assessment failed")
+    tsa_fail = Event(tsa.to(preparing), name="Record Training Skills Assessment not passed")
     withdraw, resume = withdrawal(withdrawn, preparing, formal_review, tsa)
 
 

@@ -38,9 +38,11 @@ class PstMachine(StateMachine):
     staff_interview_pass = Event(
         staff_interview.to(peer_review), name="Record staff interview passed"
     )
-    staff_interview_fail = Event(staff_interview.to.itself(), name="Record staff interview failed")
+    staff_interview_fail = Event(
+        staff_interview.to.itself(), name="Record staff interview not passed"
+    )
     peer_review_pass = Event(peer_review.to(licensed), name="Record peer review passed")
-    peer_review_fail = Event(peer_review.to.itself(), name="Record peer review failed")
+    peer_review_fail = Event(peer_review.to.itself(), name="Record peer review not passed")
     withdraw, resume = withdrawal(
         withdrawn,
         preparing,
