@@ -515,10 +515,10 @@ def test_po_experience_counts_the_union_of_product_owner_periods(
 @pytest.mark.parametrize(
     ("days", "message"),
     [
-        (FOUR_YEARS, "4.00 years as Product Owner"),
+        (FOUR_YEARS, "4 years as Product Owner"),
         (FOUR_YEARS - 1, "0.01 more years as Product Owner needed"),
         (1000, "1.27 more years as Product Owner needed"),
-        (0, "4.00 more years as Product Owner needed"),
+        (0, "4 more years as Product Owner needed"),
     ],
 )
 def test_po_experience_says_how_many_years_are_missing(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from trainerpath.models import EvidenceBase, TeachingSession, User
 from trainerpath.pathways import RULESETS, Requirement
+from trainerpath.wording import format_number
 
 pytestmark = pytest.mark.without_app  # services need no Flask app
 
@@ -502,11 +503,11 @@ def test_an_ongoing_period_is_cut_at_today_and_grows_with_it(
 @pytest.mark.parametrize(
     ("periods", "message"),
     [
-        ([], "60.0 more months of Scrum experience in the last 84 months needed"),
+        ([], "60 more months of Scrum experience in the last 84 months needed"),
         ([(SM, 1678, None)], "4.9 more months of Scrum experience in the last 84 months needed"),
         ([(SM, 1826, None)], "0.1 more months of Scrum experience in the last 84 months needed"),
-        ([(SM, 1827, None)], "60.0 months of Scrum experience in the last 84 months"),
-        ([(SM, 3000, None)], "84.0 months of Scrum experience in the last 84 months"),
+        ([(SM, 1827, None)], "60 months of Scrum experience in the last 84 months"),
+        ([(SM, 3000, None)], "84 months of Scrum experience in the last 84 months"),
     ],
 )
 def test_recent_experience_says_how_many_months_are_missing(
@@ -524,7 +525,7 @@ def test_recent_experience_reports_pending_months_not_already_verified(
     session: Session, candidate: User, make_evidence: MakeEvidence
 ) -> None:
     log_periods(make_evidence, candidate, [(SM, 1000, None)])
-    # Overlaps the verified period for 200 days: 700 more days, 22.998 months.
+    # Overlaps the verified period for 200 days: 700 more days, 23. months.
     log_periods(make_evidence, candidate, [(PO, 1700, 800)], status="pending")
     log_periods(make_evidence, candidate, [(SM, 3000, None)], status="rejected")
     requirement = recent_experience(facts(session, candidate))
@@ -579,9 +580,9 @@ def test_pst_scrum_experience_needs_four_years_in_any_scrum_role(
     assert progress(requirement) == (met, years, 0)
     assert (requirement.target, requirement.unit) == (4, "years")
     assert requirement.message == (
-        f"{years:.2f} years of Scrum experience"
+        f"{format_number(years)} years of Scrum experience"
         if met
-        else f"{4 - years:.2f} more years of Scrum experience needed"
+        else f"{format_number(round(4 - years, 2))} more years of Scrum experience needed"
     )
 
 

@@ -4,8 +4,9 @@ A standing is stored for the day it was measured, and read back all day. A deplo
 that changes the rules, the measuring or a requirement's words must not leave the day's
 standings as the old code measured them: each stored standing carries the fingerprint
 of the code that measured it, and one with another fingerprint is measured again, as
-one of another day is. The fingerprint is that of the source of this package and of the
-module that stores standings, so any change to them (and no other) measures afresh once.
+one of another day is. The fingerprint is that of the source of this package, of the
+wording of numbers it uses and of the module that stores standings, so any change to
+them (and no other) measures afresh once.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ import hashlib
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-# The measuring and wording code: this package, and the standings service that stores
-# and summarises what it measures.
-SOURCES = (*sorted(PACKAGE.glob("*.py")), PACKAGE.parent / "services" / "standings.py")
+# The measuring and wording code: this package, the numbers' wording it uses, and the
+# standings service that stores and summarises what it measures.
+SOURCES = (
+    *sorted(PACKAGE.glob("*.py")),
+    PACKAGE.parent / "wording.py",
+    PACKAGE.parent / "services" / "standings.py",
+)
 LENGTH = 16  # hex digits kept: enough that two versions never share one
 
 

@@ -25,6 +25,7 @@ from trainerpath.models import (
     ExperiencePeriod,
     Milestone,
 )
+from trainerpath.wording import format_number
 
 from . import calendar as cal
 from .measure import (
@@ -574,7 +575,6 @@ class Duration(Need):
         """The union of periods per candidate, with window, ageing and forecast."""
         verified, with_pending = found
         today = people.today
-        places = 2 if self.at_least_years else 1
         reports = {}
         for candidate_id in people.candidate_ids:
             islands = verified[candidate_id]
@@ -584,10 +584,11 @@ class Duration(Need):
             current, pending = self.amount(days), self.amount(max(0, pending_days))
             where = f" in the last {self.within_months} months" if self.within_months else ""
             if met:
-                message = f"{current:.{places}f} {self.unit} {self.of_what}{where}"
+                message = f"{format_number(current)} {self.unit} {self.of_what}{where}"
             else:
-                message = f"{self.missing(days):.{places}f} more {self.unit} {self.of_what}{where}"
-                message += " needed" + _waiting(pending, f"{pending:.{places}f}")
+                missing = format_number(self.missing(days))
+                message = f"{missing} more {self.unit} {self.of_what}{where}"
+                message += " needed" + _waiting(pending, format_number(pending))
             reports[candidate_id] = Requirement(
                 key,
                 self.label,
