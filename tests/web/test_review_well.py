@@ -190,6 +190,18 @@ def test_a_bulk_verify_that_verifies_nothing_is_not_called_done(
     assert "0 items verified" not in after and "Not verified" in after
 
 
+@pytest.mark.parametrize("item_id", ["2147483648", "9999999999"])
+def test_a_bulk_verify_of_an_id_beyond_any_row_names_no_item(
+    client: FlaskClient, mia: Cast, make_evidence: MakeEvidence, item_id: str
+) -> None:
+    # PostgreSQL's INTEGER overflowed on such an id: a 500 instead of "nothing verified".
+    make_evidence(mia.candidate, "milestones", status="pending")
+    data = {"item": f"milestones/{item_id}@2026-01-01T00:00:00", "next": "/mentor/reviews"}
+    response = client.post("/mentor/reviews/verify", data=data, headers=HTMX)
+    assert response.status_code < 500
+    assert "Nothing is waiting for review" not in text(client.get("/mentor/reviews"))
+
+
 def test_bulk_verify_without_javascript_flashes_the_outcome(
     client: FlaskClient, mia: Cast, make_evidence: MakeEvidence
 ) -> None:

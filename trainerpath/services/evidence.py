@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from trainerpath import clock
-from trainerpath.bounds import note_text
+from trainerpath.bounds import note_text, parse_id
 from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, Viewer, utcnow
 from trainerpath.notification_kinds import EVIDENCE_REJECTED
 from trainerpath.uploads import UploadSettings, upload_settings
@@ -305,7 +305,7 @@ def review_evidence(
 
 
 BULK_LIMIT = 200  # items one "Verify selected" may name (a queue page holds at most 200)
-SEEN_TEXT = re.compile(r"([a-z-]{1,32})/([0-9]{1,18})@(.{1,40})")
+SEEN_TEXT = re.compile(r"([a-z-]{1,32})/([0-9]{1,10})@(.{1,40})")
 
 
 @dataclass(frozen=True)
@@ -331,13 +331,14 @@ class SeenItem:
     def parse(cls, token: str) -> SeenItem | None:
         """The item a form's ``token`` names, or None if it names none."""
         found = SEEN_TEXT.fullmatch(token)
-        if found is None:
+        item_id = parse_id(found[2]) if found else None
+        if found is None or item_id is None:
             return None
         try:
             seen = datetime.fromisoformat(found[3])
         except ValueError:
             return None
-        return cls(found[1], int(found[2]), _aware(seen))
+        return cls(found[1], item_id, _aware(seen))
 
 
 @dataclass(frozen=True)
