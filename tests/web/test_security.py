@@ -253,6 +253,25 @@ def test_a_head_request_with_a_form_body_changes_nothing(
     log_in(client, cast.candidate)  # the password did not change
 
 
+def test_a_nul_character_in_a_query_or_form_is_refused_with_a_reason(
+    client: FlaskClient, cast: Cast, engine: Engine
+) -> None:
+    """PostgreSQL cannot store a NUL (a filter's query failed with a 500) and SQLite
+    stored it: a page refuses it as the API does, before anything is read or written."""
+    log_in(client, cast.mentor)
+    for url in ("/mentor/?q=%00", "/mentor/reviews?candidate=a%00", "/mentor/?q%00=x"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert "NUL character" in text(response)
+    client.post("/logout")
+    log_in(client, cast.candidate)
+    logged = {"kind": "other", "achieved_on": "2024-01-01", "note": "An\x00 achievement"}
+    response = client.post("/evidence/milestones", data=logged)
+    assert response.status_code == 400 and "NUL character" in text(response)
+    assert fetch_one(engine, select(func.count()).select_from(EVIDENCE_MODELS["milestones"])) == 0
+    assert client.post("/evidence/milestones", data=logged | {"note": "Fine"}).status_code == 303
+
+
 def test_personal_answers_are_kept_out_of_every_cache(
     client: FlaskClient,
     cast: Cast,

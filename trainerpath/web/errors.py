@@ -14,7 +14,7 @@ from trainerpath.api.errors import CODE_OF_STATUS
 from trainerpath.db import get_session
 from trainerpath.services.errors import Refusal
 
-from .security import is_api_request
+from .security import NulCharacter, is_api_request
 
 PAGES: dict[int, tuple[str, str]] = {
     400: ("That request did not make sense", "Please go back and try again."),
@@ -85,7 +85,7 @@ def handle_http_error(error: HTTPException) -> Any:
     if is_api_request():
         own = _own_handler(error)
         return own(error) if own else _api_error(status, error.description or "Error.")
-    message = None
+    message = error.description if isinstance(error, NulCharacter) else None
     if isinstance(error, CSRFError):
         message = (
             "This form has expired or did not come from this site. "

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request, session
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -108,12 +110,36 @@ def protect_web_forms() -> None:
     csrf.protect()
 
 
+class NulCharacter(BadRequest):
+    """A web request whose query or form holds a NUL character."""
+
+    description = (
+        "Something you sent holds a NUL character, which no field may hold. "
+        "Please remove it and try again."
+    )
+
+
+def _holds_nul(values: MultiDict[str, str]) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
+
+
+def refuse_nul_characters() -> None:
+    """Refuse a page's query or form that holds a NUL, which PostgreSQL cannot store and no
+    one types (the API refuses it per field, with its own errors)."""
+    if is_api_request():
+        return
+    reads = request.method in ("GET", "HEAD", "OPTIONS")
+    if _holds_nul(request.args) or (not reads and _holds_nul(request.form)):
+        raise NulCharacter()
+
+
 def init_app(app: Flask) -> None:
     """Install the headers, the CSRF check, the credential guard and ProxyFix on the app."""
     # Our own before_request hook decides which requests need a token (not /api/).
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     app.before_request(protect_web_forms)
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
     ratelimit.init_app(app)
     proxies = int(app.config.get("PROXY_COUNT", 0))
