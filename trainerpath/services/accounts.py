@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from trainerpath.models import Mentorship, Role, User
 
-from . import audit
+from . import audit, locks
 from .errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED
 from .tokens import revoke_user_tokens
@@ -114,6 +114,7 @@ def change_role(*, session: Session, actor: User, user_id: int, role: str) -> Us
     if user.role == role:
         return user
     assert user.id is not None
+    locks.lock_candidates(session, [user.id])  # an assignment of them waits, or this for it
     if _has_active_mentorships(session, user.id):
         raise Conflict(f"End {user.name}'s mentor assignments before changing their role.")
     before = user.role

@@ -34,7 +34,8 @@ def _held(session: Session) -> set[int]:
 def lock_candidates(session: Session, candidate_ids: Iterable[int]) -> None:
     """Lock the candidates' user rows until the transaction ends, in id order (no deadlock).
 
-    A transaction that waits here then reads what the other one committed.
+    A transaction that waits here then reads what the other one committed. Account
+    changes lock a mentor's row the same way (a role change against an assignment).
     """
     held = _held(session)
     ids = sorted(set(candidate_ids) - held)

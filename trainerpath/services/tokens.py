@@ -16,7 +16,7 @@ from sqlmodel import col
 from trainerpath.models import ApiToken, User, table_of, utcnow
 from trainerpath.prepared import Prepared
 
-from .errors import Conflict, ValidationFailed
+from .errors import Conflict, Refusal, ValidationFailed
 
 DEFAULT_TTL_DAYS = 30
 PREFIX = "tp_"
@@ -42,6 +42,28 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+class CredentialsChanged(Refusal):
+    """The user's password changed, or the account was deactivated, since it was checked."""
+
+    code = "unauthenticated"  # 401 in the API, as wrong credentials are
+
+
+def _confirm_credentials(session: Session, user: User) -> None:
+    """Refuse a token if the password or the account changed since ``user`` was read.
+
+    The row stays locked until the token is committed (PostgreSQL; SQLite's writers take
+    turns), so a password change or deactivation either commits first and is seen here,
+    or waits and then revokes this token with the others.
+    """
+    current = session.execute(
+        select(col(User.password_hash), col(User.is_active))
+        .where(col(User.id) == user.id)
+        .with_for_update(key_share=True)
+    ).one_or_none()
+    if current is None or tuple(current) != (user.password_hash, True):
+        raise CredentialsChanged("Wrong e-mail address or password.")
+
+
 def issue_token(
     *, session: Session, user: User, ttl_days: int = DEFAULT_TTL_DAYS, now: datetime | None = None
 ) -> IssuedToken:
@@ -49,6 +71,7 @@ def issue_token(
     if isinstance(ttl_days, bool) or not isinstance(ttl_days, int) or ttl_days < 1:
         raise ValidationFailed({"ttl_days": "must be a whole number of days, at least 1"})
     assert user.id is not None
+    _confirm_credentials(session, user)
     issued_at = now or utcnow()
     token = PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(

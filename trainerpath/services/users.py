@@ -15,7 +15,7 @@ from trainerpath.bounds import password_error
 from trainerpath.models import Mentorship, Role, User, utcnow
 from trainerpath.notification_kinds import EVIDENCE_WAITING
 
-from . import audit, notifications
+from . import audit, locks, notifications
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED
 
@@ -185,7 +185,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def _user_with_role(session: Session, user_id: int, role: Role, field: str) -> User:
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    user = session.get(User, user_id, populate_existing=True) if isinstance(user_id, int) else None
     if user is None or user.role != role:
         raise ValidationFailed({field: f"must be the id of a {role.value}"})
     return user
@@ -197,6 +197,9 @@ def assign_mentor(
     """Assign a mentor to a candidate (admins only); an active duplicate is a Conflict."""
     if actor.role != Role.ADMIN:
         raise Forbidden("Only an admin can assign mentors.")
+    # Both users' rows are locked first: a role change of either waits for this, or this
+    # for it, and then reads their roles as that left them.
+    locks.lock_candidates(session, [i for i in (mentor_id, candidate_id) if isinstance(i, int)])
     mentor = _user_with_role(session, mentor_id, Role.MENTOR, "mentor_id")
     candidate = _user_with_role(session, candidate_id, Role.CANDIDATE, "candidate_id")
     active = select(col(Mentorship.id)).where(
@@ -238,6 +241,9 @@ def end_mentorship(*, session: Session, actor: User, mentorship_id: int) -> Ment
     mentorship = session.get(Mentorship, mentorship_id)
     if mentorship is None or mentorship.ended_at is not None:
         raise NotFound("No such active mentorship.")
+    # Ending a candidate's mentorships one at a time, so the end of the last one (and only
+    # that) sees no mentor left and tells the admins.
+    locks.lock_candidates(session, [mentorship.candidate_id])
     result = session.execute(
         update(Mentorship)
         .where(col(Mentorship.id) == mentorship.id, col(Mentorship.ended_at).is_(None))
