@@ -632,7 +632,7 @@ def test_many_candidates_measured_at_once_each_get_their_own_answer(
     # Ann: 557 days of her first period are inside the window, plus 1500 ongoing (2057
     # days, 67.58 months); Ben: 1500 days (49.28 months), inside the window.
     assert current("recent_experience", SM) == [67.5, 49.2, 0]
-    # Without a window: Ann 1000 + 1500 days (6.84 years), Ben 1500 days (4.1 years).
+    # Without a window: Ann 1000 + 1500 days (6.84 years), Ben 1500 days (4.10 years).
     assert current("scrum_experience", None, PST_2) == [6.84, 4.1, 0]
     on_po_track = CST_2.measure("qualifying_events", Population(session, ids, DAY, PO))
     assert on_po_track[ben_id].ageing == (Ageing(date(2026, 8, 2), 4),)

@@ -139,7 +139,7 @@ def test_sixty_checkpoints_end_on_the_first_day_five_years_after_todays_month() 
     [(0, 0.0), (365, 0.99), (366, 1.0), (1460, 3.99), (1461, 4.0), (1826, 4.99), (1827, 5.0)],
 )
 def test_years_are_rounded_down_to_two_places(days: int, years: float) -> None:
-    # 1460 days are 4. years: rounded down, not to the nearest 4.00.
+    # 1460 days are 3.9973 years: rounded down, not to the nearest 4.00.
     assert years_floor(days) == years
 
 

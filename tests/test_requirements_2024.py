@@ -525,7 +525,7 @@ def test_recent_experience_reports_pending_months_not_already_verified(
     session: Session, candidate: User, make_evidence: MakeEvidence
 ) -> None:
     log_periods(make_evidence, candidate, [(SM, 1000, None)])
-    # Overlaps the verified period for 200 days: 700 more days, 23. months.
+    # Overlaps the verified period for 200 days: 700 more days, 22.998 months.
     log_periods(make_evidence, candidate, [(PO, 1700, 800)], status="pending")
     log_periods(make_evidence, candidate, [(SM, 3000, None)], status="rejected")
     requirement = recent_experience(facts(session, candidate))
