@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 from measuring import Check, Facts
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainerpath.models import EvidenceBase, TeachingSession, User
 from trainerpath.pathways import RULESETS, Requirement
+from trainerpath.pathways.measure import Population
 from trainerpath.wording import format_number
 
 pytestmark = pytest.mark.without_app  # services need no Flask app
@@ -422,6 +424,23 @@ def log_periods(
             started_on=ago(started),
             ended_on=None if ended is None else ago(ended),
         )
+
+
+def test_the_periods_shown_as_evidence_are_those_with_a_day_counted(
+    session: Session, candidate: User, make_evidence: MakeEvidence
+) -> None:
+    """The dossier lists a requirement's evidence: not a period that ended on the
+    window's first day or starts today, which count no day ([started_on, ended_on))."""
+    log_periods(
+        make_evidence,
+        candidate,
+        [(SM, 4000, WINDOW_DAYS), (SM, 4000, WINDOW_DAYS - 1), (SM, 0, None), (SM, 1, None)],
+    )
+    model, where = CST_2.requirements["recent_experience"].evidence(
+        Population(session, (candidate.id or 0,), DAY, SM)
+    )
+    found = session.execute(select(model.started_on, model.ended_on).where(*where)).all()
+    assert sorted(found) == [(ago(4000), ago(WINDOW_DAYS - 1)), (ago(1), None)]
 
 
 def test_the_84_month_window_has_the_days_counted_below() -> None:

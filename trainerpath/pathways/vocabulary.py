@@ -561,12 +561,13 @@ class Duration(Need):
         return (Periods(self.roles, (VERIFIED,)), Periods(self.roles, (VERIFIED, PENDING)))
 
     def evidence(self, people: Population) -> tuple[type[EvidenceBase], list[Any]]:
-        """The periods in the roles that began by today and reach into the window."""
-        where = [*experience_in(self.roles), col(ExperiencePeriod.started_on) <= people.today]
+        """The periods in the roles with a day counted: begun before today (a period is
+        [started_on, ended_on), cut at today) and ending after the window's first day."""
+        where = [*experience_in(self.roles), col(ExperiencePeriod.started_on) < people.today]
         window = self.window(people.today)
         if window is not None:
             ended = col(ExperiencePeriod.ended_on)
-            where.append(or_(ended.is_(None), ended >= window.start))
+            where.append(or_(ended.is_(None), ended > window.start))
         return ExperiencePeriod, where
 
     def judge(
