@@ -170,12 +170,21 @@ def test_candidate_logs_evidence_that_waits_for_review(
 
 
 def test_logged_values_are_stored_typed(session: Session, people: People) -> None:
-    item = log(session, people, "teaching-sessions", title="  CSM, York  ", students=500, days=30)
+    item = log(
+        session,
+        people,
+        "teaching-sessions",
+        title="\u200b CSM, York  ",
+        reflection="\u2060\r\n",  # blank: the course has no reflection (cst@2)
+        students=500,
+        days=30,
+    )
     assert isinstance(item, TeachingSession)
     stored = session.get(TeachingSession, item.id)
     assert stored is not None
-    assert (stored.title, stored.first_day, stored.students, stored.days) == (
+    assert (stored.title, stored.reflection, stored.first_day, stored.students, stored.days) == (
         "CSM, York",
+        "",
         days_ago(30),
         500,
         30,
@@ -194,6 +203,8 @@ INVALID: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
     # teaching sessions
     ("title-missing", "teaching-sessions", {"title": REMOVE}, {"title": "required"}),
     ("title-blank", "teaching-sessions", {"title": "   "}, {"title": "required"}),
+    # Characters that print as nothing are blank too.
+    ("title-invisible", "teaching-sessions", {"title": "\u200b \ufeff"}, {"title": "required"}),
     ("title-not-text", "teaching-sessions", {"title": 5}, {"title": "must be text"}),
     (
         "title-too-long",

@@ -40,13 +40,18 @@ def password_error(password: object) -> str | None:
     return None
 
 
+# Whitespace, and the characters that print as nothing (zero-width spaces and joiners,
+# the word joiner, a byte order mark): text made of them only is blank.
+AROUND_TEXT = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
+
+
 def typed_text(text: str) -> str:
-    """Text as it was typed: each line break one ``\n``, no whitespace around it.
+    """Text as it was typed: each line break one ``\n``, nothing blank around it.
 
     Browsers send a textarea's line breaks as CRLF but count each as one character
     against its ``maxlength``; limits are measured on this form, as it is stored.
     """
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return AROUND_TEXT.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def note_text(note: str | None) -> tuple[str | None, str | None]:

@@ -74,7 +74,7 @@ class FieldSpec:
 
     def clean(self, value: Any, today: date) -> tuple[Any, str | None]:
         """Return the value to store, or an error saying why it is unacceptable."""
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None or (isinstance(value, str) and not typed_text(value)):
             return self.default, (REQUIRED if self.required else None)
         cleaner = getattr(self, f"_clean_{self.type}")
         result: tuple[Any, str | None] = cleaner(value, today)
