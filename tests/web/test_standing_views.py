@@ -25,7 +25,7 @@ from .conftest import Cast, fetch_one, log_in, text
 
 TODAY = date.today()
 MET = "An active CSP credential of the track is on record"
-NEEDED = "An active CSP-SM (ScrumMaster track) or CSP-PO (Product Owner track) credential is needed"
+NEEDED = "An active CSP-SM credential is needed on the ScrumMaster track"
 
 
 def test_the_day_after_a_credential_expires_every_view_shows_it_expired(

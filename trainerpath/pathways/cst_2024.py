@@ -120,6 +120,10 @@ CST_2 = Ruleset(
             label="Active CSP of the track",
             needed="An active CSP-SM (ScrumMaster track) or CSP-PO (Product Owner track) "
             "credential is needed",
+            needed_on_track={
+                "scrum_master": "An active CSP-SM credential is needed on the ScrumMaster track",
+                "product_owner": "An active CSP-PO credential is needed on the Product Owner track",
+            },
             done="An active CSP credential of the track is on record",
             hint=Hint("credentials", "Log the active CSP of your track"),
             describe="An active CSP-SM (ScrumMaster track) or CSP-PO (Product Owner track).",

@@ -387,10 +387,19 @@ class Exists(Need):
     where: Sequence[Filter] = ()
     target: int = 1
     unit: str = "item"
+    # ``needed`` as each track says it (cst@2: the CSP of the enrollment's track), the
+    # default track first; ``needed`` stays the rule's wording for every track.
+    needed_on_track: Mapping[str, str] | None = None
 
     def aggregates(self, people: Population) -> Sequence[Aggregate]:
         """The matching items."""
         return (Sums(self.model, 1, self.where),)
+
+    def needed_by(self, people: Population) -> str:
+        """What is needed, in the words of the population's track."""
+        if not self.needed_on_track:
+            return self.needed
+        return self.needed_on_track[people.track or next(iter(self.needed_on_track))]
 
     def evidence(self, people: Population) -> tuple[type[EvidenceBase], list[Any]]:
         """The matching items."""
@@ -401,22 +410,29 @@ class Exists(Need):
     ) -> dict[int, Requirement]:
         """Whether each candidate has a matching item."""
         return {
-            candidate_id: self.report(key, got.verified, got.pending)
+            candidate_id: self.report(key, got.verified, got.pending, needed=self.needed_by(people))
             for candidate_id, got in found[0].items()
         }
 
     def report(
-        self, key: str, verified: int, pending: int, asides: Sequence[str] = ()
+        self,
+        key: str,
+        verified: int,
+        pending: int,
+        asides: Sequence[str] = (),
+        needed: str | None = None,
     ) -> Requirement:
-        """The yes/no requirement for these counts; an unmet one says what is needed, with
-        ``asides`` and what waits for review in one parenthesis."""
+        """The yes/no requirement for these counts; an unmet one says what is ``needed``
+        (else ``self.needed``), with ``asides`` and what waits for review in one
+        parenthesis."""
         met = verified >= 1
         notes = list(asides)
         if pending:
             notes.append(
                 f"{pending} waiting for review" if pending > 1 else "one is waiting for review"
             )
-        message = self.done if met else self.needed + (f" ({'; '.join(notes)})" if notes else "")
+        unmet = needed or self.needed
+        message = self.done if met else unmet + (f" ({'; '.join(notes)})" if notes else "")
         return Requirement(key, self.label, met, verified, pending, 1, "item", message)
 
 
