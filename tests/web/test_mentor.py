@@ -245,6 +245,8 @@ def test_a_refused_review_without_javascript_shows_why_beside_the_note(
         in html.by_id(refused.get("aria-describedby")).text
     )
     assert html.by_id(f"review-milestones-{other.id}").find("textarea").get("aria-invalid") is None
+    # Sent again, any of its forms comes back to this page, not to the refused form's URL.
+    assert {field.get("value") for field in html.find_all("input", name="next")} == {back}
     too_long = data | {"note": "Attach the letter. " + "n" * 2000}
     response = client.post(f"/mentor/reviews/milestones/{item.id}", data=too_long)
     kept = page(response).by_id(f"review-milestones-{item.id}").find("textarea")
@@ -309,8 +311,13 @@ def test_an_outcome_refused_without_javascript_shows_why_on_its_card(
     card = html.by_id(f"enrollment-{enrollment.id}")
     assert "A note is required to record TAC decline." in card.find(class_="field-error").text
     assert html.by_id(f"enrollment-{other.id}").find(class_="field-error") is None
+    assert {field.get("value") for field in html.find_all("input", name="next")} == {back}
+    assert (
+        client.post(f"/enrollments/{enrollment.id}/events", data=data | {"note": "No"}).location
+        == back
+    )
     assert fetch_one(engine, select(Enrollment).where(Enrollment.id == enrollment.id)).state == (
-        "tac_review"
+        "preparing"
     )
 
 

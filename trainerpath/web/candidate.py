@@ -208,7 +208,7 @@ def _page_with_refused_event(
     if viewer.id == enrollment.candidate_id and path == url_for("candidate.dashboard"):
         return _dashboard(status, error=error)
     if path == url_for("mentor.candidate", candidate_id=enrollment.candidate_id):
-        return mentor.candidate_page_again(enrollment.candidate_id, status, error=error)
+        return mentor.candidate_page_again(enrollment.candidate_id, back, status, error=error)
     return None
 
 

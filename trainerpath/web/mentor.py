@@ -207,10 +207,10 @@ def _page_with_refused_review(
     target = urlsplit(back)
     if target.path == url_for("mentor.reviews"):
         values = MultiDict(parse_qsl(target.query))
-        return _queue_page(values, status, refused=refused)
+        return _queue_page(values, status, refused=refused, next_url=back)
     assert entry.candidate.id is not None
     if target.path == url_for("mentor.candidate", candidate_id=entry.candidate.id):
-        return candidate_page_again(entry.candidate.id, status, refused=refused)
+        return candidate_page_again(entry.candidate.id, back, status, refused=refused)
     return None
 
 
@@ -324,11 +324,12 @@ def _candidate_page(
     )
 
 
-def candidate_page_again(candidate_id: int, status: int, **refused: Any) -> Response:
+def candidate_page_again(candidate_id: int, back: str, status: int, **refused: Any) -> Response:
     """The candidate's page drawn again after one of its forms was refused (without
-    JavaScript), ``refused`` saying which and why."""
+    JavaScript), ``refused`` saying which and why; its forms come back to ``back`` (the
+    page's own address, not the one the refused form was posted to)."""
     person = _candidate(candidate_id)
-    return _candidate_page(person, _feedback_form(person), status, **refused)
+    return _candidate_page(person, _feedback_form(person), status, next_url=back, **refused)
 
 
 @bp.get("/candidates/<id:candidate_id>")
