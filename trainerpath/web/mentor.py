@@ -263,7 +263,8 @@ def review(kind: str, item_id: int) -> Response:
     page = urlsplit(back)
     filters = _queue_filters(MultiDict(parse_qsl(page.query)), strict=False)
     shown, kind_shown = filters.candidate_id, filters.kind
-    if page.path == url_for("mentor.candidate", candidate_id=item.candidate_id):
+    on_their_page = page.path == url_for("mentor.candidate", candidate_id=item.candidate_id)
+    if on_their_page:
         shown, kind_shown = item.candidate_id, None
     return partial(
         "mentor/_review_item.html",
@@ -273,6 +274,7 @@ def review(kind: str, item_id: int) -> Response:
         next_url=back,
         done=message,
         waiting=dashboards.reviews_waiting(session, viewer, shown, kind_shown),
+        badge=on_their_page,  # the count beside the candidate page's heading
     )
 
 
