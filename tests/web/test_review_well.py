@@ -132,6 +132,14 @@ def test_the_admins_queue_filters_with_a_search_box_not_a_list_of_everyone(
     assert nobody.status_code == 200
     assert page(nobody).by_id("filter-candidate-error").text.strip() == "✗ matches no candidate"
     assert len(_queue_ids(nobody)) == 2  # not filtered, and it says why
+    # Filtered with htmx, the heading and the reason come with the queue, out of band.
+    swapped = page(client.get("/mentor/reviews?candidate=Zoe", headers=HTMX))
+    assert swapped.by_id("queue-candidate").get("hx-swap-oob") == "true"
+    assert swapped.by_id("filter-candidate-error").text.strip() == "✗ matches no candidate"
+    swapped = page(client.get("/mentor/reviews?candidate=Otto", headers=HTMX))
+    assert swapped.by_id("queue-head").get("hx-swap-oob") == "true"
+    assert swapped.by_id("queue-head").find("h1").text == "Review queue: Otto Other"
+    assert "Everyone's evidence" in swapped.by_id("queue-head").text
 
     # A review on the filtered page counts what that page's queue still holds.
     answer = client.post(

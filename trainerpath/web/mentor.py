@@ -132,11 +132,14 @@ def _queue_page(values: Any, status: int = 200, **extra: Any) -> Response:
         "form": ReviewForm(formdata=None),
         "bulk": None,
     } | extra
-    if not wants_partial():
+    filtering = wants_partial() and request.endpoint == "mentor.reviews"
+    if not wants_partial() or filtering:
         context["choice"] = filters.choice
         context["choices"] = (
             None if viewer.role == Role.ADMIN else dashboards.candidates_waiting(session, viewer)
         )
+        context["oob_head"] = filtering  # the page's heading and filter follow the queue
+    if not wants_partial():
         context["turnaround"] = dashboards.turnaround_for(session, viewer)
     return page_or_partial("mentor/reviews.html", "mentor/_queue.html", status, **context)
 
