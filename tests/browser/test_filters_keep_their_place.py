@@ -1,0 +1,65 @@
+"""Filters with htmx keep what the page says in step with what it shows: the candidates
+table keeps its order when a filter changes, and the review queue's heading and the
+reason a candidate filter matched no one come with the filtered queue, while the
+search box's suggestions never take the address bar."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from trainerpath.models import EvidenceBase, Role, User
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_filter_change_keeps_the_order_the_table_was_sorted_in(
+    open_as: Callable[..., Page],
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Any],
+) -> None:
+    mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
+    for name in ("Ann Able", "Bob Baker", "Cy Cole"):
+        assign(mia, make_user(name=name, email=f"{name.split()[0].lower()}@example.org"))
+    mentor = open_as(mia.email)
+    mentor.goto("/mentor/")
+    names = mentor.locator("#candidates tbody tr th a")
+    expect(names).to_have_text(["Ann Able", "Bob Baker", "Cy Cole"])
+    mentor.locator("#candidates").get_by_role("link", name=re.compile("^Candidate")).click()
+    expect(names).to_have_text(["Cy Cole", "Bob Baker", "Ann Able"])  # name, descending
+    mentor.get_by_label("Only with evidence to review").check()
+    mentor.get_by_label("Only with evidence to review").uncheck()
+    expect(mentor).to_have_url(re.compile(r"dir=desc"))
+    expect(names).to_have_text(["Cy Cole", "Bob Baker", "Ann Able"])
+
+
+def test_the_admins_queue_filter_says_whom_it_shows_or_why_it_shows_everyone(
+    open_as: Callable[..., Page],
+    make_user: Callable[..., User],
+    make_evidence: Callable[..., EvidenceBase],
+) -> None:
+    make_user(role=Role.ADMIN.value, name="Ada Admin", email="ada@example.org")
+    lena = make_user(name="Lena Vogt", email="lena@example.org")
+    otto = make_user(name="Otto Other", email="otto@example.org")
+    make_evidence(lena, "milestones", status="pending")
+    make_evidence(otto, "milestones", status="pending")
+    admin = open_as("ada@example.org")
+    admin.goto("/mentor/reviews")
+    box = admin.get_by_label("Candidate", exact=True)
+    box.press_sequentially("Len", delay=50)
+    expect(admin.locator("#filter-candidate-matches option")).to_have_count(1)
+    expect(admin).to_have_url(re.compile(r"/mentor/reviews$"))  # suggestions: not a page
+    box.fill("Lena")
+    admin.get_by_role("button", name="Show").click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Review queue: Lena Vogt")
+    expect(admin.locator("article.review-item")).to_have_count(1)
+    expect(admin.get_by_role("button", name="Everyone's evidence")).to_be_visible()
+    admin.get_by_label("Candidate", exact=True).fill("nobody-zzz")
+    admin.get_by_role("button", name="Show").click()
+    expect(admin.locator("#filter-candidate-error")).to_have_text("✗ matches no candidate")
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Review queue")
+    expect(admin.locator("article.review-item")).to_have_count(2)
