@@ -221,6 +221,22 @@ def test_a_bulk_verify_of_an_id_beyond_any_row_names_no_item(
     assert "Nothing is waiting for review" not in text(client.get("/mentor/reviews"))
 
 
+def test_a_bulk_verify_on_a_later_page_of_a_short_page_size_answers_with_that_page(
+    client: FlaskClient, mia: Cast, make_evidence: MakeEvidence
+) -> None:
+    for _ in range(5):
+        make_evidence(mia.candidate, "milestones", status="pending")
+    shown = client.get("/mentor/reviews?page=2&per_page=2")
+    form = page(shown).by_id("bulk-verify")
+    sent = {field.get("name"): field.get("value") for field in form.find_all("input")}
+    assert (sent["page"], sent["per_page"]) == ("2", "2")
+    answer = client.post(
+        "/mentor/reviews/verify", data=sent | {"item": _seen(shown)[0]}, headers=HTMX
+    )
+    assert "There is no page" not in text(answer)
+    assert len(_seen(answer)) == 2  # page 2 of the 4 left, two a page
+
+
 def test_bulk_verify_without_javascript_flashes_the_outcome(
     client: FlaskClient, mia: Cast, make_evidence: MakeEvidence
 ) -> None:
