@@ -171,7 +171,9 @@ def test_verifying_inline_replaces_the_item_with_its_outcome(
     article = page(response).by_id(f"review-milestones-{item.id}")
     assert "Milestone verified." in article.find(role="status").text
     assert article.find("form") is None
-    assert json.loads(response.headers["HX-Trigger"])["notify"]["message"] == "Milestone verified."
+    told = json.loads(response.headers["HX-Trigger"])
+    assert told["notify"]["message"] == "Milestone verified."
+    assert "notifications-changed" in told  # the bell recounts what the review settled
     stored = fetch_one(engine, select(EVIDENCE_MODELS["milestones"]))
     assert (stored.review_status, stored.reviewed_by) == ("verified", mia.mentor.id)
 

@@ -41,6 +41,7 @@ from .common import (
 )
 from .forms import FeedbackForm, ReviewForm, options
 from .login import me, role_required
+from .notifications import CHANGED as NOTIFICATIONS_CHANGED
 
 bp = web_blueprint("mentor", url_prefix="/mentor")
 
@@ -190,7 +191,8 @@ def bulk_verify() -> Response:
         request.form, bulk={"message": message, "left": outcome.left}, next_url=back
     )
     told = {"notify": {"message": message}} if message else {}
-    response.headers["HX-Trigger"] = json.dumps({"review-changed": None} | told)
+    changed = {"review-changed": None, NOTIFICATIONS_CHANGED: None}  # the bell recounts
+    response.headers["HX-Trigger"] = json.dumps(changed | told)
     return response
 
 
@@ -271,7 +273,12 @@ def review(kind: str, item_id: int) -> Response:
         shown, kind_shown = item.candidate_id, None
     return partial(
         "mentor/_review_item.html",
-        trigger={"review-changed": None, "notify": {"message": message}},
+        # A review may settle an "evidence waiting" notification: the bell recounts.
+        trigger={
+            "review-changed": None,
+            NOTIFICATIONS_CHANGED: None,
+            "notify": {"message": message},
+        },
         entry=entry,
         form=ReviewForm(formdata=None),
         next_url=back,
