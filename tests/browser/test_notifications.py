@@ -69,6 +69,8 @@ def test_a_rejection_is_announced_by_the_bell_and_leads_to_the_correction(
     mentor.evaluate("() => { window.notReloaded = true; }")
     mentor.get_by_role("button", name="Mark all as read").click()
     expect(mentor.locator("#bell")).to_have_attribute("aria-label", "Notifications")
+    # The button went with the swap; focus stays in the list, not back at the page's top.
+    expect(mentor.locator("#notifications")).to_be_focused()
     expect(mentor.locator("li.notification.is-unread")).to_have_count(0)
     expect(mentor.locator("#toast")).to_contain_text("1 notification marked as read.")
     assert mentor.evaluate("() => window.notReloaded === true")

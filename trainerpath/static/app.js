@@ -56,12 +56,23 @@
     notify("The server could not be reached. Check your connection and try again.", "error");
   });
 
-  // A swap can remove the focused element; put focus somewhere useful in the new content.
+  // A swap can remove the focused element; put focus somewhere useful in the new content
+  // of the part that held it (not in another part swapped meanwhile, such as the bell).
+  var heldFocus = null; // the id of the part whose swap is removing the focused element
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    if (target && target.id && active && active !== document.body && target.contains(active)) {
+      heldFocus = target.id;
+    }
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
-    if (!target || !target.id) {
+    if (!target || !target.id || target.id !== heldFocus) {
       return;
     }
+    heldFocus = null;
     var active = document.activeElement;
     if (active && active !== document.body && document.contains(active)) {
       return;
@@ -70,15 +81,30 @@
     if (!fresh) {
       return;
     }
-    var spot =
+    // Else the part itself, so the next Tab goes on from where the reader was.
+    focusOn(
       fresh.querySelector('[aria-invalid="true"]') ||
-      fresh.querySelector('[role="alert"], [role="status"]') ||
-      fresh.querySelector("h2, h3");
+        fresh.querySelector('[role="alert"], [role="status"]') ||
+        fresh.querySelector("h2, h3") ||
+        fresh
+    );
+  });
+
+  function focusOn(spot) {
+    if (!spot.matches("input, select, textarea, button, a")) {
+      spot.setAttribute("tabindex", "-1");
+    }
+    spot.focus();
+  }
+
+  // A view may name where focus belongs once its answer has settled, in an
+  // HX-Trigger-After-Settle header: {"focus-on": {"id": "..."}} (the card of a pathway
+  // just enrolled in, which may be far down the page).
+  document.addEventListener("focus-on", function (event) {
+    var spot = document.getElementById(event.detail.id);
     if (spot) {
-      if (!spot.matches("input, select, textarea, button, a")) {
-        spot.setAttribute("tabindex", "-1");
-      }
-      spot.focus();
+      focusOn(spot);
+      spot.scrollIntoView({ block: "start" });
     }
   });
 

@@ -140,6 +140,9 @@ def enrol_in_pathway() -> Response:
     if wants_partial():
         response = _dashboard()
         response.headers["HX-Trigger"] = json.dumps({"notify": {"message": message}})
+        # Focus and scroll to the new card, as the redirect without JavaScript does.
+        focus = {"focus-on": {"id": f"enrollment-{enrollment.id}-title"}}
+        response.headers["HX-Trigger-After-Settle"] = json.dumps(focus)
         return response
     flash(message, "success")
     return after_post(url_for("candidate.dashboard") + f"#enrollment-{enrollment.id}")
