@@ -66,7 +66,7 @@ def test_the_candidate_attaches_a_pdf_and_the_mentor_opens_it_from_the_review_qu
     candidate.get_by_label("Attach a file").set_input_files(huge)
     candidate.get_by_role("button", name="Upload").click()
     expect(candidate.locator("#field-proof-file .field-error")).to_have_text(
-        "This file is larger than 10 MB, the most a file may be."
+        "✗ This file is larger than 10 MB, the most a file may be."  # marked as the server's
     )
     assert [p for p in upload_dir.rglob("*") if p.is_file()] == []
 

@@ -185,6 +185,22 @@ def test_the_login_form_starts_in_the_email_field_and_says_what_is_missing(
     context.close()
 
 
+def test_a_form_refused_without_htmx_comes_back_focused_on_its_first_error(
+    browser: Any, live_server: str
+) -> None:
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/signup")
+    page.get_by_label("Your name").fill("Pat Person")
+    page.get_by_label("E-mail").fill("pat@example.org")
+    page.get_by_label("Password", exact=True).fill("long enough 1")
+    page.get_by_label("Repeat the password").fill("long enough 2")
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_label("Repeat the password")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Repeat the password")).to_be_focused()
+    context.close()
+
+
 def contrast(first: tuple[float, ...], second: tuple[float, ...]) -> float:
     """WCAG contrast ratio of two sRGB colours (0-255 channels)."""
 

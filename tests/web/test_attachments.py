@@ -282,6 +282,11 @@ def test_the_candidate_removes_a_file_and_it_is_gone(
     client: FlaskClient, cast: Cast, attached: Attachment, engine: Engine, upload_dir: Path
 ) -> None:
     log_in(client, cast.candidate)
+    proof = page(client.get(f"/evidence/{KIND}/{attached.evidence_id}/proof"))
+    remove = proof.find("form", action=f"/attachments/{attached.id}/delete")
+    assert remove is not None and remove.get("hx-confirm") == (
+        "Remove evil.html from this item's proof?"  # asked first, with JavaScript
+    )
     response = client.post(f"/attachments/{attached.id}/delete", headers=HTMX)
     assert response.status_code == 200
     assert "“evil.html” removed." in page(response).by_id("proof").text

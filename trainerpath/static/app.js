@@ -124,7 +124,11 @@
       error.id = input.id + "-error";
       field.appendChild(error);
     }
-    error.textContent = message;
+    // Marked as the server marks its field errors.
+    var mark = document.createElement("span");
+    mark.setAttribute("aria-hidden", "true");
+    mark.textContent = "✗ ";
+    error.replaceChildren(mark, document.createTextNode(message));
     input.setAttribute("aria-invalid", "true");
     input.setAttribute("aria-describedby", error.id);
     input.focus();
@@ -199,6 +203,14 @@
     document.querySelectorAll('input[type="hidden"][name="time_zone"]').forEach(function (field) {
       field.value = zone;
     });
+  });
+
+  // A form refused without htmx comes back as a page with its errors: start at the first.
+  document.addEventListener("DOMContentLoaded", function () {
+    var invalid = document.querySelector('main [aria-invalid="true"]');
+    if (invalid) {
+      invalid.focus();
+    }
   });
 
   // The sticky header's height, for the stylesheet's scroll-padding-top: a card scrolled
