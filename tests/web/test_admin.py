@@ -152,6 +152,17 @@ def test_deactivating_and_reactivating_a_user(
     assert log_in(other, ada.candidate).status_code == 303
 
 
+def test_a_user_acted_on_from_a_searched_list_comes_back_to_that_list(
+    client: FlaskClient, ada: Cast
+) -> None:
+    searched = page(client.get("/admin/users?q=cara")).by_id(f"user-{ada.candidate.id}")
+    form = searched.find("form", action=f"/admin/users/{ada.candidate.id}/active")
+    sent = {field.get("name"): field.get("value") for field in form.find_all("input")}
+    assert sent["next"] == "/admin/users?q=cara"
+    response = client.post(f"/admin/users/{ada.candidate.id}/active", data=sent)
+    assert response.location == "/admin/users?q=cara"
+
+
 def test_acting_on_a_missing_user_is_not_found(client: FlaskClient, ada: Cast) -> None:
     assert client.post("/admin/users/9999/active", data={"active": "0"}).status_code == 404
 

@@ -22,7 +22,7 @@ from trainerpath.services.users import (
     user_problems,
 )
 
-from .common import after_post, page_or_partial, partial, wants_partial, web_blueprint
+from .common import after_post, back_or, page_or_partial, partial, wants_partial, web_blueprint
 from .forms import AssignForm, RoleForm, UserForm
 from .login import me, role_required
 
@@ -132,7 +132,7 @@ def reinvite(user_id: int) -> Response:
         return _refusal_redirect(refusal)
     session.commit()
     flash(f"A new invitation is on its way to {user.email}.", "success")
-    return after_post(url_for("admin.users"))
+    return after_post(back_or("admin.users"))
 
 
 def _refusal_redirect(refusal: Refusal) -> Response:
@@ -140,7 +140,7 @@ def _refusal_redirect(refusal: Refusal) -> Response:
     if isinstance(refusal, NotFound):
         raise refusal
     flash(refusal.message, "error")
-    return after_post(url_for("admin.users"))
+    return after_post(back_or("admin.users"))
 
 
 @bp.post("/users/<id:user_id>/role")
@@ -156,7 +156,7 @@ def role(user_id: int) -> Response:
         return _refusal_redirect(refusal)
     session.commit()
     flash(f"{user.name} is now {'an' if user.role == 'admin' else 'a'} {user.role}.", "success")
-    return after_post(url_for("admin.users"))
+    return after_post(back_or("admin.users"))
 
 
 @bp.post("/users/<id:user_id>/active")
@@ -174,7 +174,7 @@ def active(user_id: int) -> Response:
         flash(f"{user.name} can log in again.", "success")
     else:
         flash(f"{user.name} is deactivated and has been logged out everywhere.", "success")
-    return after_post(url_for("admin.users"))
+    return after_post(back_or("admin.users"))
 
 
 def _mentorships_page(
