@@ -136,6 +136,19 @@ def test_saving_an_edit_puts_the_address_back_to_the_list(
     expect(page).to_have_url(re.compile(r"/evidence/teaching-sessions$"))
 
 
+def test_edit_from_the_list_takes_the_reader_to_the_form(
+    open_as: Callable[..., Page],
+    pair: tuple[User, User],
+    make_evidence: Callable[..., EvidenceBase],
+) -> None:
+    make_evidence(pair[0], "teaching-sessions", status="pending", title="CSM Leeds")
+    page = open_as(pair[0].email)
+    page.goto("/evidence/teaching-sessions")
+    page.get_by_role("button", name=re.compile("^Edit")).click()
+    expect(page.locator("#evidence-form-title")).to_be_focused()
+    expect(page.locator("#evidence-form").get_by_label("Title")).to_have_value("CSM Leeds")
+
+
 def test_a_rejection_shows_once_on_the_dashboard(
     open_as: Callable[..., Page],
     session: Session,

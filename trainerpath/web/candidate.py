@@ -432,9 +432,13 @@ def edit_evidence(kind: str, item_id: int) -> Response:
     if request.method != "POST":  # GET, and HEAD answered as GET
         form = evidence_form(spec, _today(), spec.values_of(item))
         context = _evidence_context(spec, me(), form, editing=item)
-        return page_or_partial(
+        response = page_or_partial(
             "candidate/evidence.html", "candidate/_evidence_form.html", **context
         )
+        if wants_partial():  # from the list's Edit link: the reader goes to the form
+            focus = {"focus-on": {"id": "evidence-form-title"}}
+            response.headers["HX-Trigger-After-Settle"] = json.dumps(focus)
+        return response
     was_rejected = item.review_status == ReviewStatus.REJECTED
     values = submitted_values(spec, request.form)
     try:
