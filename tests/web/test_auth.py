@@ -125,7 +125,6 @@ def test_login_goes_back_to_the_page_that_asked_for_it(client: FlaskClient, cast
         "//evil.example/x",
         "/\\evil.example",
         "/candidate\r\nSet-Cookie: x=y",  # cannot be a Location header: not a 500 either
-        "/candidate\x00",
     ],
 )
 def test_login_never_redirects_to_another_site(

@@ -270,6 +270,10 @@ def test_a_nul_character_in_a_query_or_form_is_refused_with_a_reason(
     assert response.status_code == 400 and "NUL character" in text(response)
     assert fetch_one(engine, select(func.count()).select_from(EVIDENCE_MODELS["milestones"])) == 0
     assert client.post("/evidence/milestones", data=logged | {"note": "Fine"}).status_code == 303
+    client.post("/logout")
+    login = {"email": cast.candidate.email, "password": PASSWORD, "next": "/candidate\x00"}
+    assert client.post("/login", data=login).status_code == 400
+    assert client.get("/candidate").status_code == 302  # not logged in
 
 
 def test_personal_answers_are_kept_out_of_every_cache(
