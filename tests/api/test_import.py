@@ -3,6 +3,7 @@ contract in its order (401, 404, 403, 415, 413, 422), checked against the OpenAP
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -102,6 +103,37 @@ def test_one_bad_row_refuses_the_whole_file_with_every_rows_errors(
         "days": "must be a whole number",
     }
     assert details["rows"][2]["values"]["days"] == "two"
+
+
+def send_chunked(api: Api, token: str, path: str, body: bytes, content_type: str) -> TestResponse:
+    """POST ``body`` with no Content-Length, as a chunked request reaches the app."""
+    return api.client.post(
+        path,
+        input_stream=io.BytesIO(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+        # As gunicorn passes a chunked body: no length, the stream ends where it ends.
+        environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    )
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_cut_short(
+    api: Api, cast: Cast, engine: Engine
+) -> None:
+    """Without a Content-Length, the body was read up to the limit and the rest dropped:
+    a long file imported its first rows, a padded JSON body was accepted."""
+    token, candidate = cast.token("candidate"), cast.candidate.id
+    row = "CSM Leeds,scrum_master,2025-03-04,2,14,independent," + "n" * 3000 + "\n"
+    rows = (HEADER + ",notes\n" + row * (MAX_BYTES // len(row) + 50)).encode()
+    path = f"{API}/candidates/{candidate}/{KIND}/import?dry_run=false"
+    assert error_of(send_chunked(api, token, path, rows, "text/csv"))[:2] == (413, "too_large")
+    logged = b'{"kind": "other", "achieved_on": "2026-01-01", "note": "chunked"}'
+    path = f"{API}/candidates/{candidate}/milestones"
+    padded = send_chunked(api, token, path, logged + b" " * (2 * 1024 * 1024), "application/json")
+    assert error_of(padded)[:2] == (413, "too_large")
+    with engine.connect() as connection:
+        for table in ("teaching_sessions", "milestones"):
+            assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+    assert send_chunked(api, token, path, logged, "application/json").status_code == 201
 
 
 def test_a_problem_with_the_file_itself_is_named_under_csv(api: Api, cast: Cast) -> None:

@@ -29,6 +29,7 @@ from . import schemas
 from .auth import caller, viewer
 from .blueprint import registry
 from .errors import ApiError
+from .inputs import whole_body
 from .present import respond
 
 CSV_BODY = {
@@ -71,7 +72,7 @@ def _csv_body() -> bytes:
     """The body, if it is ``text/csv`` (415) and not too large (413, raised on reading)."""
     if request.mimetype != "text/csv":
         raise ApiError(415, "Send the file as text/csv.")
-    return request.get_data(cache=False)
+    return whole_body(cache=False)
 
 
 def _register(slug: str) -> None:

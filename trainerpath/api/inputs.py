@@ -40,9 +40,23 @@ def _has_bad_text(value: Any) -> bool:
     return False
 
 
+def whole_body(cache: bool = True) -> bytes:
+    """The request's body, refused (413) when it is larger than the request may be.
+
+    A body sent with a Content-Length over the limit is refused before it is read. A
+    chunked one has no length: Werkzeug then reads up to the limit and refuses only a
+    further read, so one that filled the limit is read once more to tell.
+    """
+    data = request.get_data(cache=cache)
+    limit = request.max_content_length
+    if limit is not None and len(data) >= limit and request.content_length is None:
+        request.stream.read(1)  # raises RequestEntityTooLarge if more was sent
+    return data
+
+
 def json_object() -> dict[str, Any]:
     """Decode the body as a JSON object, or refuse with 400."""
-    raw = request.get_data(cache=True)
+    raw = whole_body()
     try:
         data = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
