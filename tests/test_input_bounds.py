@@ -114,6 +114,22 @@ def test_an_api_route_with_an_id_past_the_column_is_404(
     assert response.get_json()["error"]["code"] == "not_found"
 
 
+def test_an_api_id_is_written_in_ascii_digits(
+    client: FlaskClient, make_user: Callable[..., User], session: Any
+) -> None:
+    """Werkzeug's int converter took any script's digits: /candidates/٣ was candidate 3."""
+    admin = make_user(role=Role.ADMIN.value)
+    candidate = make_user()
+    token = tokens.issue_token(session=session, user=admin).token
+    session.commit()
+    ascii_id = str(candidate.id)
+    arabic_indic = ascii_id.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/api/v1/candidates/{ascii_id}", headers=headers).status_code == 200
+    response = client.get(f"/api/v1/candidates/{arabic_indic}", headers=headers)
+    assert (response.status_code, response.get_json()["error"]["code"]) == (404, "not_found")
+
+
 @pytest.mark.parametrize("value", TOO_BIG + UNREADABLE)
 def test_an_audit_candidate_past_the_column_is_searched_for_and_matches_no_one(
     client: FlaskClient, make_user: Callable[..., User], value: str

@@ -38,12 +38,13 @@ def refuse_missing_vendor_files(app: Flask) -> None:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure a trainerpath application."""
     from . import api, cli, db, mail, uploads, web
-    from .bounds import IdConverter
+    from .bounds import DigitsConverter, IdConverter
     from .config import load_config, refuse_bad_settings, refuse_unsafe_secret
 
     app = Flask(__name__, instance_relative_config=True, template_folder=_templates_folder())
     # Before any blueprint adds a rule: ``<id:...>`` matches only ids a row can have.
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["digits"] = DigitsConverter
     load_config(app, test_config)
     # A setting the app cannot use (TOKEN_TTL_DAYS=0.5) stops it now, not each request.
     refuse_bad_settings(app)

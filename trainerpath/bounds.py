@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
 ID_MAX = 2**31 - 1
 ID_TEXT = re.compile(r"[0-9]{1,10}")
@@ -75,6 +75,13 @@ def listed_errors(errors: Mapping[str, str]) -> tuple[dict[str, str], int]:
             break
         listed.setdefault(field_name(name), why)
     return listed, max(0, len(errors) - len(listed))
+
+
+class DigitsConverter(IntegerConverter):
+    """``<digits:name>``: Werkzeug's ``int`` for ASCII digits only (its ``\\d`` also takes
+    other scripts' digits, so ``/candidates/٤`` was candidate 4)."""
+
+    regex = r"[0-9]+"
 
 
 class IdConverter(BaseConverter):

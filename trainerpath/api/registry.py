@@ -54,9 +54,9 @@ class Operation:
 
     @property
     def rule(self) -> str:
-        """The Flask rule of the path: ids become integer converters."""
+        """The Flask rule of the path: ids become integer converters (ASCII digits)."""
         # Not int(min=, max=): Werkzeug then answers 405 instead of 404 for ids out of range.
-        return PARAMETER.sub(r"<int:\1>", self.path)
+        return PARAMETER.sub(r"<digits:\1>", self.path)
 
 
 class Registry:
