@@ -10,12 +10,13 @@ export FLASK_APP := trainerpath
 
 ## run: set up, migrate, load the demo data (once) and serve on http://$(HOST):$(PORT),
 ## with a mail worker beside it (mails land in instance/mail/ as .eml files)
+# The links in mails (the demo's too, written when it is loaded) lead to this address.
+run: export TRAINERPATH_BASE_URL ?= http://$(HOST):$(PORT)
 run: setup instance/config.py
 	$(BIN)/flask init-db
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask deliver-mail --loop & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	TRAINERPATH_BASE_URL=$${TRAINERPATH_BASE_URL:-http://$(HOST):$(PORT)} \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## test: set up and run the test suite (TRAINERPATH_TEST_DATABASE_URL picks PostgreSQL)

@@ -53,6 +53,43 @@ def test_init_db_migrates_an_empty_database_then_says_it_is_up_to_date(tmp_path:
     assert second.output.strip() == f"Database is up to date (revision {head})."
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["refresh-standings"], "it is not set up yet: run `flask --app trainerpath init-db`"),
+        (["send-reminders"], "it is not set up yet"),
+        (["seed-demo", "--if-empty"], "it is not set up yet"),
+    ],
+)
+def test_a_command_on_a_database_not_set_up_says_so_in_one_line(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"})
+    result = app.test_cli_runner().invoke(args=args)
+    app.extensions["trainerpath.engine"].dispose()
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: The database cannot be used: ") and said in line
+
+
+def test_init_db_on_a_database_it_cannot_reach_says_so_in_one_line() -> None:
+    closed = "postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=2"
+    app = create_app({"TESTING": True, "DATABASE_URL": closed})
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: The database cannot be used: ")
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_send_reminders_refuses_a_day_it_cannot_reckon_around(
+    runner: FlaskCliRunner, day: str
+) -> None:
+    result = runner.invoke(args=["send-reminders", "--today", day])
+    assert result.exit_code == 2
+    assert "'--today': must be a day from 1900-01-01 to 9000-12-31" in result.output
+
+
 def test_init_db_on_the_migrated_test_database_is_up_to_date(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["init-db"])
 

@@ -170,6 +170,9 @@ def invoke(args: list[str], monkeypatch: pytest.MonkeyPatch) -> Result:
         ("MAX_CONTENT_LENGTH", "null"),
         ("SESSION_COOKIE_SECURE", "yes"),
         ("LOGIN_MAX_FAILURES", "0"),
+        ("DATABASE_URL", "notaurl"),
+        ("DATABASE_URL", "mysql://root:hunter2@db/trainerpath"),
+        ("RATELIMIT_STORAGE_URL", "bogus://x"),
     ],
 )
 def test_app_refuses_to_start_with_an_unusable_setting_in_one_line(
@@ -189,6 +192,21 @@ def test_app_refuses_to_start_with_an_unusable_setting_in_one_line(
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("trainerpath: refusing to start: ")
     assert f"TRAINERPATH_{name} must be" in line
+    assert "hunter2" not in line  # a URL's password is never repeated
+
+
+def test_a_text_setting_from_the_environment_is_taken_as_written(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not read as JSON: a numeric key became an int, and every page then failed."""
+    monkeypatch.setenv("TRAINERPATH_SECRET_KEY", "12345678901234567890")
+    monkeypatch.setenv("TRAINERPATH_MAIL_PASSWORD", "123456")
+
+    app = started(create_app())
+
+    assert app.config["SECRET_KEY"] == "12345678901234567890"
+    assert app.config["MAIL_PASSWORD"] == "123456"
+    assert app.test_client().get("/login").status_code == 200
 
 
 def test_settings_from_the_environment_that_make_sense_are_taken(

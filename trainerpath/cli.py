@@ -12,15 +12,16 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from alembic.util.exc import CommandError as AlembicError
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from . import clock, delivery, migrate
@@ -82,9 +83,29 @@ def needs_secret_key(callback: F) -> F:
     return checked  # type: ignore[return-value]
 
 
+def plain_database_errors(callback: F) -> F:
+    """Say in one line (exit 1) why the database cannot be used, instead of a traceback:
+    not reachable, not set up yet, or at a revision this version does not know."""
+
+    @wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except AlembicError as error:
+            raise click.ClickException(f"The database cannot be migrated: {error}") from None
+        except (OperationalError, ProgrammingError) as error:
+            reason = str(error.orig or error).strip().splitlines()[0]
+            if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+                reason = "it is not set up yet: run `flask --app trainerpath init-db` first"
+            raise click.ClickException(f"The database cannot be used: {reason}") from None
+
+    return guarded  # type: ignore[return-value]
+
+
 @click.command("init-db")
 @with_appcontext  # `flask` pushes one itself; app.test_cli_runner() does not
 @needs_secret_key
+@plain_database_errors
 def init_db() -> None:
     """Create or upgrade the database schema (runs the migrations; safe to repeat)."""
     engine = get_engine()
@@ -114,6 +135,7 @@ def _refresh_standings() -> int:
 
 @click.command("refresh-standings")
 @with_appcontext
+@plain_database_errors
 def refresh_standings_command() -> None:
     """Measure the standings that are not today's (views do it too; cron makes it early)."""
     click.echo(f"Standings measured again for {_refresh_standings()} candidates.")
@@ -122,6 +144,7 @@ def refresh_standings_command() -> None:
 @click.command("deliver-mail")
 @click.option("--loop", is_flag=True, help="Keep running: a worker that sends mails as they come.")
 @with_appcontext
+@plain_database_errors
 def deliver_mail_command(loop: bool) -> None:
     """Send the mails that are due from the outbox (several workers may run at once)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -152,6 +175,10 @@ def _delivery_line(report: delivery.Report) -> str:
     )
 
 
+# The days send-reminders --today accepts: reminders reckon years either side of it.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
+
+
 @click.command("send-reminders")
 @click.option(
     "--today",
@@ -161,9 +188,14 @@ def _delivery_line(report: delivery.Report) -> str:
 )
 @with_appcontext
 @needs_secret_key  # its mails carry signed unsubscribe links
+@plain_database_errors
 def send_reminders_command(today: datetime | None) -> None:
     """Send the reminders due today, each once (safe to repeat; meant for a daily cron)."""
     day = today.date() if today else clock.today()
+    if not FIRST_DAY <= day <= LAST_DAY:  # reminders look years ahead and back
+        raise click.BadParameter(
+            f"must be a day from {FIRST_DAY} to {LAST_DAY}", param_hint="'--today'"
+        )
     # Read without a write lock (SQLite), then send each reminder in its own transaction.
     with reading_session(get_engine()) as session:
         due = reminders.due_reminders(session, day)
@@ -200,6 +232,7 @@ def send_reminders_command(today: datetime | None) -> None:
     help="Leave files younger than this: an upload may still be committing.",
 )
 @with_appcontext
+@plain_database_errors
 def cleanup_uploads(grace_minutes: int) -> None:
     """Remove uploaded files that no attachment names (a crash left them behind)."""
     root = upload_settings(current_app).root
@@ -220,6 +253,7 @@ def cleanup_uploads(grace_minutes: int) -> None:
 @click.option("--role", type=click.Choice(ROLES), default="candidate", show_default=True)
 @with_appcontext
 @needs_secret_key
+@plain_database_errors
 def create_user_command(email: str, password: str, name: str, role: str) -> None:
     """Create a user."""
     with Session(get_engine()) as session, session.begin():
@@ -236,6 +270,7 @@ def create_user_command(email: str, password: str, name: str, role: str) -> None
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 @with_appcontext
 @needs_secret_key
+@plain_database_errors
 def seed_demo(if_empty: bool) -> None:
     """Fill the database with demo users, evidence and enrollments; print the logins."""
     from .demo import DEMO_PASSWORD, seed

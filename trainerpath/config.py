@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from limits.storage import SCHEMES
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 
@@ -82,12 +86,36 @@ class ConfigError(SystemExit):
         self.code = self.STATUS
 
 
+# Settings that are text: an environment value is taken as written, never read as JSON
+# (a numeric secret key or password would otherwise become a number).
+TEXT_SETTINGS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "RATELIMIT_STORAGE_URL",
+    "BASE_URL",
+    "MAIL_FILE_PATH",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "UPLOAD_DIR",
+)
+
+
+# Settings whose value is never repeated in a message (a key, or a URL with a password).
+SECRET_SETTINGS = frozenset({"SECRET_KEY", "DATABASE_URL", "RATELIMIT_STORAGE_URL"})
+
+
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill app.config in order: defaults, instance file, environment, test overrides."""
     app.config.from_object(Defaults)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("TRAINERPATH")
+        for name in TEXT_SETTINGS:
+            written = os.environ.get(f"TRAINERPATH_{name}")
+            if written is not None:
+                app.config[name] = written
     else:
         app.config.from_mapping(test_config)
     if not app.config.get("DATABASE_URL"):
@@ -100,6 +128,18 @@ MAX_TOKEN_TTL_DAYS = 3650
 
 def _whole(value: Any, low: int, high: float = float("inf")) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _database_url(value: Any) -> bool:
+    try:
+        backend = make_url(value).get_backend_name() if isinstance(value, str) else None
+    except (ArgumentError, ValueError):
+        return False
+    return backend in ("sqlite", "postgresql")
+
+
+def _storage_url(value: Any) -> bool:
+    return isinstance(value, str) and value.partition("://")[0] in SCHEMES and "://" in value
 
 
 def _http_url(value: Any) -> bool:
@@ -127,6 +167,17 @@ MAIL_CHECKS: list[tuple[str, Callable[[Any], bool], str]] = [
 def setting_problems(config: Mapping[str, Any]) -> list[str]:
     """What is wrong with the settings the app reads as numbers or switches, in words."""
     checks: list[tuple[str, Callable[[Any], bool], str]] = [
+        ("SECRET_KEY", lambda v: isinstance(v, str | bytes), "text"),
+        (
+            "DATABASE_URL",
+            _database_url,
+            "a sqlite:///<file> or postgresql+psycopg://user@host/database URL",
+        ),
+        (
+            "RATELIMIT_STORAGE_URL",
+            _storage_url,
+            "memory:// or a redis://host:port/db URL (a storage the limits library knows)",
+        ),
         (
             "TOKEN_TTL_DAYS",
             lambda v: _whole(v, 1, MAX_TOKEN_TTL_DAYS),
@@ -147,7 +198,8 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
         *MAIL_CHECKS,
     ]
     problems = [
-        f"TRAINERPATH_{name} must be {wanted}, not {config[name]!r}"
+        f"TRAINERPATH_{name} must be {wanted}"
+        + ("" if name in SECRET_SETTINGS else f", not {config[name]!r}")
         for name, valid, wanted in checks
         if name in config and not valid(config[name])
     ]
