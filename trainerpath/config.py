@@ -165,7 +165,8 @@ MAIL_CHECKS: list[tuple[str, Callable[[Any], bool], str]] = [
 
 
 def setting_problems(config: Mapping[str, Any]) -> list[str]:
-    """What is wrong with the settings the app reads as numbers or switches, in words."""
+    """What is wrong with the settings the app reads as numbers, switches, URLs or its
+    secret key, in words (a secret setting's value is not repeated)."""
     checks: list[tuple[str, Callable[[Any], bool], str]] = [
         ("SECRET_KEY", lambda v: isinstance(v, str | bytes), "text"),
         (

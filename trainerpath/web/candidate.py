@@ -35,7 +35,15 @@ from trainerpath.services.pathways import (
 
 from . import mentor
 from .attachments import proof_of
-from .common import after_post, page_or_partial, partial, safe_next, wants_partial, web_blueprint
+from .common import (
+    after_post,
+    focus_after_settle,
+    page_or_partial,
+    partial,
+    safe_next,
+    wants_partial,
+    web_blueprint,
+)
 from .errors import REFUSAL_STATUS
 from .forms import EnrolForm, WebForm, enrol_form, evidence_form, submitted_values
 from .login import me, role_required
@@ -141,9 +149,7 @@ def enrol_in_pathway() -> Response:
         response = _dashboard()
         response.headers["HX-Trigger"] = json.dumps({"notify": {"message": message}})
         # Focus and scroll to the new card, as the redirect without JavaScript does.
-        focus = {"focus-on": {"id": f"enrollment-{enrollment.id}-title"}}
-        response.headers["HX-Trigger-After-Settle"] = json.dumps(focus)
-        return response
+        return focus_after_settle(response, f"enrollment-{enrollment.id}-title")
     flash(message, "success")
     return after_post(url_for("candidate.dashboard") + f"#enrollment-{enrollment.id}")
 
@@ -436,8 +442,7 @@ def edit_evidence(kind: str, item_id: int) -> Response:
             "candidate/evidence.html", "candidate/_evidence_form.html", **context
         )
         if wants_partial():  # from the list's Edit link: the reader goes to the form
-            focus = {"focus-on": {"id": "evidence-form-title"}}
-            response.headers["HX-Trigger-After-Settle"] = json.dumps(focus)
+            return focus_after_settle(response, "evidence-form-title")
         return response
     was_rejected = item.review_status == ReviewStatus.REJECTED
     values = submitted_values(spec, request.form)

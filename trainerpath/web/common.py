@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -45,6 +46,13 @@ def partial(
     """Render a fragment for htmx, optionally telling other parts of the page to refresh."""
     response = htmx_response(render_template(template, **context), status, trigger=trigger)
     response.vary.add("HX-Request")
+    return response
+
+
+def focus_after_settle(response: Response, element_id: str) -> Response:
+    """Have app.js move focus (and scroll) to ``element_id`` once htmx has settled the
+    answer: a part swapped in away from where the reader was (``focus-on``)."""
+    response.headers["HX-Trigger-After-Settle"] = json.dumps({"focus-on": {"id": element_id}})
     return response
 
 
