@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from trainerpath import clock
 from trainerpath.models import (
     EVIDENCE_MODELS,
     AssessmentAttempt,
@@ -189,6 +190,23 @@ def test_logged_values_are_stored_typed(session: Session, people: People) -> Non
         500,
         30,
     )
+
+
+def test_a_credential_reads_as_expiring_on_its_first_day_no_longer_active(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pathways.md §3: active while issued_on ≤ today < expires_on, so the end of
+    validity is the day it expires; it said "valid until" that day."""
+    credential = Credential(
+        candidate_id=1, kind="csp_sm", issued_on=date(2024, 2, 29), valid_until=date(2026, 2, 28)
+    )
+    summary = KINDS["credentials"].summary
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 2, 27))
+    assert summary(credential) == "CSP-SM issued 29 Feb 2024, expires 28 Feb 2026"
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 2, 28))
+    assert summary(credential) == "CSP-SM issued 29 Feb 2024, expired 28 Feb 2026"
+    credential.valid_until = None
+    assert summary(credential) == "CSP-SM issued 29 Feb 2024, no expiry"
 
 
 # Spec §3 choice lists, copied by hand.

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from trainerpath import clock
 from trainerpath.bounds import typed_text
 from trainerpath.models import (
     AssessmentAttempt,
@@ -261,6 +262,17 @@ def _teaching_rules(values: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
+def _credential_summary(item: Any) -> str:
+    """A credential in a line: "CSM issued 1 Mar 2024, expires 1 Mar 2026". Its
+    ``valid_until`` is the first day it is no longer active (pathways.md §3:
+    issued_on ≤ today < expires_on), so it "expires" on that day, not "valid until" it."""
+    issued = f"{CREDENTIAL_LABELS.get(item.kind, item.kind)} issued {format_day(item.issued_on)}"
+    if item.valid_until is None:
+        return f"{issued}, no expiry"
+    verb = "expired" if item.valid_until <= clock.today() else "expires"
+    return f"{issued}, {verb} {format_day(item.valid_until)}"
+
+
 def _credential_validity(values: dict[str, Any]) -> dict[str, Any]:
     valid_until = values.get("expires_on")
     if valid_until is None and values["kind"] in SCRUM_ALLIANCE_KINDS:
@@ -396,11 +408,7 @@ CREDENTIALS = EvidenceKind(
     ),
     derived=Derived(("valid_until",), _credential_validity),
     same_item=("kind", "issued_on"),
-    summary=lambda item: (
-        f"{CREDENTIAL_LABELS.get(item.kind, item.kind)} issued "
-        f"{format_day(item.issued_on)}"
-        + (f", valid until {format_day(item.valid_until)}" if item.valid_until else ", no expiry")
-    ),
+    summary=_credential_summary,
 )
 
 EXPERIENCE = EvidenceKind(
