@@ -199,6 +199,22 @@ def test_a_candidate_on_the_product_owner_track_is_measured_on_it(
     assert "Met: Active CSP of the track" in compare_row(html, "To apply")[0].text
 
 
+def test_the_comparison_offers_a_switch_only_while_preparing_and_says_withdrawn_is_paused(
+    client: FlaskClient, cast: Cast, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    make_enrollment(
+        cast.candidate, "cst", ruleset="cst@1", state="withdrawn", withdrawn_from="preparing"
+    )
+    make_enrollment(cast.candidate, "pst", ruleset="pst@1", state="pspo3")
+    log_in(client, cast.candidate)
+    cells = page(client.get("/pathways/compare")).find("tr", class_="standing-row").find_all("td")
+    cst_2, cst_1, pst_2, _followed = (cell.text for cell in cells)
+    assert "Withdrawn: paused at Preparing; resume it to carry on." in cst_1
+    assert "waiting for an outcome" not in cst_1
+    for other in (cst_2, pst_2):  # rules they cannot switch to from where they stand
+        assert "Compare or switch" not in other and "See your enrollment" in other
+
+
 def test_a_candidates_pathway_page_measures_their_evidence(
     client: FlaskClient, cast: Cast, make_evidence: Callable[..., Any]
 ) -> None:

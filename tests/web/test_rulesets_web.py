@@ -448,6 +448,11 @@ def test_the_card_names_courses_that_would_qualify_with_a_reflection(
     hint = card.by_id(f"reflection-hint-{enrollment.id}")
     assert "3 of your ScrumMaster courses would qualify with a reflection." in hint.text
     assert hint.find("a").get("href") == "/evidence/teaching-sessions"
+    client.post("/logout")
+    log_in(client, cara.mentor)  # who reads about the candidate, not to them
+    card = page(client.get(f"/mentor/candidates/{cara.candidate.id}"))
+    hint = card.by_id(f"reflection-hint-{enrollment.id}")
+    assert "3 of the candidate's ScrumMaster courses would qualify" in hint.text
 
 
 def test_no_reflection_hint_when_no_course_lacks_only_a_reflection(

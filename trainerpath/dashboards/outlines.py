@@ -67,6 +67,18 @@ class Standing:
         """Whether the candidate's enrollment follows these rules."""
         return self.enrollment is not None and self.enrollment.ruleset == self.ruleset.id
 
+    @property
+    def may_switch(self) -> bool:
+        """Whether the enrollment could switch to these rules: only while both start
+        where it stands, preparing (pathways.md §6)."""
+        enrollment = self.enrollment
+        return (
+            enrollment is not None
+            and not self.follows
+            and enrollment.state == ruleset_for(enrollment.ruleset).initial_state
+            and enrollment.state == self.ruleset.initial_state
+        )
+
 
 @dataclass(frozen=True)
 class Outline:
@@ -159,6 +171,9 @@ def _standing(
         total = len(view.bars)
         if view.finished:
             summary = f"{view.state_label}: the pathway is complete."
+        elif view.withdrawn:
+            paused_at = state_label(ruleset, enrollment.withdrawn_from or ruleset.initial_state)
+            summary = f"{view.state_label}: paused at {paused_at}; resume it to carry on."
         elif total:
             summary = (
                 f"{view.state_label}: {view.met_count} of {total} requirements met "

@@ -95,20 +95,22 @@ class ReflectionHint:
 
     count: int
     course: str  # "ScrumMaster"
+    to_candidate: bool = True  # else said about them, to a mentor or an admin
 
     @property
     def text(self) -> str:
         """The hint in words."""
-        return f"{self.count} of your {self.course} courses would qualify with a reflection"
+        whose = "your" if self.to_candidate else "the candidate's"
+        return f"{self.count} of {whose} {self.course} courses would qualify with a reflection"
 
 
-def reflection_hint(view: EnrollmentView) -> ReflectionHint | None:
+def reflection_hint(view: EnrollmentView, to_candidate: bool = True) -> ReflectionHint | None:
     """For a preparing ``cst@2`` enrollment, the courses a reflection would make count."""
     standing = view.status.standing
     if standing is None or not standing.reflection_hint:
         return None
     course = COURSE_NAMES[view.enrollment.track or CST_2.default_track or ""]
-    return ReflectionHint(standing.reflection_hint, course)
+    return ReflectionHint(standing.reflection_hint, course, to_candidate)
 
 
 # -- Everything a card adds ------------------------------------------------------------------
@@ -133,7 +135,7 @@ def card_extras(views: Sequence[EnrollmentView], viewer: User) -> dict[int, Card
         assert enrollment.id is not None
         own = viewer.id == enrollment.candidate_id
         extras[enrollment.id] = CardExtras(
-            switch_choice(view) if own else None, reflection_hint(view)
+            switch_choice(view) if own else None, reflection_hint(view, to_candidate=own)
         )
     return extras
 
