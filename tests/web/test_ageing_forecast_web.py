@@ -225,6 +225,24 @@ def test_an_unmet_duration_is_forecast_from_the_ongoing_role(
     assert "About 11 Nov 2026 if your current role goes on." in experience.text
 
 
+def test_a_duration_short_of_its_target_at_a_planned_end_is_not_forecast_as_ended(
+    app: Flask,
+    session: Session,
+    cara: User,
+    make_enrollment: Callable[..., Enrollment],
+    make_evidence: MakeEvidence,
+) -> None:
+    enrollment = make_enrollment(cara, "pst", ruleset="pst@2")
+    # Still going on, but planned to end after 3 years: short of the 4 years asked.
+    make_evidence(
+        cara, "experience", role="scrum_master", started_on=date(2024, 1, 1),
+        ended_on=date(2027, 1, 1), today=DAY,
+    )  # fmt: skip
+    experience = requirement(card(app, session, enrollment, cara), "Years of Scrum experience")
+    assert "no period on record goes on long enough" in experience.text
+    assert "ongoing" not in experience.text
+
+
 def test_whats_next_leads_with_the_requirement_forecast_to_take_longest(
     app: Flask,
     session: Session,

@@ -110,8 +110,8 @@ def forecast_phrase(requirement: Requirement, to_candidate: bool = True) -> str 
     your = "your" if to_candidate else "the candidate's"
     pace = forecast.pace_per_month
     if pace is None:  # a duration: its periods go on, nothing else is added
-        if forecast.met_by is None:
-            return f"Not on {your} experience so far: none of it is ongoing."
+        if forecast.met_by is None:  # ended, or planned to end, short of it
+            return f"Not on {your} experience so far: no period on record goes on long enough."
         return f"About {format_day(forecast.met_by)} if {your} current role goes on."
     if forecast.met_by is None:
         if not pace:
