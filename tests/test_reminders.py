@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from trainerpath.models import EvidenceBase, Notification, OutboxMail, SentReminder, User
+from trainerpath.pathways.calendar import window_start
 from trainerpath.services import reminders
 from trainerpath.services.email_preferences import set_email_preferences
+from trainerpath.wording import format_day
 
 BASE = "http://trainerpath.test"
 PASSPORT = reminders.PASSPORT
@@ -138,7 +140,8 @@ def ageing_events(people: People, make_evidence: Any, enrol: Any) -> Expected:
     return Expected(
         TODAY,
         people.candidate,
-        "“Qualifying training events” (Certified Scrum Trainer) goes from 2 to 0 on",
+        "“Qualifying training events” (Certified Scrum Trainer) goes from 2 to 0 qualifying "
+        "training events on",
         f"/candidate#enrollment-{enrollment.id}",
         "It needs 10",
     )
@@ -153,6 +156,28 @@ def quiet_candidate(people: People, make_evidence: Any, enrol: Any) -> Expected:
         "You have logged no evidence for 61 days",
         "/evidence",
         f"Nothing new since {TODAY.day} {TODAY:%b %Y}",
+    )
+
+
+def test_experience_ageing_out_is_told_as_the_day_it_falls_short(
+    session: Session,
+    people: People,
+    make_evidence: Callable[..., EvidenceBase],
+    make_enrollment: Callable[..., Any],
+) -> None:
+    """A duration loses days every day: "goes from 60.3 to 59.9" read as a one-day drop."""
+    make_enrollment(people.candidate, "cst", ruleset="cst@2")
+    start = window_start(TODAY, 84)
+    # Exactly 60 months (1827 days) inside the 84-month window today, one day less tomorrow.
+    make_evidence(
+        people.candidate, "experience", role="scrum_master",
+        started_on=start - timedelta(days=30), ended_on=start + timedelta(days=1827),
+    )  # fmt: skip
+    (told,) = [r for r in reminders.window_ageing(session, TODAY) if "experience" in r.title]
+    assert told.title == (
+        "“Scrum experience in the last 84 months” (Certified Scrum Trainer) falls below 60 "
+        f"months on {format_day(TODAY + timedelta(days=1))} as older experience leaves its "
+        "84-month window"
     )
 
 

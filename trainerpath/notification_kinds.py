@@ -109,7 +109,7 @@ KINDS: dict[str, NotificationKind] = {
             "reminder.pspo_retake", "My free PSPO I retake is available", CANDIDATE, "reminder"
         ),
         NotificationKind(
-            "reminder.window_ageing", "Qualifying events leave a window soon", CANDIDATE, "reminder"
+            "reminder.window_ageing", "Evidence leaves a window soon", CANDIDATE, "reminder"
         ),
         NotificationKind(
             "reminder.inactive",

@@ -53,9 +53,9 @@ from trainerpath.models import (
     utcnow,
 )
 from trainerpath.notification_kinds import EVIDENCE_WAITING
-from trainerpath.pathways import Ruleset, ruleset_for
+from trainerpath.pathways import Requirement, Ruleset, ruleset_for
 from trainerpath.pathways.measure import Population, conditions
-from trainerpath.wording import unit_for
+from trainerpath.wording import format_number, unit_for
 
 from . import standings
 from .email_preferences import deliveries
@@ -446,6 +446,25 @@ def free_retakes(session: Session, today: date) -> list[Reminder]:
     return found
 
 
+DURATION_UNITS = ("months", "years")  # a requirement measured in time, not in items
+
+
+def _ageing_phrase(requirement: Requirement, after: float, on: date, months: int) -> str:
+    """What ageing does to a requirement: a count drops on the day evidence leaves the
+    window; a duration loses days every day, so what matters is when it falls short."""
+    if requirement.unit in DURATION_UNITS:
+        target = f"{format_number(requirement.target)} {requirement.unit}"
+        return (
+            f"falls below {target} on {_day(on)} as older experience leaves its "
+            f"{months}-month window"
+        )
+    return (
+        f"goes from {format_number(requirement.current)} to {format_number(after)} "
+        f"{unit_for(after, requirement.unit)} on {_day(on)} as evidence leaves its "
+        f"{months}-month window"
+    )
+
+
 def window_ageing(session: Session, today: date) -> list[Reminder]:
     """A reminder for each windowed requirement that loses evidence within 60 days."""
     preparing = _preparing(_active_enrollments(session))
@@ -469,10 +488,8 @@ def window_ageing(session: Session, today: date) -> list[Reminder]:
                 )
                 if window is None or drop is None:
                     continue
-                title = (
-                    f"“{requirement.label}” ({title_of}) goes from {requirement.current} to "
-                    f"{drop.current} on {_day(drop.on)} as evidence leaves its "
-                    f"{window.months}-month window"
+                title = f"“{requirement.label}” ({title_of}) " + _ageing_phrase(
+                    requirement, drop.current, drop.on, window.months
                 )
                 found.append(
                     Reminder(
@@ -485,9 +502,9 @@ def window_ageing(session: Session, today: date) -> list[Reminder]:
                         candidate_id=enrollment.candidate_id,
                         mail=MailWording(
                             lines=[
-                                f"It needs {requirement.target} "
+                                f"It needs {format_number(requirement.target)} "
                                 f"{unit_for(requirement.target, requirement.unit)}; "
-                                f"it has {requirement.current} today.",
+                                f"it has {format_number(requirement.current)} today.",
                                 "Log newer evidence to stay on target.",
                             ],
                             action="See your dashboard",
