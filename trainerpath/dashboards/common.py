@@ -41,6 +41,13 @@ def aware(moment: datetime) -> datetime:
 
 
 def matches_name_or_email(q: str) -> ColumnElement[bool]:
-    """A condition on users: ``q`` appears in their name or e-mail, ignoring case."""
-    needle = f"%{q.strip().lower()}%"
-    return or_(func.lower(col(User.name)).like(needle), func.lower(col(User.email)).like(needle))
+    """A condition on users: ``q`` appears in their name or e-mail, ignoring case. Its
+    ``%`` and ``_`` are the characters themselves, not LIKE's wildcards."""
+    text = q.strip().lower()
+    for special in ("\\", "%", "_"):
+        text = text.replace(special, "\\" + special)
+    needle = f"%{text}%"
+    return or_(
+        func.lower(col(User.name)).like(needle, escape="\\"),
+        func.lower(col(User.email)).like(needle, escape="\\"),
+    )
