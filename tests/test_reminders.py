@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -179,6 +179,25 @@ def test_experience_ageing_out_is_told_as_the_day_it_falls_short(
         f"months on {format_day(TODAY + timedelta(days=1))} as older experience leaves its "
         "84-month window"
     )
+
+
+def test_a_quiet_candidate_is_told_the_day_in_their_own_time_zone(
+    session: Session,
+    people: People,
+    make_evidence: Callable[..., EvidenceBase],
+    make_enrollment: Callable[..., Any],
+) -> None:
+    """Logged at 08:00 on 2 June in Auckland, 20:00 on 1 June in UTC: their pages say
+    2 June, and so does the reminder, counting the days from it."""
+    people.candidate.time_zone = "Pacific/Auckland"
+    make_enrollment(people.candidate, "pst", created_at=datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
+    item = make_evidence(people.candidate, "experience")
+    item.created_at = datetime(2026, 6, 1, 20, 0, tzinfo=UTC)
+    session.merge(item)
+    session.commit()
+    (told,) = reminders.inactive_candidates(session, date(2026, 8, 1))
+    assert told.title == "You have logged no evidence for 60 days"
+    assert told.mail is not None and told.mail.lines[0].startswith("Nothing new since 2 Jun 2026.")
 
 
 CAUSES: dict[str, Arrange] = {

@@ -167,7 +167,7 @@ def test_deactivating_and_reactivating_a_user(
 def test_a_page_past_the_end_shows_no_range_of_rows(client: FlaskClient, ada: Cast) -> None:
     for url in ("/admin/users?per_page=2&page=9", "/mentor/?per_page=1&page=9"):
         caption = page(client.get(url)).find(class_="table-caption").text
-        assert "shown" not in caption, url  # it said "17–16 shown"
+        assert "shown" not in caption, url  # it said "17-16 shown"
         assert "There is no page 9" in text(client.get(url))
 
 

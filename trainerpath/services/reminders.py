@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -61,6 +61,7 @@ from . import standings
 from .email_preferences import deliveries
 from .evidence_kinds import CREDENTIAL_LABELS
 from .notifications import MailWording, evidence_link, notify
+from .time_zones import local_day
 
 REVIEW_DIGEST = "reminder.review_digest"
 CREDENTIAL_EXPIRY = "reminder.credential_expiry"
@@ -514,7 +515,7 @@ def window_ageing(session: Session, today: date) -> list[Reminder]:
     return found
 
 
-def _last_logged(session: Session, candidate_ids: Sequence[int]) -> dict[int, date]:
+def _last_logged(session: Session, candidate_ids: Sequence[int]) -> dict[int, datetime]:
     """When each candidate last logged evidence of any kind (one statement)."""
     parts: list[Any] = [
         select(
@@ -529,18 +530,14 @@ def _last_logged(session: Session, candidate_ids: Sequence[int]) -> dict[int, da
     stmt = select(logged.c.candidate_id, func.max(logged.c.at, type_=DateTime)).group_by(
         logged.c.candidate_id
     )
-    found: dict[int, date] = {}
+    found: dict[int, datetime] = {}
     for candidate_id, at in session.execute(stmt):
-        found[candidate_id] = _as_date(at)
-    return found
+        found[candidate_id] = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+    return found  # (SQLite's max over a union is text)
 
 
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return datetime.fromisoformat(str(value)).date()  # SQLite's max over a union: text
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def inactive_candidates(session: Session, today: date) -> list[Reminder]:
@@ -548,10 +545,18 @@ def inactive_candidates(session: Session, today: date) -> list[Reminder]:
     preparing = sorted(_preparing(_active_enrollments(session)), key=lambda e: e.candidate_id)
     candidate_ids = sorted({e.candidate_id for e in preparing})
     logged = _last_logged(session, candidate_ids) if candidate_ids else {}
+    # The days are the candidate's own, in their time zone, as their pages show them.
+    zones: dict[int | None, str | None] = {
+        user_id: zone
+        for user_id, zone in session.execute(
+            select(col(User.id), col(User.time_zone)).where(col(User.id).in_(candidate_ids))
+        )
+    }
     found: list[Reminder] = []
     for candidate_id, enrollments in groupby(preparing, key=lambda e: e.candidate_id):
-        enrolled = max(_as_date(e.created_at) for e in enrollments)
-        since = max(enrolled, logged.get(candidate_id, enrolled))
+        enrolled = max(e.created_at for e in enrollments)
+        last = max(enrolled, logged.get(candidate_id, enrolled), key=_utc)
+        since = local_day(last, zones.get(candidate_id))
         days = (today - since).days
         if days < INACTIVE_DAYS:
             continue

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from functools import cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,13 @@ def zone_names() -> tuple[str, ...]:
         if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
     }
     return tuple(sorted(names | {UTC_NAME}))
+
+
+def local_day(moment: datetime, zone: str | None) -> date:
+    """The calendar day a stored moment (UTC; naive ones are UTC) falls on in ``zone``
+    (a user's time zone; UTC when they have none)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(zone or UTC_NAME)).date()
 
 
 def is_zone(name: object) -> bool:
