@@ -241,7 +241,7 @@ def test_a_candidate_submits_the_application_when_everything_is_met(
     assert response.status_code == 303 and response.headers["Location"] == "/candidate"
     html = page(client.get("/candidate"))
     assert "Application submitted. Now: TAC review." in html.text
-    assert "Waiting for the outcome of TAC review" in html.text
+    assert "Waiting for the outcome of TAC review. A mentor or an admin records it" in html.text
     assert fetch_one(engine, select(Enrollment)).state == "tac_review"
 
 
@@ -284,9 +284,7 @@ def test_a_candidate_is_told_who_records_an_outcome_and_cannot_record_it(
     card = page(client.get("/candidate")).by_id(f"enrollment-{enrollment.id}")
     assert not [b for b in card.find_all("button") if "TAC" in b.text]
     events = card.find("section", class_="events")
-    assert (
-        "A mentor or an admin records: approved by the TAC or declined by the TAC." in events.text
-    )
+    assert "Up to a mentor or an admin: record TAC approval or record TAC decline." in events.text
     assert "Waiting for the outcome of TAC review" in card.find(class_="next-card").text
     refused = client.post(f"/enrollments/{enrollment.id}/events", data={"event": "tac_approve"})
     assert refused.status_code == 403

@@ -330,7 +330,10 @@ def next_steps(
         outcomes = " or ".join(sentence_case(ruleset.history_label(e)) for e in outcome_events)
         lines.append(
             NextStep(
-                f"Waiting for the outcome of {state.name}: {who} records it ({outcomes}).", "wait"
+                # A sentence of its own: state names may hold a colon ("Phase 2: ...").
+                f"Waiting for the outcome of {state.name}. "
+                f"{who[:1].upper()}{who[1:]} records it ({outcomes}).",
+                "wait",
             )
         )
     return lines
@@ -396,10 +399,8 @@ def view_of(status: EnrollmentStatus, viewer: User) -> EnrollmentView:
     for b in buttons:
         if b.option.name != "withdraw" and viewer.role not in ruleset.who[b.option.name]:
             who = who_phrase(ruleset, b.option.name)
-            theirs.setdefault(who, []).append(sentence_case(ruleset.history_label(b.option.name)))
-    others = [
-        f"{who.capitalize()} records: {' or '.join(labels)}." for who, labels in theirs.items()
-    ]
+            theirs.setdefault(who, []).append(event_phrase(ruleset, b.option.name))
+    others = [f"Up to {who}: {' or '.join(labels)}." for who, labels in theirs.items()]
     history = history_rows(ruleset, reversed(status.history), status.actor_names)
     return EnrollmentView(
         status=status,
