@@ -19,6 +19,9 @@ from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+# Assertions wait as long as actions do (10 s, below): in CI the browser lane runs beside
+# the PostgreSQL lane on two cores, where an answer can settle after the default 5 s.
+expect.set_options(timeout=10_000)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -93,7 +93,7 @@ def test_each_row_shows_pathway_state_progress_waiting_and_last_activity(
         "2 waiting",
         "today",
     ]
-    assert table["Bea"][1:] == ["PST", "Train the Trainer", "0 of 1 requirements met", "none",
+    assert table["Bea"][1:] == ["PST", "Train the Trainer", "0 of 1 requirement met", "none",
                                 "⚠ 40 days ago"]  # fmt: skip
     assert table["Dan"][1:4] == ["—", "—", "Not enrolled"]
 

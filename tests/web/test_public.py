@@ -165,7 +165,7 @@ def test_a_candidate_sees_where_they_stand_under_every_ruleset(
         "You follow Professional Scrum Trainer (Product Owner track, first published rules). "
         "Under these rules you would meet 0 of 4 requirements to apply." in cells[2].text
     )
-    assert "Train the Trainer: 0 of 1 requirements met for the next step." in cells[3].text
+    assert "Train the Trainer: 0 of 1 requirement met for the next step." in cells[3].text
     to_apply = compare_row(html, "To apply")
     assert "Met: Active CSP of the track" in to_apply[0].text
     assert "Met: Active CSP-SM or CSP-PO" in to_apply[1].text

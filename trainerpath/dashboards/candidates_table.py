@@ -187,7 +187,8 @@ def _row(
     elif ruleset.is_withdrawn(enrollment.state):
         text, pct = "Withdrawn", 0
     elif total:
-        text, pct = f"{met} of {total} requirements met", math.floor(met / total * 100)
+        noun = unit_for(total, "requirements")
+        text, pct = f"{met} of {total} {noun} met", math.floor(met / total * 100)
     else:
         text, pct = "Waiting for an outcome", 0
     return CandidateRow(

@@ -14,6 +14,7 @@ from trainerpath.models import Enrollment, Role, User
 from trainerpath.pathways import Requirement, Ruleset, is_current, ruleset_for
 from trainerpath.services import standings
 from trainerpath.services.pathways import event_label, state_label, who_phrase
+from trainerpath.wording import unit_for
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,8 @@ def _standing(
             summary = f"{view.state_label}: paused at {paused_at}; resume it to carry on."
         elif total:
             summary = (
-                f"{view.state_label}: {view.met_count} of {total} requirements met "
+                f"{view.state_label}: {view.met_count} of {total} "
+                f"{unit_for(total, 'requirements')} met "
                 "for the next step."
             )
         else:
@@ -185,11 +187,12 @@ def _standing(
     measured = [r.requirement for r in outline.apply_requirements if r.requirement is not None]
     met, total = sum(1 for r in measured if r.met), len(measured)
     if enrollment is None:
-        summary = f"Not enrolled. You already meet {met} of {total} requirements to apply."
+        noun = unit_for(total, "requirements")
+        summary = f"Not enrolled. You already meet {met} of {total} {noun} to apply."
         return Standing(ruleset, None, "Not enrolled", met, total, summary)
     summary = (
         f"You follow {ruleset_for(enrollment.ruleset).label}. Under these rules you would "
-        f"meet {met} of {total} requirements to apply."
+        f"meet {met} of {total} {unit_for(total, 'requirements')} to apply."
     )
     return Standing(ruleset, enrollment, "Other rules", met, total, summary)
 
