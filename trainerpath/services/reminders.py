@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
+from trainerpath.dashboards.common import aware
 from trainerpath.dashboards.mentor import waiting_for_review
 from trainerpath.models import (
     EVIDENCE_MODELS,
@@ -536,10 +537,6 @@ def _last_logged(session: Session, candidate_ids: Sequence[int]) -> dict[int, da
     return found  # (SQLite's max over a union is text)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def inactive_candidates(session: Session, today: date) -> list[Reminder]:
     """A reminder to each preparing candidate who has logged nothing for 60 days."""
     preparing = sorted(_preparing(_active_enrollments(session)), key=lambda e: e.candidate_id)
@@ -555,7 +552,7 @@ def inactive_candidates(session: Session, today: date) -> list[Reminder]:
     found: list[Reminder] = []
     for candidate_id, enrollments in groupby(preparing, key=lambda e: e.candidate_id):
         enrolled = max(e.created_at for e in enrollments)
-        last = max(enrolled, logged.get(candidate_id, enrolled), key=_utc)
+        last = max(enrolled, logged.get(candidate_id, enrolled), key=aware)
         since = local_day(last, zones.get(candidate_id))
         days = (today - since).days
         if days < INACTIVE_DAYS:
