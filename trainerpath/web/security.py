@@ -134,7 +134,8 @@ def refuse_nul_characters() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Install the headers, the CSRF check, the credential guard and ProxyFix on the app."""
+    """Install the headers, the CSRF check, the NUL refusal, the credential guard and
+    ProxyFix on the app."""
     # Our own before_request hook decides which requests need a token (not /api/).
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
