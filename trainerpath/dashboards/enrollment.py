@@ -28,6 +28,7 @@ from trainerpath.services.pathways import (
     enrollment_status,
     event_label,
     event_phrase,
+    paused_at,
     state_label,
     statuses_with_history,
     who_phrase,
@@ -283,12 +284,12 @@ def next_steps(
     if state.final:
         return [NextStep(f"Done: {state.name}. Congratulations!", "done")]
     if ruleset.is_withdrawn(enrollment.state):
-        paused_at = state_label(ruleset, enrollment.withdrawn_from or ruleset.initial_state)
+        paused = paused_at(ruleset, enrollment)
         resume = "Resume it to" if to_candidate else "Resuming it lets the candidate"
         return [
             NextStep(
                 f"This pathway is paused because it was withdrawn. {resume} carry on "
-                f"from {paused_at}.",
+                f"from {paused}.",
                 "todo",
             )
         ]

@@ -13,7 +13,13 @@ from trainerpath.dashboards.enrollment import Bar, bar_for, enrollment_view
 from trainerpath.models import Enrollment, Role, User
 from trainerpath.pathways import Requirement, Ruleset, is_current, ruleset_for
 from trainerpath.services import standings
-from trainerpath.services.pathways import event_label, state_label, who_phrase
+from trainerpath.services.pathways import (
+    event_label,
+    may_switch_to,
+    paused_at,
+    state_label,
+    who_phrase,
+)
 from trainerpath.wording import unit_for
 
 
@@ -74,10 +80,7 @@ class Standing:
         where it stands, preparing (pathways.md §6)."""
         enrollment = self.enrollment
         return (
-            enrollment is not None
-            and not self.follows
-            and enrollment.state == ruleset_for(enrollment.ruleset).initial_state
-            and enrollment.state == self.ruleset.initial_state
+            enrollment is not None and not self.follows and may_switch_to(enrollment, self.ruleset)
         )
 
 
@@ -173,8 +176,8 @@ def _standing(
         if view.finished:
             summary = f"{view.state_label}: the pathway is complete."
         elif view.withdrawn:
-            paused_at = state_label(ruleset, enrollment.withdrawn_from or ruleset.initial_state)
-            summary = f"{view.state_label}: paused at {paused_at}; resume it to carry on."
+            paused = paused_at(ruleset, enrollment)
+            summary = f"{view.state_label}: paused at {paused}; resume it to carry on."
         elif total:
             summary = (
                 f"{view.state_label}: {view.met_count} of {total} "

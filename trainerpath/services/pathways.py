@@ -101,14 +101,25 @@ def state_label(ruleset: Ruleset, state: str) -> str:
     return str(ruleset.state(state).name)
 
 
+def paused_at(ruleset: Ruleset, enrollment: EnrollmentFacts) -> str:
+    """The name of the state a withdrawn enrollment paused at (resume returns to it)."""
+    return state_label(ruleset, enrollment.withdrawn_from or ruleset.initial_state)
+
+
+def may_switch_to(enrollment: EnrollmentFacts, target: Ruleset) -> bool:
+    """Whether the enrollment's state allows switching to ``target``: only while preparing,
+    where both rulesets start (pathways.md §6)."""
+    current = ruleset_for(enrollment.ruleset)
+    return enrollment.state == current.initial_state == target.initial_state
+
+
 def outcome_sentence(ruleset: Ruleset, event: str, enrollment: EnrollmentFacts) -> str:
     """What firing ``event`` did to ``enrollment`` (already fired), in words, never naming
     the state twice: "Application submitted. Now: TAC review.", "Certified.", "Withdrawn:
     paused at Preparing; resume it to carry on."."""
     done = ruleset.history_label(event)
     if ruleset.is_withdrawn(enrollment.state):
-        paused_at = state_label(ruleset, enrollment.withdrawn_from or ruleset.initial_state)
-        return f"{done}: paused at {paused_at}; resume it to carry on."
+        return f"{done}: paused at {paused_at(ruleset, enrollment)}; resume it to carry on."
     now = state_label(ruleset, enrollment.state)
     return f"{done}." if now.lower() in done.lower() else f"{done}. Now: {now}."
 
@@ -227,7 +238,7 @@ def switch_ruleset(
     if actor.role not in (Role.CANDIDATE, Role.ADMIN):
         raise Forbidden("Only the candidate or an admin can switch an enrollment's rules.")
     current = ruleset_for(enrollment.ruleset)
-    if enrollment.state != current.initial_state or enrollment.state != target.initial_state:
+    if not may_switch_to(enrollment, target):
         raise InvalidState(
             "The rules can be switched only while preparing, before the application "
             f"(this enrollment is in {state_label(current, enrollment.state)})."
