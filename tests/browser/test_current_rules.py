@@ -134,7 +134,8 @@ def test_cst2_product_owner_sees_window_ageing_and_forecast_then_compares_and_sw
     expect(materials).to_contain_text("4 verified + 0 pending of 5")
     by = first_of_month_after(today, 3)  # 4 in 12 months: the 5th at the third month's start
     expect(materials.locator(".requirement-forecast")).to_have_text(
-        f"◷ Forecast: At your pace of 0.33 a month: about {by:%B %Y}."
+        f"◷ Forecast: At your pace of 0.33 qualifying events with current materials a month: "
+        f"about {by:%B %Y}."
     )
     experience = requirement(card, "Scrum experience in the last 84 months")
     expect(experience).to_contain_text("Not yet")

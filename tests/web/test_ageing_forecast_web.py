@@ -161,7 +161,7 @@ def test_an_unmet_count_shows_when_it_is_met_at_the_candidates_pace(
     courses(cara, RECENT, 3)
     courses(cara, OLDER)
     html = card(app, session, enrollment, cara)
-    forecast = "At your pace of 0.25 a month: about June 2028."
+    forecast = "At your pace of 0.25 qualifying training events a month: about June 2028."
     events = requirement(html, "Qualifying training events")
     assert forecast in events.find(class_="requirement-forecast").text
     line = next(line for line in next_lines(html) if "qualifying training events needed" in line)
@@ -180,7 +180,8 @@ def test_an_unmet_count_out_of_reach_says_not_at_this_pace(
     courses(cara, RECENT)  # 1 a year: 12 + k ≥ 120 needs k = 108, beyond the 60 checkpoints
     html = card(app, session, enrollment, cara)
     events = requirement(html, "Qualifying training events")
-    assert "Not at this pace (0.08 a month over the last 12 months)." in events.text
+    pace = "Not at this pace (0.08 qualifying training events a month over the last 12 months)."
+    assert pace in events.text
     assert "about" not in events.find(class_="requirement-forecast").text
 
 
@@ -285,7 +286,7 @@ def test_the_first_rules_forecast_their_totals_too(
     courses(cara, OLDER, students=10)
     html = card(app, session, enrollment, cara)
     students = requirement(html, "Students taught")
-    assert "At your pace of 2.5 a month: about June 2028." in students.text
+    assert "At your pace of 2.5 students a month: about June 2028." in students.text
     assert students.find(class_="requirement-window") is None
 
 

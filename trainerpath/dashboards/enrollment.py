@@ -28,6 +28,7 @@ from trainerpath.services.pathways import (
     enrollment_status,
     event_label,
     event_phrase,
+    history_label,
     paused_at,
     state_label,
     statuses_with_history,
@@ -114,13 +115,12 @@ def forecast_phrase(requirement: Requirement, to_candidate: bool = True) -> str 
         if forecast.met_by is None:  # ended, or planned to end, short of it
             return f"Not on {your} experience so far: no period on record goes on long enough."
         return f"About {format_day(forecast.met_by)} if {your} current role goes on."
+    if forecast.met_by is None and not pace:
+        return "Not at this pace: no evidence verified in the last 12 months counts towards it."
+    rate = f"{format_number(pace)} {unit_for(pace, requirement.unit)} a month"
     if forecast.met_by is None:
-        if not pace:
-            return "Not at this pace: no evidence verified in the last 12 months counts towards it."
-        return f"Not at this pace ({format_number(pace)} a month over the last 12 months)."
-    return (
-        f"At {your} pace of {format_number(pace)} a month: about {format_month(forecast.met_by)}."
-    )
+        return f"Not at this pace ({rate} over the last 12 months)."
+    return f"At {your} pace of {rate}: about {format_month(forecast.met_by)}."
 
 
 def bar_for(requirement: Requirement, ruleset: Ruleset, to_candidate: bool = True) -> Bar:
@@ -347,7 +347,7 @@ def history_rows(
     return [
         HistoryRow(
             at=aware(record.at),
-            label=ruleset.history_label(record.event),
+            label=history_label(ruleset, record.event, record.note),
             from_label=state_label(ruleset, record.from_state),
             to_label=state_label(ruleset, record.to_state),
             actor=actor_names.get(record.actor_id, "someone"),
