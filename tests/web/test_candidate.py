@@ -233,7 +233,7 @@ def test_a_candidate_submits_the_application_when_everything_is_met(
     card = page(client.get("/candidate")).by_id(f"enrollment-{enrollment.id}")
     button = next(b for b in card.find_all("button") if "Submit application" in b.text)
     assert "disabled" not in button.attrs
-    assert "Everything is in place: submit application." in card.text
+    assert "Everything is in place: submit the application." in card.text
     response = client.post(
         f"/enrollments/{enrollment.id}/events",
         data={"event": "submit_application", "next": "/candidate"},

@@ -260,6 +260,9 @@ def test_a_candidate_changes_the_track_of_their_own_rules(
     assert response.status_code == 200
     assert fetch_one(engine, select(Enrollment)).track == "product_owner"
     assert fetch_one(engine, select(TransitionRecord)).note == "cst@2: scrum_master → product_owner"
+    # the timeline says what changed: the track, not the rules
+    history = page(response).by_id(f"enrollment-{enrollment.id}").find("details", class_="history")
+    assert "Switched track" in history.text and "other rules" not in history.text
 
 
 def test_the_switch_is_refused_outside_preparing_and_not_offered(

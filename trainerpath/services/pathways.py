@@ -6,6 +6,7 @@ The one place where pathways.md §4 is enforced: the web pages and the API both 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -90,8 +91,16 @@ def event_label(ruleset: Ruleset, event: str) -> str:
     return str(getattr(ruleset.machine, event).name)
 
 
+# Events whose button label reads badly mid-sentence ("Only the candidate can submit
+# application"), with the words to use there instead.
+MID_SENTENCE = {"submit_application": "submit the application"}
+
+
 def event_phrase(ruleset: Ruleset, event: str) -> str:
-    """The event's name to use mid-sentence: "record TAC approval" (acronyms kept)."""
+    """The event's name to use mid-sentence: "record TAC approval" (acronyms kept),
+    "submit the application"."""
+    if event in MID_SENTENCE:
+        return MID_SENTENCE[event]
     label = event_label(ruleset, event)
     return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
 
@@ -212,6 +221,19 @@ def enrol(
 
 def _ruleset_and_track(ruleset_id: str, track: str | None) -> str:
     return f"{ruleset_id} ({track})" if track else ruleset_id
+
+
+# The note ``switch_ruleset`` writes for a switch of track under the same ruleset.
+_TRACK_SWITCH_NOTE = re.compile(r"[a-z_]+@\d+: \S+ → \S+")
+
+
+def history_label(ruleset: Ruleset, event: str, note: str | None) -> str:
+    """The words for a history row: the ruleset's ("Approved by the TAC"), or "Switched
+    track" for a switch of track under the same ruleset (told by the note ``switch_ruleset``
+    writes for it: "cst@2: scrum_master → agile_coach")."""
+    if event == "switch_ruleset" and note and _TRACK_SWITCH_NOTE.fullmatch(note):
+        return "Switched track"
+    return ruleset.history_label(event)
 
 
 def switch_ruleset(
@@ -441,7 +463,7 @@ def _record_transition(
             candidate_id=enrollment.candidate_id,
             enrollment_id=_id(enrollment.id),
             pathway=ruleset.title,
-            outcome=ruleset.history_label(event),
+            outcome=history_label(ruleset, event, note),
             sentence=outcome_sentence(ruleset, event, enrollment),
             note=note,
         )
