@@ -18,6 +18,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, make_url, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
 
@@ -533,3 +534,29 @@ def test_migrating_sqlite_leaves_foreign_keys_enforced_on_the_pooled_connection(
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         engine.dispose()
+
+
+def _insert_milestone(engine: Engine, status: str = "pending") -> int:
+    row = {k: v for k, v in OLD_ROWS["milestones"][0].items() if k != "id"}
+    row.update(review_status=status, reviewed_by=None, reviewed_at=None)
+    names, values = ", ".join(row), ", ".join(f":{name}" for name in row)
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO milestones ({names}) VALUES ({values})"), row)
+        return int(connection.execute(text("SELECT max(id) FROM milestones")).scalar_one())
+
+
+def test_a_deleted_items_id_is_never_handed_out_again(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    (cora,) = [user for user in OLD_ROWS["users"] if user["id"] == CORA]
+    with empty_engine.begin() as connection:
+        names, values = ", ".join(cora), ", ".join(f":{name}" for name in cora)
+        connection.execute(text(f"INSERT INTO users ({names}) VALUES ({values})"), cora)
+    first = _insert_milestone(empty_engine)
+    newest = _insert_milestone(empty_engine)
+    with empty_engine.begin() as connection:
+        connection.execute(text("DELETE FROM milestones WHERE id = :id"), {"id": newest})
+
+    # SQLite without AUTOINCREMENT gives a new row the highest id in use plus one
+    assert _insert_milestone(empty_engine) == newest + 1 == first + 2
+    with pytest.raises(IntegrityError):  # the rebuilt table kept its CHECK constraint
+        _insert_milestone(empty_engine, status="lost")

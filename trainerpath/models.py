@@ -53,6 +53,11 @@ def _in(column: str, values: type[StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
+# Tables whose rows are deleted: on SQLite their ids are never handed out again, so an
+# old notification, audit entry or link cannot come to name another row (migration 0014).
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+
+
 class User(SQLModel, table=True):
     """A person who signs in: candidate, mentor or admin."""
 
@@ -143,6 +148,7 @@ class EvidenceBase(SQLModel):
             # age): read from the index alone, pending entries only.
             Index(f"ix_{table}_status_candidate", "review_status", "candidate_id", "updated_at"),
             CheckConstraint(_in("review_status", ReviewStatus), name="review_status"),
+            NEVER_REUSED_IDS,
         )
 
 
@@ -371,6 +377,7 @@ class Attachment(SQLModel, table=True):
         Index("ix_attachments_item", "evidence_kind", "evidence_id", "id"),
         Index("ix_attachments_candidate_id", "candidate_id"),
         CheckConstraint(_in("kind", AttachmentKind), name="kind"),
+        NEVER_REUSED_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
