@@ -11,6 +11,7 @@ from .helpers import KINDS, iso_days_ago, valid_body
 
 TOMORROW = iso_days_ago(-1)
 TODAY = iso_days_ago(0)
+TOO_EARLY = "must be on or after 1 Jan 1900"
 
 
 def add(api: Api, cast: Cast, kind: str, body: Any):
@@ -126,6 +127,10 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         {"role": "must be one of: product_owner, scrum_master, team_member, agile_coach, other"},
     ),
     ("milestones", {"achieved_on": TOMORROW}, {"achieved_on": "cannot be in the future"}),
+    # a year typed short ("0002"), as a browser's date field takes it while one types
+    ("milestones", {"achieved_on": "0002-01-02"}, {"achieved_on": TOO_EARLY}),
+    ("teaching-sessions", {"first_day": "1899-12-31"}, {"first_day": TOO_EARLY}),
+    ("experience", {"ended_on": "0203-12-31"}, {"ended_on": TOO_EARLY}),
     ("milestones", {"note": ["a list"]}, {"note": "must be text"}),
 ]
 

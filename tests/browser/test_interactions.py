@@ -240,3 +240,29 @@ def test_pages_and_htmx_swaps_break_no_content_security_rule(
         assert page.evaluate("() => document.querySelectorAll('style').length") == 0
     # A 422 answer to a refused form is logged as a failed load: that is not a problem.
     assert [p for p in problems if not p.startswith("Failed to load resource")] == []
+
+
+def test_a_date_typed_digit_by_digit_is_kept_and_checked_once_left(
+    open_as: Callable[..., Page], people: tuple[User, User]
+) -> None:
+    page = open_as(people[0].email)
+    page.goto("/evidence/milestones")
+    form = page.locator("#evidence-form")
+    when = form.get_by_label("Achieved on")
+    when.click()
+    # Chromium fires "change" as soon as the first digit of the year makes a date
+    # (0002-05-05); a check then would redraw the field and lose the other digits.
+    page.keyboard.type("05052025", delay=30)
+    expect(when).to_have_value("2025-05-05")
+    when.blur()  # leaving the field checks it
+    expect(when).to_have_attribute("value", "2025-05-05")  # redrawn by the check
+    expect(form.locator(".field-error")).to_have_count(0)
+    expect(when).to_have_value("2025-05-05")
+    # a year left short is refused by the check once the field is left
+    when.click()
+    page.keyboard.type("05052", delay=30)
+    expect(when).to_have_value("0002-05-05")
+    when.blur()
+    expect(form.locator("#field-achieved_on .field-error")).to_have_text(
+        "✗ Must be on or after 1 Jan 1900."
+    )

@@ -32,6 +32,7 @@ from trainerpath.pathways import RULESETS
 from trainerpath.services.evidence import DECISIONS
 from trainerpath.services.evidence_kinds import (
     DATE_MESSAGE,
+    EARLIEST_DAY,
     EXAMPLES,
     KINDS,
     EvidenceKind,
@@ -438,6 +439,8 @@ def _description(spec: FieldSpec) -> str:
     parts = [spec.label + "."]
     if spec.type in ("text", "longtext") and spec.required:
         parts.append("Must not be blank.")
+    if spec.type == "date":
+        parts.append(f"From {EARLIEST_DAY.isoformat()} on.")
     if spec.not_future:
         parts.append("Not in the future.")
     if spec.help:

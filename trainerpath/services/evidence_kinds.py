@@ -29,6 +29,8 @@ from .errors import ValidationFailed
 
 DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATE_MESSAGE = "must be a date (YYYY-MM-DD)"
+# No evidence is that old: an earlier date is a slip (a year typed as "0002").
+EARLIEST_DAY = date(1900, 1, 1)
 
 
 def parse_iso_date(text: str) -> date | None:
@@ -119,6 +121,8 @@ class FieldSpec:
             return None, DATE_MESSAGE
         if self.not_future and value > today:
             return None, "cannot be in the future"
+        if value < EARLIEST_DAY:
+            return None, f"must be on or after {format_day(EARLIEST_DAY)}"
         return value, None
 
     def _clean_bool(self, value: Any, _today: date) -> tuple[Any, str | None]:

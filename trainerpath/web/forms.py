@@ -31,7 +31,7 @@ from wtforms.widgets import DateInput, NumberInput
 from trainerpath.bounds import MAX_NOTE, PASSWORD_TOO_LONG, password_error
 from trainerpath.models import Role
 from trainerpath.pathways import CURRENT, Ruleset, rulesets_of
-from trainerpath.services.evidence_kinds import KINDS, EvidenceKind, FieldSpec
+from trainerpath.services.evidence_kinds import EARLIEST_DAY, KINDS, EvidenceKind, FieldSpec
 
 from .common import humanise
 
@@ -313,11 +313,12 @@ def evidence_form(
     cls = evidence_form_class(kind.slug)
     form = cls(formdata=None, data=as_form_data(kind, values)) if values is not None else cls()
     for spec in kind.fields:
-        if spec.type == "date" and spec.not_future:
-            # The browser's date picker then stops at today; the service still checks.
-            form[spec.name].render_kw = (form[spec.name].render_kw or {}) | {
-                "max": today.isoformat()
-            }
+        if spec.type == "date":
+            # The browser's date picker then stays within them; the service still checks.
+            bounds = {"min": EARLIEST_DAY.isoformat()}
+            if spec.not_future:
+                bounds["max"] = today.isoformat()
+            form[spec.name].render_kw = (form[spec.name].render_kw or {}) | bounds
     return form
 
 
