@@ -174,3 +174,27 @@ def test_a_token_issued_during_a_password_change_or_deactivation_does_not_outliv
             set_active(session=session, actor=admin, user_id=pk(user), active=True)
             session.commit()
         assert usable_tokens(engine, user) == 0
+
+
+def test_of_two_password_changes_at_once_the_second_is_refused_not_lost(
+    engine: Engine, make_user: Callable[..., User]
+) -> None:
+    user = make_user()
+
+    def changing_to(new_password: str) -> Change:
+        def change(session: Session) -> None:
+            own = session.get(User, pk(user))
+            assert own is not None
+            change_password(
+                session=session, user=own, current_password=PASSWORD, new_password=new_password
+            )
+
+        return change
+
+    # Without the check that the password is still the one compared, PostgreSQL let the
+    # second overwrite the first: both said "changed", and the first's password was lost.
+    second = overlapping(engine, changing_to("first-new-pw"), changing_to("second-new-pw"))
+    assert second in ("Conflict", "ValidationFailed")  # SQLite's second reads the new one
+    with Session(engine) as session:
+        assert authenticate(session, user.email, "first-new-pw") is not None
+        assert authenticate(session, user.email, "second-new-pw") is None

@@ -72,7 +72,14 @@ def change_password(
         errors["new_password"] = problem
     if errors:
         raise ValidationFailed(errors)
-    user.password_hash = generate_password_hash(new_password)
+    # Only over the password just checked: of two changes at once, the second finds it
+    # replaced (a Conflict) instead of overwriting the first one's new password.
+    _update_user_as_read(
+        session,
+        user,
+        {"password_hash": user.password_hash},
+        {"password_hash": generate_password_hash(new_password)},
+    )
     end_sessions(session=session, user=user)
     revoke_user_tokens(session=session, user=user)
     audit.record(
