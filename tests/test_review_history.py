@@ -26,6 +26,7 @@ from trainerpath.models import (
     User,
     utcnow,
 )
+from trainerpath.services import evidence as evidence_service
 from trainerpath.services.errors import NotFound
 from trainerpath.services.evidence import (
     SeenItem,
@@ -285,3 +286,23 @@ def test_turnaround_median_and_p90_on_a_known_dataset(
             func.percentile_cont(0.9).within_group(col(ReviewRecord.waited_seconds))
         ).where(col(ReviewRecord.reviewer_id) == busy.id)
         assert session.execute(cont).scalar_one() == pytest.approx(bo.p90_seconds)
+
+
+def test_bulk_verify_decides_the_items_in_one_order_whatever_the_forms(
+    session: Session, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [_log(session, people.candidate, title=f"Course {n}") for n in "ABC"]
+    seen = [SeenItem.of("teaching-sessions", item) for item in reversed(items)]
+    decided: list[int] = []
+    decide = evidence_service._decide
+
+    def noting(session: Session, *, item: EvidenceBase, **rest: Any) -> Any:
+        decided.append(pk(item))
+        return decide(session, item=item, **rest)
+
+    monkeypatch.setattr(evidence_service, "_decide", noting)
+    verify_items(session=session, actor=people.mentor, items=seen)
+    session.commit()
+    # Two reviewers verifying the same items in other orders took the rows in other
+    # orders, and PostgreSQL answered one of them with a deadlock (a 500).
+    assert decided == sorted(pk(item) for item in items)

@@ -373,7 +373,9 @@ def verify_items(*, session: Session, actor: User, items: Sequence[SeenItem]) ->
         raise ValidationFailed({"items": f"at most {BULK_LIMIT} at once"})
     outcome = BulkVerified()
     found: list[tuple[SeenItem, EvidenceKind, EvidenceBase]] = []
-    for seen in wanted:
+    # Rows are taken in one order whatever the form's: two reviewers verifying the same
+    # items at once then wait for each other instead of deadlocking.
+    for seen in sorted(wanted, key=lambda seen: (seen.slug, seen.item_id)):
         try:
             item = visible_item(session, actor, seen.slug, seen.item_id)
         except NotFound:
