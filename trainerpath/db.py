@@ -48,6 +48,16 @@ class SQLiteDialect(SQLiteDialect_pysqlite):
 registry.register("sqlite.trainerpath", __name__, "SQLiteDialect")
 
 
+# PostgreSQL's codes for a transaction it gave up so another could go on: a deadlock, or
+# a serialization failure. Nothing of it was written; the same request may succeed again.
+LOST_RACE_CODES = frozenset({"40P01", "40001"})
+
+
+def lost_race(error: BaseException) -> bool:
+    """Whether a database error says this transaction lost a race with another one."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in LOST_RACE_CODES
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine for a database URL, with the SQLite pragmas we rely on."""
     if url.startswith("sqlite"):

@@ -297,6 +297,9 @@ def _upsert(bind: Session | Connection, values: list[dict[str, Any]]) -> None:
     """Insert or replace the standings, each replaced one a revision higher."""
     if not values:
         return
+    # In the order of the rows, as every writer of standings goes: two transactions
+    # then wait for each other rather than each holding a row the other needs.
+    values = sorted(values, key=lambda row: row["enrollment_id"])
     dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
     stmt = _insert(dialect).values(values)
     replaced = {name: stmt.excluded[name] for name in values[0] if name != "enrollment_id"}
@@ -570,7 +573,7 @@ def _write_back(engine: Engine, writes: list[tuple[dict[str, Any], int | None]])
             )
         try:
             with connection.begin():
-                for values, revision in writes:
+                for values, revision in sorted(writes, key=lambda w: w[0]["enrollment_id"]):
                     connection.execute(_write_back_stmt(engine, values, revision))
         except OperationalError:
             logger.info("A standing was not stored: the database was busy.")

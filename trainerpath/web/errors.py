@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from trainerpath.api.errors import CODE_OF_STATUS
-from trainerpath.db import get_session
+from trainerpath.api.errors import CODE_OF_STATUS, handle_race
+from trainerpath.db import get_session, lost_race
 from trainerpath.services.errors import Refusal
 
 from .security import NulCharacter, is_api_request
@@ -106,6 +107,17 @@ def handle_server_error(error: InternalServerError) -> Any:
     return error_page(500)
 
 
+def handle_database_error(error: DBAPIError) -> Any:
+    """A transaction PostgreSQL gave up for another's sake (a deadlock): a conflict, as a
+    unique index losing a race is (409, nothing written), not a failure of ours."""
+    if not lost_race(error):
+        raise error
+    if is_api_request():
+        return handle_race(error)
+    get_session().rollback()
+    return error_page(409, "Someone changed this at the same moment. Please try again.")
+
+
 def handle_refusal(refusal: Refusal) -> Response:
     """A refusal nobody handled in the view: 404 and 403 pages, or the reason."""
     get_session().rollback()
@@ -119,3 +131,4 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(status, handle_http_error)
     app.register_error_handler(CSRFError, handle_http_error)
     app.register_error_handler(InternalServerError, handle_server_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
