@@ -8,6 +8,7 @@ two servers would (tests/test_multi_server.py runs real servers).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ from shared_redis import redis_url
 from werkzeug.test import TestResponse
 
 from trainerpath import create_app
+from trainerpath.api import auth as api_auth
 from trainerpath.models import User
 
 HOME = "10.0.0.1"
@@ -243,3 +245,28 @@ def test_a_limit_that_is_not_a_positive_whole_number_stops_the_app_with_one_line
     with pytest.raises(SystemExit):
         create_app(app_config)
     assert "TRAINERPATH_LOGIN_MAX_FAILURES must be a whole number" in capsys.readouterr().err
+
+
+def test_simultaneous_guesses_get_no_more_through_than_guesses_in_turn(
+    app: Flask, cara: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compare = api_auth.check_password
+
+    def slow_compare(*args: Any) -> Any:
+        time.sleep(0.5)  # every guess is let through or refused before any has failed
+        return compare(*args)
+
+    monkeypatch.setattr(api_auth, "check_password", slow_compare)
+    answers: list[int] = []
+
+    def guess() -> None:
+        answers.append(api_token(app.test_client(), cara.email).status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # Each was checked against the failures counted so far (none): all 12 were compared.
+    assert sorted(answers) == [401] * 5 + [429] * 7
+    assert api_token(app.test_client(), cara.email, PASSWORD).status_code == 429

@@ -17,7 +17,9 @@ Three moving windows of ``LOGIN_FAILURE_WINDOW`` seconds count failed attempts:
   per ``LOGIN_ADDRESS_SLOWDOWN`` seconds. A success does not clear it.
 
 Every check happens before the password is compared, so a refused attempt reveals
-nothing about the password.
+nothing about the password. Checks of one account that are still going on count as
+failures until their request ends: a burst of simultaneous guesses, all checked before
+any failed, gets no more through than guesses one after the other.
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ import math
 import time
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 NAMESPACE = "trainerpath"
 EXTENSION = "trainerpath.ratelimit"
+IN_FLIGHT = "trainerpath_credential_checks"  # on g: the in-flight counts this request holds
+# How long a check still going on holds its place, at most (a worker that died mid-check).
+IN_FLIGHT_SECONDS = 60
 RESET_EXTENSION = "trainerpath.ratelimit.reset"
 
 
@@ -114,6 +119,8 @@ class CredentialGuard:
                     waits.append(wait)
         if waits:
             raise TooManyAttempts(max(waits))
+        if account is not None:
+            self._admit(address, account)
         if self.limiter.test(self.limits.per_address, address):
             return
         # Past the address's limit: slowed to one attempt per slowdown, not blocked, so
@@ -121,6 +128,20 @@ class CredentialGuard:
         if not self.limiter.hit(self.limits.slowdown, address):
             stats = self.limiter.get_window_stats(self.limits.slowdown, address)
             raise TooManyAttempts(math.ceil(stats.reset_time - time.time()))
+
+    def _admit(self, address: str, account: str) -> None:
+        """Count this check among the account's checks going on (until the request ends),
+        and refuse it if those could fail more often than the account's windows allow."""
+        key = f"{self.limits.per_account.namespace}-in-flight/{account}"
+        going_on = self.storage.incr(key, IN_FLIGHT_SECONDS)
+        g.setdefault(IN_FLIGHT, []).append((self.storage, key))
+        stats = self.limiter.get_window_stats
+        room = min(
+            stats(self.limits.per_account_address, account, address).remaining,
+            stats(self.limits.per_account, account).remaining,
+        )
+        if going_on > room:
+            raise TooManyAttempts(1)  # the others end in a moment
 
     def fail(self, address: str, account: str | None) -> None:
         """Count one failed attempt against the address and, if named, the account."""
@@ -134,8 +155,15 @@ class CredentialGuard:
         self.limiter.clear(self.limits.per_account_address, account, address)
 
 
+def _end_checks(_error: BaseException | None) -> None:
+    """Give back the places this request's credential checks held among those going on."""
+    for storage, key in g.pop(IN_FLIGHT, ()):
+        storage.incr(key, IN_FLIGHT_SECONDS, amount=-1)
+
+
 def init_app(app: Flask) -> None:
     """Give the app its credential guard; the store is reached at the first check."""
+    app.teardown_request(_end_checks)
     storage = storage_from_string(str(app.config["RATELIMIT_STORAGE_URL"]))
     assert isinstance(storage, Storage)  # not an asyncio storage (async+redis://...)
     app.extensions[EXTENSION] = CredentialGuard(storage, Limits.from_config(app))
