@@ -200,6 +200,32 @@ def test_a_quiet_candidate_is_told_the_day_in_their_own_time_zone(
     assert told.mail is not None and told.mail.lines[0].startswith("Nothing new since 2 Jun 2026.")
 
 
+def test_a_change_of_time_zone_is_not_a_new_quiet_spell_to_remind_of(
+    session: Session,
+    people: People,
+    make_evidence: Callable[..., EvidenceBase],
+    make_enrollment: Callable[..., Any],
+) -> None:
+    """Logged at 11:30 UTC on 1 Jan: 1 Jan in Pago Pago, 2 Jan in Kiritimati."""
+    people.candidate.time_zone = "Pacific/Pago_Pago"
+    make_enrollment(people.candidate, "pst", created_at=datetime(2025, 12, 1, 12, 0, tzinfo=UTC))
+    item = make_evidence(people.candidate, "experience")
+    item.created_at = datetime(2026, 1, 1, 11, 30, tzinfo=UTC)
+    session.merge(item)
+    session.commit()
+    day = date(2026, 3, 4)
+    (told,) = reminders.inactive_candidates(session, day)
+    assert reminders.send_reminder(session, told, day)
+    people.candidate.time_zone = "Pacific/Kiritimati"
+    session.merge(people.candidate)
+    session.commit()
+
+    (again,) = reminders.inactive_candidates(session, day)
+    assert again.mail is not None and "since 2 Jan 2026" in again.mail.lines[0]
+    # The same spell: its key was taken, so the same day's second run sends nothing.
+    assert not reminders.send_reminder(session, again, day)
+
+
 CAUSES: dict[str, Arrange] = {
     reminders.REVIEW_DIGEST: overdue_review,
     reminders.CREDENTIAL_EXPIRY: expiring_credential,

@@ -563,7 +563,9 @@ def inactive_candidates(session: Session, today: date) -> list[Reminder]:
                 INACTIVE,
                 candidate_id,
                 f"users/{candidate_id}",
-                f"{since.isoformat()}/{days // INACTIVE_DAYS}",
+                # The spell is named by its start on the server's calendar: a change of
+                # time zone moves ``since`` but is not a new spell to remind of again.
+                f"{aware(last).date().isoformat()}/{days // INACTIVE_DAYS}",
                 f"You have {what} for {days} days",
                 "/evidence",
                 candidate_id=candidate_id,
