@@ -43,3 +43,27 @@ def test_the_dossier_pdf_holds_the_log_the_verifiers_and_what_is_unmet(
 
     for who in ("other_candidate", "other_mentor"):
         assert error_of(api.get(path, cast.token(who)))[:2] == (404, "not_found")
+
+
+def test_the_api_dossier_shows_times_in_the_callers_zone_as_the_web_one_does(
+    api: Api,
+    cast: Cast,
+    session: Session,
+    make_evidence: Callable[..., EvidenceBase],
+    make_enrollment: Callable[..., Any],
+) -> None:
+    enrollment = cst_record(session, make_evidence, make_enrollment, cast.candidate, cast.mentor)
+    cast.mentor.time_zone = "Pacific/Kiritimati"
+    session.merge(cast.mentor)
+    session.commit()
+
+    words = " ".join(
+        (page.extract_text() or "")
+        for page in PdfReader(
+            io.BytesIO(
+                api.get(f"/enrollments/{enrollment.id}/dossier.pdf", cast.token("mentor")).data
+            )
+        ).pages
+    )
+    # The web's page and PDF said "generated …, Pacific/Kiritimati"; the API's said UTC.
+    assert "Pacific/Kiritimati" in " ".join(words.split())
