@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
@@ -31,6 +31,11 @@ def table_of(model: type[SQLModel]) -> Table:
 def utcnow() -> datetime:
     """Return the current time, aware, in UTC (SQLModel stores and returns UTC)."""
     return clock.now()
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored moment with its UTC time zone (SQLite hands back naive ones)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Role(StrEnum):

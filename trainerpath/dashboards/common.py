@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col
 
-from trainerpath.models import ReviewStatus, User
+from trainerpath.models import ReviewStatus, User, aware
 from trainerpath.wording import format_day, format_month, format_number
 
-__all__ = ["format_day", "format_month", "format_number"]
+__all__ = ["aware", "format_day", "format_month", "format_number"]
 
 PENDING = ReviewStatus.PENDING.value
 VERIFIED = ReviewStatus.VERIFIED.value
@@ -32,12 +32,6 @@ def days_since(moment: datetime | date | None, today: date) -> int | None:
         return None
     day = moment.date() if isinstance(moment, datetime) else moment
     return max(0, (today - day).days)
-
-
-def aware(moment: datetime) -> datetime:
-    """The moment with its UTC time zone."""
-    # SQLite hands back naive datetimes for what was stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def matches_name_or_email(q: str) -> ColumnElement[bool]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, update
@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from trainerpath import clock
 from trainerpath.bounds import note_text, parse_id
-from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, Viewer, utcnow
+from trainerpath.models import EvidenceBase, ReviewStatus, Role, User, Viewer, aware, utcnow
 from trainerpath.notification_kinds import EVIDENCE_REJECTED
 from trainerpath.uploads import UploadSettings, upload_settings
 
@@ -320,7 +320,7 @@ class SeenItem:
     def of(cls, slug: str, item: EvidenceBase) -> SeenItem:
         """The item as it is now."""
         assert item.id is not None
-        return cls(slug, item.id, _aware(item.updated_at))
+        return cls(slug, item.id, aware(item.updated_at))
 
     @property
     def token(self) -> str:
@@ -338,7 +338,7 @@ class SeenItem:
             seen = datetime.fromisoformat(found[3])
         except ValueError:
             return None
-        return cls(found[1], item_id, _aware(seen))
+        return cls(found[1], item_id, aware(seen))
 
 
 @dataclass(frozen=True)
@@ -347,10 +347,6 @@ class BulkVerified:
 
     verified: list[str] = field(default_factory=list)  # "Teaching session “…”"
     left: list[tuple[str, str]] = field(default_factory=list)  # (the item, why not)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 _GONE = "is no longer waiting for your review (deleted, or no longer your candidate's)"
@@ -393,7 +389,7 @@ def verify_items(*, session: Session, actor: User, items: Sequence[SeenItem]) ->
         if item.review_status != ReviewStatus.PENDING:
             outcome.left.append((name, f"was already {item.review_status}"))
             continue
-        if _aware(item.updated_at) != seen.seen:
+        if aware(item.updated_at) != seen.seen:
             outcome.left.append((name, "was changed by the candidate after your page showed it"))
             continue
         try:

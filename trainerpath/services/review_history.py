@@ -7,12 +7,12 @@ and shows what changed since).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from trainerpath.models import EvidenceBase, ReviewRecord, User
+from trainerpath.models import EvidenceBase, ReviewRecord, User, aware
 
 from .evidence_kinds import EvidenceKind
 
@@ -27,17 +27,12 @@ def snapshot_of(kind: EvidenceKind, item: EvidenceBase) -> dict[str, Any]:
     return {name: _stored(value) for name, value in kind.values_of(item).items()}
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for what was stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def record_review(
     session: Session, *, kind: EvidenceKind, item: EvidenceBase, actor: User, at: datetime
 ) -> ReviewRecord:
     """Append the item's (just written) review decision to its history."""
     assert item.id is not None and actor.id is not None
-    submitted = _aware(item.updated_at)
+    submitted = aware(item.updated_at)
     row = ReviewRecord(
         evidence_kind=kind.slug,
         evidence_id=item.id,
@@ -47,7 +42,7 @@ def record_review(
         reviewer_id=actor.id,
         at=at,
         submitted_at=submitted,
-        waited_seconds=max(0, int((_aware(at) - submitted).total_seconds())),
+        waited_seconds=max(0, int((aware(at) - submitted).total_seconds())),
         snapshot=snapshot_of(kind, item),
     )
     session.add(row)
