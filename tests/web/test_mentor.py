@@ -18,6 +18,7 @@ from trainerpath.models import (
     Enrollment,
     Feedback,
     ReviewStatus,
+    TransitionRecord,
     User,
     utcnow,
 )
@@ -344,6 +345,34 @@ def test_a_mentor_records_an_outcome_that_needs_a_note(
     )
     assert "Declined by the TAC. Now: Preparing." in text(response)
     assert fetch_one(engine, select(Enrollment)).state == "preparing"
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_second_click_on_an_outcome_records_it_once(
+    client: FlaskClient,
+    mia: Cast,
+    engine: Engine,
+    make_enrollment: Callable[..., Enrollment],
+    headers: dict[str, str],
+) -> None:
+    enrollment = make_enrollment(mia.candidate, "pst", ruleset="pst@1", state="staff_interview")
+    card = page(client.get(f"/mentor/candidates/{mia.candidate.id}")).by_id(
+        f"enrollment-{enrollment.id}"
+    )
+    form = next(f for f in card.find_all("form") if f.find("input", value="staff_interview_fail"))
+    data = {i.get("name"): i.get("value") or "" for i in form.find_all("input")}
+    data["note"] = "Scrum values section was thin."
+    url = f"/enrollments/{enrollment.id}/events"
+
+    first = client.post(url, data=data, headers=headers)
+    second = client.post(url, data=data, headers=headers)  # the same page's form again
+
+    assert first.status_code in (200, 303)
+    refusal = "This enrollment changed after your page showed it, so nothing was recorded."
+    # with htmx the card comes back; without, the page, the refusal on the card
+    assert second.status_code == 409 and refusal in text(second)
+    records = fetch_all(engine, select(TransitionRecord))
+    assert [r.event for r in records] == ["staff_interview_fail"]
 
 
 def test_feedback_reaches_the_candidates_dashboard(

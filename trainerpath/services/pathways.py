@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from trainerpath.models import (
     TransitionRecord,
     User,
     Viewer,
+    aware,
     utcnow,
 )
 from trainerpath.pathways import (
@@ -380,12 +381,15 @@ def fire_event(
     actor: User,
     note: str | None = None,
     today: date | None = None,
+    seen: datetime | None = None,
 ) -> TransitionRecord:
     """Fire ``event`` on the enrollment, or refuse with a Refusal that says why.
 
     Checks run in the API's order: visibility, event name, role, state, note, guards.
     The state change and its history row are flushed together; a concurrent change
-    to the same enrollment makes the flush fail with Conflict.
+    to the same enrollment makes the flush fail with Conflict. With ``seen`` (the
+    enrollment's ``updated_at`` as a page showed it), an enrollment changed since is a
+    Conflict too: a second click on "not passed" records it once.
     """
     if not can_view(session, actor, enrollment.candidate_id):
         raise NotFound("No such enrollment.")
@@ -399,6 +403,11 @@ def fire_event(
         raise InvalidState(
             f"{event_label(ruleset, event)} is not possible while the enrollment is in "
             f"{state_label(ruleset, source)}."
+        )
+    if seen is not None and aware(enrollment.updated_at) != aware(seen):
+        raise Conflict(
+            "This enrollment changed after your page showed it, so nothing was recorded. "
+            "Its history below says what changed."
         )
     note, too_long = note_text(note)
     if too_long:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -178,7 +178,12 @@ def fire(enrollment_id: int) -> Response:
     message = None
     try:
         record = fire_event(
-            session=session, enrollment=enrollment, event=event, actor=viewer, note=note
+            session=session,
+            enrollment=enrollment,
+            event=event,
+            actor=viewer,
+            note=note,
+            seen=_moment(request.form.get("seen", "")),
         )
     except NotFound:
         raise
@@ -241,6 +246,14 @@ def _switch_refusal(refusal: Refusal) -> str:
     if isinstance(refusal, ValidationFailed) and refusal.errors.get("ruleset") != "unchanged":
         return "Please choose one of the rules (and tracks) shown."
     return refusal.message
+
+
+def _moment(text: str) -> datetime | None:
+    """The moment a form's hidden field names (ISO 8601), or None if it names none."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 @bp.post("/enrollments/<id:enrollment_id>/ruleset")
