@@ -10,9 +10,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from conftest import pk
 from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session
 
 from trainerpath.models import EvidenceBase, Role, User
+from trainerpath.notification_kinds import FEEDBACK_RECEIVED
+from trainerpath.services.notifications import notify
 
 pytestmark = pytest.mark.browser
 
@@ -74,3 +78,32 @@ def test_a_rejection_is_announced_by_the_bell_and_leads_to_the_correction(
     expect(mentor.locator("li.notification.is-unread")).to_have_count(0)
     expect(mentor.locator("#toast")).to_contain_text("1 notification marked as read.")
     assert mentor.evaluate("() => window.notReloaded === true")
+
+
+def test_marking_one_read_keeps_the_focus_on_that_notification(
+    open_as: Callable[..., Page], make_user: Callable[..., User], session: Session
+) -> None:
+    cara = make_user(name="Cara Candidate", email="cara@example.org")
+    for n in (1, 2):
+        notify(
+            session=session,
+            kind=FEEDBACK_RECEIVED,
+            recipients=[pk(cara)],
+            actor=None,
+            subject=f"feedback/{n}",
+            title=f"Feedback number {n}",
+            link="/candidate",
+        )
+    session.commit()
+    page = open_as(cara.email)
+    page.goto("/notifications")
+    first = page.locator("li.notification").first
+    # every such button says which notification it marks
+    button = first.get_by_role("button", name="Mark as read: Feedback number 2")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(first.locator(".badge-unread")).to_have_count(0)
+    # The button went with the swap; the reader stays on the item, not the list's top.
+    expect(first).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(first.get_by_role("link")).to_be_focused()

@@ -59,11 +59,14 @@
   // A swap can remove the focused element; put focus somewhere useful in the new content
   // of the part that held it (not in another part swapped meanwhile, such as the bell).
   var heldFocus = null; // the id of the part whose swap is removing the focused element
+  var heldItem = null; // the id of the item within it that held the focus, if it has one
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     var active = document.activeElement;
     if (target && target.id && active && active !== document.body && target.contains(active)) {
       heldFocus = target.id;
+      var item = active.closest("[id]");
+      heldItem = item && item !== target && target.contains(item) ? item.id : null;
     }
   });
 
@@ -78,13 +81,17 @@
       return;
     }
     var fresh = document.getElementById(target.id);
+    var item = heldItem && fresh && fresh.querySelector("#" + CSS.escape(heldItem));
+    heldItem = null;
     if (!fresh) {
       return;
     }
-    // Else the part itself, so the next Tab goes on from where the reader was.
+    // The item that held it, if it is still there (a notification just marked read);
+    // else the part itself, so the next Tab goes on from where the reader was.
     focusOn(
       fresh.querySelector('[aria-invalid="true"]') ||
         fresh.querySelector('[role="alert"], [role="status"]') ||
+        item ||
         fresh.querySelector("h2, h3") ||
         fresh
     );
