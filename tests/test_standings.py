@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import pk
 from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from trainerpath import clock
+from trainerpath.dashboards.candidates_table import CandidateFilters, candidate_table
 from trainerpath.models import Enrollment, EvidenceBase, Standing, User
+from trainerpath.paging import PageRequest
 from trainerpath.pathways import fingerprint
 from trainerpath.pathways.calendar import window_start
 from trainerpath.pathways.cst_2024 import WINDOW_MONTHS
@@ -336,6 +339,38 @@ def test_the_candidates_table_measures_a_standing_of_other_code_before_sorting(
     ).one()
     assert tuple(row) == (fingerprint.MEASURED_BY, sum(met(fresh(session, cst)).values()))
     assert_current(session, cst)
+
+
+def test_the_candidates_table_sorted_by_name_measures_only_its_pages_stale_standings(
+    session: Session,
+    make_user: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first view of a day measured every candidate's standing before showing 20
+    (17 s on 10,000 candidates); only an order or a filter by the figures needs them all."""
+    admin = make_user(role="admin")
+    for _ in range(6):
+        candidate = make_user()
+        enrol(session=session, actor=candidate, candidate_id=pk(candidate), pathway="cst")
+    session.commit()
+    measured: list[int] = []
+    measure = standings.measure
+
+    def counting(session: Session, enrollments: Any, today: date) -> Any:
+        measured.append(len(enrollments))
+        return measure(session, enrollments, today)
+
+    monkeypatch.setattr(standings, "measure", counting)
+    tomorrow = TODAY + timedelta(days=1)  # every stored standing is of yesterday now
+    two = PageRequest(per_page=2)
+
+    shown = candidate_table(session, admin, CandidateFilters(), two, tomorrow)
+    assert measured == [2] and len(shown.items) == 2
+    assert all(row.total for row in shown.items)  # their figures, measured for tomorrow
+    candidate_table(session, admin, CandidateFilters(sort="progress"), two, tomorrow)
+    assert measured[1:] == [4]  # the other four, all before sorting by them
+    session.commit()
+    assert standings.outdated_candidates(session, tomorrow) == []
 
 
 def test_the_fingerprint_follows_the_measuring_code(tmp_path: Path) -> None:

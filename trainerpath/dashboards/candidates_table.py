@@ -118,6 +118,12 @@ class CandidateFilters:
             descending=args.get("dir") == "desc",
         )
 
+    @property
+    def reads_standings(self) -> bool:
+        """Whether the rows are chosen or ordered by the stored standings, which must then
+        all be current (else each shown row's own is measured as it is read)."""
+        return self.ageing or self.sort == "progress"
+
     def query(self, **changes: Any) -> dict[str, str]:
         """The query parameters of these filters with ``changes`` applied."""
         values = {
@@ -346,13 +352,17 @@ def candidate_table(
 ) -> Page[CandidateRow]:
     """One page of the mentor's (or admin's) candidates table, filtered and sorted.
 
-    A fixed number of statements for any number of candidates: standings of an earlier
-    day are measured first (once a day), then the rows are counted (up to 1,000) and the
-    page selected, then its candidates' waiting items and activity. Sorted by name, the
-    page is read in the order of the users (name, id) index.
+    A fixed number of statements for any number of candidates: when the filter or the
+    order reads the stored standings, those of an earlier day are measured first (once a
+    day); then the rows are counted (up to 1,000) and the page selected, its standings
+    read (the page's own measured if not current), then its candidates' waiting items and
+    activity. Sorted by name, the page is read in the order of the users (name, id)
+    index.
     """
     today = today or clock.today()
-    standings.refresh_stale(session, queries.visible_to(viewer, col(Standing.candidate_id)), today)
+    if filters.reads_standings:
+        visible = queries.visible_to(viewer, col(Standing.candidate_id))
+        standings.refresh_stale(session, visible, today)
     wanted = wanted or PageRequest()
     stmt = _page_stmt(viewer, filters, today)
     found = paginate(session, stmt, wanted, COUNT_LIMIT)
