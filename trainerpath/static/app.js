@@ -1,7 +1,7 @@
 // trainerpath's own script. Every page works without it; it adds the htmx niceties:
 // the CSRF header on htmx requests, short notifications, focus after a swap, and a
 // confirmation question for plain forms that carry data-confirm, and upload forms' size
-// check and progress bar.
+// check and progress bar; and Space on a link drawn as a button.
 (function () {
   "use strict";
 
@@ -243,6 +243,26 @@
         summary.focus();
       }
     });
+  });
+
+  // A link drawn as a button (role="button", which Pico styles as one) is announced as a
+  // button, so people press Space on it as on a button: follow it when Space is released,
+  // as a button acts, and do not scroll the page meanwhile. (Enter follows it natively.)
+  function isButtonLink(node) {
+    return node instanceof HTMLAnchorElement && node.hasAttribute("href") && node.getAttribute("role") === "button";
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === " " && isButtonLink(event.target)) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("keyup", function (event) {
+    if (event.key === " " && isButtonLink(event.target)) {
+      event.preventDefault();
+      event.target.click(); // htmx answers the click of a link that carries hx-get
+    }
   });
 
   // Plain (non-htmx) forms that need a second thought: deactivate a user, end an assignment.
