@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from trainerpath.models import EvidenceBase, Role, User
+from trainerpath.models import Enrollment, EvidenceBase, Role, User
 
 pytestmark = pytest.mark.browser
 
@@ -38,3 +38,23 @@ def test_space_follows_a_link_that_looks_like_a_button(
     page.keyboard.press("Space")
     expect(page.locator("#evidence-form-title")).to_be_focused()
     expect(page.locator("#evidence-form").get_by_label("Title")).to_have_value("CSM Leeds")
+
+
+def test_the_header_scrolls_away_at_200_percent_zoom_and_stays_on_a_desktop(
+    open_as: Callable[..., Page], cara: User, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    make_enrollment(cara, "cst")
+    make_enrollment(cara, "pst")  # a page long enough to scroll
+    page = open_as(cara.email)
+    header = page.locator(".site-header")
+    page.set_viewport_size({"width": 640, "height": 400})  # 1280 x 800 at 200%
+    page.reload()
+    page.evaluate("() => window.scrollTo(0, 600)")
+    assert header.evaluate("el => el.getBoundingClientRect().bottom") <= 0
+    # Nothing is kept clear above an anchor for a header that is not there.
+    padding = page.evaluate("() => getComputedStyle(document.documentElement).scrollPaddingTop")
+    assert float(padding.removesuffix("px")) < 20, padding
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.evaluate("() => window.scrollTo(0, 600)")
+    assert header.evaluate("el => el.getBoundingClientRect().top") == 0

@@ -221,11 +221,13 @@
   });
 
   // The sticky header's height, for the stylesheet's scroll-padding-top: a card scrolled
-  // to (after "Enrol", or by an anchor) is not hidden under it.
+  // to (after "Enrol", or by an anchor) is not hidden under it. Where the header does not
+  // stick (a short or narrow window), nothing needs to be kept clear.
   function headerHeight() {
     var header = document.querySelector(".site-header");
     if (header) {
-      document.documentElement.style.setProperty("--tp-header-height", header.offsetHeight + "px");
+      var height = window.getComputedStyle(header).position === "sticky" ? header.offsetHeight : 0;
+      document.documentElement.style.setProperty("--tp-header-height", height + "px");
     }
   }
   document.addEventListener("DOMContentLoaded", headerHeight);
