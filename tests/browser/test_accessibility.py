@@ -8,9 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from conftest import PASSWORD
+from playwright.sync_api import Browser, Page, expect
 
 from trainerpath.models import Enrollment, EvidenceBase, Role, User
+
+from .test_polish import contrast
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +25,12 @@ def cara(make_user: Callable[..., User], assign: Callable[[User, User], Any]) ->
     mentor = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
     assign(mentor, candidate)
     return candidate
+
+
+def colour(page: Page, selector: str, prop: str) -> tuple[float, ...]:
+    """A computed colour of the first element matching ``selector``, as RGB channels."""
+    value = page.locator(selector).first.evaluate(f"el => getComputedStyle(el).{prop}")
+    return tuple(float(c) for c in re.findall(r"[\d.]+", value)[:3])
 
 
 def test_space_follows_a_link_that_looks_like_a_button(
@@ -58,3 +67,24 @@ def test_the_header_scrolls_away_at_200_percent_zoom_and_stays_on_a_desktop(
     page.set_viewport_size({"width": 1280, "height": 900})
     page.evaluate("() => window.scrollTo(0, 600)")
     assert header.evaluate("el => el.getBoundingClientRect().top") == 0
+
+
+def test_form_fields_have_borders_that_contrast_with_the_page(
+    browser: Browser, live_server: str, cara: User
+) -> None:
+    # Without transitions: a border is read where it rests, not on its way there.
+    context = browser.new_context(base_url=live_server, reduced_motion="reduce")
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("E-mail").blur()  # the login form focuses it: read the resting border
+    for field in ('input[type="email"]', 'input[type="password"]', 'input[role="switch"]'):
+        border = colour(page, field, "borderTopColor")
+        assert contrast(border, (255, 255, 255)) >= 3, (field, border)
+    page.get_by_label("E-mail").fill(cara.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Welcome back")).to_be_visible()
+    page.goto("/evidence/teaching-sessions/import")
+    border = colour(page, 'input[type="radio"]:not(:checked)', "borderTopColor")
+    assert contrast(border, (255, 255, 255)) >= 3, border
+    context.close()
