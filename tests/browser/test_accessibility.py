@@ -33,6 +33,15 @@ def colour(page: Page, selector: str, prop: str) -> tuple[float, ...]:
     return tuple(float(c) for c in re.findall(r"[\d.]+", value)[:3])
 
 
+def tab_to(page: Page, selector: str) -> None:
+    """Press Tab until the element matching ``selector`` has the focus."""
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
 def test_space_follows_a_link_that_looks_like_a_button(
     open_as: Callable[..., Page], cara: User, make_evidence: Callable[..., EvidenceBase]
 ) -> None:
@@ -88,3 +97,15 @@ def test_form_fields_have_borders_that_contrast_with_the_page(
     border = colour(page, 'input[type="radio"]:not(:checked)', "borderTopColor")
     assert contrast(border, (255, 255, 255)) >= 3, border
     context.close()
+
+
+def test_the_account_menu_shows_the_same_focus_ring_as_everything_else(
+    open_as: Callable[..., Page], cara: User
+) -> None:
+    page = open_as(cara.email)
+    tab_to(page, ".account-menu summary")
+    ring = page.evaluate(
+        """() => { const s = getComputedStyle(document.activeElement);
+                   return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow]; }"""
+    )
+    assert ring == ["solid", "3px", "rgb(11, 79, 130)", "none"]
