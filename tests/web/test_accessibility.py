@@ -3,9 +3,17 @@ errors, headings, landmarks and counts, and what each page is called."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+
 from flask.testing import FlaskClient
 
+from trainerpath.models import EvidenceBase
+
 from .conftest import Cast, log_in, page
+from .dom import Node
+
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
 def test_a_refused_csv_upload_ties_its_message_to_the_file_field(
@@ -23,3 +31,51 @@ def test_a_refused_csv_upload_ties_its_message_to_the_file_field(
     assert field.get("aria-invalid") == "true"
     described = field.get("aria-describedby")
     assert described and html.by_id(described).text == "! Choose a CSV file to preview."
+
+
+def skipped_heading_levels(html: Node) -> list[str]:
+    """Each heading more than one level below the heading before it, with that heading."""
+    levels = [(int(node.tag[1]), node.text) for node in html.iter() if node.tag in HEADINGS]
+    return [
+        f"h{before} {above!r} → h{level} {text!r}"
+        for (before, above), (level, text) in itertools.pairwise(levels)
+        if level > before + 1
+    ]
+
+
+def test_a_review_history_heading_follows_the_heading_it_comes_under(
+    client: FlaskClient, cast: Cast, make_evidence: Callable[..., EvidenceBase]
+) -> None:
+    item = make_evidence(cast.candidate, "teaching-sessions", status="pending", students=12)
+    log_in(client, cast.mentor)
+    client.post(
+        f"/mentor/reviews/teaching-sessions/{item.id}",
+        data={"decision": "rejected", "note": "The roster lists 10 students."},
+    )
+    client.post("/logout")
+    log_in(client, cast.candidate)
+    edit = f"/evidence/teaching-sessions/{item.id}/edit"
+    values = {
+        "title": "Certified ScrumMaster",
+        "course_type": "scrum_master",
+        "first_day": item.first_day.isoformat(),
+        "days": "2",
+        "students": "10",
+        "context": "independent",
+        "share_delivered": "100",
+    }
+    assert client.post(edit, data=values).status_code == 303
+    form = page(client.get(edit))
+    assert form.by_id("evidence-form-history").tag == "h3"  # under the form's h2
+    assert skipped_heading_levels(form) == []
+    client.post("/logout")
+
+    log_in(client, cast.mentor)
+    listed = page(
+        client.get(f"/mentor/candidates/{cast.candidate.id}/evidence?kind=teaching-sessions")
+    )
+    assert listed.by_id(f"item-teaching-sessions-{item.id}-history").tag == "h3"
+    assert skipped_heading_levels(listed) == []
+    queue = page(client.get("/mentor/reviews"))
+    assert queue.by_id(f"review-teaching-sessions-{item.id}-history").tag == "h4"  # under h3
+    assert skipped_heading_levels(queue) == []
