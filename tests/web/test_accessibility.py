@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
-from trainerpath.models import EvidenceBase
+from trainerpath.models import Enrollment, EvidenceBase
 
 from .conftest import Cast, log_in, page
 from .dom import Node
@@ -79,3 +79,64 @@ def test_a_review_history_heading_follows_the_heading_it_comes_under(
     queue = page(client.get("/mentor/reviews"))
     assert queue.by_id(f"review-teaching-sessions-{item.id}-history").tag == "h4"  # under h3
     assert skipped_heading_levels(queue) == []
+
+
+LANDMARK_TAGS = {"main": "main", "nav": "navigation", "aside": "complementary"}
+NAMED_LANDMARK_TAGS = {"section": "region", "form": "form"}  # landmarks only when named
+
+
+def landmarks(html: Node) -> list[tuple[str, str]]:
+    """Each landmark's role and accessible name (from aria-labelledby or aria-label)."""
+    found = []
+    for node in html.iter():
+        labelled_by = node.get("aria-labelledby")
+        name = (
+            " ".join(html.by_id(ref).text for ref in labelled_by.split())
+            if labelled_by
+            else node.get("aria-label") or ""
+        )
+        role = node.get("role") or LANDMARK_TAGS.get(node.tag)
+        if role is None and name:
+            role = NAMED_LANDMARK_TAGS.get(node.tag)
+        if role in {"main", "navigation", "complementary", "region", "form", "search"}:
+            found.append((role, name))
+    return found
+
+
+def repeated(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted({pair for pair in pairs if pairs.count(pair) > 1})
+
+
+def test_landmarks_of_two_pathways_and_of_review_histories_have_names_of_their_own(
+    client: FlaskClient,
+    cast: Cast,
+    make_enrollment: Callable[..., Enrollment],
+    make_evidence: Callable[..., EvidenceBase],
+) -> None:
+    make_enrollment(cast.candidate, "cst")
+    make_enrollment(cast.candidate, "pst")
+    items = [make_evidence(cast.candidate, "milestones", status="pending") for _ in range(2)]
+    log_in(client, cast.mentor)
+    for item in items:
+        client.post(
+            f"/mentor/reviews/milestones/{item.id}", data={"decision": "rejected", "note": "No."}
+        )
+    client.post("/logout")
+    log_in(client, cast.candidate)
+    dashboard = landmarks(page(client.get("/candidate")))
+    assert ("region", "What's next in Certified Scrum Trainer") in dashboard
+    assert repeated(dashboard) == []
+    client.post("/logout")
+
+    log_in(client, cast.mentor)
+    for path in (
+        f"/mentor/candidates/{cast.candidate.id}",
+        f"/mentor/candidates/{cast.candidate.id}/evidence?kind=milestones",
+    ):
+        assert repeated(landmarks(page(client.get(path)))) == [], path
+    client.post("/logout")
+
+    log_in(client, cast.admin)
+    reviews = landmarks(page(client.get("/mentor/reviews")))
+    assert ("region", "Turnaround by mentor") in reviews
+    assert repeated(reviews) == []

@@ -295,7 +295,7 @@ def test_a_resubmitted_item_shows_its_rejection_and_what_changed(
 
     log_in(client, cast.mentor)
     entry = page(client.get("/mentor/reviews")).by_id(f"review-teaching-sessions-{item.id}")
-    history = entry.find("section", class_="review-history")
+    history = entry.find(class_="review-history")
     assert history is not None
     assert "Resubmitted after a rejection" in history.text
     assert (
