@@ -80,7 +80,7 @@ def test_the_candidate_imports_a_30_row_log_after_fixing_two_bad_rows(
     page.get_by_role("button", name="Import 30 teaching sessions").click()
     expect(page.get_by_role("status").first).to_contain_text("Imported 30 teaching sessions")
     tab = page.get_by_role("navigation", name="Kinds of evidence")
-    expect(tab.get_by_label("30 items")).to_be_visible()
+    expect(tab.get_by_role("link", name="Teaching sessions 30 items")).to_be_visible()
     expect(page.locator("#evidence-list")).to_contain_text("Waiting for review")
     # The two-line note came back through the preview's hidden field as it was written.
     with Session(engine) as session:

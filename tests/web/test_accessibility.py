@@ -140,3 +140,48 @@ def test_landmarks_of_two_pathways_and_of_review_histories_have_names_of_their_o
     reviews = landmarks(page(client.get("/mentor/reviews")))
     assert ("region", "Turnaround by mentor") in reviews
     assert repeated(reviews) == []
+
+
+# Elements whose role (generic, paragraph, code...) may not be named by aria-label.
+UNNAMEABLE = {"span", "div", "p", "pre", "code", "strong", "em", "small", "b", "i"}
+
+
+def misplaced_labels(html: Node) -> list[str]:
+    """Elements carrying an aria-label their role does not allow (axe's
+    aria-prohibited-attr): a screen reader reads their text and drops the label."""
+    return [
+        f"<{node.tag} aria-label={node.get('aria-label')!r}>"
+        for node in html.iter()
+        if node.tag in UNNAMEABLE and node.get("aria-label") and not node.get("role")
+    ]
+
+
+def current_tab(html: Node) -> str:
+    """What a screen reader reads of the evidence tab of the page shown."""
+    tabs = html.find("nav", aria_label="Kinds of evidence")
+    assert tabs is not None
+    tab = tabs.find("a", aria_current="page")
+    assert tab is not None
+    return tab.text
+
+
+def test_counts_and_code_examples_are_named_where_names_are_allowed(
+    client: FlaskClient, cast: Cast, make_evidence: Callable[..., EvidenceBase]
+) -> None:
+    make_evidence(cast.candidate, "milestones", status="pending")
+    log_in(client, cast.candidate)
+    html = page(client.get("/evidence/milestones"))
+    assert misplaced_labels(html) == []
+    assert current_tab(html) == "Milestones 1 item"  # the count, and what it counts, is read
+    client.post("/logout")
+
+    log_in(client, cast.mentor)
+    html = page(client.get(f"/mentor/candidates/{cast.candidate.id}/evidence?kind=milestones"))
+    assert misplaced_labels(html) == []
+    assert current_tab(html) == "Milestones 1 item"
+
+    docs = page(client.get("/api/v1/docs"))
+    assert misplaced_labels(docs) == []
+    examples = docs.find_all("pre", tabindex="0")
+    assert examples and all(pre.get("role") == "region" for pre in examples)
+    assert repeated(landmarks(docs)) == []
