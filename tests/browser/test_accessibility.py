@@ -109,3 +109,12 @@ def test_the_account_menu_shows_the_same_focus_ring_as_everything_else(
                    return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow]; }"""
     )
     assert ring == ["solid", "3px", "rgb(11, 79, 130)", "none"]
+
+
+def test_the_big_error_number_contrasts_with_the_page(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    response = page.goto("/no-such-page")
+    assert response is not None and response.status == 404
+    assert contrast(colour(page, ".error-code", "color"), (255, 255, 255)) >= 3
+    context.close()
