@@ -118,3 +118,25 @@ def test_the_big_error_number_contrasts_with_the_page(browser: Browser, live_ser
     assert response is not None and response.status == 404
     assert contrast(colour(page, ".error-code", "color"), (255, 255, 255)) >= 3
     context.close()
+
+
+def test_the_pathway_and_the_dossier_fit_a_320_px_window(
+    open_as: Callable[..., Page],
+    make_user: Callable[..., User],
+    make_enrollment: Callable[..., Enrollment],
+) -> None:
+    person = make_user(name="Cara Candidate", email="cara.featherstonehaugh@example.org")
+    enrollment = make_enrollment(person, "cst")
+    page = open_as(person.email)
+    page.set_viewport_size({"width": 320, "height": 640})  # WCAG 1.4.10: 1280 px at 400%
+    for path in ("/pathways/cst", f"/enrollments/{enrollment.id}/dossier"):
+        page.goto(path)
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll("body *")]
+                 .filter(el => el.getBoundingClientRect().right > 320.5
+                               && !el.closest(".table-wrap, .table-scroll"))
+                 .map(el => el.tagName.toLowerCase() + "." + el.className + " ends at "
+                            + Math.round(el.getBoundingClientRect().right))"""
+        )
+        assert wide == [], (path, wide)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, path
