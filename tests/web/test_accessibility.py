@@ -185,3 +185,27 @@ def test_counts_and_code_examples_are_named_where_names_are_allowed(
     examples = docs.find_all("pre", tabindex="0")
     assert examples and all(pre.get("role") == "region" for pre in examples)
     assert repeated(landmarks(docs)) == []
+
+
+def test_an_edit_page_is_titled_after_the_item_it_edits(
+    client: FlaskClient, cast: Cast, make_evidence: Callable[..., EvidenceBase]
+) -> None:
+    pending = make_evidence(
+        cast.candidate, "teaching-sessions", status="pending", title="CSM Leeds"
+    )
+    rejected = make_evidence(
+        cast.candidate, "teaching-sessions", status="rejected", title="CSPO York"
+    )
+    log_in(client, cast.candidate)
+
+    def title(path: str) -> str:
+        found = page(client.get(path)).find("title")
+        assert found is not None
+        return found.text
+
+    assert title("/evidence/teaching-sessions") == "Teaching sessions · Your evidence · trainerpath"
+    edit = title(f"/evidence/teaching-sessions/{pending.id}/edit")
+    assert edit.startswith("Edit: CSM Leeds")
+    assert edit.endswith(" · Teaching sessions · Your evidence · trainerpath")
+    correct = title(f"/evidence/teaching-sessions/{rejected.id}/edit")
+    assert correct.startswith("Correct: CSPO York")
