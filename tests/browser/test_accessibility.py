@@ -120,6 +120,23 @@ def test_the_big_error_number_contrasts_with_the_page(browser: Browser, live_ser
     context.close()
 
 
+def too_wide(page: Page) -> list[str]:
+    """What reaches past the window's right edge (a table in a box of its own that
+    scrolls sideways may), and how far."""
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    found = page.evaluate(
+        """(width) => [...document.querySelectorAll("body *")]
+             .filter(el => el.getBoundingClientRect().right > width + 0.5
+                           && !el.closest(".table-wrap, .table-scroll"))
+             .map(el => el.tagName.toLowerCase() + "." + el.className + " ends at "
+                        + Math.round(el.getBoundingClientRect().right))""",
+        width,
+    )
+    if page.evaluate("() => document.documentElement.scrollWidth") > width:
+        found.append("the page scrolls sideways")
+    return list(found)
+
+
 def test_the_pathway_and_the_dossier_fit_a_320_px_window(
     open_as: Callable[..., Page],
     make_user: Callable[..., User],
@@ -131,12 +148,17 @@ def test_the_pathway_and_the_dossier_fit_a_320_px_window(
     page.set_viewport_size({"width": 320, "height": 640})  # WCAG 1.4.10: 1280 px at 400%
     for path in ("/pathways/cst", f"/enrollments/{enrollment.id}/dossier"):
         page.goto(path)
-        wide = page.evaluate(
-            """() => [...document.querySelectorAll("body *")]
-                 .filter(el => el.getBoundingClientRect().right > 320.5
-                               && !el.closest(".table-wrap, .table-scroll"))
-                 .map(el => el.tagName.toLowerCase() + "." + el.className + " ends at "
-                            + Math.round(el.getBoundingClientRect().right))"""
-        )
-        assert wide == [], (path, wide)
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, path
+        assert too_wide(page) == [], path
+
+
+def test_a_long_name_in_the_header_wraps_on_a_phone(
+    open_as: Callable[..., Page], make_user: Callable[..., User]
+) -> None:
+    person = make_user(name="Bartholomew Featherstonehaugh-Cholmondeley", email="b@example.org")
+    page = open_as(person.email)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.reload()
+    assert too_wide(page) == []
+    page.locator(".account-menu summary").click()
+    expect(page.get_by_role("link", name="Change password")).to_be_visible()
+    assert too_wide(page) == []
