@@ -63,3 +63,24 @@ def test_the_admins_queue_filter_says_whom_it_shows_or_why_it_shows_everyone(
     expect(admin.locator("#filter-candidate-error")).to_have_text("✗ matches no candidate")
     expect(admin.get_by_role("heading", level=1)).to_have_text("Review queue")
     expect(admin.locator("article.review-item")).to_have_count(2)
+
+
+def test_a_filter_change_reads_out_the_new_count_in_a_live_region_that_stays(
+    open_as: Callable[..., Page],
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Any],
+    make_evidence: Callable[..., EvidenceBase],
+) -> None:
+    mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
+    ann = make_user(name="Ann Able", email="ann@example.org")
+    for candidate in (ann, make_user(name="Bob Baker", email="bob@example.org")):
+        assign(mia, candidate)
+    make_evidence(ann, "milestones", status="pending")
+    mentor = open_as(mia.email)
+    mentor.goto("/mentor/")
+    announcer = mentor.locator("#announcer")
+    expect(announcer).to_have_attribute("aria-live", "polite")
+    mentor.get_by_label("Only with evidence to review").check()
+    expect(mentor.locator("#candidates tbody tr")).to_have_count(1)
+    # The table's own count was redrawn with it, where a screen reader seldom reads it.
+    expect(announcer).to_have_text("1 row matches the filters · clear filters")

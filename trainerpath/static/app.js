@@ -97,6 +97,24 @@
     );
   });
 
+  // Counts a swap redraws (rows found, items waiting) are read out through one live
+  // region that is never replaced: a region inserted with its text is seldom announced.
+  // Not when the focus moved into the redrawn part, where it is read already.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    var fresh = target && target.id ? document.getElementById(target.id) : target;
+    var count = fresh && fresh.querySelector("[data-announce]");
+    var announcer = document.getElementById("announcer");
+    if (!count || !announcer || fresh.contains(document.activeElement)) {
+      return;
+    }
+    var text = count.textContent.replace(/\s+/g, " ").trim();
+    announcer.textContent = "";
+    window.setTimeout(function () {
+      announcer.textContent = text;
+    }, 50);
+  });
+
   function focusOn(spot) {
     if (!spot.matches("input, select, textarea, button, a")) {
       spot.setAttribute("tabindex", "-1");
