@@ -252,3 +252,11 @@ def test_switching_checks_in_the_contracts_order(
     with unchanged():
         response = api.call("POST", f"/enrollments/{enrollment_id}/ruleset", token, body, data=raw)
     assert error_of(response)[:2] == expected
+
+
+def test_an_admins_switch_of_track_is_told_as_one(api, cast, make_enrollment):
+    enrollment = make_enrollment(cast.candidate, "cst", ruleset="cst@2")
+    body = {"ruleset": "cst@2", "track": "product_owner"}
+    assert switch(api, cast, enrollment.id, body, who="admin").status_code == 200
+    (told,) = api.get("/notifications", cast.token("candidate")).get_json()["items"]
+    assert "Switched track" in told["message"] and "other rules" not in told["message"]

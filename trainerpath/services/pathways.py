@@ -123,11 +123,13 @@ def may_switch_to(enrollment: EnrollmentFacts, target: Ruleset) -> bool:
     return enrollment.state == current.initial_state == target.initial_state
 
 
-def outcome_sentence(ruleset: Ruleset, event: str, enrollment: EnrollmentFacts) -> str:
+def outcome_sentence(
+    ruleset: Ruleset, event: str, enrollment: EnrollmentFacts, note: str | None = None
+) -> str:
     """What firing ``event`` did to ``enrollment`` (already fired), in words, never naming
     the state twice: "Application submitted. Now: TAC review.", "Certified.", "Withdrawn:
     paused at Preparing; resume it to carry on."."""
-    done = ruleset.history_label(event)
+    done = history_label(ruleset, event, note)
     if ruleset.is_withdrawn(enrollment.state):
         return f"{done}: paused at {paused_at(ruleset, enrollment)}; resume it to carry on."
     now = state_label(ruleset, enrollment.state)
@@ -473,7 +475,7 @@ def _record_transition(
             enrollment_id=_id(enrollment.id),
             pathway=ruleset.title,
             outcome=history_label(ruleset, event, note),
-            sentence=outcome_sentence(ruleset, event, enrollment),
+            sentence=outcome_sentence(ruleset, event, enrollment, note),
             note=note,
         )
     session.flush()
