@@ -24,6 +24,7 @@ any failed, gets no more through than guesses one after the other.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -33,11 +34,15 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+logger = logging.getLogger(__name__)
+
 NAMESPACE = "trainerpath"
 EXTENSION = "trainerpath.ratelimit"
-IN_FLIGHT = "trainerpath_credential_checks"  # on g: the in-flight counts this request holds
-# How long a check still going on holds its place, at most (a worker that died mid-check).
+IN_FLIGHT = "trainerpath_credential_checks"  # on g: the checks this request began
+# Checks of an account begun and ended are counted over this many seconds; the difference
+# is the checks going on (a check never takes this long; one whose worker died drops out).
 IN_FLIGHT_SECONDS = 60
+IN_FLIGHT_CAP = 10_000  # of either count: far above any honest rate
 RESET_EXTENSION = "trainerpath.ratelimit.reset"
 
 
@@ -59,6 +64,20 @@ class TooManyAttempts(Exception):
         return f"Too many failed attempts. Please wait {self.minutes} minute{plural} and try again."
 
 
+class ChecksGoingOn(TooManyAttempts):
+    """Refuse an attempt while other checks of the account could use up its failures."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+
+    def sentence(self) -> str:
+        """Say why, for a form or an API message: nothing may have failed yet."""
+        return (
+            "Other sign-ins to this account are being checked right now. "
+            "Please try again in a moment."
+        )
+
+
 def positive(app: Flask, setting: str) -> int:
     """The setting, a whole number of at least 1 (``config.refuse_bad_settings`` checked)."""
     return int(app.config[setting])
@@ -72,6 +91,8 @@ class Limits:
     per_account: RateLimitItem
     per_address: RateLimitItem
     slowdown: RateLimitItem
+    begun: RateLimitItem  # checks of an account begun, and ended, in the last minute
+    ended: RateLimitItem
 
     @classmethod
     def from_config(cls, app: Flask, namespace: str = NAMESPACE) -> Limits:
@@ -87,6 +108,12 @@ class Limits:
             per_address=failures("LOGIN_ADDRESS_MAX_FAILURES", f"{namespace}-addr"),
             slowdown=RateLimitItemPerSecond(
                 1, positive(app, "LOGIN_ADDRESS_SLOWDOWN"), namespace=f"{namespace}-slow"
+            ),
+            begun=RateLimitItemPerSecond(
+                IN_FLIGHT_CAP, IN_FLIGHT_SECONDS, namespace=f"{namespace}-begun"
+            ),
+            ended=RateLimitItemPerSecond(
+                IN_FLIGHT_CAP, IN_FLIGHT_SECONDS, namespace=f"{namespace}-ended"
             ),
         )
 
@@ -130,18 +157,30 @@ class CredentialGuard:
             raise TooManyAttempts(math.ceil(stats.reset_time - time.time()))
 
     def _admit(self, address: str, account: str) -> None:
-        """Count this check among the account's checks going on (until the request ends),
-        and refuse it if those could fail more often than the account's windows allow."""
-        key = f"{self.limits.per_account.namespace}-in-flight/{account}"
-        going_on = self.storage.incr(key, IN_FLIGHT_SECONDS)
-        g.setdefault(IN_FLIGHT, []).append((self.storage, key))
+        """Count this check among the account's checks going on (until its request ends),
+        and refuse it if those could fail more often than the account's windows allow.
+
+        Going on = begun - ended over the last minute: two rolling counts, so nothing
+        has to be taken back exactly once, and a check whose worker died drops out.
+        """
+        self.limiter.hit(self.limits.begun, account)
+        g.setdefault(IN_FLIGHT, []).append((self, account))
         stats = self.limiter.get_window_stats
+        begun = IN_FLIGHT_CAP - stats(self.limits.begun, account).remaining
+        ended = IN_FLIGHT_CAP - stats(self.limits.ended, account).remaining
         room = min(
             stats(self.limits.per_account_address, account, address).remaining,
             stats(self.limits.per_account, account).remaining,
         )
-        if going_on > room:
-            raise TooManyAttempts(1)  # the others end in a moment
+        if max(0, begun - ended) > room:
+            raise ChecksGoingOn()
+
+    def end_check(self, account: str) -> None:
+        """Count a check of the account as ended; a store that fails here only logs it."""
+        try:
+            self.limiter.hit(self.limits.ended, account)
+        except self.storage.base_exceptions:
+            logger.warning("A credential check's end was not counted: the store failed.")
 
     def fail(self, address: str, account: str | None) -> None:
         """Count one failed attempt against the address and, if named, the account."""
@@ -156,9 +195,9 @@ class CredentialGuard:
 
 
 def _end_checks(_error: BaseException | None) -> None:
-    """Give back the places this request's credential checks held among those going on."""
-    for storage, key in g.pop(IN_FLIGHT, ()):
-        storage.incr(key, IN_FLIGHT_SECONDS, amount=-1)
+    """Count this request's credential checks as ended."""
+    for guard, account in g.pop(IN_FLIGHT, ()):
+        guard.end_check(account)
 
 
 def init_app(app: Flask) -> None:
