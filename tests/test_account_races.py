@@ -181,13 +181,19 @@ def test_of_two_password_changes_at_once_the_second_is_refused_not_lost(
 ) -> None:
     user = make_user()
 
+    said: list[str] = []
+
     def changing_to(new_password: str) -> Change:
         def change(session: Session) -> None:
             own = session.get(User, pk(user))
             assert own is not None
-            change_password(
-                session=session, user=own, current_password=PASSWORD, new_password=new_password
-            )
+            try:
+                change_password(
+                    session=session, user=own, current_password=PASSWORD, new_password=new_password
+                )
+            except Refusal as refusal:
+                said.append(refusal.message)
+                raise
 
         return change
 
@@ -195,6 +201,11 @@ def test_of_two_password_changes_at_once_the_second_is_refused_not_lost(
     # second overwrite the first: both said "changed", and the first's password was lost.
     second = overlapping(engine, changing_to("first-new-pw"), changing_to("second-new-pw"))
     assert second in ("Conflict", "ValidationFailed")  # SQLite's second reads the new one
+    if second == "Conflict":  # said to the user themselves, not about "someone else"
+        assert said == [
+            "Your password was changed elsewhere at the same moment, so this change was not "
+            "made. Sign in with the password set there."
+        ]
     with Session(engine) as session:
         assert authenticate(session, user.email, "first-new-pw") is not None
         assert authenticate(session, user.email, "second-new-pw") is None

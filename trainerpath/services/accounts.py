@@ -36,9 +36,14 @@ def end_sessions(*, session: Session, user: User) -> None:
 
 
 def _update_user_as_read(
-    session: Session, user: User, read: dict[str, Any], values: dict[str, Any]
+    session: Session,
+    user: User,
+    read: dict[str, Any],
+    values: dict[str, Any],
+    lost: str | None = None,
 ) -> None:
-    """UPDATE the user only while the ``read`` columns still hold what was read, else Conflict."""
+    """UPDATE the user only while the ``read`` columns still hold what was read, else
+    Conflict (saying ``lost``, or that someone else changed the account)."""
     result = session.execute(
         update(User)
         .where(col(User.id) == user.id, *(getattr(User, k) == v for k, v in read.items()))
@@ -47,7 +52,9 @@ def _update_user_as_read(
     )
     if getattr(result, "rowcount", 0) != 1:
         raise Conflict(
-            f"Someone else changed {user.name}'s account at the same moment; reload and try again."
+            lost
+            or f"Someone else changed {user.name}'s account at the same moment; "
+            "reload and try again."
         )
     session.refresh(user)
 
@@ -79,6 +86,8 @@ def change_password(
         user,
         {"password_hash": user.password_hash},
         {"password_hash": generate_password_hash(new_password)},
+        lost="Your password was changed elsewhere at the same moment, so this change was "
+        "not made. Sign in with the password set there.",
     )
     end_sessions(session=session, user=user)
     revoke_user_tokens(session=session, user=user)
