@@ -226,6 +226,34 @@ def test_a_change_of_time_zone_is_not_a_new_quiet_spell_to_remind_of(
     assert not reminders.send_reminder(session, again, day)
 
 
+def test_a_spell_reminded_of_under_the_keys_of_before_is_not_reminded_of_again(
+    session: Session,
+    people: People,
+    make_evidence: Callable[..., EvidenceBase],
+    make_enrollment: Callable[..., Any],
+) -> None:
+    """Before 5 Dec 2026 the key named the spell's first day in the candidate's zone."""
+    people.candidate.time_zone = "Pacific/Kiritimati"
+    make_enrollment(people.candidate, "pst", created_at=datetime(2025, 12, 1, 12, 0, tzinfo=UTC))
+    item = make_evidence(people.candidate, "experience")
+    item.created_at = datetime(2026, 1, 1, 11, 30, tzinfo=UTC)  # 2 Jan in Kiritimati
+    session.merge(item)
+    day = date(2026, 3, 4)
+    session.add(
+        SentReminder(
+            user_id=pk(people.candidate),
+            kind=reminders.INACTIVE,
+            subject=f"users/{pk(people.candidate)}",
+            step="2026-01-02/1",
+            sent_on=day - timedelta(days=1),
+        )
+    )
+    session.commit()
+    (told,) = reminders.inactive_candidates(session, day)
+    assert told.step == "2026-01-02/1"
+    assert not reminders.send_reminder(session, told, day)
+
+
 CAUSES: dict[str, Arrange] = {
     reminders.REVIEW_DIGEST: overdue_review,
     reminders.CREDENTIAL_EXPIRY: expiring_credential,

@@ -537,6 +537,17 @@ def _last_logged(session: Session, candidate_ids: Sequence[int]) -> dict[int, da
     return found  # (SQLite's max over a union is text)
 
 
+def _quiet_spell(last: datetime, step: int, reminded: set[str]) -> str:
+    """The key of a quiet spell's ``step``th reminder: the spell's first day in UTC, so a
+    change of time zone is not a new spell. Keys written before 5 Dec 2026 named the day
+    in the candidate's zone, at most a day off: such a key, if sent, is the spell's."""
+    start = aware(last).date()
+    for day in (start, start - timedelta(days=1), start + timedelta(days=1)):
+        if (key := f"{day.isoformat()}/{step}") in reminded:
+            return key
+    return f"{start.isoformat()}/{step}"
+
+
 def inactive_candidates(session: Session, today: date) -> list[Reminder]:
     """A reminder to each preparing candidate who has logged nothing for 60 days."""
     preparing = sorted(_preparing(_active_enrollments(session)), key=lambda e: e.candidate_id)
@@ -549,6 +560,13 @@ def inactive_candidates(session: Session, today: date) -> list[Reminder]:
             select(col(User.id), col(User.time_zone)).where(col(User.id).in_(candidate_ids))
         )
     }
+    reminded: dict[int, set[str]] = {}
+    for user_id, step in session.execute(
+        select(col(SentReminder.user_id), col(SentReminder.step)).where(
+            col(SentReminder.kind) == INACTIVE, col(SentReminder.user_id).in_(candidate_ids)
+        )
+    ):
+        reminded.setdefault(user_id, set()).add(step)
     found: list[Reminder] = []
     for candidate_id, enrollments in groupby(preparing, key=lambda e: e.candidate_id):
         enrolled = max(e.created_at for e in enrollments)
@@ -563,9 +581,7 @@ def inactive_candidates(session: Session, today: date) -> list[Reminder]:
                 INACTIVE,
                 candidate_id,
                 f"users/{candidate_id}",
-                # The spell is named by its start on the server's calendar: a change of
-                # time zone moves ``since`` but is not a new spell to remind of again.
-                f"{aware(last).date().isoformat()}/{days // INACTIVE_DAYS}",
+                _quiet_spell(last, days // INACTIVE_DAYS, reminded.get(candidate_id, set())),
                 f"You have {what} for {days} days",
                 "/evidence",
                 candidate_id=candidate_id,
