@@ -560,3 +560,40 @@ def test_a_deleted_items_id_is_never_handed_out_again(empty_engine: Engine) -> N
     assert _insert_milestone(empty_engine) == newest + 1 == first + 2
     with pytest.raises(IntegrityError):  # the rebuilt table kept its CHECK constraint
         _insert_milestone(empty_engine, status="lost")
+
+
+def test_an_id_deleted_before_the_upgrade_is_not_handed_out_after_it(
+    empty_engine: Engine,
+) -> None:
+    command.upgrade(migrate.alembic_config(empty_engine), "0013")
+    (cora,) = [user for user in OLD_ROWS["users"] if user["id"] == CORA]
+    audited = {"at": AT, "actor_id": CORA, "candidate_id": CORA, "detail": "-"}
+    with empty_engine.begin() as connection:
+        names, values = ", ".join(cora), ", ".join(f":{name}" for name in cora)
+        connection.execute(text(f"INSERT INTO users ({names}) VALUES ({values})"), cora)
+        for n, (action, subject) in enumerate(
+            [
+                ("evidence.logged", "milestones/1"),
+                ("evidence.logged", "milestones/2"),
+                ("evidence.deleted", "milestones/2"),
+                ("attachment.added", "milestones/1/attachments/7"),
+            ],
+            start=1,
+        ):
+            row = audited | {"id": n, "action": action, "subject": subject}
+            connection.execute(
+                text(
+                    "INSERT INTO audit_log (id, at, actor_id, candidate_id, action, subject, "
+                    "detail) VALUES (:id, :at, :actor_id, :candidate_id, :action, :subject, "
+                    ":detail)"
+                ),
+                row,
+            )
+    assert (_insert_milestone(empty_engine), _insert_milestone(empty_engine)) == (1, 2)
+    with empty_engine.begin() as connection:  # deleted before the upgrade
+        connection.execute(text("DELETE FROM milestones WHERE id = 2"))
+
+    migrate.upgrade(empty_engine)
+
+    # SQLite had handed 2 out once more; PostgreSQL's sequence never did
+    assert _insert_milestone(empty_engine) == 3
