@@ -125,6 +125,11 @@ BAD: list[tuple[str, dict[str, str], str, str]] = [
     ("teaching-sessions", {"title": " "}, "title", "This field is required."),
     ("teaching-sessions", {"students": "0"}, "students", "Must be between 1 and 500."),
     ("teaching-sessions", {"students": "many"}, "students", "Must be a whole number."),
+    # read as the API and a CSV cell read them, not as Python's int() does
+    ("teaching-sessions", {"students": "1_0"}, "students", "Must be a whole number."),
+    ("teaching-sessions", {"students": "\uff15"}, "students", "Must be a whole number."),
+    ("teaching-sessions", {"students": "\u0663"}, "students", "Must be a whole number."),
+    ("assessments", {"score": "9_5"}, "score", "Must be a number."),
     ("teaching-sessions", {"days": "31"}, "days", "Must be between 1 and 30."),
     ("teaching-sessions", {"first_day": iso(-2)}, "first_day", "Cannot be in the future."),
     ("teaching-sessions", {"course_type": "karate"}, "course_type", "Must be one of"),

@@ -35,7 +35,15 @@ from . import audit, notifications
 from .access import visible_candidate
 from .errors import Refusal, ValidationFailed
 from .evidence import ensure_owner
-from .evidence_kinds import EXAMPLES, EvidenceKind, FieldSpec, evidence_kind, parse_iso_date
+from .evidence_kinds import (
+    DECIMAL,
+    EXAMPLES,
+    WHOLE,
+    EvidenceKind,
+    FieldSpec,
+    evidence_kind,
+    parse_iso_date,
+)
 
 MAX_ROWS = 2000
 # The columns a downloaded CSV of a kind adds after its fields: read-only facts of the
@@ -50,8 +58,6 @@ MAX_BYTES = 2 * 1024 * 1024
 DateOrder = Literal["dmy", "mdy"]
 DATE_ORDERS: tuple[DateOrder, ...] = ("dmy", "mdy")
 BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
-DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+)")
 SLASHED = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 MONTH_FIRST = re.compile(r"([A-Za-z]+)\.? +([0-9]{1,2}),? +([0-9]{4})")
 DAY_FIRST = re.compile(r"([0-9]{1,2}) +([A-Za-z]+)\.?,? +([0-9]{4})")

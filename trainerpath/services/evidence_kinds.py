@@ -29,6 +29,10 @@ from .errors import ValidationFailed
 
 DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATE_MESSAGE = "must be a date (YYYY-MM-DD)"
+# Numbers as typed into a form or a CSV cell: ASCII digits, a "." before any decimals
+# (not "1_0", nor the digits of other scripts, which int() and float() would read).
+WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
+DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+)")
 # No evidence is that old: an earlier date is a slip (a year typed as "0002").
 EARLIEST_DAY = date(1900, 1, 1)
 

@@ -7,7 +7,6 @@ form with ``show_errors``. CSRF is checked for every POST before the view runs.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import cache
@@ -31,7 +30,14 @@ from wtforms.widgets import DateInput, NumberInput
 from trainerpath.bounds import MAX_NOTE, PASSWORD_TOO_LONG, password_error
 from trainerpath.models import Role
 from trainerpath.pathways import CURRENT, Ruleset, rulesets_of
-from trainerpath.services.evidence_kinds import EARLIEST_DAY, KINDS, EvidenceKind, FieldSpec
+from trainerpath.services.evidence_kinds import (
+    DECIMAL,
+    EARLIEST_DAY,
+    KINDS,
+    WHOLE,
+    EvidenceKind,
+    FieldSpec,
+)
 
 from .common import humanise
 
@@ -341,18 +347,12 @@ def as_form_data(kind: EvidenceKind, values: Mapping[str, Any]) -> dict[str, str
 
 
 def _typed(spec: FieldSpec, raw: str) -> Any:
-    """Convert the text of a number field; leave anything unreadable for the service to name."""
+    """Convert the text of a number field as a CSV cell is read; leave anything else for
+    the service to name."""
     if spec.type == "int":
-        try:
-            return int(raw)
-        except ValueError:
-            return raw
+        return int(raw) if WHOLE.fullmatch(raw) else raw
     if spec.type == "number":
-        try:
-            number = float(raw)
-        except ValueError:
-            return raw
-        return number if math.isfinite(number) else raw
+        return float(raw) if DECIMAL.fullmatch(raw) else raw
     return raw
 
 
