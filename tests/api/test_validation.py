@@ -269,11 +269,20 @@ USER = {
 }
 
 
+NO_CONTROLS = "must not contain line breaks or other control characters"
+
+
 @pytest.mark.parametrize(
     ("changes", "details"),
     [
         ({"email": "not-an-address"}, {"email": "must be a valid e-mail address"}),
         ({"email": "a@b"}, {"email": "must be a valid e-mail address"}),
+        # a second account for the same mailbox, and an address literal
+        ({"email": "new@example.org."}, {"email": "must be a valid e-mail address"}),
+        ({"email": "x@[127.0.0.1]"}, {"email": "must be a valid e-mail address"}),
+        ({"name": "\u200b"}, {"name": "required"}),
+        ({"name": "Eve\r\nBcc: evil@x.test"}, {"name": NO_CONTROLS}),
+        ({"name": "Eve\u202eevil"}, {"name": NO_CONTROLS}),
         ({"email": "x" * 250 + "@example.org"}, {"email": "must be at most 254 characters"}),
         ({"name": " "}, {"name": "required"}),
         ({"name": "n" * 121}, {"name": "must be at most 120 characters"}),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from trainerpath.bounds import password_error
+from trainerpath.bounds import password_error, typed_text
 from trainerpath.models import Mentorship, Role, User, utcnow
 from trainerpath.notification_kinds import EVIDENCE_WAITING
 
@@ -19,7 +19,12 @@ from . import audit, locks, notifications
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .evidence_kinds import REQUIRED
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A name, "@", and a domain of two or more non-empty labels: no trailing dot (a second
+# account for the same mailbox) and no [address literal].
+EMAIL = re.compile(r"^[^@\s]+@[^@\s\[\].]+(?:\.[^@\s\[\].]+)+$")
+# What a name may not hold: line breaks and other control characters, and the marks that
+# reverse or isolate how the text around them is shown.
+NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MIN_PASSWORD = 8
 ROLES = tuple(role.value for role in Role)
 # Checked when an e-mail is unknown (or its account has no password yet), so a wrong
@@ -41,9 +46,11 @@ def _user_errors(
         errors["email"] = REQUIRED
     elif not EMAIL.match(email.strip()) or len(email.strip()) > 254:
         errors["email"] = "must be a valid e-mail address"
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not typed_text(name):
         errors["name"] = REQUIRED
-    elif len(name.strip()) > 120:
+    elif NOT_IN_NAMES.search(typed_text(name)):
+        errors["name"] = "must not contain line breaks or other control characters"
+    elif len(typed_text(name)) > 120:
         errors["name"] = "must be at most 120 characters"
     if invited:
         if password not in (None, ""):
@@ -145,7 +152,7 @@ def _add_user(
         raise Conflict("A user with this e-mail address already exists.", {"email": "taken"})
     user = User(
         email=normalise_email(email),
-        name=name.strip(),
+        name=typed_text(name),
         password_hash=password_hash,
         role=role,
         invited_at=utcnow() if invited else None,
