@@ -18,6 +18,7 @@ from conftest import PASSWORD
 from flask import Flask
 from flask.testing import FlaskClient
 from shared_redis import redis_url
+from sqlalchemy import text
 from werkzeug.test import TestResponse
 
 from trainerpath import create_app, ratelimit
@@ -212,6 +213,30 @@ def test_probing_signup_for_taken_addresses_counts_against_the_address(
     response = client.post("/signup", data=form, environ_base={"REMOTE_ADDR": HOME})
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_an_address_makes_only_so_many_new_accounts_an_hour(
+    app_config: dict[str, Any], engine: Any
+) -> None:
+    app_config.update(SIGNUP_MAX_PER_ADDRESS=2)
+    client = create_app(app_config).test_client()
+
+    def sign_up(n: int, address: str = HOME) -> TestResponse:
+        form = {"email": f"bot{n}@x.test", "name": f"Bot {n}"} | {
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        }
+        return client.post("/signup", data=form, environ_base={"REMOTE_ADDR": address})
+
+    assert [sign_up(n).status_code for n in (1, 2)] == [303, 303]
+    client.post("/logout")
+    refused = sign_up(3)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Too many new accounts from this address." in refused.get_data(as_text=True)
+    assert sign_up(4, ELSEWHERE).status_code == 303  # another address may
+    with engine.connect() as connection:
+        made = connection.execute(text("SELECT email FROM users ORDER BY id")).scalars().all()
+    assert made == ["bot1@x.test", "bot2@x.test", "bot4@x.test"]
 
 
 def test_behind_proxies_each_client_address_is_counted_and_cannot_be_forged(

@@ -34,6 +34,7 @@ class Defaults:
     LOGIN_ADDRESS_MAX_FAILURES = 100  # per address, across accounts; then slowed
     LOGIN_ADDRESS_SLOWDOWN = 10  # seconds between attempts of a slowed address
     LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
+    SIGNUP_MAX_PER_ADDRESS = 10  # new accounts from one address within an hour
     PROXY_COUNT = 0  # reverse proxies that set X-Forwarded-For/-Proto/-Host
     # Bodies larger than this are refused with 413 before they are read (uploads excepted).
     MAX_CONTENT_LENGTH = 1024 * 1024
@@ -190,6 +191,7 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
         ("LOGIN_ADDRESS_MAX_FAILURES", lambda v: _whole(v, 1), "a whole number, at least 1"),
         ("LOGIN_ADDRESS_SLOWDOWN", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
         ("LOGIN_FAILURE_WINDOW", lambda v: _whole(v, 1), "a whole number of seconds, at least 1"),
+        ("SIGNUP_MAX_PER_ADDRESS", lambda v: _whole(v, 1), "a whole number, at least 1"),
         ("PROXY_COUNT", lambda v: _whole(v, 0), "a whole number, 0 or more"),
         ("UPLOAD_MAX_MB", lambda v: _whole(v, 1, 1024), "a whole number of MiB from 1 to 1024"),
         ("UPLOAD_QUOTA_MB", lambda v: _whole(v, 1), "a whole number of MiB, at least 1"),

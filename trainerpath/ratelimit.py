@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, request
-from limits import RateLimitItem, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -44,6 +44,7 @@ IN_FLIGHT = "trainerpath_credential_checks"  # on g: the checks this request beg
 IN_FLIGHT_SECONDS = 60
 IN_FLIGHT_CAP = 10_000  # of either count: far above any honest rate
 RESET_EXTENSION = "trainerpath.ratelimit.reset"
+SIGNUP_EXTENSION = "trainerpath.ratelimit.signup"
 
 
 class TooManyAttempts(Exception):
@@ -194,6 +195,37 @@ class CredentialGuard:
         self.limiter.clear(self.limits.per_account_address, account, address)
 
 
+class TooManySignups(TooManyAttempts):
+    """Refuse another new account from an address that made many within the hour."""
+
+    def sentence(self) -> str:
+        """Say how long to wait, for the form."""
+        plural = "s" if self.minutes != 1 else ""
+        return (
+            "Too many new accounts from this address. "
+            f"Please wait {self.minutes} minute{plural} and try again."
+        )
+
+
+class SignupGuard:
+    """New accounts per address within an hour: a script cannot make accounts (each one
+    telling every admin) without end. Signups that fail are the credential guard's."""
+
+    def __init__(self, storage: Storage, limit: int) -> None:
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.item = RateLimitItemPerHour(limit, 1, namespace=f"{NAMESPACE}-signup")
+
+    def check(self, address: str) -> None:
+        """Refuse with TooManySignups while the address has made its share."""
+        if not self.limiter.test(self.item, address):
+            reset = self.limiter.get_window_stats(self.item, address).reset_time
+            raise TooManySignups(math.ceil(reset - time.time()))
+
+    def count(self, address: str) -> None:
+        """Count one new account made from the address."""
+        self.limiter.hit(self.item, address)
+
+
 def _end_checks(_error: BaseException | None) -> None:
     """Count this request's credential checks as ended."""
     for guard, account in g.pop(IN_FLIGHT, ()):
@@ -211,6 +243,7 @@ def init_app(app: Flask) -> None:
     app.extensions[RESET_EXTENSION] = CredentialGuard(
         storage, Limits.from_config(app, f"{NAMESPACE}-reset")
     )
+    app.extensions[SIGNUP_EXTENSION] = SignupGuard(storage, positive(app, "SIGNUP_MAX_PER_ADDRESS"))
 
 
 def guard() -> CredentialGuard:
@@ -222,6 +255,12 @@ def guard() -> CredentialGuard:
 def reset_guard() -> CredentialGuard:
     """The current app's guard of password reset requests."""
     found: CredentialGuard = current_app.extensions[RESET_EXTENSION]
+    return found
+
+
+def signup_guard() -> SignupGuard:
+    """The current app's limit of new accounts per address."""
+    found: SignupGuard = current_app.extensions[SIGNUP_EXTENSION]
     return found
 
 

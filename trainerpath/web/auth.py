@@ -101,8 +101,10 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
             return redirect(home_for(me().role))
         return render_template("auth/signup.html", form=form)
     guard, address = ratelimit.guard(), ratelimit.client_address()
+    signups = ratelimit.signup_guard()
     try:
         guard.check(address, None)
+        signups.check(address)
     except ratelimit.TooManyAttempts as too_many:
         return ask_to_wait("auth/signup.html", form, too_many)
     session = get_session()
@@ -147,6 +149,7 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
         form.show_errors({"email": TAKEN_HERE})
         return render_template("auth/signup.html", form=form), 409
     session.commit()
+    signups.count(address)
     login_user(SignedIn(user))
     rotate_csrf_secret()
     flash(f"Welcome to trainerpath, {user.name}! Start by choosing a pathway.", "success")
