@@ -21,7 +21,6 @@ from trainerpath.services import notifications, password_links, pathways, tokens
 from trainerpath.services.access import visible_candidate
 from trainerpath.services.errors import Forbidden, NotFound, ValidationFailed
 from trainerpath.services.evidence_kinds import KINDS
-from trainerpath.web.zones import read_times_in
 
 from . import schemas
 from .auth import caller, caller_token, log_in, viewer
@@ -530,6 +529,9 @@ def get_dossier_pdf(enrollment_id: int) -> Response:
     it (for CST rulesets the co-training log: date, course, days, students, co-trainer,
     share delivered, reflection); assessments, credentials, the experience timeline; who
     verified each item and when; what is still unmet."""
+    # Imported here: the web package imports the API's error handlers at its start.
+    from trainerpath.web.zones import read_times_in
+
     reader = caller()
     found = dossier_for(get_session(), reader, enrollment_id)
     read_times_in(reader.time_zone)  # as the same reader's page and PDF on the web
