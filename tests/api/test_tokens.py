@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -181,7 +182,8 @@ def test_the_bearer_scheme_is_case_insensitive(api, cast):
 def test_a_cookie_session_is_not_accepted(api, client, cast):
     # The session a web login would leave: Flask-Login's user id in the signed cookie.
     with client.session_transaction() as cookie_session:
-        cookie_session["_user_id"] = f"{cast.admin.id}:{cast.admin.session_version}"
+        signed_in_at = int(time.time())
+        cookie_session["_user_id"] = f"{cast.admin.id}:{cast.admin.session_version}:{signed_in_at}"
         cookie_session["_fresh"] = True
     assert error_of(api.get("/me"))[:2] == (401, "unauthenticated")
 

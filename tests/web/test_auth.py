@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from trainerpath import create_app
+from trainerpath import clock, create_app
 from trainerpath.models import Role, User
 from trainerpath.web.auth import WRONG_CREDENTIALS
 
@@ -218,6 +219,19 @@ def test_remember_me_keeps_the_user_logged_in_without_the_session(
     assert client.get("/candidate").status_code == 200
 
 
+def test_a_remembered_sign_in_ends_after_30_days_on_the_server_too(
+    app: Flask, client: FlaskClient, cast: Cast
+) -> None:
+    log_in(client, cast.candidate, remember=True)
+    kept = {"remember_token": _cookies(client)["remember_token"]}  # copied off the device
+    later = datetime.now(UTC) + timedelta(days=29)
+    with clock.stopped_at(later):
+        assert _replay(app, kept).get("/candidate").status_code == 200
+    # The cookie held only the user and their session version: it worked for ever.
+    with clock.stopped_at(later + timedelta(days=2)):
+        assert _replay(app, kept).get("/candidate").status_code == 302
+
+
 def test_without_remember_me_no_lasting_cookie_is_set(client: FlaskClient, cast: Cast) -> None:
     log_in(client, cast.candidate)
     assert client.get_cookie("remember_token") is None
@@ -353,7 +367,9 @@ def test_deactivation_by_an_admin_ends_the_users_sessions_at_once(
     assert _replay(app, old).get("/candidate").status_code == 302
 
 
-@pytest.mark.parametrize("cookie_id", ["1", "x:y", "1:999", ":", "999:1"])
+@pytest.mark.parametrize(
+    "cookie_id", ["1", "x:y", "1:999", ":", "999:1", "1:1", "1:1:x", "1:1:1", "1:1:1:1"]
+)
 def test_a_forged_or_stale_user_id_is_anonymous(app: Flask, cast: Cast, cookie_id: str) -> None:
     client = app.test_client()
     with client.session_transaction() as flask_session:

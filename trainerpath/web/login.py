@@ -9,15 +9,17 @@ matches and the request is anonymous.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cache, wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, flash, redirect, request
+from flask import abort, current_app, flash, redirect, request
 from flask_login import UserMixin, current_user, login_required, login_url
 from sqlalchemy import Integer, bindparam, select
 from sqlmodel import col
 from werkzeug.wrappers import Response
 
+from trainerpath import clock
 from trainerpath.bounds import parse_id
 from trainerpath.db import get_session
 from trainerpath.extensions import login_manager
@@ -29,12 +31,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 class SignedIn(UserMixin):
     """The signed-in user as Flask-Login sees it, wrapping the database row."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, signed_in_at: int | None = None) -> None:
         self.user = user
+        # When the user signed in (Unix seconds): a remembered sign-in ends after
+        # REMEMBER_COOKIE_DURATION on the server too, not only when a browser drops it.
+        self.signed_in_at = int(clock.now().timestamp()) if signed_in_at is None else signed_in_at
 
     def get_id(self) -> str:
-        """The id the cookies carry: user id and session version."""
-        return f"{self.user.id}:{self.user.session_version}"
+        """The id the cookies carry: user id, session version, when they signed in."""
+        return f"{self.user.id}:{self.user.session_version}:{self.signed_in_at}"
 
     @property
     def is_active(self) -> bool:
@@ -69,15 +74,21 @@ def _user_stmt() -> Any:
 
 
 def load_user(cookie_id: str) -> SignedIn | None:
-    """Return the signed-in user for a cookie's id, or None when it is stale or malformed."""
-    raw_id, _, version = cookie_id.partition(":")
-    user_id = parse_id(raw_id)
-    if user_id is None or not (version.isascii() and version.isdigit()):
+    """Return the signed-in user for a cookie's id, or None when it is stale, too old or
+    malformed."""
+    parts = cookie_id.split(":")
+    user_id = parse_id(parts[0])
+    if user_id is None or len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    version, signed_in_at = int(parts[1]), int(parts[2])
+    lasts = current_app.config["REMEMBER_COOKIE_DURATION"]  # a timedelta, or seconds
+    seconds = lasts.total_seconds() if isinstance(lasts, timedelta) else float(lasts)
+    if clock.now().timestamp() - signed_in_at > seconds:
         return None
     user = get_session().execute(_user_stmt(), {"user_id": user_id}).scalar_one_or_none()
-    if user is None or not user.is_active or user.session_version != int(version):
+    if user is None or not user.is_active or user.session_version != version:
         return None
-    return SignedIn(user)
+    return SignedIn(user, signed_in_at)
 
 
 def me() -> User:
