@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 from conftest import days_ago
+from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from trainerpath.models import Enrollment, EvidenceBase, ReviewStatus, User
@@ -14,6 +16,12 @@ COURSES = (("CSM Berlin", 12), ("CSM Lisbon", 15), ("CSM Oslo", 20))
 STUDENTS_TOTAL = sum(students for _title, students in COURSES)  # 47
 CO_TRAINER = "Tom Trainer"
 REFLECTION = "Shortened the intro after feedback"
+
+
+def pdf_words(data: bytes) -> str:
+    """The text of a PDF as its words, one space apart, read back from its pages."""
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join((page.extract_text() or "") for page in reader.pages).split())
 
 
 def cst_record(

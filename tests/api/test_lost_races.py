@@ -42,24 +42,26 @@ def a_real_deadlock(engine: Engine) -> DBAPIError:
 
 
 @pytest.fixture
-def deadlock(engine: Engine) -> DBAPIError:
+def deadlocked(engine: Engine) -> Callable[..., None]:
+    """A stand-in for a service that raises what PostgreSQL raised in a real deadlock."""
     if engine.dialect.name != "postgresql":
         pytest.skip("a deadlock between transactions is PostgreSQL's to detect")
-    return a_real_deadlock(engine)
+    error = a_real_deadlock(engine)
+
+    def raise_it(**_kwargs: object) -> None:
+        raise error
+
+    return raise_it
 
 
 def test_a_review_that_lost_a_deadlock_is_a_conflict_on_the_api(
     api: Api,
     cast: Cast,
     make_evidence: Callable[..., EvidenceBase],
-    deadlock: DBAPIError,
+    deadlocked: Callable[..., None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     item = make_evidence(cast.candidate, "milestones", "pending")
-
-    def deadlocked(**_kwargs: object) -> None:
-        raise deadlock
-
     monkeypatch.setattr("trainerpath.services.evidence.review_evidence", deadlocked)
     answer = api.post(
         f"/evidence/milestones/{item.id}/review", cast.token("mentor"), {"decision": "verified"}
@@ -71,14 +73,10 @@ def test_a_review_that_lost_a_deadlock_is_a_conflict_on_the_page(
     client: FlaskClient,
     cast: Cast,
     make_evidence: Callable[..., EvidenceBase],
-    deadlock: DBAPIError,
+    deadlocked: Callable[..., None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     item = make_evidence(cast.candidate, "milestones", "pending")
-
-    def deadlocked(**_kwargs: object) -> None:
-        raise deadlock
-
     monkeypatch.setattr("trainerpath.web.mentor.review_evidence", deadlocked)
     client.post("/login", data={"email": cast.mentor.email, "password": PASSWORD})
     answer = client.post(
