@@ -155,6 +155,21 @@ def test_an_invitation_older_than_its_days_is_refused_and_the_admin_can_send_ano
     assert client.get(invitation_path(new)).status_code == 200
 
 
+def test_sending_an_invitation_again_retires_the_link_sent_before(
+    client: FlaskClient, engine: Engine, cast: Cast, mailed
+) -> None:
+    log_in(client, cast.admin)
+    invite(client)
+    [first] = mailed(1)
+    nia = user_named(engine, "nia@example.org")
+    assert nia is not None
+    assert client.post(f"/admin/users/{nia.id}/invitation").status_code == 303
+    second = mailed(2)[1]
+    # a lost or forwarded first mail no longer opens the account
+    assert client.get(invitation_path(first)).status_code == 410
+    assert client.get(invitation_path(second)).status_code == 200
+
+
 def test_an_invitation_cannot_be_sent_again_once_the_password_is_chosen(
     client: FlaskClient, cast: Cast, mailed
 ) -> None:

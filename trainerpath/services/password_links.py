@@ -26,7 +26,12 @@ from .accounts import end_sessions
 from .errors import InvalidState, NotFound, ValidationFailed
 from .outbox import INVITATION, PASSWORD_RESET, enqueue_mail
 from .tokens import revoke_user_tokens
-from .users import create_invited_user, find_user_by_email, password_problem
+from .users import (
+    create_invited_user,
+    find_user_by_email,
+    password_problem,
+    unusable_password_hash,
+)
 
 RESET = "password-reset"  # token purposes
 INVITE = "invitation"
@@ -107,7 +112,8 @@ def invite_user(
 
 
 def resend_invitation(*, session: Session, actor: User, user_id: int) -> User:
-    """Mail a new invitation link to a user who has not chosen a password yet."""
+    """Mail a new invitation link to a user who has not chosen a password yet; the
+    links mailed before stop working."""
     if actor.role != Role.ADMIN:
         raise NotFound("No such user.")
     user = session.get(User, user_id) if isinstance(user_id, int) else None
@@ -117,6 +123,9 @@ def resend_invitation(*, session: Session, actor: User, user_id: int) -> User:
         raise InvalidState(f"{user.name} has already chosen a password.")
     if not user.is_active:
         raise InvalidState(f"{user.name} is deactivated; reactivate them first.")
+    # Only the newest link works: the links are bound to the stored hash, so a new one
+    # retires those sent before (a lost or forwarded mail).
+    user.password_hash = unusable_password_hash()
     _mail_invitation(session, user, actor)
     audit.record(
         session,
