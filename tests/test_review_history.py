@@ -301,8 +301,12 @@ def test_bulk_verify_decides_the_items_in_one_order_whatever_the_forms(
         return decide(session, item=item, **rest)
 
     monkeypatch.setattr(evidence_service, "_decide", noting)
-    verify_items(session=session, actor=people.mentor, items=seen)
+    outcome = verify_items(session=session, actor=people.mentor, items=seen)
     session.commit()
     # Two reviewers verifying the same items in other orders took the rows in other
     # orders, and PostgreSQL answered one of them with a deadlock (a 500).
     assert decided == sorted(pk(item) for item in items)
+    # and the reviewer is told of them in the order of their page
+    assert [name.split(":")[0] for name in outcome.verified] == [
+        f"Teaching session “Course {n}" for n in "CBA"
+    ]

@@ -367,7 +367,7 @@ def verify_items(*, session: Session, actor: User, items: Sequence[SeenItem]) ->
         raise ValidationFailed({"items": "select at least one item"}, "Select the items to verify.")
     if len(wanted) > BULK_LIMIT:
         raise ValidationFailed({"items": f"at most {BULK_LIMIT} at once"})
-    outcome = BulkVerified()
+    said: dict[SeenItem, tuple[str, str | None]] = {}  # each item's name, and why it was left
     found: list[tuple[SeenItem, EvidenceKind, EvidenceBase]] = []
     # Rows are taken in one order whatever the form's: two reviewers verifying the same
     # items at once then wait for each other instead of deadlocking.
@@ -378,7 +378,7 @@ def verify_items(*, session: Session, actor: User, items: Sequence[SeenItem]) ->
             # Deleted meanwhile, or no longer the actor's to review: the same words for
             # both (and for an id that never was theirs), so nothing is given away.
             label = KINDS[seen.slug].label if seen.slug in KINDS else "Item"
-            outcome.left.append((f"{label} no. {seen.item_id}", _GONE))
+            said[seen] = (f"{label} no. {seen.item_id}", _GONE)
             continue
         found.append((seen, _kind(seen.slug), item))
     if not found:
@@ -387,18 +387,25 @@ def verify_items(*, session: Session, actor: User, items: Sequence[SeenItem]) ->
     for seen, spec, item in found:
         name = f"{spec.label} “{spec.summary(item)}”"
         if item.review_status != ReviewStatus.PENDING:
-            outcome.left.append((name, f"was already {item.review_status}"))
+            said[seen] = (name, f"was already {item.review_status}")
             continue
         if aware(item.updated_at) != seen.seen:
-            outcome.left.append((name, "was changed by the candidate after your page showed it"))
+            said[seen] = (name, "was changed by the candidate after your page showed it")
             continue
         try:
             _decide(session, actor=actor, spec=spec, item=item, decision=VERIFIED, note=None)
         except Conflict:
-            outcome.left.append((name, "was changed at the same moment"))
+            said[seen] = (name, "was changed at the same moment")
             continue
-        outcome.verified.append(name)
+        said[seen] = (name, None)
         by_candidate.setdefault(item.candidate_id, []).append((spec, item))
+    outcome = BulkVerified()
+    for seen in wanted:  # told in the order of the reviewer's page
+        name, why = said[seen]
+        if why is None:
+            outcome.verified.append(name)
+        else:
+            outcome.left.append((name, why))
     for candidate_id in sorted(by_candidate):
         done = by_candidate[candidate_id]
         if len(done) == 1:
