@@ -293,25 +293,25 @@ def test_simultaneous_guesses_get_no_more_through_than_guesses_in_turn(
     for thread in threads:
         thread.join(timeout=30)
     # Each was checked against the failures counted so far (none), and all 12 were
-    # compared; now the checks going on count too, and at most 5 are compared.
+    # compared; now each account is checked one request at a time.
     compared = answers.count(401)
     assert 1 <= compared <= 5 and answers.count(429) == 12 - compared
     fail(5 - compared, api_token, app.test_client(), cara.email)
     assert api_token(app.test_client(), cara.email, PASSWORD).status_code == 429
 
 
-def test_a_guess_refused_while_others_are_checked_says_so(app: Flask, cara: User) -> None:
+def test_a_guess_refused_while_another_is_checked_says_so(app: Flask, cara: User) -> None:
     with app.test_request_context(environ_base={"REMOTE_ADDR": HOME}):
         checks = app.extensions[ratelimit.EXTENSION]
-        for _ in range(5):  # five checks begun, none ended yet
-            checks.check(HOME, cara.email)
+        checks.check(HOME, cara.email)  # its turn, until this request ends
         with pytest.raises(ratelimit.ChecksGoingOn) as refused:
-            checks.check(HOME, cara.email)
+            checks.check(ELSEWHERE, cara.email)
+        checks.check(HOME, "someone-else@example.org")  # another account's turn is its own
     # nothing has failed yet: it does not say "too many failed attempts"
     assert refused.value.sentence() == (
-        "Other sign-ins to this account are being checked right now. Please try again in a moment."
+        "Another sign-in to this account is being checked right now. Please try again in a moment."
     )
-    # the request ended: its checks ended with it, and the account may be tried again
+    # the request ended, and its turn with it: the account may be tried again
     assert api_token(app.test_client(), cara.email, PASSWORD).status_code == 201
 
 
@@ -319,14 +319,14 @@ def test_a_store_failing_as_a_check_ends_does_not_undo_the_answer(
     app: Flask, cara: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checks = app.extensions[ratelimit.EXTENSION]
-    hit = checks.limiter.hit
+    clear = checks.turns.clear
 
-    def failing_at_the_end(item: Any, *ids: str) -> bool:
-        if item is checks.limits.ended:
+    def failing_at_the_end(item: Any, *ids: str) -> None:
+        if item is checks.limits.turn:
             errors = checks.storage.base_exceptions
             raise (errors[0] if isinstance(errors, tuple) else errors)("the store went away")
-        return hit(item, *ids)
+        clear(item, *ids)
 
-    monkeypatch.setattr(checks.limiter, "hit", failing_at_the_end)
+    monkeypatch.setattr(checks.turns, "clear", failing_at_the_end)
     # The token was issued and committed; a failing count must not turn that into a 500.
     assert api_token(app.test_client(), cara.email, PASSWORD).status_code == 201

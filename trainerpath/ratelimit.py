@@ -17,9 +17,9 @@ Three moving windows of ``LOGIN_FAILURE_WINDOW`` seconds count failed attempts:
   per ``LOGIN_ADDRESS_SLOWDOWN`` seconds. A success does not clear it.
 
 Every check happens before the password is compared, so a refused attempt reveals
-nothing about the password. Checks of one account that are still going on count as
-failures until their request ends: a burst of simultaneous guesses, all checked before
-any failed, gets no more through than guesses one after the other.
+nothing about the password. An account is checked by one request at a time (a turn
+taken atomically in the store): a burst of simultaneous guesses, all checked before any
+failed, would otherwise get more through than guesses one after the other.
 """
 
 from __future__ import annotations
@@ -32,17 +32,16 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, request
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "trainerpath"
 EXTENSION = "trainerpath.ratelimit"
-IN_FLIGHT = "trainerpath_credential_checks"  # on g: the checks this request began
-# Checks of an account begun and ended are counted over this many seconds; the difference
-# is the checks going on (a check never takes this long; one whose worker died drops out).
-IN_FLIGHT_SECONDS = 60
-IN_FLIGHT_CAP = 10_000  # of either count: far above any honest rate
+IN_FLIGHT = "trainerpath_credential_checks"  # on g: the accounts this request is checking
+# An account is checked by one request at a time; the turn is given back when the request
+# ends, or lapses after this many seconds (a worker that died mid-check).
+TURN_SECONDS = 30
 RESET_EXTENSION = "trainerpath.ratelimit.reset"
 SIGNUP_EXTENSION = "trainerpath.ratelimit.signup"
 
@@ -66,7 +65,7 @@ class TooManyAttempts(Exception):
 
 
 class ChecksGoingOn(TooManyAttempts):
-    """Refuse an attempt while other checks of the account could use up its failures."""
+    """Refuse an attempt while another check of the account is going on."""
 
     def __init__(self) -> None:
         super().__init__(1)
@@ -74,7 +73,7 @@ class ChecksGoingOn(TooManyAttempts):
     def sentence(self) -> str:
         """Say why, for a form or an API message: nothing may have failed yet."""
         return (
-            "Other sign-ins to this account are being checked right now. "
+            "Another sign-in to this account is being checked right now. "
             "Please try again in a moment."
         )
 
@@ -92,8 +91,7 @@ class Limits:
     per_account: RateLimitItem
     per_address: RateLimitItem
     slowdown: RateLimitItem
-    begun: RateLimitItem  # checks of an account begun, and ended, in the last minute
-    ended: RateLimitItem
+    turn: RateLimitItem  # one check of an account at a time
 
     @classmethod
     def from_config(cls, app: Flask, namespace: str = NAMESPACE) -> Limits:
@@ -110,12 +108,7 @@ class Limits:
             slowdown=RateLimitItemPerSecond(
                 1, positive(app, "LOGIN_ADDRESS_SLOWDOWN"), namespace=f"{namespace}-slow"
             ),
-            begun=RateLimitItemPerSecond(
-                IN_FLIGHT_CAP, IN_FLIGHT_SECONDS, namespace=f"{namespace}-begun"
-            ),
-            ended=RateLimitItemPerSecond(
-                IN_FLIGHT_CAP, IN_FLIGHT_SECONDS, namespace=f"{namespace}-ended"
-            ),
+            turn=RateLimitItemPerSecond(1, TURN_SECONDS, namespace=f"{namespace}-turn"),
         )
 
 
@@ -126,6 +119,7 @@ class CredentialGuard:
         self.storage = storage
         self.limits = limits
         self.limiter = MovingWindowRateLimiter(storage)
+        self.turns = FixedWindowRateLimiter(storage)  # one atomic counter per account
 
     def _wait(self, item: RateLimitItem, *ids: str) -> int | None:
         """Seconds until ``item`` admits one more hit, or None when it does now."""
@@ -158,30 +152,19 @@ class CredentialGuard:
             raise TooManyAttempts(math.ceil(stats.reset_time - time.time()))
 
     def _admit(self, address: str, account: str) -> None:
-        """Count this check among the account's checks going on (until its request ends),
-        and refuse it if those could fail more often than the account's windows allow.
-
-        Going on = begun - ended over the last minute: two rolling counts, so nothing
-        has to be taken back exactly once, and a check whose worker died drops out.
-        """
-        self.limiter.hit(self.limits.begun, account)
-        g.setdefault(IN_FLIGHT, []).append((self, account))
-        stats = self.limiter.get_window_stats
-        begun = IN_FLIGHT_CAP - stats(self.limits.begun, account).remaining
-        ended = IN_FLIGHT_CAP - stats(self.limits.ended, account).remaining
-        room = min(
-            stats(self.limits.per_account_address, account, address).remaining,
-            stats(self.limits.per_account, account).remaining,
-        )
-        if max(0, begun - ended) > room:
+        """Take the account's turn (until the request ends), or refuse: checks of one
+        account go one at a time, so each sees the failures of those before it."""
+        if not self.turns.hit(self.limits.turn, account):
             raise ChecksGoingOn()
+        g.setdefault(IN_FLIGHT, []).append((self, account))
 
     def end_check(self, account: str) -> None:
-        """Count a check of the account as ended; a store that fails here only logs it."""
+        """Give the account's turn back; a store that fails here only logs it (the turn
+        then lapses by itself)."""
         try:
-            self.limiter.hit(self.limits.ended, account)
+            self.turns.clear(self.limits.turn, account)
         except self.storage.base_exceptions:
-            logger.warning("A credential check's end was not counted: the store failed.")
+            logger.warning("A credential check's turn was not given back: the store failed.")
 
     def fail(self, address: str, account: str | None) -> None:
         """Count one failed attempt against the address and, if named, the account."""
