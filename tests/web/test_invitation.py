@@ -16,10 +16,15 @@ from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from smtp_server import Received
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from test_account_races import overlapping
 
 from trainerpath import links
 from trainerpath.models import AuditEntry, User
+from trainerpath.services import password_links
+from trainerpath.services.password_links import fingerprint
 from trainerpath.services.tokens import issue_token
+from trainerpath.services.users import authenticate, create_invited_user
 
 from .conftest import Cast, fetch_all, fetch_one, log_in, page, text
 
@@ -225,3 +230,33 @@ def test_the_api_invites_a_user_who_then_sets_a_password(
         invitation_path(mail), data={"new_password": CHOSEN, "confirm": CHOSEN}
     )
     assert done.status_code == 303 and done.location == "/candidate"
+
+
+def test_sending_again_while_the_invitee_chooses_a_password_keeps_their_password(
+    app: Flask, engine: Engine, cast: Cast
+) -> None:
+    with app.app_context(), Session(engine, expire_on_commit=False) as session:
+        nia = create_invited_user(
+            session=session, actor=cast.admin, email="nia@example.org", name="Nia", role="mentor"
+        )
+        session.commit()
+        token = links.sign(password_links.INVITE, {"u": nia.id, "f": fingerprint(nia)})
+
+    def accept(session: Session) -> None:
+        with app.app_context():
+            password_links.set_password_from_link(
+                session=session, purpose=password_links.INVITE, token=token,
+                new_password="nia's own choice",
+            )  # fmt: skip
+
+    def send_again(session: Session) -> None:
+        with app.app_context():
+            admin = session.get(User, cast.admin.id)
+            assert admin is not None and nia.id is not None
+            password_links.resend_invitation(session=session, actor=admin, user_id=nia.id)
+
+    # Unconditioned, PostgreSQL's resend waited for the acceptance, then wrote over the
+    # password just chosen: Nia could not log in, and her new link was dead too.
+    assert overlapping(engine, accept, send_again) == "InvalidState"
+    with Session(engine) as session:
+        assert authenticate(session, "nia@example.org", "nia's own choice") is not None

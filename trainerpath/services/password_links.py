@@ -124,8 +124,21 @@ def resend_invitation(*, session: Session, actor: User, user_id: int) -> User:
     if not user.is_active:
         raise InvalidState(f"{user.name} is deactivated; reactivate them first.")
     # Only the newest link works: the links are bound to the stored hash, so a new one
-    # retires those sent before (a lost or forwarded mail).
-    user.password_hash = unusable_password_hash()
+    # retires those sent before (a lost or forwarded mail). Written only over the hash
+    # read: if the invitee chose a password meanwhile, it is theirs.
+    replaced = session.execute(
+        update(User)
+        .where(
+            col(User.id) == user.id,
+            col(User.password_hash) == user.password_hash,
+            col(User.invited_at).is_not(None),
+        )
+        .values(password_hash=unusable_password_hash())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(replaced, "rowcount", 0) != 1:
+        raise InvalidState(f"{user.name} has already chosen a password.")
+    session.refresh(user)
     _mail_invitation(session, user, actor)
     audit.record(
         session,
