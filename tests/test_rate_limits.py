@@ -234,9 +234,39 @@ def test_an_address_makes_only_so_many_new_accounts_an_hour(
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     assert "Too many new accounts from this address." in refused.get_data(as_text=True)
     assert sign_up(4, ELSEWHERE).status_code == 303  # another address may
+    # An IPv6 host is given a whole /64: its addresses count as one.
+    assert sign_up(5, "2001:db8:1:2::1").status_code == 303
+    assert sign_up(6, "2001:db8:1:2::6").status_code == 303
+    assert sign_up(7, "2001:db8:1:2::7").status_code == 429
     with engine.connect() as connection:
         made = connection.execute(text("SELECT email FROM users ORDER BY id")).scalars().all()
-    assert made == ["bot1@x.test", "bot2@x.test", "bot4@x.test"]
+    assert made == ["bot1@x.test", "bot2@x.test", "bot4@x.test", "bot5@x.test", "bot6@x.test"]
+
+
+def test_signups_sent_at_once_make_no_more_accounts_than_the_limit(
+    app_config: dict[str, Any], engine: Any
+) -> None:
+    app_config.update(SIGNUP_MAX_PER_ADDRESS=2)
+    app = create_app(app_config)
+    answers: list[int] = []
+
+    def sign_up(n: int) -> None:
+        form = {"email": f"bot{n}@x.test", "name": f"Bot {n}"} | {
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        }
+        answer = app.test_client().post("/signup", data=form, environ_base={"REMOTE_ADDR": HOME})
+        answers.append(answer.status_code)
+
+    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # Checked first and counted after the commit, all 8 passed the check.
+    assert sorted(answers) == [303, 303] + [429] * 6
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM users")).scalar_one() == 2
 
 
 def test_behind_proxies_each_client_address_is_counted_and_cannot_be_forged(

@@ -24,6 +24,7 @@ failed, would otherwise get more through than guesses one after the other.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import time
@@ -201,12 +202,18 @@ class SignupGuard:
     def check(self, address: str) -> None:
         """Refuse with TooManySignups while the address has made its share."""
         if not self.limiter.test(self.item, address):
-            reset = self.limiter.get_window_stats(self.item, address).reset_time
-            raise TooManySignups(math.ceil(reset - time.time()))
+            self._refuse(address)
 
-    def count(self, address: str) -> None:
-        """Count one new account made from the address."""
-        self.limiter.hit(self.item, address)
+    def reserve(self, address: str) -> None:
+        """Count a new account about to be made from the address, or refuse it: taken
+        atomically before the account is made, so signups sent at once cannot all pass
+        the check first (one then refused by the database still counts)."""
+        if not self.limiter.hit(self.item, address):
+            self._refuse(address)
+
+    def _refuse(self, address: str) -> None:
+        reset = self.limiter.get_window_stats(self.item, address).reset_time
+        raise TooManySignups(math.ceil(reset - time.time()))
 
 
 def _end_checks(_error: BaseException | None) -> None:
@@ -248,5 +255,15 @@ def signup_guard() -> SignupGuard:
 
 
 def client_address() -> str:
-    """The client's address as the request sees it (corrected by ProxyFix behind proxies)."""
-    return request.remote_addr or "unknown"
+    """The client's address as the request sees it (corrected by ProxyFix behind proxies);
+    for IPv6, its /64 network, which one host is given whole."""
+    address = request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

@@ -131,6 +131,11 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
             "email"
         ] and taken else 422
     try:
+        signups.reserve(address)
+    except ratelimit.TooManyAttempts as too_many:
+        session.rollback()
+        return ask_to_wait("auth/signup.html", form, too_many)
+    try:
         user = create_user(
             session=session,
             email=form.value("email"),
@@ -149,7 +154,6 @@ def signup() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str
         form.show_errors({"email": TAKEN_HERE})
         return render_template("auth/signup.html", form=form), 409
     session.commit()
-    signups.count(address)
     login_user(SignedIn(user))
     rotate_csrf_secret()
     flash(f"Welcome to trainerpath, {user.name}! Start by choosing a pathway.", "success")
