@@ -281,6 +281,9 @@ NO_CONTROLS = "must not contain line breaks or other control characters"
         ({"email": "new@example.org."}, {"email": "must be a valid e-mail address"}),
         ({"email": "x@[127.0.0.1]"}, {"email": "must be a valid e-mail address"}),
         ({"name": "\u200b"}, {"name": "required"}),
+        ({"name": "\u200e\u00ad\u3164"}, {"name": "required"}),  # marks and fillers only
+        ({"name": "Eve\u2028Bcc: x"}, {"name": NO_CONTROLS}),
+        ({"email": "new@example.org\u200b"}, {"email": "must be a valid e-mail address"}),
         ({"name": "Eve\r\nBcc: evil@x.test"}, {"name": NO_CONTROLS}),
         ({"name": "Eve\u202eevil"}, {"name": NO_CONTROLS}),
         ({"email": "x" * 250 + "@example.org"}, {"email": "must be at most 254 characters"}),

@@ -220,6 +220,20 @@ def test_editing_a_pending_item_updates_it(
     assert fetch_one(engine, select(EVIDENCE_MODELS["teaching-sessions"])).students == 25
 
 
+def test_a_tiny_score_is_shown_as_a_number_the_form_reads_back(
+    client: FlaskClient, cara: Cast, engine: Engine, make_evidence: Callable[..., Any]
+) -> None:
+    item = make_evidence(cara.candidate, "assessments", status="pending", score=0.00001)
+    url = f"/evidence/assessments/{item.id}/edit"
+    form = page(client.get(url)).by_id("evidence-form")
+    fields = {i.get("name"): i.get("value") or "" for i in form.find_all("input")}
+    assert fields["score"] == "0.00001"  # not "1e-05", which the form refuses
+    data = {k: v for k, v in fields.items() if k != "csrf_token"}
+    data["assessment"] = "pspo_1"
+    assert client.post(url, data=data).status_code == 303
+    assert fetch_one(engine, select(EVIDENCE_MODELS["assessments"])).score == 0.00001
+
+
 def test_the_edit_form_loads_into_the_page_with_htmx(
     client: FlaskClient, cara: Cast, make_evidence: Callable[..., Any]
 ) -> None:

@@ -24,7 +24,12 @@ from .evidence_kinds import REQUIRED
 EMAIL = re.compile(r"^[^@\s]+@[^@\s\[\].]+(?:\.[^@\s\[\].]+)+$")
 # What a name may not hold: line breaks and other control characters, and the marks that
 # reverse or isolate how the text around them is shown.
-NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Characters that print as nothing or only steer the text: a name of these only is blank,
+# and none belongs in an e-mail address (it would be a look-alike second account).
+UNSEEN = "\u00ad\u061c\u115f\u1160\u200b-\u200f\u2060-\u2064\u3164\ufeff\uffa0"
+UNSEEN_CHARACTER = re.compile(f"[{UNSEEN}]")
+SHOWN_CHARACTER = re.compile(f"[^\\s{UNSEEN}]")
 MIN_PASSWORD = 8
 ROLES = tuple(role.value for role in Role)
 # Checked when an e-mail is unknown (or its account has no password yet), so a wrong
@@ -44,9 +49,11 @@ def _user_errors(
     errors: dict[str, str] = {}
     if not isinstance(email, str) or not email.strip():
         errors["email"] = REQUIRED
-    elif not EMAIL.match(email.strip()) or len(email.strip()) > 254:
+    elif (
+        not EMAIL.match(email.strip()) or UNSEEN_CHARACTER.search(email) or len(email.strip()) > 254
+    ):
         errors["email"] = "must be a valid e-mail address"
-    if not isinstance(name, str) or not typed_text(name):
+    if not isinstance(name, str) or not SHOWN_CHARACTER.search(typed_text(name)):
         errors["name"] = REQUIRED
     elif NOT_IN_NAMES.search(typed_text(name)):
         errors["name"] = "must not contain line breaks or other control characters"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -339,8 +340,8 @@ def as_form_data(kind: EvidenceKind, values: Mapping[str, Any]) -> dict[str, str
             data[spec.name] = ""
         elif isinstance(value, date):
             data[spec.name] = value.isoformat()
-        elif isinstance(value, float):
-            data[spec.name] = f"{value:g}"
+        elif isinstance(value, float):  # as it reads back: 0.00001, not 1e-05
+            data[spec.name] = format(Decimal(repr(value)).normalize(), "f")
         else:
             data[spec.name] = str(value)
     return data

@@ -1,9 +1,10 @@
 """Flask-Login glue: who is signed in, and why an old cookie stops working.
 
 The id stored in the session cookie and in the remember-me cookie is
-``"<user id>:<session version>"``. Logging out, changing the password and being
-deactivated bump ``User.session_version``, so every cookie issued before no longer
-matches and the request is anonymous.
+``"<user id>:<session version>:<signed in at>"``. Logging out, changing the password and
+being deactivated bump ``User.session_version``, so every cookie issued before no longer
+matches and the request is anonymous; so is one of a sign-in older than
+``REMEMBER_COOKIE_DURATION`` (30 days), a session's as well as a remembered one's.
 """
 
 from __future__ import annotations
