@@ -68,6 +68,34 @@ def log_in(
     return response
 
 
+ROSTER_NOTE = "The roster lists 10 students."
+
+
+def roster_rejected(client: FlaskClient, cast: Cast, item: Any) -> None:
+    """Mia rejects Cara's teaching session of 12 students (the roster lists 10); then Cara
+    is the one logged in."""
+    log_in(client, cast.mentor)
+    client.post(
+        f"/mentor/reviews/teaching-sessions/{item.id}",
+        data={"decision": "rejected", "note": ROSTER_NOTE},
+    )
+    client.post("/logout")
+    log_in(client, cast.candidate)
+
+
+def roster_corrected(item: Any) -> dict[str, str]:
+    """The edit form of that session with its students corrected to 10."""
+    return {
+        "title": "Certified ScrumMaster",
+        "course_type": "scrum_master",
+        "first_day": item.first_day.isoformat(),
+        "days": "2",
+        "students": "10",
+        "context": "independent",
+        "share_delivered": "100",
+    }
+
+
 @pytest.fixture
 def login(client: FlaskClient) -> Callable[..., TestResponse]:
     """Log a user in on the test client: ``login(user)``."""

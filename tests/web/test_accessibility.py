@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from trainerpath.models import Enrollment, EvidenceBase
 
-from .conftest import Cast, log_in, page
+from .conftest import Cast, log_in, page, roster_corrected, roster_rejected
 from .dom import Node
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -47,24 +47,9 @@ def test_a_review_history_heading_follows_the_heading_it_comes_under(
     client: FlaskClient, cast: Cast, make_evidence: Callable[..., EvidenceBase]
 ) -> None:
     item = make_evidence(cast.candidate, "teaching-sessions", status="pending", students=12)
-    log_in(client, cast.mentor)
-    client.post(
-        f"/mentor/reviews/teaching-sessions/{item.id}",
-        data={"decision": "rejected", "note": "The roster lists 10 students."},
-    )
-    client.post("/logout")
-    log_in(client, cast.candidate)
+    roster_rejected(client, cast, item)
     edit = f"/evidence/teaching-sessions/{item.id}/edit"
-    values = {
-        "title": "Certified ScrumMaster",
-        "course_type": "scrum_master",
-        "first_day": item.first_day.isoformat(),
-        "days": "2",
-        "students": "10",
-        "context": "independent",
-        "share_delivered": "100",
-    }
-    assert client.post(edit, data=values).status_code == 303
+    assert client.post(edit, data=roster_corrected(item)).status_code == 303
     form = page(client.get(edit))
     assert form.by_id("evidence-form-history").tag == "h3"  # under the form's h2
     assert skipped_heading_levels(form) == []

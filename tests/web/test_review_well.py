@@ -17,7 +17,17 @@ from trainerpath import clock
 from trainerpath.dashboards import reviews
 from trainerpath.models import EVIDENCE_MODELS, ReviewRecord, utcnow
 
-from .conftest import HTMX, Cast, fetch_all, log_in, page, text
+from .conftest import (
+    HTMX,
+    ROSTER_NOTE,
+    Cast,
+    fetch_all,
+    log_in,
+    page,
+    roster_corrected,
+    roster_rejected,
+    text,
+)
 
 MakeEvidence = Callable[..., Any]
 
@@ -268,25 +278,10 @@ def test_a_resubmitted_item_shows_its_rejection_and_what_changed(
     client: FlaskClient, cast: Cast, make_evidence: MakeEvidence
 ) -> None:
     item = make_evidence(cast.candidate, "teaching-sessions", status="pending", students=12)
-    log_in(client, cast.mentor)
-    client.post(
-        f"/mentor/reviews/teaching-sessions/{item.id}",
-        data={"decision": "rejected", "note": "The roster lists 10 students."},
-    )
-    client.post("/logout")
-    log_in(client, cast.candidate)
+    roster_rejected(client, cast, item)
     form = page(client.get(f"/evidence/teaching-sessions/{item.id}/edit")).by_id("evidence-form")
-    assert form.text.count("The roster lists 10 students.") == 1  # in its header, not twice
-    form = {
-        "title": "Certified ScrumMaster",
-        "course_type": "scrum_master",
-        "first_day": item.first_day.isoformat(),
-        "days": "2",
-        "students": "10",
-        "context": "independent",
-        "share_delivered": "100",
-    }
-    saved = client.post(f"/evidence/teaching-sessions/{item.id}/edit", data=form)
+    assert form.text.count(ROSTER_NOTE) == 1  # in its header, not twice
+    saved = client.post(f"/evidence/teaching-sessions/{item.id}/edit", data=roster_corrected(item))
     assert saved.status_code == 303, text(saved)
     edit = page(client.get(f"/evidence/teaching-sessions/{item.id}/edit")).by_id("evidence-form")
     assert "Resubmitted after a rejection" in edit.text
@@ -298,9 +293,7 @@ def test_a_resubmitted_item_shows_its_rejection_and_what_changed(
     history = entry.find(class_="review-history")
     assert history is not None
     assert "Resubmitted after a rejection" in history.text
-    assert (
-        "Rejected by Mia Mentor" in history.text and "The roster lists 10 students." in history.text
-    )
+    assert "Rejected by Mia Mentor" in history.text and ROSTER_NOTE in history.text
     changes = [
         [cell.text for cell in row.find_all() if cell.tag in ("th", "td")]
         for row in history.find("tbody").find_all("tr")
