@@ -181,38 +181,52 @@ def test_experience_ageing_out_is_told_as_the_day_it_falls_short(
     )
 
 
-def test_a_quiet_candidate_is_told_the_day_in_their_own_time_zone(
+# Logged at 11:30 UTC on 1 Jan 2026: 1 Jan in Pago Pago, 2 Jan in Kiritimati.
+NEW_YEAR_ENROLLED = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
+NEW_YEAR_LOGGED = datetime(2026, 1, 1, 11, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def quiet_since(
     session: Session,
     people: People,
     make_evidence: Callable[..., EvidenceBase],
     make_enrollment: Callable[..., Any],
+) -> Callable[[str, datetime, datetime], None]:
+    """Arrange a candidate in ``zone``, preparing for PST since ``enrolled``, whose last
+    evidence was logged at ``logged``."""
+
+    def arrange(zone: str, enrolled: datetime, logged: datetime) -> None:
+        people.candidate.time_zone = zone
+        make_enrollment(people.candidate, "pst", created_at=enrolled)
+        item = make_evidence(people.candidate, "experience")
+        item.created_at = logged
+        session.merge(item)
+        session.commit()
+
+    return arrange
+
+
+def test_a_quiet_candidate_is_told_the_day_in_their_own_time_zone(
+    session: Session, quiet_since: Callable[[str, datetime, datetime], None]
 ) -> None:
     """Logged at 08:00 on 2 June in Auckland, 20:00 on 1 June in UTC: their pages say
     2 June, and so does the reminder, counting the days from it."""
-    people.candidate.time_zone = "Pacific/Auckland"
-    make_enrollment(people.candidate, "pst", created_at=datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
-    item = make_evidence(people.candidate, "experience")
-    item.created_at = datetime(2026, 6, 1, 20, 0, tzinfo=UTC)
-    session.merge(item)
-    session.commit()
+    enrolled, logged = (
+        datetime(2026, 5, 1, 12, 0, tzinfo=UTC),
+        datetime(2026, 6, 1, 20, 0, tzinfo=UTC),
+    )
+    quiet_since("Pacific/Auckland", enrolled, logged)
     (told,) = reminders.inactive_candidates(session, date(2026, 8, 1))
     assert told.title == "You have logged no evidence for 60 days"
     assert told.mail is not None and told.mail.lines[0].startswith("Nothing new since 2 Jun 2026.")
 
 
 def test_a_change_of_time_zone_is_not_a_new_quiet_spell_to_remind_of(
-    session: Session,
-    people: People,
-    make_evidence: Callable[..., EvidenceBase],
-    make_enrollment: Callable[..., Any],
+    session: Session, people: People, quiet_since: Callable[[str, datetime, datetime], None]
 ) -> None:
     """Logged at 11:30 UTC on 1 Jan: 1 Jan in Pago Pago, 2 Jan in Kiritimati."""
-    people.candidate.time_zone = "Pacific/Pago_Pago"
-    make_enrollment(people.candidate, "pst", created_at=datetime(2025, 12, 1, 12, 0, tzinfo=UTC))
-    item = make_evidence(people.candidate, "experience")
-    item.created_at = datetime(2026, 1, 1, 11, 30, tzinfo=UTC)
-    session.merge(item)
-    session.commit()
+    quiet_since("Pacific/Pago_Pago", NEW_YEAR_ENROLLED, NEW_YEAR_LOGGED)
     day = date(2026, 3, 4)
     (told,) = reminders.inactive_candidates(session, day)
     assert reminders.send_reminder(session, told, day)
@@ -227,17 +241,10 @@ def test_a_change_of_time_zone_is_not_a_new_quiet_spell_to_remind_of(
 
 
 def test_a_spell_reminded_of_under_the_keys_of_before_is_not_reminded_of_again(
-    session: Session,
-    people: People,
-    make_evidence: Callable[..., EvidenceBase],
-    make_enrollment: Callable[..., Any],
+    session: Session, people: People, quiet_since: Callable[[str, datetime, datetime], None]
 ) -> None:
     """Before 5 Dec 2026 the key named the spell's first day in the candidate's zone."""
-    people.candidate.time_zone = "Pacific/Kiritimati"
-    make_enrollment(people.candidate, "pst", created_at=datetime(2025, 12, 1, 12, 0, tzinfo=UTC))
-    item = make_evidence(people.candidate, "experience")
-    item.created_at = datetime(2026, 1, 1, 11, 30, tzinfo=UTC)  # 2 Jan in Kiritimati
-    session.merge(item)
+    quiet_since("Pacific/Kiritimati", NEW_YEAR_ENROLLED, NEW_YEAR_LOGGED)  # 2 Jan there
     day = date(2026, 3, 4)
     session.add(
         SentReminder(
