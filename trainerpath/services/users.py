@@ -53,11 +53,12 @@ def _user_errors(
         not EMAIL.match(email.strip()) or UNSEEN_CHARACTER.search(email) or len(email.strip()) > 254
     ):
         errors["email"] = "must be a valid e-mail address"
-    if not isinstance(name, str) or not SHOWN_CHARACTER.search(typed_text(name)):
+    shown = typed_text(name) if isinstance(name, str) else ""  # as it is stored
+    if not SHOWN_CHARACTER.search(shown):
         errors["name"] = REQUIRED
-    elif NOT_IN_NAMES.search(typed_text(name)):
+    elif NOT_IN_NAMES.search(shown):
         errors["name"] = "must not contain line breaks or other control characters"
-    elif len(typed_text(name)) > 120:
+    elif len(shown) > 120:
         errors["name"] = "must be at most 120 characters"
     if invited:
         if password not in (None, ""):
