@@ -345,6 +345,19 @@ def test_a_guess_refused_while_another_is_checked_says_so(app: Flask, cara: User
     assert api_token(app.test_client(), cara.email, PASSWORD).status_code == 201
 
 
+def test_a_reset_request_refused_while_another_is_handled_says_so(app: Flask, cara: User) -> None:
+    with app.test_request_context(environ_base={"REMOTE_ADDR": HOME}):
+        resets = app.extensions[ratelimit.RESET_EXTENSION]
+        resets.check(HOME, cara.email)
+        with pytest.raises(ratelimit.ChecksGoingOn) as refused:
+            resets.check(ELSEWHERE, cara.email)
+        # a sign-in is checked apart from reset requests
+        app.extensions[ratelimit.EXTENSION].check(ELSEWHERE, cara.email)
+    assert refused.value.sentence() == (
+        "Another reset link for this address is being sent right now. Please try again in a moment."
+    )
+
+
 def test_a_store_failing_as_a_check_ends_does_not_undo_the_answer(
     app: Flask, cara: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:

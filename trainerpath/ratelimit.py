@@ -79,6 +79,29 @@ class ChecksGoingOn(TooManyAttempts):
         )
 
 
+class TooManyResetRequests(TooManyAttempts):
+    """Refuse another reset link for an address that asked for many: none has failed."""
+
+    def sentence(self) -> str:
+        """Say how long to wait, for the form."""
+        plural = "s" if self.minutes != 1 else ""
+        return (
+            "Too many reset links asked for this address. "
+            f"Please wait {self.minutes} minute{plural} and try again."
+        )
+
+
+class ResetGoingOn(ChecksGoingOn):
+    """Refuse a reset request while another for the same address is being handled."""
+
+    def sentence(self) -> str:
+        """Say why, for the form."""
+        return (
+            "Another reset link for this address is being sent right now. "
+            "Please try again in a moment."
+        )
+
+
 def positive(app: Flask, setting: str) -> int:
     """The setting, a whole number of at least 1 (``config.refuse_bad_settings`` checked)."""
     return int(app.config[setting])
@@ -116,6 +139,9 @@ class Limits:
 class CredentialGuard:
     """Check, count and clear the failures of credential checks in a shared store."""
 
+    too_many: type[TooManyAttempts] = TooManyAttempts  # what a refusal says
+    busy: type[ChecksGoingOn] = ChecksGoingOn
+
     def __init__(self, storage: Storage, limits: Limits) -> None:
         self.storage = storage
         self.limits = limits
@@ -141,7 +167,7 @@ class CredentialGuard:
                 if wait is not None:
                     waits.append(wait)
         if waits:
-            raise TooManyAttempts(max(waits))
+            raise self.too_many(max(waits))
         if account is not None:
             self._admit(address, account)
         if self.limiter.test(self.limits.per_address, address):
@@ -150,13 +176,13 @@ class CredentialGuard:
         # the other people behind a shared address can still log in.
         if not self.limiter.hit(self.limits.slowdown, address):
             stats = self.limiter.get_window_stats(self.limits.slowdown, address)
-            raise TooManyAttempts(math.ceil(stats.reset_time - time.time()))
+            raise self.too_many(math.ceil(stats.reset_time - time.time()))
 
     def _admit(self, address: str, account: str) -> None:
         """Take the account's turn (until the request ends), or refuse: checks of one
         account go one at a time, so each sees the failures of those before it."""
         if not self.turns.hit(self.limits.turn, account):
-            raise ChecksGoingOn()
+            raise self.busy()
         g.setdefault(IN_FLIGHT, []).append((self, account))
 
     def end_check(self, account: str) -> None:
@@ -177,6 +203,13 @@ class CredentialGuard:
     def succeed(self, address: str, account: str) -> None:
         """Forget this address's failures on this account; the other counts stay."""
         self.limiter.clear(self.limits.per_account_address, account, address)
+
+
+class ResetGuard(CredentialGuard):
+    """The credential guard's numbers for reset requests, which say what they limit."""
+
+    too_many = TooManyResetRequests
+    busy = ResetGoingOn
 
 
 class TooManySignups(TooManyAttempts):
@@ -230,7 +263,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = CredentialGuard(storage, Limits.from_config(app))
     # Reset requests count with the login's numbers but apart from them, so requesting
     # links for someone's address cannot lock them out of logging in.
-    app.extensions[RESET_EXTENSION] = CredentialGuard(
+    app.extensions[RESET_EXTENSION] = ResetGuard(
         storage, Limits.from_config(app, f"{NAMESPACE}-reset")
     )
     app.extensions[SIGNUP_EXTENSION] = SignupGuard(storage, positive(app, "SIGNUP_MAX_PER_ADDRESS"))
