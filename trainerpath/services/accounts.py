@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from trainerpath.models import Mentorship, Role, User
 
 from . import audit, locks
-from .errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from .errors import Conflict, Forbidden, InvalidState, NotFound, Refusal, ValidationFailed
 from .evidence_kinds import REQUIRED
 from .tokens import revoke_user_tokens
 from .users import ROLES, password_problem
@@ -35,15 +35,15 @@ def end_sessions(*, session: Session, user: User) -> None:
     session.refresh(user)
 
 
-def _update_user_as_read(
+def update_user_as_read(
     session: Session,
     user: User,
     read: dict[str, Any],
     values: dict[str, Any],
-    lost: str | None = None,
+    lost: Refusal | None = None,
 ) -> None:
     """UPDATE the user only while the ``read`` columns still hold what was read, else
-    Conflict (saying ``lost``, or that someone else changed the account)."""
+    raise ``lost`` (by default a Conflict saying someone else changed the account)."""
     result = session.execute(
         update(User)
         .where(col(User.id) == user.id, *(getattr(User, k) == v for k, v in read.items()))
@@ -51,10 +51,8 @@ def _update_user_as_read(
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
-        raise Conflict(
-            lost
-            or f"Someone else changed {user.name}'s account at the same moment; "
-            "reload and try again."
+        raise lost or Conflict(
+            f"Someone else changed {user.name}'s account at the same moment; reload and try again."
         )
     session.refresh(user)
 
@@ -81,13 +79,15 @@ def change_password(
         raise ValidationFailed(errors)
     # Only over the password just checked: of two changes at once, the second finds it
     # replaced (a Conflict) instead of overwriting the first one's new password.
-    _update_user_as_read(
+    update_user_as_read(
         session,
         user,
         {"password_hash": user.password_hash},
         {"password_hash": generate_password_hash(new_password)},
-        lost="Your password was changed elsewhere at the same moment, so this change was "
-        "not made. Sign in with the password set there.",
+        lost=Conflict(
+            "Your password was changed elsewhere at the same moment, so this change was "
+            "not made. Sign in with the password set there."
+        ),
     )
     end_sessions(session=session, user=user)
     revoke_user_tokens(session=session, user=user)
@@ -134,7 +134,7 @@ def change_role(*, session: Session, actor: User, user_id: int, role: str) -> Us
     if _has_active_mentorships(session, user.id):
         raise Conflict(f"End {user.name}'s mentor assignments before changing their role.")
     before = user.role
-    _update_user_as_read(session, user, {"role": before}, {"role": role})
+    update_user_as_read(session, user, {"role": before}, {"role": role})
     audit.record(
         session,
         actor=actor,
@@ -155,7 +155,7 @@ def set_active(*, session: Session, actor: User, user_id: int, active: bool) -> 
     user = _other_user(session, actor, user_id, "reactivate" if active else "deactivate")
     if user.is_active == active:
         return user
-    _update_user_as_read(session, user, {"is_active": not active}, {"is_active": active})
+    update_user_as_read(session, user, {"is_active": not active}, {"is_active": active})
     if not active:
         end_sessions(session=session, user=user)
         revoke_user_tokens(session=session, user=user)

@@ -13,16 +13,14 @@ import hashlib
 import hmac
 
 from flask import current_app
-from sqlalchemy import update
 from sqlalchemy.orm import Session
-from sqlmodel import col
 from werkzeug.security import generate_password_hash
 
 from trainerpath import links
 from trainerpath.models import OutboxMail, Role, User
 
 from . import audit
-from .accounts import end_sessions
+from .accounts import end_sessions, update_user_as_read
 from .errors import InvalidState, NotFound, ValidationFailed
 from .outbox import INVITATION, PASSWORD_RESET, enqueue_mail
 from .tokens import revoke_user_tokens
@@ -126,19 +124,13 @@ def resend_invitation(*, session: Session, actor: User, user_id: int) -> User:
     # Only the newest link works: the links are bound to the stored hash, so a new one
     # retires those sent before (a lost or forwarded mail). Written only over the hash
     # read: if the invitee chose a password meanwhile, it is theirs.
-    replaced = session.execute(
-        update(User)
-        .where(
-            col(User.id) == user.id,
-            col(User.password_hash) == user.password_hash,
-            col(User.invited_at).is_not(None),
-        )
-        .values(password_hash=unusable_password_hash())
-        .execution_options(synchronize_session=False)
+    update_user_as_read(
+        session,
+        user,
+        {"password_hash": user.password_hash},  # choosing a password replaces it
+        {"password_hash": unusable_password_hash()},
+        lost=InvalidState(f"{user.name} has already chosen a password."),
     )
-    if getattr(replaced, "rowcount", 0) != 1:
-        raise InvalidState(f"{user.name} has already chosen a password.")
-    session.refresh(user)
     _mail_invitation(session, user, actor)
     audit.record(
         session,
@@ -196,15 +188,13 @@ def set_password_from_link(
         raise NotFound(LINK_UNUSABLE)
     if problem := password_problem(new_password):
         raise ValidationFailed({"new_password": problem})
-    result = session.execute(
-        update(User)
-        .where(col(User.id) == user.id, col(User.password_hash) == user.password_hash)
-        .values(password_hash=generate_password_hash(new_password), invited_at=None)
-        .execution_options(synchronize_session=False)
+    update_user_as_read(
+        session,
+        user,
+        {"password_hash": user.password_hash},
+        {"password_hash": generate_password_hash(new_password), "invited_at": None},
+        lost=NotFound(LINK_UNUSABLE),
     )
-    if getattr(result, "rowcount", 0) != 1:
-        raise NotFound(LINK_UNUSABLE)
-    session.refresh(user)
     end_sessions(session=session, user=user)
     revoke_user_tokens(session=session, user=user)
     audit.record(
