@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -236,6 +237,43 @@ def test_a_body_that_is_not_a_json_object_is_400(api, cast, unchanged, raw):
             data=raw,
         )
     assert error_of(response) == (400, "bad_request", None)
+
+
+# Python converts at most 4,300 digits of a literal (sys.get_int_max_str_digits) by default.
+LONG_NUMBER = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "details"),
+    [
+        ("teaching-sessions", "students", {"students": "must be between 1 and 500"}),
+        ("teaching-sessions", "days", {"days": "must be between 1 and 30"}),
+        ("assessments", "score", {"score": "must be between 0 and 100"}),
+    ],
+)
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_a_number_too_long_for_python_is_still_json_and_refused_per_field(
+    api, cast, unchanged, kind, field, details, sign
+):
+    body = json.dumps({**valid_body(kind), field: 0}).replace(
+        f'"{field}": 0', f'"{field}": {sign}{LONG_NUMBER}'
+    )
+    with unchanged():
+        response = api.call(
+            "POST", f"/candidates/{cast.candidate.id}/{kind}", cast.token("candidate"), data=body
+        )
+    assert error_of(response) == (422, "validation_error", details)
+
+
+def test_an_id_too_long_for_python_is_out_of_range_not_malformed(api, cast, unchanged):
+    body = f'{{"mentor_id": {LONG_NUMBER}, "candidate_id": {cast.candidate.id}}}'
+    with unchanged():
+        response = api.call("POST", "/mentorships", cast.token("admin"), data=body)
+    assert error_of(response) == (
+        422,
+        "validation_error",
+        {"mentor_id": "must be between 1 and 2147483647"},
+    )
 
 
 def test_text_that_is_not_unicode_is_400(api, cast):

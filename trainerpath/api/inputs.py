@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any, TypeVar
 
 from flask import request
@@ -23,6 +24,21 @@ WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _json_integer(text: str) -> int:
+    """Read a JSON integer, however many digits it has.
+
+    Python refuses to convert more than 4,300 digits (``sys.get_int_max_str_digits``), but
+    such a number is still valid JSON: it must reach validation and be refused there as out
+    of range (422), not answered as malformed (400). Every bound refuses it, so its exact
+    value cannot matter: the longest number Python still writes as text stands in for it.
+    """
+    try:
+        return int(text)
+    except ValueError:
+        stand_in = 10 ** (sys.get_int_max_str_digits() - 1)
+        return -stand_in if text.startswith("-") else stand_in
 
 
 def _has_bad_text(value: Any) -> bool:
@@ -58,7 +74,7 @@ def json_object() -> dict[str, Any]:
     """Decode the body as a JSON object, or refuse with 400."""
     raw = whole_body()
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant)
+        data = json.loads(raw, parse_constant=_refuse_constant, parse_int=_json_integer)
     except (ValueError, RecursionError):
         raise ApiError(400, "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
