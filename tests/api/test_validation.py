@@ -297,6 +297,29 @@ def test_bytes_that_are_not_utf8_are_400(api, cast):
     assert error_of(response)[:2] == (400, "bad_request")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+def test_json_in_another_unicode_encoding_is_400(api, cast, unchanged, encoding):
+    # JSON between systems is UTF-8 (RFC 8259 §8.1); json.loads would guess the others.
+    with unchanged():
+        response = api.call(
+            "POST",
+            f"/candidates/{cast.candidate.id}/milestones",
+            cast.token("candidate"),
+            data=json.dumps(valid_body("milestones")).encode(encoding),
+        )
+    assert error_of(response)[:2] == (400, "bad_request")
+
+
+def test_json_in_utf8_with_a_byte_order_mark_is_read(api, cast):
+    response = api.call(
+        "POST",
+        f"/candidates/{cast.candidate.id}/milestones",
+        cast.token("candidate"),
+        data=b"\xef\xbb\xbf" + json.dumps(valid_body("milestones")).encode(),
+    )
+    assert response.status_code == 201
+
+
 # -- users and mentorships --------------------------------------------------------------
 
 USER = {

@@ -74,7 +74,13 @@ def json_object() -> dict[str, Any]:
     """Decode the body as a JSON object, or refuse with 400."""
     raw = whole_body()
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant, parse_int=_json_integer)
+        # UTF-8, a leading byte order mark allowed (RFC 8259 §8.1): json.loads would also
+        # guess UTF-16 and UTF-32 from the bytes, which JSON between systems never is.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(400, "The request body is not valid JSON: it is not UTF-8.") from None
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant, parse_int=_json_integer)
     except (ValueError, RecursionError):
         raise ApiError(400, "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
