@@ -265,6 +265,25 @@ def test_a_number_too_long_for_python_is_still_json_and_refused_per_field(
     assert error_of(response) == (422, "validation_error", details)
 
 
+@pytest.mark.parametrize("literal", ["1e400", "-1e400", "1" + "0" * 400])
+def test_a_number_too_large_for_a_float_is_out_of_range(api, cast, unchanged, literal):
+    body = json.dumps({**valid_body("assessments"), "score": 0}).replace(
+        '"score": 0', f'"score": {literal}'
+    )
+    with unchanged():
+        response = api.call(
+            "POST",
+            f"/candidates/{cast.candidate.id}/assessments",
+            cast.token("candidate"),
+            data=body,
+        )
+    assert error_of(response) == (
+        422,
+        "validation_error",
+        {"score": "must be between 0 and 100"},
+    )
+
+
 def test_an_id_too_long_for_python_is_out_of_range_not_malformed(api, cast, unchanged):
     body = f'{{"mentor_id": {LONG_NUMBER}, "candidate_id": {cast.candidate.id}}}'
     with unchanged():

@@ -200,8 +200,10 @@ def why(model: type[BaseModel], error: ErrorDetails) -> str:
         return "must be text"
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return "must be a whole number"
-    if kind == "float_type" and type(value) is int:
-        bounds = _property_schema(model, name)  # a whole number too large to be a float
+    if (kind == "float_type" and type(value) is int) or kind == "finite_number":
+        # A number too large to be a float (10**400) or read as infinite (1e400) is still
+        # a number: out of range.
+        bounds = _property_schema(model, name)
         if "minimum" in bounds or "maximum" in bounds:
             return _between(bounds)
     if kind in ("float_type", "float_parsing", "finite_number"):
