@@ -118,6 +118,7 @@ def test_a_page_answers_when_a_writer_keeps_it_from_storing_what_it_measured(
 
 def test_a_connection_that_only_read_takes_the_write_lock_for_its_next_writer(app: Flask) -> None:
     engine: Engine = app.extensions["trainerpath.engine"]
+    engine.dispose()  # no idle connections left by earlier tests: the pool hands back this one
     given = traced(engine)
     with connect(engine, reads_only=True) as reader:
         reader.execute(select(User.id)).all()
