@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from werkzeug.security import generate_password_hash
 
-from trainerpath import create_app, delivery, migrate, ratelimit
+from trainerpath import clock, create_app, delivery, migrate, ratelimit
 from trainerpath.db import make_engine
 from trainerpath.models import (
     EVIDENCE_MODELS,
@@ -278,6 +278,14 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     engine: Engine = request.getfixturevalue("engine_without_app")
     yield engine
     empty_all_tables(engine)
+
+
+@pytest.fixture(autouse=True)
+def one_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the app on the day the run started (``TODAY``): the dates tests work out when
+    they are collected ("tomorrow" is in the future) stay right if the run passes midnight.
+    A test that moves the day patches ``clock.today`` over this."""
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 from werkzeug.security import check_password_hash
 
-from trainerpath import create_app, migrate
+from trainerpath import clock, create_app, migrate
 from trainerpath.db import make_engine
 from trainerpath.models import Enrollment, Standing, User
 from trainerpath.pathways import REGISTERED, Ruleset
@@ -108,7 +108,7 @@ def test_refresh_standings_measures_what_is_missing_or_of_another_day(
     session.execute(
         update(Standing)
         .where(col(Standing.enrollment_id) == old.id)
-        .values(computed_on=date.today() - timedelta(days=1))
+        .values(computed_on=clock.today() - timedelta(days=1))
     )
     session.commit()
 
@@ -119,7 +119,7 @@ def test_refresh_standings_measures_what_is_missing_or_of_another_day(
     assert second.output.strip() == "Standings measured again for 0 candidates."
     session.expire_all()
     days = {row.enrollment_id: row.computed_on for row in session.scalars(select(Standing))}
-    assert days == dict.fromkeys((kept.id, lost.id, old.id), date.today())
+    assert days == dict.fromkeys((kept.id, lost.id, old.id), clock.today())
 
 
 # -- create-user ---------------------------------------------------------------------

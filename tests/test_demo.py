@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from trainerpath import clock
 from trainerpath.demo import DEMO_PASSWORD, seed
 from trainerpath.models import (
     EVIDENCE_MODELS,
@@ -315,8 +316,8 @@ def test_seeding_is_deterministic_and_dated_relative_to_the_given_day(session):
     seed(session, today=LEAP_DAY)
     on_leap_day = snapshot(session, LEAP_DAY)
     session.rollback()
-    seed(session, today=date.today())
-    assert snapshot(session, date.today()) == on_leap_day
+    seed(session, today=clock.today())
+    assert snapshot(session, clock.today()) == on_leap_day
     dates = [
         value
         for *_rest, fields, _moments in on_leap_day["evidence"]

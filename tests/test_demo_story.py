@@ -5,7 +5,7 @@ seeded once for the module (test_demo.py holds the tests that seed it themselves
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 
 import pytest
@@ -30,6 +30,7 @@ from test_demo import (
 )
 from werkzeug.security import generate_password_hash
 
+from trainerpath import clock
 from trainerpath.dashboards.common import aware
 from trainerpath.dashboards.mentor import waiting_for_review
 from trainerpath.demo import DEMO_PASSWORD, seed
@@ -175,7 +176,7 @@ def test_pspo3_candidate_passed_pspo1_on_the_free_second_attempt(session, people
 def test_pst_preparing_candidate_counts_overlapping_product_owner_jobs_once(session, people):
     daniel = user_id(session, "daniel")
     # Northwind 2300 to 800 days ago, Brightside 1000 days ago to now: 2300 days, not 2500.
-    assert CHECKS["po_experience"](Facts(session, daniel, date.today())).current == 6.29
+    assert CHECKS["po_experience"](Facts(session, daniel, clock.today())).current == 6.29
     marco = enrollment_status(
         session=session,
         enrollment=enrollment_of(session, "marco", "pst"),
@@ -186,12 +187,12 @@ def test_pst_preparing_candidate_counts_overlapping_product_owner_jobs_once(sess
 
 
 def test_cst_2024_story_tells_the_ageing_and_the_forecast_of_today(session, people):
-    requirements = requirements_on(session, "lena", "cst", date.today())
+    requirements = requirements_on(session, "lena", "cst", clock.today())
     events, materials = requirements["qualifying_events"], requirements["current_materials_events"]
-    horizon = date.today() + timedelta(days=365)
+    horizon = clock.today() + timedelta(days=365)
 
     assert [a.current for a in events.ageing] == [9, 8]
-    assert all(date.today() < a.on <= horizon for a in events.ageing)
+    assert all(clock.today() < a.on <= horizon for a in events.ageing)
     assert materials.forecast is not None and materials.forecast.met_by is not None
     story = dict((u.email, s) for u, s in people)[email("lena")]
     assert (
@@ -236,7 +237,7 @@ def test_admin_assigned_every_mentorship(session, people):
 
 
 def test_demo_happened_over_past_months_each_step_after_what_it_needs(session, people):
-    today = start_of(date.today())
+    today = start_of(clock.today())
     joined = {u.id: aware(u.created_at) for u in session.execute(select(User)).scalars()}
     assert all(at < today for at in joined.values())
     assert today - min(joined.values()) > timedelta(days=365)  # the admin, years ago
@@ -296,17 +297,17 @@ def test_demo_audit_and_review_history_say_when_each_step_happened(session, peop
 
 def test_demo_mentor_queue_shows_the_longest_waiting_first(session, people):
     for mentor in ("priya", "tom"):
-        queue = waiting_for_review(session, user(session, mentor), date.today())
+        queue = waiting_for_review(session, user(session, mentor), clock.today())
         waited = [item.days_waiting for item in queue]
         assert waited == sorted(waited, reverse=True)
-    queue = waiting_for_review(session, user(session, "priya"), date.today())
+    queue = waiting_for_review(session, user(session, "priya"), clock.today())
     waited = [item.days_waiting for item in queue]
     assert len(set(waited)) >= 4, waited
     assert sum(days > 3 for days in waited) >= 3 and 1 <= sum(days > 14 for days in waited) <= 2
 
 
 def test_demo_has_a_preparing_candidate_quiet_for_over_60_days(session, people):
-    (reminder,) = inactive_candidates(session, date.today())
+    (reminder,) = inactive_candidates(session, clock.today())
     assert reminder.user_id == user_id(session, "marco")
     days = int(reminder.title.split()[-2])
     assert 60 < days < 90

@@ -12,6 +12,7 @@ from conftest import People
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from trainerpath import clock
 from trainerpath.exports import evidence_csv
 from trainerpath.models import AuditEntry, EvidenceBase, ExperiencePeriod, Notification
 from trainerpath.models import TeachingSession as Taught
@@ -243,7 +244,7 @@ def test_a_downloaded_csv_imports_as_it_is_into_another_record(
         data=downloaded.encode(),
         options=ReadOptions(),
         dry_run=False,
-        today=date.today(),
+        today=clock.today(),
     )
     session.commit()
     assert done.created == 1

@@ -38,7 +38,7 @@ from trainerpath.services.pathways import enrol, fire_event, switch_ruleset
 
 pytestmark = pytest.mark.without_app  # services need no Flask app
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def stored(session: Session, enrollment: Enrollment) -> standings.EnrollmentStanding:

@@ -12,10 +12,12 @@ from datetime import date, timedelta
 from conftest import PASSWORD
 from playwright.sync_api import Locator, Page, expect
 
+from trainerpath import clock
+
 
 def days_ago(days: int) -> str:
     """An ISO date ``days`` before today, as a date input takes it."""
-    return (date.today() - timedelta(days=days)).isoformat()
+    return (clock.today() - timedelta(days=days)).isoformat()
 
 
 def months_before(day: date, months: int) -> date:

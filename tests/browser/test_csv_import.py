@@ -5,7 +5,7 @@ mentor is told once."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from trainerpath import clock
 from trainerpath.models import Role, TeachingSession, User
 
 pytestmark = pytest.mark.browser
@@ -24,7 +25,7 @@ HEADER = "title;course_type;first_day;days;students;context;notes"
 def teaching_log(bad_rows: dict[int, str]) -> str:
     """30 sessions, one a week back from last month, day first, the first with a two-line
     note (so session n starts on line n + 2); the sessions in ``bad_rows`` replaced."""
-    start = date.today() - timedelta(days=40)
+    start = clock.today() - timedelta(days=40)
     lines = [HEADER]
     for n in range(30):
         day = start - timedelta(weeks=n)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from trainerpath import clock
 from trainerpath.models import Role, User
 
 from .steps import (
@@ -77,7 +78,7 @@ def test_cst2_product_owner_sees_window_ageing_and_forecast_then_compares_and_sw
     assign: Callable[[User, User], Any],
     screenshot: Callable[[Page, str], None],
 ) -> None:
-    today = date.today()
+    today = clock.today()
     olga = make_user(name="Olga Owner", email="olga@example.org")
     mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
     assign(mia, olga)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from trainerpath import clock
 from trainerpath.demo import DEMO_DOMAIN, DEMO_PASSWORD, seed
 from trainerpath.models import Enrollment, TeachingSession, User
 from trainerpath.services.evidence import log_evidence, review_evidence
@@ -86,7 +87,7 @@ def awkward(session: Session, candidate: User, mentor: User) -> None:
         data={
             "title": "Scrum" + "Mastery" * 25,
             "course_type": "scrum_master",
-            "first_day": date.today() - timedelta(days=12),
+            "first_day": clock.today() - timedelta(days=12),
             "days": 2,
             "students": 12,
             "context": "independent",
@@ -99,7 +100,7 @@ def awkward(session: Session, candidate: User, mentor: User) -> None:
         actor=candidate,
         candidate_id=candidate.id,
         kind="milestones",
-        data={"kind": "other", "achieved_on": date.today() - timedelta(days=3), "note": LONG_URL},
+        data={"kind": "other", "achieved_on": clock.today() - timedelta(days=3), "note": LONG_URL},
     )
     assert rejected.id is not None
     review_evidence(

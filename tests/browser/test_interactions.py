@@ -4,13 +4,14 @@ and the same forms with JavaScript switched off."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from conftest import PASSWORD
 from playwright.sync_api import Browser, Page, expect
 
+from trainerpath import clock
 from trainerpath.models import Enrollment, Role, User
 
 pytestmark = pytest.mark.browser
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 def iso(days: int) -> str:
     """An ISO date ``days`` ago."""
-    return (date.today() - timedelta(days=days)).isoformat()
+    return (clock.today() - timedelta(days=days)).isoformat()
 
 
 def mark_page(page: Page) -> None:

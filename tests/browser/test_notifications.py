@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from conftest import pk
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
+from trainerpath import clock
 from trainerpath.models import EvidenceBase, Role, User
 from trainerpath.notification_kinds import FEEDBACK_RECEIVED
 from trainerpath.services.notifications import notify
@@ -32,7 +33,7 @@ def test_a_rejection_is_announced_by_the_bell_and_leads_to_the_correction(
     mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
     assign(mia, cara)
     make_evidence(
-        cara, "credentials", status="pending", kind="csm", issued_on=date.today() - timedelta(300)
+        cara, "credentials", status="pending", kind="csm", issued_on=clock.today() - timedelta(300)
     )
     candidate = open_as(cara.email)
     expect(candidate.locator("#bell")).to_have_attribute("aria-label", "Notifications")

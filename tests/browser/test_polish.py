@@ -14,6 +14,7 @@ from conftest import PASSWORD
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
+from trainerpath import clock
 from trainerpath.models import Enrollment, EvidenceBase, Role, User
 
 from .steps import enrol, log_evidence
@@ -25,7 +26,7 @@ PST_RULES = "Professional Scrum Trainer (PST Candidate Journey) — current"
 SESSION = {
     "Title": "CSM Leeds",
     "Course type": "ScrumMaster",
-    "First day": (date.today() - timedelta(days=40)).isoformat(),
+    "First day": (clock.today() - timedelta(days=40)).isoformat(),
     "Days": "2",
     "Students": "12",
     "Context": "Independent (non-certified)",

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from trainerpath import dashboards
+from trainerpath import clock, dashboards
 from trainerpath.dashboards.common import format_day
 from trainerpath.models import Enrollment, User
 from trainerpath.pathways.calendar import add_months, leaves_window, window_start
@@ -32,7 +32,7 @@ DAY = date(2026, 6, 15)
 RECENT = date(2026, 3, 2)  # inside the last 365 days
 OLDER = date(2024, 1, 10)  # inside the 60-month window, outside the last 365 days
 REFLECTION = "Fewer slides, more exercises after the retrospective"
-LATEST = max(DAY, date.today())  # evidence is checked against this day when it is logged
+LATEST = max(DAY, clock.today())  # evidence is checked against this day when it is logged
 
 MakeEvidence = Callable[..., Any]
 
@@ -401,7 +401,7 @@ def ageing_cara(
 
     Returns the day they leave.
     """
-    today = date.today()
+    today = clock.today()
     old = add_months(today, -60) + timedelta(days=10)
     make_enrollment(cara, "cst", ruleset="cst@2")
     courses(cara, old, 2)
@@ -414,7 +414,7 @@ def test_the_dashboard_shows_the_window_the_warning_and_the_forecasts(
 ) -> None:
     log_in(client, cara)
     html = page(client.get("/candidate"))
-    since = format_day(window_start(date.today(), 60))
+    since = format_day(window_start(clock.today(), 60))
     events = requirement(html, "Qualifying training events")
     assert f"Counted in the last 60 months, since {since}" in events.text
     warning = (
@@ -482,7 +482,7 @@ def give_evidence(
     candidate: User, sessions: int, courses: Callable[..., None], make_evidence: MakeEvidence
 ) -> None:
     """Courses spread over the last six years (some ageing out), experience, a CSP."""
-    today = date.today()
+    today = clock.today()
     for n in range(sessions):
         courses(candidate, today - timedelta(days=55 * n + 3), with_current_materials=n % 2 == 0)
     make_evidence(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 
+from trainerpath import clock
 from trainerpath.dashboards.common import format_day
 from trainerpath.models import Enrollment
 from trainerpath.pathways import CURRENT, REGISTERED, RULESETS, Ruleset, is_current, rulesets_of
@@ -226,7 +226,7 @@ def test_a_candidates_pathway_page_measures_their_evidence(
     assert "Not enrolled. You already meet 0 of 5 requirements to apply." in banner.text
     assert banner.find("button").text == "Enrol in CST under these rules"
     current = page(client.get("/pathways/cst")).by_id("step-preparing")
-    since = format_day(window_start(date.today(), 60))
+    since = format_day(window_start(clock.today(), 60))
     assert "1 verified + 0 pending of 10 qualifying training events" in current.text
     assert f"Counted in the last 60 months, since {since}" in current.text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from conftest import PASSWORD
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 
-from trainerpath import create_app
+from trainerpath import clock, create_app
 from trainerpath.models import EVIDENCE_MODELS, OutboxMail, User
 from trainerpath.pathways import RULESETS
 from trainerpath.pathways.calendar import add_months
@@ -58,8 +58,8 @@ def visit(
     make_evidence(cast.candidate, "teaching-sessions", status="pending")
     make_evidence(cast.candidate, "credentials", status="rejected")
     qualifying = {"reflection": "Changed the exercises", "with_current_materials": True}
-    ageing = add_months(date.today(), -60) + timedelta(days=20)
-    for first_day in [ageing] * 2 + [date.today() - timedelta(days=40)] * 8:
+    ageing = add_months(clock.today(), -60) + timedelta(days=20)
+    for first_day in [ageing] * 2 + [clock.today() - timedelta(days=40)] * 8:
         make_evidence(cast.candidate, "teaching-sessions", first_day=first_day, **qualifying)
 
     def open_page(role: str, url: str) -> Any:

@@ -8,7 +8,7 @@ show it expired, and what they measured is stored for the next view.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -23,7 +23,7 @@ from trainerpath.services.pathways import enrol
 
 from .conftest import Cast, fetch_one, log_in, text
 
-TODAY = date.today()
+TODAY = clock.today()
 MET = "An active CSP credential of the track is on record"
 NEEDED = "An active CSP-SM credential is needed on the ScrumMaster track"
 

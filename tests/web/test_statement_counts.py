@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from trainerpath import clock
 from trainerpath.models import (
     AssessmentAttempt,
     Credential,
@@ -34,7 +35,7 @@ from trainerpath.services.pathways import enrol
 from .conftest import Cast, log_in
 
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @contextmanager
