@@ -1,12 +1,19 @@
 """A differential test of the requirement objects against an independent reading of
-pathways.md (tests/pathways_oracle.py).
+pathways.md (tests/pathways_oracle.py, written from the spec without the measuring code).
 
 Each seed makes one candidate's evidence at random, biased towards the edges the spec
 names (window starts and month ends, 29 February, the last 365 days, overlapping,
 ongoing and future-ended periods, credentials with and without expires_on, pending and
 rejected items), picks "today" (month ends and leap days among them), and compares what
-``GET /api/v1/enrollments/{id}`` returns under all four rulesets with the oracle's
-results, field by field.
+``GET /api/v1/enrollments/{id}`` returns under all four rulesets (both tracks of
+``cst@2``, pst@1's later states) with the oracle's results, field by field, today and on
+later days (where evidence ages out or a forecast is met); then the windows of
+``GET /rulesets`` and the refusal of the guarded event. Some seeds log, review, correct
+and delete the evidence through the API after enrolling. A mismatch prints the seed,
+the evidence and each differing field.
+
+TRAINERPATH_ORACLE_SEEDS (160) and TRAINERPATH_ORACLE_API_EVERY (every 40th seed through
+the API) run more when exploring.
 """
 
 from __future__ import annotations
