@@ -59,10 +59,12 @@ class TooManyAttempts(Exception):
         """The wait in whole minutes, at least one, for people."""
         return max(1, round(self.retry_after / 60))
 
+    reason = "Too many failed attempts."
+
     def sentence(self) -> str:
-        """Say how long to wait, for a form or an API message."""
+        """Say why and how long to wait, for a form or an API message."""
         plural = "s" if self.minutes != 1 else ""
-        return f"Too many failed attempts. Please wait {self.minutes} minute{plural} and try again."
+        return f"{self.reason} Please wait {self.minutes} minute{plural} and try again."
 
 
 class ChecksGoingOn(TooManyAttempts):
@@ -82,13 +84,7 @@ class ChecksGoingOn(TooManyAttempts):
 class TooManyResetRequests(TooManyAttempts):
     """Refuse another reset link for an address that asked for many: none has failed."""
 
-    def sentence(self) -> str:
-        """Say how long to wait, for the form."""
-        plural = "s" if self.minutes != 1 else ""
-        return (
-            "Too many reset links asked for this address. "
-            f"Please wait {self.minutes} minute{plural} and try again."
-        )
+    reason = "Too many reset links asked for this address."
 
 
 class ResetGoingOn(ChecksGoingOn):
@@ -215,13 +211,7 @@ class ResetGuard(CredentialGuard):
 class TooManySignups(TooManyAttempts):
     """Refuse another new account from an address that made many within the hour."""
 
-    def sentence(self) -> str:
-        """Say how long to wait, for the form."""
-        plural = "s" if self.minutes != 1 else ""
-        return (
-            "Too many new accounts from this address. "
-            f"Please wait {self.minutes} minute{plural} and try again."
-        )
+    reason = "Too many new accounts from this address."
 
 
 class SignupGuard:
