@@ -267,3 +267,41 @@ def test_a_date_typed_digit_by_digit_is_kept_and_checked_once_left(
     expect(form.locator("#field-achieved_on .field-error")).to_have_text(
         "✗ Must be on or after 1 Jan 1900."
     )
+
+
+def test_without_javascript_a_refused_note_is_brought_into_view_with_its_reason(
+    browser: Browser,
+    live_server: str,
+    people: tuple[User, User],
+    make_evidence: Callable[..., Any],
+    make_enrollment: Callable[..., Enrollment],
+) -> None:
+    """The page drawn again after a refused reject or outcome opens at the top; the
+    note box that says why is far below it, so it takes the focus (and the view)."""
+    cara, mia = people
+    for n in range(6):  # enough items that the last one's note is below the fold
+        make_evidence(cara, "milestones", status="pending", kind="other", note=f"item {n}")
+    make_enrollment(cara, "pst", ruleset="pst@1", state="staff_interview")
+    context = browser.new_context(
+        base_url=live_server, java_script_enabled=False, viewport={"width": 390, "height": 844}
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(mia.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto("/mentor/reviews")
+    page.get_by_role("button", name="Reject").last.click()
+    note = page.locator("textarea[aria-invalid=true]")
+    expect(note).to_be_focused()
+    expect(note).to_be_in_viewport()
+
+    page.goto(f"/mentor/candidates/{cara.id}")
+    card = page.locator("article.enrollment").filter(has_text="Staff interview")
+    card.get_by_role("button", name="not passed").click()
+    note = page.locator("textarea[aria-invalid=true]")
+    expect(note).to_be_focused()
+    expect(note).to_be_in_viewport()
+    context.close()
