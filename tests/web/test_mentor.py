@@ -100,6 +100,34 @@ def test_each_row_shows_pathway_state_progress_waiting_and_last_activity(
 
 
 @pytest.mark.parametrize(
+    ("state", "label", "flagged"),
+    [
+        ("licensed", "Licensed", False),
+        ("withdrawn", "Withdrawn", False),
+        ("ttt", "Train the Trainer", True),
+    ],
+)
+def test_a_long_quiet_is_flagged_only_while_the_pathway_is_open(
+    client: FlaskClient,
+    mia: Cast,
+    session: Session,
+    make_enrollment: Callable[..., Enrollment],
+    state: str,
+    label: str,
+    flagged: bool,
+) -> None:
+    """A licensed (or withdrawn) candidate has nothing left to log: their quiet is no
+    warning, as the quiet-candidate reminder is not sent to them either."""
+    fields = {"withdrawn_from": "ttt"} if state == "withdrawn" else {}
+    make_enrollment(mia.candidate, "pst", state=state, **fields)
+    mia.candidate.created_at = utcnow() - timedelta(days=200)
+    session.commit()
+    [row] = rows(client)
+    assert row[2] == label
+    assert row[-1] == ("⚠ " if flagged else "") + "200 days ago"
+
+
+@pytest.mark.parametrize(
     ("query", "first_names"),
     [
         ("?sort=name", ["Bea", "Cara", "Dan"]),

@@ -66,8 +66,15 @@ class CandidateRow:
     idle_days: int
     stage: float  # how far along the path, 0 (start) to 1 (done); -1 when not enrolled
     ageing: str | None = None  # a met requirement that ageing evidence makes unmet soon
+    settled: bool = False  # certified, licensed or withdrawn: nothing is expected of them
+
+    @property
+    def quiet(self) -> bool:
+        """Worth a warning: no activity for QUIET_DAYS while the pathway is still open."""
+        return self.idle_days >= QUIET_DAYS and not self.settled
 
 
+QUIET_DAYS = 30  # idle this long, a candidate with a pathway still open is flagged
 AGEING_FLAG_DAYS = 90  # how far ahead the table flags requirements about to become unmet
 
 
@@ -212,6 +219,7 @@ def _row(
         idle_days=days_since(active_at, today) or 0,
         stage=_stage(ruleset, enrollment),
         ageing=ageing_flag(ruleset, summary, today),
+        settled=state.final or ruleset.is_withdrawn(enrollment.state),
     )
 
 
