@@ -344,7 +344,12 @@ def test_a_mentor_sees_their_turnaround_and_the_admin_every_mentors(
         )
     session.commit()
     log_in(client, cast.mentor)
-    figures = page(client.get("/mentor/reviews")).find("dl", class_="turnaround-figures")
+    own = page(client.get("/mentor/reviews"))
+    assert (
+        "Waiting: items of your candidates not yet reviewed"
+        in own.find("section", class_="turnaround").text
+    )  # spoken to the mentor, as its heading is
+    figures = own.find("dl", class_="turnaround-figures")
     assert figures is not None
     shown = dict(
         zip(
