@@ -305,3 +305,34 @@ def test_without_javascript_a_refused_note_is_brought_into_view_with_its_reason(
     expect(note).to_be_focused()
     expect(note).to_be_in_viewport()
     context.close()
+
+
+def test_without_javascript_a_refused_form_low_on_its_page_opens_at_its_first_error(
+    browser: Browser, live_server: str, people: tuple[User, User], make_user: Callable[..., User]
+) -> None:
+    """The users page draws its "Create a user" form under the table of users: refused,
+    the page comes back from the top unless the first invalid field takes the focus."""
+    cara, _mia = people
+    admin = make_user(role=Role.ADMIN.value, name="Ada Admin", email="ada@example.org")
+    for n in range(8):
+        make_user(name=f"Extra Person {n}", email=f"extra{n}@example.org")
+    context = browser.new_context(
+        base_url=live_server, java_script_enabled=False, viewport={"width": 390, "height": 844}
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/admin/users")
+    form = page.locator("form").filter(has=page.get_by_role("button", name="Create user"))
+    form.get_by_label("Name").fill("Second Cara")
+    form.get_by_label("E-mail").fill(cara.email)
+    form.locator("input[type=password]").fill("short")
+    form.get_by_role("button", name="Create user").click()
+    email = page.locator("#email")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_be_focused()  # the first of the two invalid fields
+    expect(email).to_be_in_viewport()
+    context.close()
