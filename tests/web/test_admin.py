@@ -79,6 +79,14 @@ def test_an_admin_creates_a_mentor_who_can_then_log_in(
     assert log_in(other, nora).headers["Location"] == "/mentor/"
 
 
+def test_the_create_form_does_not_call_its_always_chosen_role_optional(
+    client: FlaskClient, ada: Cast
+) -> None:
+    form = page(client.get("/admin/users")).by_id("field-role")
+    assert form.find("label").text == "Role"
+    assert form.find("option", selected=True).text == "Mentor"
+
+
 def test_creating_a_user_reports_every_problem_at_once(
     client: FlaskClient, ada: Cast, engine: Engine
 ) -> None:

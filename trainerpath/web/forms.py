@@ -233,7 +233,14 @@ class UserForm(WebForm):
         "Name", render_kw={"required": True, "maxlength": 120, "autocomplete": "off"}
     )
     email = EmailField("E-mail", render_kw={"required": True, "autocomplete": "off"})
-    role = SelectField("Role", choices=ROLE_CHOICES, default="mentor", validate_choice=False)
+    # Always one of the roles (mentor unless changed), so not labelled "(optional)".
+    role = SelectField(
+        "Role",
+        choices=ROLE_CHOICES,
+        default="mentor",
+        validate_choice=False,
+        render_kw={"required": True},
+    )
     invite = BooleanField(
         "Send an invitation link instead",
         description="They choose their own password from a link we e-mail them; leave the "
