@@ -84,3 +84,28 @@ def test_a_filter_change_reads_out_the_new_count_in_a_live_region_that_stays(
     expect(mentor.locator("#candidates tbody tr")).to_have_count(1)
     # The table's own count was redrawn with it, where a screen reader seldom reads it.
     expect(announcer).to_have_text("1 row matches the filters · clear filters")
+
+
+def test_one_search_is_one_step_back(
+    open_as: Callable[..., Page],
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Any],
+) -> None:
+    """Typing a name, then pressing Apply (which also leaves the box), asks for the same
+    address up to three times: it is one entry in the history, so one Back undoes it."""
+    mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
+    for name in ("Ann Able", "Bob Baker"):
+        assign(mia, make_user(name=name, email=f"{name.split()[0].lower()}@example.org"))
+    mentor = open_as(mia.email)
+    mentor.goto("/mentor/")
+    names = mentor.locator("#candidates tbody tr th a")
+    mentor.locator("#candidates").get_by_role("link", name=re.compile("^Candidate")).click()
+    expect(mentor).to_have_url(re.compile(r"dir=desc"))
+    mentor.get_by_label("Search").press_sequentially("bob", delay=50)
+    expect(names).to_have_text(["Bob Baker"])
+    mentor.get_by_role("button", name="Apply").click()
+    expect(mentor).to_have_url(re.compile(r"q=bob"))
+    mentor.wait_for_load_state("networkidle")
+    mentor.go_back()
+    expect(mentor).to_have_url(re.compile(r"/mentor/\?sort=name&dir=desc$"))
+    expect(names).to_have_text(["Bob Baker", "Ann Able"])

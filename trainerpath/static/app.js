@@ -285,6 +285,17 @@
     }
   });
 
+  // A filter form answers typing, leaving the box and submitting, so one search can ask
+  // for the same address two or three times; each would push a history entry and Back
+  // would seem to do nothing. An address the page already shows replaces its entry.
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    var update = event.detail.history;
+    if (update && update.type === "push" &&
+        new URL(update.path, window.location.href).href === window.location.href) {
+      update.type = "replace";
+    }
+  });
+
   // Plain (non-htmx) forms that need a second thought: deactivate a user, end an assignment.
   document.addEventListener(
     "submit",
