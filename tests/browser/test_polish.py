@@ -267,3 +267,20 @@ def test_times_show_in_the_browsers_zone_from_the_first_login(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").first).to_contain_text("Times now show in Europe/Berlin")
     context.close()
+
+
+def test_on_a_phone_a_review_items_title_takes_the_width_of_its_card(
+    open_as: Callable[..., Page], pair: tuple[User, User], make_evidence: Callable[..., Any]
+) -> None:
+    """Beside the badge and the "Select" box, the title was squeezed into a third of
+    the card, five short lines for "Certified ScrumMaster (CSM): 12 students, …"."""
+    cara, mia = pair
+    make_evidence(cara, "teaching-sessions", status="pending", title="Certified ScrumMaster (CSM)")
+    page = open_as(mia.email)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/mentor/reviews")
+    item = page.locator("article.review-item").first
+    title = item.locator("h3")
+    expect(title).to_contain_text("Certified ScrumMaster (CSM)")
+    head_width = item.locator(".review-item-head").bounding_box()["width"]  # type: ignore[index]
+    assert title.bounding_box()["width"] > 0.9 * head_width  # type: ignore[index]
