@@ -284,3 +284,10 @@ def test_on_a_phone_a_review_items_title_takes_the_width_of_its_card(
     expect(title).to_contain_text("Certified ScrumMaster (CSM)")
     head_width = item.locator(".review-item-head").bounding_box()["width"]  # type: ignore[index]
     assert title.bounding_box()["width"] > 0.9 * head_width  # type: ignore[index]
+
+    page = open_as(cara.email)  # the candidate's own list draws its items the same way
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/evidence/teaching-sessions")
+    head = page.locator("#evidence-list .evidence-item-head").first
+    title = head.locator("strong")
+    assert title.bounding_box()["width"] > 0.9 * head.bounding_box()["width"]  # type: ignore[index]
