@@ -223,7 +223,8 @@ def test_a_candidates_pathway_page_measures_their_evidence(
     first = page(client.get("/pathways/cst?ruleset=cst@1"))
     assert "40 verified + 0 pending of 100 students" in first.by_id("step-preparing").text
     banner = first.find("aside", class_="standing-banner")
-    assert "Not enrolled. You already meet 0 of 5 requirements to apply." in banner.text
+    # nothing met yet: not "you already meet 0"
+    assert "Not enrolled. You meet none of the 5 requirements to apply yet." in banner.text
     assert banner.find("button").text == "Enrol in CST under these rules"
     current = page(client.get("/pathways/cst")).by_id("step-preparing")
     since = format_day(window_start(clock.today(), 60))

@@ -191,7 +191,11 @@ def _standing(
     met, total = sum(1 for r in measured if r.met), len(measured)
     if enrollment is None:
         noun = unit_for(total, "requirements")
-        summary = f"Not enrolled. You already meet {met} of {total} {noun} to apply."
+        summary = (
+            f"Not enrolled. You already meet {met} of {total} {noun} to apply."
+            if met
+            else f"Not enrolled. You meet none of the {total} {noun} to apply yet."
+        )
         return Standing(ruleset, None, "Not enrolled", met, total, summary)
     summary = (
         f"You follow {ruleset_for(enrollment.ruleset).label}. Under these rules you would "
