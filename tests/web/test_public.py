@@ -36,7 +36,14 @@ def test_a_pathway_page_shows_every_step_and_who_decides_it(
     assert f"rules {ruleset.id}" in html.find("header", class_="page-head").text
     steps = html.find("ol", class_="route").find_all("li", class_="route-step")
     expected = [s for s in ruleset.states if s.value != ruleset.withdrawn_state]
-    assert [step.find("h2").find("code").text for step in steps] == [s.value for s in expected]
+    assert [step.get("id") for step in steps] == [f"step-{s.value}" for s in expected]
+    # a step's heading is its name, not the name and the identifier the API uses, which
+    # only the full rules table shows
+    assert [step.find("h2").text for step in steps] == [
+        state_label(ruleset, s.value) for s in expected
+    ]
+    table = html.find("details").find("tbody").text
+    assert all(s.value in table for s in expected if not s.final)
     for step, state in zip(steps, expected, strict=True):
         for event in ruleset.event_names(state.value):
             if event != "withdraw":
