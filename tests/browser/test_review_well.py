@@ -67,3 +67,39 @@ def test_the_mentor_filters_by_candidate_and_verifies_two_items_at_once(
         "Review history Verified by Mia Mentor"
     )
     screenshot(mentor, "candidate-evidence")
+
+
+def test_the_turnaround_figures_follow_the_reviews_made_on_the_page(
+    open_as: Callable[..., Page],
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Any],
+    make_evidence: Callable[..., EvidenceBase],
+) -> None:
+    """Above the queue, "Waiting under 3 days" and "Reviews" must agree with the queue
+    below them after a review in place, not only after a reload."""
+    cara = make_user(name="Cara Candidate", email="cara@example.org")
+    mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
+    assign(mia, cara)
+    for note in ("First panel letter", "Second panel letter", "Third panel letter"):
+        make_evidence(cara, "milestones", status="pending", note=note)
+
+    mentor = open_as(mia.email)
+    mentor.goto("/mentor/reviews")
+    figures = mentor.locator("#turnaround dl")
+
+    def figure(name: str) -> Any:
+        return figures.locator("div").filter(has=mentor.get_by_text(name, exact=True)).locator("dd")
+
+    expect(figure("Waiting under 3 days")).to_have_text("3")
+    expect(figure("Reviews")).to_have_text("0")
+
+    mentor.locator("article.review-item").first.get_by_role("button", name="Verify").click()
+    expect(figure("Waiting under 3 days")).to_have_text("2")
+    expect(figure("Reviews")).to_have_text("1")
+
+    for box in mentor.locator("article.review-item input[type=checkbox]").all():
+        box.check()
+    mentor.get_by_role("button", name="Verify selected").click()
+    expect(mentor.locator("#queue")).to_contain_text("Nothing is waiting")
+    expect(figure("Waiting under 3 days")).to_have_text("0")
+    expect(figure("Reviews")).to_have_text("3")

@@ -423,3 +423,18 @@ def test_the_admins_turnaround_table_shows_the_busiest_mentors_and_says_so(
     names = [row.find("th").text for row in table.find("tbody").find_all("tr")]
     assert names == ["Mia Mentor"]  # the one with something waiting; Max has nothing
     assert "Showing the 1 mentor with the oldest waiting items" in html.text
+
+
+def test_the_turnaround_partial_is_for_reviewers_and_htmx(client: FlaskClient, cast: Cast) -> None:
+    """The queue's page draws its turnaround again from here after each review."""
+    log_in(client, cast.mentor)
+    section = page(client.get("/mentor/reviews")).by_id("turnaround")
+    assert section.get("hx-get") == "/mentor/reviews/turnaround"
+    assert section.get("hx-trigger") == "review-changed from:body"
+    partial = client.get("/mentor/reviews/turnaround", headers=HTMX)
+    assert partial.status_code == 200
+    assert page(partial).by_id("turnaround").find("dl", class_="turnaround-figures")
+    assert client.get("/mentor/reviews/turnaround").headers["Location"] == "/mentor/reviews"
+    client.post("/logout")
+    log_in(client, cast.candidate)
+    assert client.get("/mentor/reviews/turnaround", headers=HTMX).status_code == 403

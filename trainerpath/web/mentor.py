@@ -154,6 +154,17 @@ def reviews() -> Response:
     return _queue_page(request.args)
 
 
+@bp.get("/reviews/turnaround")
+@role_required(*REVIEWERS)
+def turnaround() -> Response:
+    """The turnaround figures alone, for htmx to draw again after a review on the queue's
+    page, so they agree with the queue below them; without htmx, the queue's page."""
+    if not wants_partial():
+        return redirect(url_for("mentor.reviews"))
+    view = dashboards.turnaround_for(get_session(), me())
+    return partial("mentor/_turnaround.html", turnaround=view)
+
+
 @bp.post("/reviews/verify")
 @role_required(*REVIEWERS)
 def bulk_verify() -> Response:
