@@ -103,3 +103,34 @@ def test_the_turnaround_figures_follow_the_reviews_made_on_the_page(
     expect(mentor.locator("#queue")).to_contain_text("Nothing is waiting")
     expect(figure("Waiting under 3 days")).to_have_text("0")
     expect(figure("Reviews")).to_have_text("3")
+
+
+def test_a_review_on_the_candidates_page_redraws_their_standing_but_keeps_a_typed_note(
+    open_as: Callable[..., Page],
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], Any],
+    make_evidence: Callable[..., EvidenceBase],
+    make_enrollment: Callable[..., Any],
+) -> None:
+    """Below the items to review, the candidate's bars and evidence counts follow each
+    review in place; an outcome's note typed meanwhile is not wiped by the redraw."""
+    cara = make_user(name="Cara Candidate", email="cara@example.org")
+    mia = make_user(role=Role.MENTOR.value, name="Mia Mentor", email="mia@example.org")
+    assign(mia, cara)
+    make_enrollment(cara, "cst", ruleset="cst@1")
+    make_enrollment(cara, "pst", ruleset="pst@1", state="staff_interview")
+    for title in ("CSM Leeds", "CSM York"):
+        make_evidence(cara, "teaching-sessions", status="pending", title=title, students=20)
+
+    mentor = open_as(mia.email)
+    mentor.goto(f"/mentor/candidates/{cara.id}")
+    students = mentor.locator("#overview li.requirement").filter(has_text="Students taught")
+    expect(students).to_contain_text("0 verified + 40 pending of 100 students")
+    mentor.locator("article.review-item").first.get_by_role("button", name="Verify").click()
+    expect(students).to_contain_text("20 verified + 20 pending of 100 students")
+
+    note = mentor.get_by_role("textbox", name=re.compile("staff interview not passed"))
+    note.fill("The Scrum values section was thin.")
+    mentor.locator("article.review-item").nth(1).get_by_role("button", name="Verify").click()
+    expect(mentor.locator("#queue-count")).to_have_text("0")
+    expect(note).to_have_value("The Scrum values section was thin.")

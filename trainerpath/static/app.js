@@ -296,6 +296,18 @@
     }
   });
 
+  // A part drawn again when something changed elsewhere on the page (data-unless-typing
+  // names it) keeps its place while a note is being typed in it: the text would be lost.
+  document.addEventListener("htmx:confirm", function (event) {
+    var part = event.target.getAttribute && event.target.getAttribute("data-unless-typing");
+    var typed = part && document.querySelector(part);
+    if (typed && Array.prototype.some.call(typed.querySelectorAll("textarea"), function (box) {
+      return box.value.trim() !== "";
+    })) {
+      event.preventDefault();
+    }
+  });
+
   // Plain (non-htmx) forms that need a second thought: deactivate a user, end an assignment.
   document.addEventListener(
     "submit",
