@@ -291,3 +291,21 @@ def test_on_a_phone_a_review_items_title_takes_the_width_of_its_card(
     head = page.locator("#evidence-list .evidence-item-head").first
     title = head.locator("strong")
     assert title.bounding_box()["width"] > 0.9 * head.bounding_box()["width"]  # type: ignore[index]
+
+
+def test_on_a_phone_the_audit_trails_details_are_not_squeezed_to_a_word_a_line(
+    open_as: Callable[..., Page], pair: tuple[User, User], make_user: Callable[..., User]
+) -> None:
+    """The table scrolls sideways on a phone; its last column, the entry's details (free
+    text, which may break anywhere), had been squeezed to some 95 px, words cut in two."""
+    cara, _mia = pair
+    make_user(role=Role.ADMIN.value, name="Ada Admin", email="ada@example.org")
+    page = open_as(cara.email)
+    log_evidence(page, "Teaching sessions", {**SESSION, "Title": "Scrum Fundamentals for Teams"})
+    admin = open_as("ada@example.org")
+    admin.set_viewport_size({"width": 390, "height": 844})
+    admin.goto("/admin/audit")
+    row = admin.locator(".audit-table tbody tr").filter(has_text="evidence.logged")
+    details = row.locator("td").last
+    expect(details).to_contain_text("Scrum Fundamentals for Teams")
+    assert details.bounding_box()["width"] >= 200  # type: ignore[index]
