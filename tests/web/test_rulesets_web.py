@@ -255,6 +255,11 @@ def test_a_candidate_changes_the_track_of_their_own_rules(
         "Change to the Product Owner (CSPO courses) track"
     ]
     form = own.find("form")
+    # asked first, as a switch of rules is: which courses count changes
+    assert form.get("hx-confirm") == (
+        "Follow the Product Owner (CSPO courses) track from now on? Your evidence stays; "
+        "which courses count changes."
+    )
     data = {i.get("name"): i.get("value") for i in form.find_all("input")}
     response = client.post(form.get("action"), data=data, headers=HTMX)
     assert response.status_code == 200
