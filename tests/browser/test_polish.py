@@ -309,3 +309,18 @@ def test_on_a_phone_the_audit_trails_details_are_not_squeezed_to_a_word_a_line(
     details = row.locator("td").last
     expect(details).to_contain_text("Scrum Fundamentals for Teams")
     assert details.bounding_box()["width"] >= 200  # type: ignore[index]
+
+
+def test_the_import_and_template_links_start_at_the_same_edge(
+    open_as: Callable[..., Page], pair: tuple[User, User]
+) -> None:
+    """Under the heading (where the links sit at 1280 px and narrower) the template link
+    was pushed right under the import link, as if it belonged to something else."""
+    cara, _mia = pair
+    page = open_as(cara.email)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto("/evidence/teaching-sessions")
+        links = page.locator(".import-links a")
+        lefts = [links.nth(i).bounding_box()["x"] for i in range(2)]  # type: ignore[index]
+        assert abs(lefts[0] - lefts[1]) < 1, (width, lefts)
