@@ -155,6 +155,11 @@ class QualifyingMark:
         """Whether the session counts as a qualifying event."""
         return not self.reasons
 
+    @property
+    def once_verified(self) -> bool:
+        """Whether only the review stands between the session and a qualifying event."""
+        return self.reasons == ["waiting for review"]
+
 
 def qualifying_marks(
     session: Session,
