@@ -128,6 +128,22 @@ def test_creating_a_user_with_bad_details_explains_each_field(
     assert len(fetch_all(engine, select(User))) == 5
 
 
+def test_a_refused_form_drawn_again_opens_at_its_first_error_only(
+    client: FlaskClient, ada: Cast
+) -> None:
+    bad = NEW_MENTOR | {"email": ada.candidate.email, "password": "short"}
+    whole_page = page(client.post("/admin/users", data=bad))
+    # one autofocus in a document (two is invalid HTML): the first of the invalid fields
+    assert [field.get("id") for field in whole_page.find_all(autofocus=True)] == ["email"]
+
+
+def test_a_refused_assignment_opens_at_its_first_unknown_person(
+    client: FlaskClient, ada: Cast
+) -> None:
+    refused = page(client.post("/admin/mentorships", data={"mentor": "nobody", "candidate": "x"}))
+    assert [box.get("id") for box in refused.find_all(autofocus=True)] == ["assign-mentor"]
+
+
 def test_changing_a_role(client: FlaskClient, ada: Cast, engine: Engine) -> None:
     client.post(f"/admin/users/{ada.other_candidate.id}/role", data={"role": "mentor"})
     assert "Otto Other is now a mentor." in text(client.get("/admin/users"))

@@ -162,6 +162,8 @@ def test_bad_input_is_explained_next_to_its_field_and_saves_nothing(
         control = wrapper.find(id=field)
         assert control.get("aria-invalid") == "true"
         assert control.get("aria-describedby") == f"{field}-error"
+        # a whole page opens at the field; a swap leaves the focus where the reader is
+        assert ("autofocus" in control.attrs) is (headers == {})
     assert items(engine, slug) == []
 
 

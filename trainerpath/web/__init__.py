@@ -20,6 +20,7 @@ from . import (
     candidate,
     errors,
     exports,
+    forms,
     imports,
     login,
     mentor,
@@ -64,6 +65,7 @@ def _template_globals() -> dict[str, Any]:
         "viewer_zone": zones.viewer_zone_name,
         "MAX_NOTE": MAX_NOTE,
         "STATUS_LABELS": STATUS_LABELS,
+        "opens_at": forms.opens_at,
     }
 
 

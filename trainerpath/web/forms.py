@@ -40,7 +40,7 @@ from trainerpath.services.evidence_kinds import (
     FieldSpec,
 )
 
-from .common import humanise
+from .common import humanise, wants_partial
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -55,6 +55,17 @@ ROLE_CHOICES = options(
         (Role.ADMIN.value, "Admin"),
     ]
 )
+
+
+def opens_at(field: Field) -> bool:
+    """Whether a whole page drawn again after its form was refused (no htmx) opens at
+    ``field``: the first of the form's fields with an error takes the focus (autofocus),
+    however far down the page the form is. Never in an htmx swap, where the focus would
+    jump back to a field the reader has just left."""
+    if not field.errors or wants_partial():
+        return False
+    form = getattr(field, "_form", None)  # the form a bound field belongs to
+    return form is None or next((f for f in form if f.errors), None) is field
 
 
 class WebForm(FlaskForm):
