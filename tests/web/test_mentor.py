@@ -99,6 +99,24 @@ def test_each_row_shows_pathway_state_progress_waiting_and_last_activity(
     assert table["Dan"][1:4] == ["—", "—", "Not enrolled"]
 
 
+def test_sorted_by_progress_a_candidate_waiting_for_an_outcome_has_nothing_left_to_meet(
+    client: FlaskClient,
+    mia: Cast,
+    three_candidates: list[User],
+    make_user: Callable[..., User],
+    assign: Callable[[User, User], object],
+    make_enrollment: Callable[..., Enrollment],
+) -> None:
+    """In TAC review a candidate has met every requirement of "preparing": their row sorts
+    with the finished ones, not below a candidate who has met one requirement of five."""
+    tess = make_user(name="Tess Tac", email="tess@example.org")
+    assign(mia.mentor, tess)
+    make_enrollment(tess, "cst", state="tac_review")
+    names = [row[0].split(" ")[0] for row in rows(client, "?sort=progress")]
+    assert names == ["Bea", "Dan", "Cara", "Tess"]  # 0 of 1 and none (by name), 1 of 5, waiting
+    assert rows(client, "?sort=progress&dir=desc")[0][3] == "Waiting for an outcome"
+
+
 @pytest.mark.parametrize(
     ("state", "label", "flagged"),
     [

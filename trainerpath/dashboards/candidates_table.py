@@ -202,8 +202,8 @@ def _row(
     elif total:
         noun = unit_for(total, "requirements")
         text, pct = f"{met} of {total} {noun} met", math.floor(met / total * 100)
-    else:
-        text, pct = "Waiting for an outcome", 0
+    else:  # nothing left to meet at this step: only an outcome to wait for
+        text, pct = "Waiting for an outcome", 100
     return CandidateRow(
         candidate=candidate,
         enrollment=enrollment,
@@ -269,6 +269,7 @@ def _progress_order() -> Any:
         (or_(*finished), 100),
         (or_(*withdrawn), 0),
         (col(Standing.total) > 0, col(Standing.met) * 100 / col(Standing.total)),
+        (col(Standing.total) == 0, 100),  # waiting for an outcome: nothing left to meet
         else_=0,
     )
 
