@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := trainerpath
 
-.PHONY: run test setup static check lint typecheck browser-test clean
+.PHONY: run test setup static check browser-test clean
 
 ## run: set up, migrate, load the demo data (once) and serve on http://$(HOST):$(PORT),
 ## with a mail worker beside it (mails land in instance/mail/ as .eml files)
