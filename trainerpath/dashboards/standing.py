@@ -22,6 +22,7 @@ from trainerpath.pathways import Requirement, Ruleset, is_current, rulesets_of
 from trainerpath.pathways.cst_2024 import (
     COURSE_NAMES,
     CST_2,
+    WAITING_FOR_REVIEW,
     why_not_qualifying,
 )
 
@@ -158,7 +159,7 @@ class QualifyingMark:
     @property
     def once_verified(self) -> bool:
         """Whether only the review stands between the session and a qualifying event."""
-        return self.reasons == ["waiting for review"]
+        return self.reasons == [WAITING_FOR_REVIEW]
 
 
 def qualifying_marks(

@@ -48,6 +48,9 @@ HAS_REFLECTION = func.trim(col(TeachingSession.reflection)) != ""
 QUALIFYING: list[Filter] = [*QUALIFYING_BUT_REFLECTION, HAS_REFLECTION]
 
 
+WAITING_FOR_REVIEW = "waiting for review"  # the reason a session lacks only its review
+
+
 def why_not_qualifying(session_row: TeachingSession, track: str | None, today: date) -> list[str]:
     """Say why a loaded teaching session is not a qualifying event (none: it is one).
 
@@ -67,7 +70,7 @@ def why_not_qualifying(session_row: TeachingSession, track: str | None, today: d
     if not window_start(today, WINDOW_MONTHS) <= session_row.first_day <= today:
         reasons.append(f"outside the {WINDOW_MONTHS}-month window")
     if session_row.review_status == ReviewStatus.PENDING.value:
-        reasons.append("waiting for review")
+        reasons.append(WAITING_FOR_REVIEW)
     elif session_row.review_status == ReviewStatus.REJECTED.value:
         reasons.append("rejected")
     return reasons
