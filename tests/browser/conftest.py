@@ -18,6 +18,8 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
+from .steps import log_in
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 # Assertions wait as long as actions do (10 s, below): in CI the browser lane runs beside
 # the PostgreSQL lane on two cores, where an answer can settle after the default 5 s.
@@ -68,10 +70,7 @@ def open_as(browser: Browser, live_server: str) -> Iterator[Callable[[str], Page
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.goto("/login")
-        page.get_by_label("E-mail").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, email, password)
         expect(page.get_by_text("Welcome back")).to_be_visible()
         return page
 

@@ -45,6 +45,14 @@ def as_day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
 def sign_up(page: Page, name: str, email: str) -> None:
     """Create a candidate account through the sign-up page."""
     page.goto("/signup")

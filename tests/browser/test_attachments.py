@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD
 from file_samples import PDF
 from playwright.sync_api import Browser, Page, expect
 
 from trainerpath.models import Enrollment, Role, User
 
-from .steps import days_ago, log_evidence
+from .steps import days_ago, log_evidence, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -106,10 +105,7 @@ def test_without_javascript_the_upload_form_posts_and_comes_back(
     item = make_evidence(cara, "teaching-sessions", "pending", title="PSM, Bristol")
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(cara.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, cara.email)
     page.goto(f"/evidence/teaching-sessions/{item.id}/proof")
     svg = tmp_path / "badge.pdf"
     svg.write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")

@@ -26,6 +26,7 @@ from trainerpath.services.evidence import log_evidence, review_evidence
 from trainerpath.services.feedback import leave_feedback
 
 from .conftest import SCREENSHOTS
+from .steps import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -140,10 +141,7 @@ def signed_in(
     page = context.new_page()
     page.set_default_timeout(10_000)
     if who != "anonymous":
-        page.goto("/login")
-        page.get_by_label("E-mail").fill(f"{who}@{DEMO_DOMAIN}")
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, f"{who}@{DEMO_DOMAIN}", DEMO_PASSWORD)
         expect(page.get_by_text("Welcome back")).to_be_visible()
     return page
 

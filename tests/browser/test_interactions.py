@@ -8,11 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import PASSWORD
 from playwright.sync_api import Browser, Page, expect
 
 from trainerpath import clock
 from trainerpath.models import Enrollment, Role, User
+
+from .steps import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -157,10 +158,7 @@ def test_the_forms_work_without_javascript(
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(cara.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, cara.email)
     page.goto("/evidence/milestones")
     form = page.locator("#evidence-form")
     form.get_by_label("Milestone").select_option("course_materials_reviewed")
@@ -185,10 +183,7 @@ def test_enrolling_under_chosen_rules_and_switching_work_without_javascript(
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(olga.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, olga.email)
     page.goto("/candidate")
     enrol_form = page.locator("form").filter(has=page.get_by_role("button", name="Enrol in CST"))
     product_owner = enrol_form.get_by_role("radio", name="Product Owner (CSPO courses)")
@@ -287,10 +282,7 @@ def test_without_javascript_a_refused_note_is_brought_into_view_with_its_reason(
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(mia.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, mia.email)
 
     page.goto("/mentor/reviews")
     page.get_by_role("button", name="Reject").last.click()
@@ -321,10 +313,7 @@ def test_without_javascript_a_refused_form_low_on_its_page_opens_at_its_first_er
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(admin.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, admin.email)
     page.goto("/admin/users")
     form = page.locator("form").filter(has=page.get_by_role("button", name="Create user"))
     form.get_by_label("Name").fill("Second Cara")

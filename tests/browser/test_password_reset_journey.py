@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import PASSWORD
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 from smtp_server import SmtpServer
@@ -18,6 +17,8 @@ from sqlalchemy import Engine
 
 from trainerpath import delivery
 from trainerpath.models import User
+
+from .steps import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -75,10 +76,7 @@ def test_a_user_resets_a_forgotten_password_from_the_mail(
     expect(page.get_by_role("heading", name="This link no longer works")).to_be_visible()
     page.locator(".account-menu summary").click()
     page.get_by_role("button", name="Log out").click()
-    page.goto("/login")
-    page.get_by_label("E-mail").fill("cara@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "cara@example.org")
     expect(page.get_by_text("That e-mail and password do not match an account.")).to_be_visible()
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()

@@ -10,14 +10,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from conftest import PASSWORD
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from trainerpath import clock
 from trainerpath.models import Enrollment, EvidenceBase, Role, User
 
-from .steps import enrol, log_evidence
+from .steps import enrol, log_evidence, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -257,10 +256,7 @@ def test_times_show_in_the_browsers_zone_from_the_first_login(
 ) -> None:
     context = browser.new_context(base_url=live_server, timezone_id="Asia/Tokyo")
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(pair[0].email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, pair[0].email)
     page.goto("/account/time-zone")
     expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
     page.get_by_label("Time zone").select_option("Europe/Berlin")
