@@ -394,6 +394,35 @@ def test_a_mentor_records_an_outcome_that_needs_a_note(
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_setback_is_told_as_news_not_as_a_success(
+    client: FlaskClient,
+    mia: Cast,
+    make_enrollment: Callable[..., Enrollment],
+    headers: dict[str, str],
+) -> None:
+    """Recording a failed outcome worked, but it is no success: the neutral "info" style
+    (no ✓), on the card with htmx and as the flash of the page without; a passed outcome
+    keeps the success style."""
+    declined = make_enrollment(mia.candidate, "cst", state="tac_review")
+    passed = make_enrollment(mia.candidate, "pst", ruleset="pst@1", state="staff_interview")
+    back = f"/mentor/candidates/{mia.candidate.id}"
+    client.get(back)  # past the login's welcome
+
+    def told(enrollment: Enrollment, data: dict[str, str]) -> Any:
+        url = f"/enrollments/{enrollment.id}/events"
+        response = client.post(url, data=data | {"next": back}, headers=headers)
+        html = page(response) if headers else page(client.get(response.location))
+        return html.find(class_="flash")
+
+    flash = told(declined, {"event": "tac_decline", "note": "Needs more co-training."})
+    assert "Declined by the TAC. Now: Preparing." in flash.text
+    assert "flash-info" in flash.get("class") and "flash-success" not in flash.get("class")
+    assert "✓" not in flash.text
+    flash = told(passed, {"event": "staff_interview_pass"})
+    assert "flash-success" in flash.get("class") and "✓" in flash.text
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 def test_a_second_click_on_an_outcome_records_it_once(
     client: FlaskClient,
     mia: Cast,

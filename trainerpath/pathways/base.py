@@ -127,6 +127,11 @@ class Ruleset:
         """Whether an enrollment in ``state`` is withdrawn (paused)."""
         return state == self.withdrawn_state
 
+    def is_setback(self, event: str) -> bool:
+        """Whether ``event`` records a failed outcome (declined, not passed, rejected): the
+        events that need a note (pathways.md §4), which say why."""
+        return event in self.notes_required
+
     def history_label(self, event: str) -> str:
         """The words for a fired ``event`` in a timeline ("Approved by the TAC")."""
         if event in self.history:

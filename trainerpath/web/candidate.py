@@ -176,6 +176,7 @@ def fire(enrollment_id: int) -> Response:
     error: dict[str, Any] = {}
     status = 200
     message = None
+    message_kind = "success"
     try:
         record = fire_event(
             session=session,
@@ -206,10 +207,21 @@ def fire(enrollment_id: int) -> Response:
         session.commit()
         ruleset = ruleset_for(enrollment.ruleset)
         message = outcome_sentence(ruleset, record.event, enrollment)
+        # The setback was recorded all right, but it is no success: shown as neutral news.
+        if ruleset.is_setback(record.event):
+            message_kind = "info"
         if not wants_partial():
-            flash(message, "success")
+            flash(message, message_kind)
             return after_post(back)
-    return _card(enrollment, viewer, status, error=error, message=message, next_url=back)
+    return _card(
+        enrollment,
+        viewer,
+        status,
+        error=error,
+        message=message,
+        message_kind=message_kind,
+        next_url=back,
+    )
 
 
 def _page_with_refused_event(
