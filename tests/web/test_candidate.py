@@ -359,6 +359,54 @@ def test_history_lists_each_step_with_who_and_the_note(
     assert "by Mia Mentor" in history.text and "“More co-training first.”" in history.text
 
 
+def test_whats_next_shows_the_note_of_the_setback_that_left_the_enrollment_there(
+    client: FlaskClient, cara: Cast, session: Session, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    """Sent back (or retrying), the candidate reads why where they look next: the latest
+    setback's note, until the enrollment moves on."""
+    enrollment = make_enrollment(cara.candidate, "pst", ruleset="pst@1", state="staff_interview")
+    mentor = cara.mentor.id
+    first, second = utcnow() - timedelta(days=9), utcnow() - timedelta(days=2)
+
+    def step(
+        event: str, source: str, target: str, note: str | None = None, at: datetime = second
+    ) -> None:
+        session.add(
+            TransitionRecord(
+                enrollment_id=enrollment.id,
+                event=event,
+                from_state=source,
+                to_state=target,
+                actor_id=mentor,
+                note=note,
+                at=at,
+            )
+        )
+        enrollment.state = target
+        session.commit()
+
+    def whats_next() -> list[str]:
+        card = page(client.get("/candidate")).by_id(f"enrollment-{enrollment.id}")
+        return [li.text for li in card.find(class_="next-steps").find_all("li")]
+
+    step("staff_interview_fail", "staff_interview", "staff_interview", "Thin on values.", first)
+    step("staff_interview_fail", "staff_interview", "staff_interview", "Timebox overrun.")
+    lines = whats_next()
+    assert lines[0].endswith(
+        f"Staff interview not passed on {format_day(second)}: “Timebox overrun.”"
+    )
+    assert not any("Thin on values." in line for line in lines)  # only the latest
+
+    step("withdraw", "staff_interview", "withdrawn")
+    assert not any("“" in line for line in whats_next())
+    step("resume", "withdrawn", "staff_interview")  # back, but not by the setback
+    assert not any("“" in line for line in whats_next())
+    step("staff_interview_fail", "staff_interview", "staff_interview", "Again too long.")
+    assert "“Again too long.”" in whats_next()[0]
+    step("staff_interview_pass", "staff_interview", "peer_review")
+    assert not any("“" in line for line in whats_next())
+
+
 def test_feedback_and_review_notes_appear_on_the_dashboard(
     client: FlaskClient,
     cara: Cast,

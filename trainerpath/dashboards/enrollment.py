@@ -200,6 +200,7 @@ class EnrollmentView:
     bars: list[Bar]
     next_steps: list[NextStep]
     buttons: list[EventButton]
+    setback: HistoryRow | None  # the failed outcome that left the enrollment where it is
     withdraw: EventButton | None
     others: list[str]  # "by a mentor or an admin: TAC approval or TAC decline"
     history: list[HistoryRow]
@@ -340,6 +341,21 @@ def next_steps(
     return lines
 
 
+def latest_setback(status: EnrollmentStatus) -> HistoryEntry | None:
+    """The latest setback (a failed outcome, with its note) while the enrollment is still
+    in the state it left it in: only steps that stayed there (a switch of rules) came
+    after it. None once anything moved the enrollment on, or back."""
+    ruleset, state = status.ruleset, status.enrollment.state
+    for record in reversed(status.history):
+        if record.to_state != state:
+            return None
+        if ruleset.is_setback(record.event):
+            return record
+        if record.from_state != state:  # arrived here otherwise: no setback left it here
+            return None
+    return None
+
+
 def history_rows(
     ruleset: Ruleset, records: Iterable[HistoryEntry], actor_names: dict[int, str]
 ) -> list[HistoryRow]:
@@ -403,6 +419,7 @@ def view_of(status: EnrollmentStatus, viewer: User) -> EnrollmentView:
             theirs.setdefault(who, []).append(event_phrase(ruleset, b.option.name))
     others = [f"Up to {who}: {' or '.join(labels)}." for who, labels in theirs.items()]
     history = history_rows(ruleset, reversed(status.history), status.actor_names)
+    setback = latest_setback(status)
     return EnrollmentView(
         status=status,
         title=ruleset.title,
@@ -411,6 +428,7 @@ def view_of(status: EnrollmentStatus, viewer: User) -> EnrollmentView:
         bars=bars,
         next_steps=next_steps(status, bars, to_candidate),
         buttons=mine,
+        setback=history_rows(ruleset, [setback], status.actor_names)[0] if setback else None,
         withdraw=withdraw,
         others=others,
         history=history,
