@@ -407,6 +407,35 @@ def test_whats_next_shows_the_note_of_the_setback_that_left_the_enrollment_there
     assert not any("“" in line for line in whats_next())
 
 
+def test_a_score_requirement_says_the_best_score_against_the_pass_mark(
+    client: FlaskClient,
+    cara: Cast,
+    make_enrollment: Callable[..., Enrollment],
+    make_evidence: Callable[..., object],
+) -> None:
+    """Not "0 verified + 0 pending of 1 needed" beside a best score: the best verified
+    score against the pass mark, and whether a passing attempt waits for review."""
+    enrollment = make_enrollment(cara.candidate, "pst", ruleset="pst@1")
+
+    def said() -> str:
+        card = page(client.get("/candidate")).by_id(f"enrollment-{enrollment.id}")
+        (score,) = [
+            li for li in card.find_all("li", class_="requirement") if "PSPO I at" in li.text
+        ]
+        return score.find(class_="requirement-sentence").text
+
+    assert said() == "No verified score yet — 95% needed"
+    make_evidence(cara.candidate, "assessments", score=91.0)
+    make_evidence(cara.candidate, "assessments", score=88.5)
+    assert said() == "Best verified score 91% — 95% needed"
+    make_evidence(cara.candidate, "assessments", status="pending", score=97.5)
+    assert said() == (
+        "Best verified score 91% — 95% needed (1 passing attempt is waiting for review)"
+    )
+    make_evidence(cara.candidate, "assessments", score=96.5)
+    assert said() == "Best verified score 96.5% — 95% needed"
+
+
 def test_feedback_and_review_notes_appear_on_the_dashboard(
     client: FlaskClient,
     cara: Cast,

@@ -19,7 +19,7 @@ from trainerpath.dashboards.common import (
 )
 from trainerpath.models import Enrollment, EnrollmentFacts, Role, User
 from trainerpath.pathways import Requirement, Ruleset
-from trainerpath.pathways.vocabulary import Need, Tally
+from trainerpath.pathways.vocabulary import Need, Scored, Tally
 from trainerpath.queries import HistoryEntry
 from trainerpath.services import standings
 from trainerpath.services.pathways import (
@@ -69,6 +69,22 @@ def progress_sentence(requirement: Requirement) -> str:
     return (
         f"{current} verified + {pending} pending of {target} {unit_for(requirement.target, unit)}"
     )
+
+
+def score_sentence(requirement: Requirement, pass_mark: float) -> str:
+    """Say how far a score requirement is: "Best verified score 91% — 95% needed", "No
+    verified score yet — 95% needed", and whether a passing attempt awaits review."""
+    best = requirement.best_score
+    mark = f"{format_number(pass_mark)}% needed"
+    sentence = (
+        f"Best verified score {format_number(best)}% — {mark}"
+        if best is not None
+        else f"No verified score yet — {mark}"
+    )
+    if not requirement.met and requirement.pending:
+        waiting = "attempt is" if requirement.pending == 1 else "attempts are"
+        sentence += f" ({format_number(requirement.pending)} passing {waiting} waiting for review)"
+    return sentence
 
 
 def window_phrase(requirement: Requirement) -> str | None:
@@ -134,7 +150,9 @@ def bar_for(requirement: Requirement, ruleset: Ruleset, to_candidate: bool = Tru
         requirement,
         verified,
         pending,
-        progress_sentence(requirement),
+        score_sentence(requirement, need.at_least)
+        if isinstance(need, Scored)
+        else progress_sentence(requirement),
         need.hint.evidence,
         need.hint.action,
         window_phrase(requirement),

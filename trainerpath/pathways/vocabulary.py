@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -111,6 +111,7 @@ class Requirement:
     window: Window | None = None
     ageing: tuple[Ageing, ...] = ()
     forecast: Forecast | None = None
+    best_score: float | None = None  # a score's best verified attempt (not in the API)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the requirement as the API's requirement object."""
@@ -132,8 +133,8 @@ class Requirement:
         }
 
     def as_json(self) -> dict[str, Any]:
-        """``as_dict`` with its dates as ISO strings, to store it."""
-        return _jsonable(self.as_dict())
+        """``as_dict`` (and the best score) with its dates as ISO strings, to store it."""
+        return _jsonable({**self.as_dict(), "best_score": self.best_score})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Requirement:
@@ -148,6 +149,7 @@ class Requirement:
             else Forecast(
                 forecast["met_by"] and _day(forecast["met_by"]), forecast["pace_per_month"]
             ),
+            best_score=data.get("best_score"),
         )
 
     @property
@@ -502,7 +504,8 @@ class Scored(Exists):
             asides = []
             if candidate_id in best:
                 asides.append(f"best verified score so far: {best[candidate_id]:g}%")
-            reports[candidate_id] = self.report(key, got.verified, got.pending, asides)
+            reported = self.report(key, got.verified, got.pending, asides)
+            reports[candidate_id] = replace(reported, best_score=best.get(candidate_id))
         return reports
 
 
