@@ -177,6 +177,9 @@ def test_a_candidate_sees_where_they_stand_under_every_ruleset(
     assert "Met: Active CSP of the track" in to_apply[0].text
     assert "Met: Active CSP-SM or CSP-PO" in to_apply[1].text
     assert "1 verified + 0 pending of 1 needed" in to_apply[1].text
+    # the same words as the dashboard's side-by-side of rules: Met / Not met
+    assert "Not met: Students taught" in to_apply[1].text
+    assert not any("Not yet" in cell.text for cell in to_apply)
 
 
 def test_enrolling_from_the_comparison_follows_the_rules_of_that_column(
@@ -232,6 +235,8 @@ def test_a_candidates_pathway_page_measures_their_evidence(
     banner = first.find("aside", class_="standing-banner")
     # nothing met yet: not "you already meet 0"
     assert "Not enrolled. You meet none of the 5 requirements to apply yet." in banner.text
+    to_apply = first.find("ul", class_="check-list").text
+    assert "Not met: Active CSP of the track" in to_apply and "Not yet" not in to_apply
     assert banner.find("button").text == "Enrol in CST under these rules"
     current = page(client.get("/pathways/cst")).by_id("step-preparing")
     since = format_day(window_start(clock.today(), 60))
