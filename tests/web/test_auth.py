@@ -288,7 +288,10 @@ def test_logging_out_ends_the_users_sessions_on_other_devices_too(
 
 def test_password_page_changes_the_password(client: FlaskClient, cast: Cast) -> None:
     log_in(client, cast.candidate)
-    assert "Change your password" in text(client.get("/account/password"))
+    form_page = text(client.get("/account/password"))
+    assert "Change your password" in form_page
+    assert form_page.count("logged out") == 1  # said once, above the form
+    assert "your API tokens stop working" in form_page
     response = client.post(
         "/account/password",
         data={

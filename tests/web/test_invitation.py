@@ -78,7 +78,9 @@ def test_an_invited_user_chooses_a_password_from_the_mail_and_is_logged_in(
     assert refused.status_code == 200 and "do not match an account" in text(refused)
 
     link = invitation_path(mail)
-    assert "Welcome, Nia New" in text(visitor.get(link))
+    welcome = text(visitor.get(link))
+    assert "Welcome, Nia New" in welcome
+    assert "logged out" not in welcome  # a new account has no devices to log out
     done = visitor.post(link, data={"new_password": CHOSEN, "confirm": CHOSEN})
 
     assert done.status_code == 303 and done.location == "/mentor/"

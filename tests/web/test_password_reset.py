@@ -176,6 +176,16 @@ def test_a_bad_new_password_is_shown_beside_its_field_and_the_link_still_works(
     assert client.get(link).status_code == 200
 
 
+def test_the_reset_page_says_once_that_other_devices_are_logged_out(
+    client: FlaskClient, make_user, mailed
+) -> None:
+    make_user(email="cara@example.org")
+    ask_for_link(client, "cara@example.org")
+    html = page(client.get(reset_path(mailed(1)[0])))
+    assert html.find("form").text.count("logged out") == 0  # the header says it
+    assert html.find("main").text.count("logged out") == 1
+
+
 def test_asking_for_links_again_and_again_is_limited_like_logins(
     app: Flask, client: FlaskClient, make_user, mailed
 ) -> None:

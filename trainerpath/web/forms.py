@@ -145,7 +145,7 @@ class PasswordForm(WebForm):
     )
     new_password = PasswordField(
         "New password",
-        description="At least 8 characters. Your other devices will be logged out.",
+        description="At least 8 characters.",
         render_kw={"autocomplete": "new-password", "required": True, "minlength": 8},
     )
     confirm = PasswordField(
@@ -164,7 +164,7 @@ class NewPasswordForm(WebForm):
 
     new_password = PasswordField(
         "New password",
-        description="At least 8 characters. Every device where you are logged in is logged out.",
+        description="At least 8 characters.",
         render_kw={"autocomplete": "new-password", "required": True, "minlength": 8},
     )
     confirm = PasswordField(
