@@ -336,6 +336,23 @@ def test_password_change_problems_are_shown_next_to_the_field(
     assert log_in(client, cast.candidate).status_code == 303  # the password is unchanged
 
 
+def test_a_password_change_reports_every_problem_at_once(client: FlaskClient, cast: Cast) -> None:
+    """A wrong current password is said beside the new ones' problems, not only once
+    they are fixed."""
+    log_in(client, cast.candidate)
+    response = client.post(
+        "/account/password",
+        data={"current_password": "wrong", "new_password": "short", "confirm": "shorter"},
+    )
+    assert response.status_code == 422
+    html = page(response)
+    assert "Is not your current password." in html.by_id("field-current_password").text
+    assert "Must be at least 8" in html.by_id("field-new_password").text
+    assert "Does not match the new password." in html.by_id("field-confirm").text
+    client.post("/logout")
+    assert log_in(client, cast.candidate).status_code == 303  # the password is unchanged
+
+
 def test_a_password_change_ends_other_sessions_but_keeps_this_one(
     app: Flask, client: FlaskClient, cast: Cast
 ) -> None:

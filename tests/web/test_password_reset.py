@@ -170,6 +170,9 @@ def test_a_bad_new_password_is_shown_beside_its_field_and_the_link_still_works(
     assert page(short).by_id("new_password-error").text == ("✗ Must be at least 8 characters.")
     assert mismatch.status_code == 422
     assert "Does not match the new password." in page(mismatch).by_id("confirm-error").text
+    both = page(client.post(link, data={"new_password": "short", "confirm": "shorter"}))
+    assert both.by_id("new_password-error").text == "✗ Must be at least 8 characters."
+    assert "Does not match the new password." in both.by_id("confirm-error").text
     with Session(engine) as fresh:
         stored = fresh.get(User, cara.id)
         assert stored is not None and stored.password_hash == cara.password_hash

@@ -60,6 +60,21 @@ def update_user_as_read(
 WRONG_CURRENT_PASSWORD = "is not your current password"
 
 
+def password_change_problems(
+    *, user: User, current_password: str, new_password: str
+) -> dict[str, str]:
+    """Every reason ``change_password`` would refuse these passwords, by field (empty:
+    none), for a form that has problems of its own to show beside them."""
+    errors: dict[str, str] = {}
+    if not isinstance(current_password, str) or not current_password:
+        errors["current_password"] = REQUIRED
+    elif not check_password_hash(user.password_hash, current_password):
+        errors["current_password"] = WRONG_CURRENT_PASSWORD
+    if problem := password_problem(new_password):
+        errors["new_password"] = problem
+    return errors
+
+
 def change_password(
     *, session: Session, user: User, current_password: str, new_password: str
 ) -> User:
@@ -68,14 +83,9 @@ def change_password(
     Other browser sessions end and every API token is revoked: whoever knew the old
     password may have used it to sign in or to mint a token.
     """
-    errors: dict[str, str] = {}
-    if not isinstance(current_password, str) or not current_password:
-        errors["current_password"] = REQUIRED
-    elif not check_password_hash(user.password_hash, current_password):
-        errors["current_password"] = WRONG_CURRENT_PASSWORD
-    if problem := password_problem(new_password):
-        errors["new_password"] = problem
-    if errors:
+    if errors := password_change_problems(
+        user=user, current_password=current_password, new_password=new_password
+    ):
         raise ValidationFailed(errors)
     # Only over the password just checked: of two changes at once, the second finds it
     # replaced (a Conflict) instead of overwriting the first one's new password.

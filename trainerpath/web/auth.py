@@ -10,7 +10,12 @@ from werkzeug.wrappers import Response
 from trainerpath import ratelimit
 from trainerpath.db import get_session
 from trainerpath.models import Role
-from trainerpath.services.accounts import WRONG_CURRENT_PASSWORD, change_password, end_sessions
+from trainerpath.services.accounts import (
+    WRONG_CURRENT_PASSWORD,
+    change_password,
+    end_sessions,
+    password_change_problems,
+)
 from trainerpath.services.errors import Conflict, ValidationFailed
 from trainerpath.services.time_zones import adopt_browser_zone
 from trainerpath.services.users import (
@@ -181,9 +186,6 @@ def password() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, s
         return render_template("auth/password.html", form=form)
     if form.refuse_long_passwords():
         return render_template("auth/password.html", form=form), 422
-    if form.new_password.data != form.confirm.data:
-        form.show_errors({"confirm": "does not match the new password"})
-        return render_template("auth/password.html", form=form), 422
     session = get_session()
     user = me()
     guard, address = ratelimit.guard(), ratelimit.client_address()
@@ -191,13 +193,16 @@ def password() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, s
         guard.check(address, user.email)
     except ratelimit.TooManyAttempts as too_many:
         return ask_to_wait("auth/password.html", form, too_many)
+    current, new = form.current_password.data or "", form.new_password.data or ""
     try:
-        change_password(
-            session=session,
-            user=user,
-            current_password=form.current_password.data or "",
-            new_password=form.new_password.data or "",
-        )
+        if new != (form.confirm.data or ""):
+            # Every problem at once: a wrong current password is not held back until
+            # the new one is typed the same twice.
+            problems = password_change_problems(
+                user=user, current_password=current, new_password=new
+            )
+            raise ValidationFailed(problems | {"confirm": "does not match the new password"})
+        change_password(session=session, user=user, current_password=current, new_password=new)
     except ValidationFailed as refusal:
         session.rollback()
         if refusal.errors.get("current_password") == WRONG_CURRENT_PASSWORD:

@@ -10,7 +10,7 @@ from trainerpath import ratelimit
 from trainerpath.db import get_session
 from trainerpath.services import password_links
 from trainerpath.services.errors import NotFound, ValidationFailed
-from trainerpath.services.users import normalise_email
+from trainerpath.services.users import normalise_email, password_problem
 
 from .auth import ask_to_wait, home_for
 from .common import after_post, web_blueprint
@@ -64,7 +64,10 @@ def _choose_password(purpose: str, token: str, template: str) -> PageResult:
     if form.refuse_long_passwords():
         return render_template(template, form=form, person=user), 422
     if form.new_password.data != form.confirm.data:
-        form.show_errors({"confirm": "does not match the new password"})
+        problems = {"confirm": "does not match the new password"}
+        if too_weak := password_problem(form.new_password.data or ""):
+            problems["new_password"] = too_weak  # said now, not once the two match
+        form.show_errors(problems)
         return render_template(template, form=form, person=user), 422
     try:
         user = password_links.set_password_from_link(
