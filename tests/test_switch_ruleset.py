@@ -30,7 +30,7 @@ from trainerpath.services.errors import (
     Refusal,
     ValidationFailed,
 )
-from trainerpath.services.pathways import fire_event, history_of, switch_ruleset
+from trainerpath.services.pathways import fire_event, history_label, history_of, switch_ruleset
 
 pytestmark = pytest.mark.without_app  # services need no Flask app
 
@@ -250,6 +250,17 @@ def test_the_same_ruleset_with_another_track_changes_only_the_track(
 def test_a_switch_reads_in_the_timeline_of_any_ruleset(spec: Spec) -> None:
     label = ruleset_for(spec.ruleset_id).history_label("switch_ruleset")
     assert label and label != "switch_ruleset"
+
+
+def test_a_row_from_before_a_switch_of_rules_keeps_its_words() -> None:
+    """cst@2 has no TAC decline: the row a cst@1 enrollment wrote before switching reads
+    in cst@1's words, not as the event's identifier."""
+    cst_2 = ruleset_for("cst@2")
+    assert "tac_decline" not in cst_2.history
+    assert history_label(cst_2, "tac_decline", "Materials not aligned") == "Declined by the TAC"
+    assert history_label(cst_2, "formal_review_pass", None) == cst_2.history_label(
+        "formal_review_pass"
+    )
 
 
 # -- refusals ------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from trainerpath.pathways import (
     Requirement,
     Ruleset,
     ruleset_for,
+    rulesets_of,
 )
 from trainerpath.queries import HistoryEntry, transition_histories
 
@@ -231,12 +232,16 @@ _TRACK_SWITCH_NOTE = re.compile(r"[a-z_]+@\d+: \S+ → \S+")
 
 
 def history_label(ruleset: Ruleset, event: str, note: str | None) -> str:
-    """The words for a history row: the ruleset's ("Approved by the TAC"), or "Switched
-    track" for a switch of track under the same ruleset (told by the note ``switch_ruleset``
-    writes for it: "cst@2: scrum_master → agile_coach")."""
+    """The words for a history row: the ruleset's ("Approved by the TAC"), or those of
+    the older ruleset of the pathway whose event it is (a row from before a switch of
+    rules), or "Switched track" for a switch of track under the same ruleset (told by the
+    note ``switch_ruleset`` writes for it: "cst@2: scrum_master → agile_coach")."""
     if event == "switch_ruleset" and note and _TRACK_SWITCH_NOTE.fullmatch(note):
         return "Switched track"
-    return ruleset.history_label(event)
+    owner = next(
+        (r for r in (ruleset, *rulesets_of(ruleset.pathway)) if event in r.history), ruleset
+    )
+    return owner.history_label(event)
 
 
 def switch_ruleset(
