@@ -273,6 +273,31 @@ def test_someone_elses_notification_is_not_found(
     assert stored.read_at is None
 
 
+@pytest.mark.parametrize("elsewhere", ["cross-site", "same-site"])
+def test_a_link_from_another_site_opens_a_notification_without_marking_it_read(
+    engine: Engine,
+    client: FlaskClient,
+    cast: Cast,
+    told: Callable[..., list[Notification]],
+    elsewhere: str,
+) -> None:
+    """Opening one marks it read on a GET, which a browser sends with the session cookie
+    (SameSite=Lax) when another site links or redirects to it: only a request from our
+    own pages, a bookmark or a typed address marks it read; from elsewhere it opens."""
+    linked, clicked, typed = told(cast.candidate, 3)
+    (theirs,) = told(cast.other_candidate, 1)
+    log_in(client, cast.candidate)
+    opened = client.get(f"/notifications/{linked.id}", headers={"Sec-Fetch-Site": elsewhere})
+    assert opened.status_code == 303
+    assert opened.location == "/candidate#feedback-summary"
+    foreign = client.get(f"/notifications/{theirs.id}", headers={"Sec-Fetch-Site": elsewhere})
+    assert foreign.status_code == 404
+    client.get(f"/notifications/{clicked.id}", headers={"Sec-Fetch-Site": "same-origin"})
+    client.get(f"/notifications/{typed.id}", headers={"Sec-Fetch-Site": "none"})
+    read = {n.id: n.read_at is not None for n in notifications_of(engine, cast.candidate)}
+    assert read == {linked.id: False, clicked.id: True, typed.id: True}
+
+
 def test_marking_one_read_without_javascript_comes_back_to_the_list(
     client: FlaskClient, cast: Cast, told: Callable[..., list[Notification]]
 ) -> None:

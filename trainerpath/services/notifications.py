@@ -472,6 +472,16 @@ def unread_count(session: Session, user: User) -> int:
     return int(session.execute(select(func.count()).select_from(unread.subquery())).scalar_one())
 
 
+def own_notification(session: Session, *, user: User, notification_id: int) -> Notification:
+    """One of the user's own notifications, left as it is; else NotFound."""
+    found = session.execute(
+        select(Notification).where(col(Notification.id) == notification_id, _own(user))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such notification.")
+    return found
+
+
 def mark_read(session: Session, *, user: User, notification_id: int) -> Notification:
     """Mark one of the user's own notifications read (the first time is kept); else NotFound."""
     found = session.execute(

@@ -88,12 +88,22 @@ def bell() -> Response:
     )
 
 
+# What ``Sec-Fetch-Site`` says of a request another site started (a link or a redirect
+# on its page): the browser sends the session cookie with it (SameSite=Lax), though the
+# person never chose to open the notification here.
+FROM_ELSEWHERE = frozenset({"cross-site", "same-site"})
+
+
 @bp.get("/notifications/<id:notification_id>")
 @login_required
 def open_one(notification_id: int) -> Response:
-    """Mark the notification read and go to what it is about."""
+    """Mark the notification read and go to what it is about; a link from another site
+    only goes there, as a GET from elsewhere must change nothing."""
     session = get_session()
     user = me()
+    if request.headers.get("Sec-Fetch-Site") in FROM_ELSEWHERE:
+        found = notifications.own_notification(session, user=user, notification_id=notification_id)
+        return redirect(request.script_root + found.link, 303)
     # End the read that loaded the user: the UPDATE then begins a transaction of its own,
     # which on SQLite waits for the write lock like any writer instead of failing.
     session.commit()
