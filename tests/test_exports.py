@@ -23,7 +23,7 @@ def read(lines: Iterator[str]) -> list[list[str]]:
 
 
 def test_cells_that_a_spreadsheet_would_run_get_a_leading_quote() -> None:
-    risky = ["=1+1", "+49 30 1234", "-cmd", "@SUM(A1)"]
+    risky = ["=1+1", "+49 30 1234", "-cmd", "@SUM(A1)", "\t=1+1", "\r=1+1"]
     assert [exports.cell(value) for value in risky] == ["'" + value for value in risky]
     assert [exports.cell(v) for v in ("Plain = fine", None, True)] == ["Plain = fine", "", "true"]
 

@@ -52,7 +52,7 @@ MAX_ROWS = 2000
 REVIEW_COLUMNS = ("review_status", "reviewer", "reviewed_at")
 # A cell a spreadsheet would take for a formula is downloaded with a leading ``'``; the
 # import reads it without (``neutralise`` in exports.py, and ``read_cell``).
-FORMULA_STARTS = ("=", "+", "-", "@")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list: tab and CR too
 # Large enough for 2,000 rows with long notes; the body limit of the import routes.
 MAX_BYTES = 2 * 1024 * 1024
 DateOrder = Literal["dmy", "mdy"]
