@@ -273,6 +273,19 @@ def test_someone_elses_notification_is_not_found(
     assert stored.read_at is None
 
 
+def test_a_stored_link_off_the_site_is_never_followed(
+    session: Session, client: FlaskClient, cast: Cast, told: Callable[..., list[Notification]]
+) -> None:
+    """Links are paths we write; should one ever hold another site, opening the
+    notification leads to the list instead (and still marks it read)."""
+    (odd,) = told(cast.candidate, 1)
+    odd.link = "//elsewhere.example/steal"
+    session.commit()
+    log_in(client, cast.candidate)
+    opened = client.get(f"/notifications/{odd.id}")
+    assert (opened.status_code, opened.location) == (303, "/notifications")
+
+
 @pytest.mark.parametrize("elsewhere", ["cross-site", "same-site"])
 def test_a_link_from_another_site_opens_a_notification_without_marking_it_read(
     engine: Engine,

@@ -26,6 +26,7 @@ from .common import (
     current_url,
     page_or_partial,
     partial,
+    safe_next,
     wants_partial,
     web_blueprint,
 )
@@ -103,13 +104,15 @@ def open_one(notification_id: int) -> Response:
     user = me()
     if request.headers.get("Sec-Fetch-Site") in FROM_ELSEWHERE:
         found = notifications.own_notification(session, user=user, notification_id=notification_id)
-        return redirect(request.script_root + found.link, 303)
-    # End the read that loaded the user: the UPDATE then begins a transaction of its own,
-    # which on SQLite waits for the write lock like any writer instead of failing.
-    session.commit()
-    found = notifications.mark_read(session, user=user, notification_id=notification_id)
-    session.commit()
-    return redirect(request.script_root + found.link, 303)
+    else:
+        # End the read that loaded the user: the UPDATE then begins a transaction of its
+        # own, which on SQLite waits for the write lock like any writer instead of failing.
+        session.commit()
+        found = notifications.mark_read(session, user=user, notification_id=notification_id)
+        session.commit()
+    # Our own paths, stored as we wrote them; checked all the same, as any redirect is.
+    link = safe_next(found.link, "")
+    return redirect(request.script_root + link if link else url_for(".index"), 303)
 
 
 @bp.post("/notifications/<id:notification_id>/read")
