@@ -102,8 +102,15 @@ def test_a_refused_enrolment_says_why_and_changes_nothing(
 Step = tuple[str, str, str, datetime]  # an event fired: its name, from, to, when
 
 
-def history(session: Session, enrollment: Enrollment, actor: User, steps: list[Step]) -> None:
-    """Store the enrollment's transitions (event, from, to, when), as if ``actor`` fired them."""
+def history(
+    session: Session,
+    enrollment: Enrollment,
+    actor: User | int | None,
+    steps: list[Step],
+    note: str | None = None,
+) -> None:
+    """Store the enrollment's transitions (event, from, to, when), as if ``actor`` fired
+    them (each with ``note``)."""
     for event, source, target, at in steps:
         session.add(
             TransitionRecord(
@@ -111,7 +118,8 @@ def history(session: Session, enrollment: Enrollment, actor: User, steps: list[S
                 event=event,
                 from_state=source,
                 to_state=target,
-                actor_id=actor.id,
+                actor_id=actor.id if isinstance(actor, User) else actor,
+                note=note,
                 at=at,
             )
         )
@@ -371,19 +379,8 @@ def test_whats_next_shows_the_note_of_the_setback_that_left_the_enrollment_there
     def step(
         event: str, source: str, target: str, note: str | None = None, at: datetime = second
     ) -> None:
-        session.add(
-            TransitionRecord(
-                enrollment_id=enrollment.id,
-                event=event,
-                from_state=source,
-                to_state=target,
-                actor_id=mentor,
-                note=note,
-                at=at,
-            )
-        )
         enrollment.state = target
-        session.commit()
+        history(session, enrollment, mentor, [(event, source, target, at)], note)
 
     def whats_next() -> list[str]:
         card = page(client.get("/candidate")).by_id(f"enrollment-{enrollment.id}")
