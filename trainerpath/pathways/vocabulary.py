@@ -25,7 +25,7 @@ from trainerpath.models import (
     ExperiencePeriod,
     Milestone,
 )
-from trainerpath.wording import format_number
+from trainerpath.wording import format_number, unit_for
 
 from . import calendar as cal
 from .measure import (
@@ -604,10 +604,12 @@ class Duration(Need):
             current, pending = self.amount(days), self.amount(max(0, pending_days))
             where = f" in the last {self.within_months} months" if self.within_months else ""
             if met:
-                message = f"{format_number(current)} {self.unit} {self.of_what}{where}"
+                unit = unit_for(current, self.unit)
+                message = f"{format_number(current)} {unit} {self.of_what}{where}"
             else:
-                missing = format_number(self.missing(days))
-                message = f"{missing} more {self.unit} {self.of_what}{where}"
+                missing = self.missing(days)  # "1 more year", "0.5 more years"
+                unit = unit_for(missing, self.unit)
+                message = f"{format_number(missing)} more {unit} {self.of_what}{where}"
                 message += " needed" + _waiting(pending, format_number(pending))
             reports[candidate_id] = Requirement(
                 key,
