@@ -36,5 +36,9 @@ def plural(count: float, singular: str, plural_form: str | None = None) -> str:
 
 def unit_for(count: float, unit: str) -> str:
     """A requirement's plural unit as ``count`` takes it: "1 student", "1 teaching session",
-    "2 years" (every unit the rulesets declare is a regular plural in -s)."""
-    return unit[:-1] if count == 1 and unit.endswith("s") else unit
+    "2 years", "1 qualifying event with current materials" (every unit the rulesets
+    declare is a regular plural in -s, maybe followed by "with ...", which stays as is)."""
+    if count != 1:
+        return unit
+    noun, with_, rest = unit.partition(" with ")
+    return (noun[:-1] if noun.endswith("s") else noun) + with_ + rest
