@@ -7,6 +7,7 @@ and in files meant for programs (CSV, JSON).
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import ROUND_FLOOR, Decimal
 
 
 def format_day(value: date | datetime | None) -> str:
@@ -26,6 +27,13 @@ def format_number(value: float) -> str:
     if isinstance(value, int) or float(value).is_integer():
         return f"{value:g}"
     return f"{value:.2f}".rstrip("0").rstrip(".")  # 22.998 is "23", not "23."
+
+
+def format_score(value: float) -> str:
+    """A score as people read it, rounded down to two places: 94.999 is "94.99", never
+    "95" (the pass mark it falls short of), and 0.00001 is "0", not "1e-05"."""
+    down = Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    return format_number(float(down))
 
 
 def plural(count: float, singular: str, plural_form: str | None = None) -> str:

@@ -34,7 +34,7 @@ from trainerpath.services.pathways import (
     statuses_with_history,
     who_phrase,
 )
-from trainerpath.wording import unit_for
+from trainerpath.wording import format_score, unit_for
 
 # -- Progress bars ---------------------------------------------------------------------
 
@@ -77,7 +77,7 @@ def score_sentence(requirement: Requirement, pass_mark: float) -> str:
     best = requirement.best_score
     mark = f"{format_number(pass_mark)}% needed"
     sentence = (
-        f"Best verified score {format_number(best)}% — {mark}"
+        f"Best verified score {format_score(best)}% — {mark}"
         if best is not None
         else f"No verified score yet — {mark}"
     )

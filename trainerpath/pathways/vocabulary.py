@@ -25,7 +25,7 @@ from trainerpath.models import (
     ExperiencePeriod,
     Milestone,
 )
-from trainerpath.wording import format_number, unit_for
+from trainerpath.wording import format_number, format_score, unit_for
 
 from . import calendar as cal
 from .measure import (
@@ -503,7 +503,7 @@ class Scored(Exists):
         for candidate_id, got in found[0].items():
             asides = []
             if candidate_id in best:
-                asides.append(f"best verified score so far: {best[candidate_id]:g}%")
+                asides.append(f"best verified score so far: {format_score(best[candidate_id])}%")
             reported = self.report(key, got.verified, got.pending, asides)
             reports[candidate_id] = replace(reported, best_score=best.get(candidate_id))
         return reports

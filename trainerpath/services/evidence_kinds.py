@@ -23,7 +23,7 @@ from trainerpath.models import (
     Milestone,
     TeachingSession,
 )
-from trainerpath.wording import format_day
+from trainerpath.wording import format_day, format_score
 
 from .errors import ValidationFailed
 
@@ -386,7 +386,7 @@ ASSESSMENT_ATTEMPTS = EvidenceKind(
     same_item=("assessment", "taken_on"),
     summary=lambda item: (
         f"{dict(ASSESSMENTS).get(item.assessment, item.assessment)}: "
-        f"{item.score:g}% on {format_day(item.taken_on)}"
+        f"{format_score(item.score)}% on {format_day(item.taken_on)}"
     ),
 )
 

@@ -56,7 +56,7 @@ from trainerpath.models import (
 from trainerpath.notification_kinds import EVIDENCE_WAITING
 from trainerpath.pathways import Requirement, Ruleset, ruleset_for
 from trainerpath.pathways.measure import Population, conditions
-from trainerpath.wording import format_number, unit_for
+from trainerpath.wording import format_number, format_score, unit_for
 
 from . import standings
 from .email_preferences import deliveries
@@ -437,8 +437,8 @@ def free_retakes(session: Session, today: date) -> list[Reminder]:
                 mail=MailWording(
                     lines=[
                         f"Your PSPO I attempt on {_day(attempt.taken_on)} scored "
-                        f"{attempt.score:g}%, within {PASSPORT_DAYS} days of your passport: "
-                        "your second attempt costs nothing.",
+                        f"{format_score(attempt.score)}%, within {PASSPORT_DAYS} days of your "
+                        "passport: your second attempt costs nothing.",
                         "Take it with the same assessment password, then log it here.",
                     ],
                     action="Log your second attempt",
