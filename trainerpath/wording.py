@@ -25,7 +25,7 @@ def format_month(value: date) -> str:
 def format_number(value: float) -> str:
     """A count or score as people write it: 100, 94.9, 3.99 (at most two places)."""
     if isinstance(value, int) or float(value).is_integer():
-        return f"{value:g}"
+        return str(int(value))  # 1000000, not :g's "1e+06"
     return f"{value:.2f}".rstrip("0").rstrip(".")  # 22.998 is "23", not "23."
 
 
