@@ -404,6 +404,36 @@ def test_whats_next_shows_the_note_of_the_setback_that_left_the_enrollment_there
     assert not any("“" in line for line in whats_next())
 
 
+def test_a_setback_under_the_old_rules_stays_in_whats_next_after_a_switch_of_rules(
+    client: FlaskClient, cara: Cast, session: Session, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    """Declined under cst@1, then switched to cst@2 (which names its events otherwise):
+    the switch stays in the state the decline left, so the decline's note is still news."""
+    enrollment = make_enrollment(cara.candidate, "cst", ruleset="cst@2", state="preparing")
+    declined_at = utcnow() - timedelta(days=3)
+    for event, source, target, note, at in (
+        ("tac_decline", "tac_review", "preparing", "More co-training first.", declined_at),
+        ("switch_ruleset", "preparing", "preparing", "cst@1 → cst@2 (scrum_master)", utcnow()),
+    ):
+        session.add(
+            TransitionRecord(
+                enrollment_id=enrollment.id,
+                event=event,
+                from_state=source,
+                to_state=target,
+                actor_id=cara.mentor.id,
+                note=note,
+                at=at,
+            )
+        )
+    session.commit()
+    card = page(client.get("/candidate")).by_id(f"enrollment-{enrollment.id}")
+    lines = [li.text for li in card.find(class_="next-steps").find_all("li")]
+    assert lines[0].endswith(
+        f"Declined by the TAC on {format_day(declined_at)}: “More co-training first.”"
+    )
+
+
 def test_a_score_requirement_says_the_best_score_against_the_pass_mark(
     client: FlaskClient,
     cara: Cast,

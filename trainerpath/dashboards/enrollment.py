@@ -29,6 +29,8 @@ from trainerpath.services.pathways import (
     event_label,
     event_phrase,
     history_label,
+    history_state_label,
+    is_setback,
     paused_at,
     state_label,
     statuses_with_history,
@@ -367,7 +369,7 @@ def latest_setback(status: EnrollmentStatus) -> HistoryEntry | None:
     for record in reversed(status.history):
         if record.to_state != state:
             return None
-        if ruleset.is_setback(record.event):
+        if is_setback(ruleset, record.event):  # perhaps under the rules before a switch
             return record
         if record.from_state != state:  # arrived here otherwise: no setback left it here
             return None
@@ -382,8 +384,8 @@ def history_rows(
         HistoryRow(
             at=aware(record.at),
             label=history_label(ruleset, record.event, record.note),
-            from_label=state_label(ruleset, record.from_state),
-            to_label=state_label(ruleset, record.to_state),
+            from_label=history_state_label(ruleset, record.from_state),
+            to_label=history_state_label(ruleset, record.to_state),
             actor=actor_names.get(record.actor_id, "someone"),
             note=record.note,
         )

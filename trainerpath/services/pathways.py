@@ -238,10 +238,26 @@ def history_label(ruleset: Ruleset, event: str, note: str | None) -> str:
     note ``switch_ruleset`` writes for it: "cst@2: scrum_master → agile_coach")."""
     if event == "switch_ruleset" and note and _TRACK_SWITCH_NOTE.fullmatch(note):
         return "Switched track"
-    owner = next(
-        (r for r in (ruleset, *rulesets_of(ruleset.pathway)) if event in r.history), ruleset
-    )
+    owner = next((r for r in _pathway_rules(ruleset) if event in r.history), ruleset)
     return owner.history_label(event)
+
+
+def _pathway_rules(ruleset: Ruleset) -> tuple[Ruleset, ...]:
+    """``ruleset`` first, then every ruleset of its pathway: a history row written before
+    a switch of rules names the states and events of the rules it was written under."""
+    return (ruleset, *rulesets_of(ruleset.pathway))
+
+
+def history_state_label(ruleset: Ruleset, state: str) -> str:
+    """The name of a state in a history row, which may be one only an older ruleset of the
+    pathway has ("TAC review" under cst@1, after a switch to cst@2)."""
+    owner = next((r for r in _pathway_rules(ruleset) if state in r.machine.states_map), None)
+    return state_label(owner, state) if owner else state
+
+
+def is_setback(ruleset: Ruleset, event: str) -> bool:
+    """Whether a history row's ``event`` is a setback under any of the pathway's rules."""
+    return any(r.is_setback(event) for r in _pathway_rules(ruleset))
 
 
 def switch_ruleset(
