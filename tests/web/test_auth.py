@@ -168,6 +168,15 @@ def test_the_login_page_puts_the_cursor_in_the_email_field(client: FlaskClient) 
     assert "autofocus" in page(client.get("/login")).by_id("email").attrs
 
 
+def test_a_login_refused_for_its_password_opens_at_the_password_only(
+    client: FlaskClient,
+) -> None:
+    """The e-mail field's own autofocus gives way: two in a page is invalid HTML, and
+    the browser would take the first, the field that was filled in."""
+    html = page(client.post("/login", data={"email": "cara@example.org", "password": ""}))
+    assert [box.get("id") for box in html.find_all(autofocus=True)] == ["password"]
+
+
 def test_a_deactivated_user_cannot_log_in(
     client: FlaskClient, cast: Cast, session: Session
 ) -> None:

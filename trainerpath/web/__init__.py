@@ -66,6 +66,7 @@ def _template_globals() -> dict[str, Any]:
         "MAX_NOTE": MAX_NOTE,
         "STATUS_LABELS": STATUS_LABELS,
         "opens_at": forms.opens_at,
+        "gives_way": forms.gives_way,
     }
 
 

@@ -68,6 +68,13 @@ def opens_at(field: Field) -> bool:
     return form is None or next((f for f in form if f.errors), None) is field
 
 
+def gives_way(field: Field) -> bool:
+    """Whether a field's own autofocus (the login's e-mail) gives way to the field that
+    ``opens_at`` focuses: one autofocus in a page, or the browser takes the first."""
+    form = getattr(field, "_form", None)
+    return not field.errors and form is not None and any(f.errors for f in form)
+
+
 class WebForm(FlaskForm):
     """A form that can show the reasons a service gave for refusing its values."""
 
