@@ -274,7 +274,11 @@ def test_someone_elses_notification_is_not_found(
 
 
 def test_a_stored_link_off_the_site_is_never_followed(
-    session: Session, client: FlaskClient, cast: Cast, told: Callable[..., list[Notification]]
+    engine: Engine,
+    session: Session,
+    client: FlaskClient,
+    cast: Cast,
+    told: Callable[..., list[Notification]],
 ) -> None:
     """Links are paths we write; should one ever hold another site, opening the
     notification leads to the list instead (and still marks it read)."""
@@ -284,6 +288,7 @@ def test_a_stored_link_off_the_site_is_never_followed(
     log_in(client, cast.candidate)
     opened = client.get(f"/notifications/{odd.id}")
     assert (opened.status_code, opened.location) == (303, "/notifications")
+    assert [n.read_at is not None for n in notifications_of(engine, cast.candidate)] == [True]
 
 
 @pytest.mark.parametrize("elsewhere", ["cross-site", "same-site"])
