@@ -65,8 +65,7 @@ def _template_globals() -> dict[str, Any]:
         "viewer_zone": zones.viewer_zone_name,
         "MAX_NOTE": MAX_NOTE,
         "STATUS_LABELS": STATUS_LABELS,
-        "opens_at": forms.opens_at,
-        "gives_way": forms.gives_way,
+        "autofocus": forms.autofocus,
     }
 
 

@@ -57,22 +57,18 @@ ROLE_CHOICES = options(
 )
 
 
-def opens_at(field: Field) -> bool:
-    """Whether a whole page drawn again after its form was refused (no htmx) opens at
-    ``field``: the first of the form's fields with an error takes the focus (autofocus),
-    however far down the page the form is. Never in an htmx swap, where the focus would
-    jump back to a field the reader has just left."""
-    if not field.errors or wants_partial():
-        return False
+def autofocus(field: Field) -> bool | None:
+    """Where a whole page drawn again after its form was refused (no htmx) opens: True on
+    the first of the form's fields with an error, however far down the page the form is;
+    False on every other field of that form (an autofocus of its own, as the login's
+    e-mail has, gives way: one autofocus in a page, or the browser takes the first);
+    None, leaving the field as it is, while the form has no error. Never True in an htmx
+    swap, where the focus would jump back to a field the reader has just left."""
     form = getattr(field, "_form", None)  # the form a bound field belongs to
-    return form is None or next((f for f in form if f.errors), None) is field
-
-
-def gives_way(field: Field) -> bool:
-    """Whether a field's own autofocus (the login's e-mail) gives way to the field that
-    ``opens_at`` focuses: one autofocus in a page, or the browser takes the first."""
-    form = getattr(field, "_form", None)
-    return not field.errors and form is not None and any(f.errors for f in form)
+    invalid = [f for f in (form if form is not None else [field]) if f.errors]
+    if not invalid:
+        return None
+    return invalid[0] is field and not wants_partial()
 
 
 class WebForm(FlaskForm):
