@@ -411,22 +411,10 @@ def test_a_setback_under_the_old_rules_stays_in_whats_next_after_a_switch_of_rul
     the switch stays in the state the decline left, so the decline's note is still news."""
     enrollment = make_enrollment(cara.candidate, "cst", ruleset="cst@2", state="preparing")
     declined_at = utcnow() - timedelta(days=3)
-    for event, source, target, note, at in (
-        ("tac_decline", "tac_review", "preparing", "More co-training first.", declined_at),
-        ("switch_ruleset", "preparing", "preparing", "cst@1 → cst@2 (scrum_master)", utcnow()),
-    ):
-        session.add(
-            TransitionRecord(
-                enrollment_id=enrollment.id,
-                event=event,
-                from_state=source,
-                to_state=target,
-                actor_id=cara.mentor.id,
-                note=note,
-                at=at,
-            )
-        )
-    session.commit()
+    decline = ("tac_decline", "tac_review", "preparing", declined_at)
+    history(session, enrollment, cara.mentor, [decline], "More co-training first.")
+    switch = ("switch_ruleset", "preparing", "preparing", utcnow())
+    history(session, enrollment, cara.mentor, [switch], "cst@1 → cst@2 (scrum_master)")
     card = page(client.get("/candidate")).by_id(f"enrollment-{enrollment.id}")
     lines = [li.text for li in card.find(class_="next-steps").find_all("li")]
     assert lines[0].endswith(
