@@ -3,12 +3,12 @@ and the same forms with JavaScript switched off."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from trainerpath import clock
 from trainerpath.models import Enrollment, Role, User
@@ -264,9 +264,28 @@ def test_a_date_typed_digit_by_digit_is_kept_and_checked_once_left(
     )
 
 
+@pytest.fixture
+def phone_without_script(browser: Browser, live_server: str) -> Iterator[Callable[[str], Page]]:
+    """Sign someone in on a phone-sized window with JavaScript off: ``open(email)``."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(email: str) -> Page:
+        context = browser.new_context(
+            base_url=live_server, java_script_enabled=False, viewport={"width": 390, "height": 844}
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        log_in(page, email)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
 def test_without_javascript_a_refused_note_is_brought_into_view_with_its_reason(
-    browser: Browser,
-    live_server: str,
+    phone_without_script: Callable[[str], Page],
     people: tuple[User, User],
     make_evidence: Callable[..., Any],
     make_enrollment: Callable[..., Enrollment],
@@ -277,12 +296,7 @@ def test_without_javascript_a_refused_note_is_brought_into_view_with_its_reason(
     for n in range(6):  # enough items that the last one's note is below the fold
         make_evidence(cara, "milestones", status="pending", kind="other", note=f"item {n}")
     make_enrollment(cara, "pst", ruleset="pst@1", state="staff_interview")
-    context = browser.new_context(
-        base_url=live_server, java_script_enabled=False, viewport={"width": 390, "height": 844}
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    log_in(page, mia.email)
+    page = phone_without_script(mia.email)
 
     page.goto("/mentor/reviews")
     page.get_by_role("button", name="Reject").last.click()
@@ -296,11 +310,12 @@ def test_without_javascript_a_refused_note_is_brought_into_view_with_its_reason(
     note = page.locator("textarea[aria-invalid=true]")
     expect(note).to_be_focused()
     expect(note).to_be_in_viewport()
-    context.close()
 
 
 def test_without_javascript_a_refused_form_low_on_its_page_opens_at_its_first_error(
-    browser: Browser, live_server: str, people: tuple[User, User], make_user: Callable[..., User]
+    phone_without_script: Callable[[str], Page],
+    people: tuple[User, User],
+    make_user: Callable[..., User],
 ) -> None:
     """The users page draws its "Create a user" form under the table of users: refused,
     the page comes back from the top unless the first invalid field takes the focus."""
@@ -308,12 +323,7 @@ def test_without_javascript_a_refused_form_low_on_its_page_opens_at_its_first_er
     admin = make_user(role=Role.ADMIN.value, name="Ada Admin", email="ada@example.org")
     for n in range(8):
         make_user(name=f"Extra Person {n}", email=f"extra{n}@example.org")
-    context = browser.new_context(
-        base_url=live_server, java_script_enabled=False, viewport={"width": 390, "height": 844}
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    log_in(page, admin.email)
+    page = phone_without_script(admin.email)
     page.goto("/admin/users")
     form = page.locator("form").filter(has=page.get_by_role("button", name="Create user"))
     form.get_by_label("Name").fill("Second Cara")
@@ -324,4 +334,3 @@ def test_without_javascript_a_refused_form_low_on_its_page_opens_at_its_first_er
     expect(email).to_have_attribute("aria-invalid", "true")
     expect(email).to_be_focused()  # the first of the two invalid fields
     expect(email).to_be_in_viewport()
-    context.close()
