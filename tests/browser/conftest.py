@@ -72,6 +72,9 @@ def open_as(browser: Browser, live_server: str) -> Iterator[Callable[[str], Page
         page.set_default_timeout(10_000)
         log_in(page, email, password)
         expect(page.get_by_text("Welcome back")).to_be_visible()
+        # The click waits only for the new page to commit: its stylesheets and app.js may
+        # still be on their way, and a test that reads styles or presses keys needs them.
+        page.wait_for_load_state("load")
         return page
 
     yield open_page
