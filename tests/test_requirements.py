@@ -556,7 +556,7 @@ def test_po_experience_reports_pending_years_not_already_verified(
     requirement = po_experience(facts(session, candidate))
     assert progress(requirement) == (False, 2.73, 1.26)
     assert requirement.message == (
-        "1.27 more years as Product Owner needed (1.26 waiting for review)"
+        "1.27 more years as Product Owner needed (1.26 years waiting for review)"
     )
 
 

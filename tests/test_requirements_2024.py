@@ -553,7 +553,7 @@ def test_recent_experience_reports_pending_months_not_already_verified(
     assert progress(requirement) == (False, 32.8, 22.9)
     assert requirement.message == (
         "27.2 more months of Scrum experience in the last 84 months needed "
-        "(22.9 waiting for review)"
+        "(22.9 months waiting for review)"
     )
 
 

@@ -610,7 +610,8 @@ class Duration(Need):
                 missing = self.missing(days)  # "1 more year", "0.5 more years"
                 unit = unit_for(missing, self.unit)
                 message = f"{format_number(missing)} more {unit} {self.of_what}{where}"
-                message += " needed" + _waiting(pending, format_number(pending))
+                waiting = f"{format_number(pending)} {unit_for(pending, self.unit)}"
+                message += " needed" + _waiting(pending, waiting)
             reports[candidate_id] = Requirement(
                 key,
                 self.label,
