@@ -45,6 +45,17 @@ def as_day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def follow(target: Locator) -> None:
+    """Click what leads to another page, and wait until that page has loaded.
+
+    The click waits only for the new page to commit: htmx and app.js are deferred scripts
+    and may not have run yet, and a form sent before they have is sent without them, as
+    if JavaScript were off (a full page comes back, not the part htmx swaps in).
+    """
+    target.click()
+    target.page.wait_for_load_state("load")
+
+
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """Sign in through the login form."""
     page.goto("/login")
@@ -90,7 +101,7 @@ def log_evidence(page: Page, tab: str, values: dict[str, str | bool]) -> None:
     chosen, in a list); True or False ticks a checkbox or not.
     """
     page.goto("/evidence")
-    page.get_by_role("navigation", name="Kinds of evidence").get_by_role("link", name=tab).click()
+    follow(page.get_by_role("navigation", name="Kinds of evidence").get_by_role("link", name=tab))
     form = page.locator("#evidence-form")
     for label, value in values.items():
         field = form.get_by_label(re.compile(rf"^\s*{re.escape(label)}(\s*\(optional\))?\s*$"))
