@@ -50,6 +50,8 @@ def test_space_follows_a_link_that_looks_like_a_button(
     page.get_by_role("button", name="Log evidence").focus()
     page.keyboard.press("Space")
     expect(page).to_have_url(re.compile(r"/evidence/teaching-sessions$"))
+    # The address changes when the new page commits; Space below needs its scripts.
+    page.wait_for_load_state("load")
 
     # The list's "Correct and resubmit" fetches the form with htmx; Space does that too.
     page.get_by_role("button", name=re.compile("^Correct and resubmit")).focus()
