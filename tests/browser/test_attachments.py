@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from trainerpath.models import Enrollment, Role, User
 
-from .steps import days_ago, log_evidence, log_in
+from .steps import days_ago, follow, log_evidence, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def test_the_candidate_attaches_a_pdf_and_the_mentor_opens_it_from_the_review_qu
     candidate = open_as(cara.email)
     log_evidence(candidate, "Teaching sessions", SESSION)
     row = candidate.locator("#evidence-list .evidence-item").first
-    row.get_by_role("link", name="Attach proof").click()
+    follow(row.get_by_role("link", name="Attach proof"))
     expect(candidate.get_by_role("heading", name="Proof")).to_be_visible()
 
     # Too large: the page says so next to the field and sends nothing.

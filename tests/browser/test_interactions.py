@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from trainerpath import clock
 from trainerpath.models import Enrollment, Role, User
 
-from .steps import log_in
+from .steps import follow, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -114,7 +114,7 @@ def test_a_rejected_item_is_corrected_and_resubmitted(
     candidate.goto("/candidate")
     attention = candidate.locator("section.attention")
     expect(attention).to_contain_text("A CSM is not a CSP: log your CSP-SM.")
-    attention.get_by_role("link", name="Correct and resubmit").click()
+    follow(attention.get_by_role("link", name="Correct and resubmit"))
     form = candidate.locator("#evidence-form")
     expect(form).to_contain_text("Rejected: “A CSM is not a CSP: log your CSP-SM.”")
     form.get_by_label("Credential").select_option("csp_sm")

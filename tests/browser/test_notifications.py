@@ -19,6 +19,8 @@ from trainerpath.models import EvidenceBase, Role, User
 from trainerpath.notification_kinds import FEEDBACK_RECEIVED
 from trainerpath.services.notifications import notify
 
+from .steps import follow
+
 pytestmark = pytest.mark.browser
 
 
@@ -49,14 +51,14 @@ def test_a_rejection_is_announced_by_the_bell_and_leads_to_the_correction(
     expect(bell).to_have_attribute("aria-label", "Notifications: 1 unread")
     expect(bell.locator(".bell-count")).to_have_text("1")
     screenshot(candidate, "notifications-bell")
-    bell.click()
+    follow(bell)
     expect(candidate).to_have_url(re.compile(r"/notifications$"))
     item = candidate.locator("li.notification")
     expect(item).to_have_count(1)
     expect(item).to_contain_text("Mia Mentor rejected your credential")
     expect(item).to_contain_text("A CSM is not a CSP: log your CSP-SM.")
     screenshot(candidate, "notifications-list")
-    item.get_by_role("link").click()
+    follow(item.get_by_role("link"))
 
     form = candidate.locator("#evidence-form")
     expect(form).to_contain_text("Rejected: “A CSM is not a CSP: log your CSP-SM.”")
@@ -67,7 +69,7 @@ def test_a_rejection_is_announced_by_the_bell_and_leads_to_the_correction(
 
     mentor.goto("/mentor/reviews")
     expect(mentor.locator("#bell")).to_have_attribute("aria-label", "Notifications: 1 unread")
-    mentor.locator("#bell").click()
+    follow(mentor.locator("#bell"))
     expect(mentor.locator("li.notification")).to_contain_text(
         "New or corrected evidence from Cara Candidate waits for your review"
     )
