@@ -31,10 +31,15 @@ def test_a_filter_change_keeps_the_order_the_table_was_sorted_in(
     expect(names).to_have_text(["Ann Able", "Bob Baker", "Cy Cole"])
     mentor.locator("#candidates").get_by_role("link", name=re.compile("^Candidate")).click()
     expect(names).to_have_text(["Cy Cole", "Bob Baker", "Ann Able"])  # name, descending
+    # Each change's answer is awaited: checked before the table changed, the address and
+    # the names would still be the sort link's, whatever order the filter asked for.
     mentor.get_by_label("Only with evidence to review").check()
+    expect(mentor).to_have_url(re.compile(r"waiting=1.*dir=desc"))
+    expect(names).to_have_count(0)  # nobody has evidence to review
     mentor.get_by_label("Only with evidence to review").uncheck()
-    expect(mentor).to_have_url(re.compile(r"dir=desc"))
     expect(names).to_have_text(["Cy Cole", "Bob Baker", "Ann Able"])
+    expect(mentor).to_have_url(re.compile(r"dir=desc"))
+    expect(mentor).not_to_have_url(re.compile(r"waiting=1"))
 
 
 def test_the_admins_queue_filter_says_whom_it_shows_or_why_it_shows_everyone(
