@@ -133,4 +133,9 @@ def test_a_review_on_the_candidates_page_redraws_their_standing_but_keeps_a_type
     note.fill("The Scrum values section was thin.")
     mentor.locator("article.review-item").nth(1).get_by_role("button", name="Verify").click()
     expect(mentor.locator("#queue-count")).to_have_text("0")
+    # The review's answer asks for the standing to be drawn again before its count is
+    # swapped in; a redraw sent despite the note would still be on its way here, and
+    # would wipe the note only when it lands. htmx marks the asker while it waits.
+    redraw = mentor.locator("[data-unless-typing]")
+    expect(redraw).not_to_have_class(re.compile(r"\bhtmx-request\b"))
     expect(note).to_have_value("The Scrum values section was thin.")
