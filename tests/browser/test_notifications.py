@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from conftest import pk
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIResponse, Page, Route, expect
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy.orm import Session
 
 from trainerpath import clock
@@ -114,3 +116,46 @@ def test_marking_one_read_keeps_the_focus_on_that_notification(
     expect(first).to_be_focused()
     page.keyboard.press("Tab")
     expect(first.get_by_role("link")).to_be_focused()
+
+
+def test_a_count_taken_before_marking_all_read_never_lands_last(
+    open_as: Callable[..., Page], make_user: Callable[..., User], session: Session
+) -> None:
+    cara = make_user(name="Cara Candidate", email="cara@example.org")
+    notify(
+        session=session,
+        kind=FEEDBACK_RECEIVED,
+        recipients=[pk(cara)],
+        actor=None,
+        subject="feedback/1",
+        title="Feedback on your course",
+        link="/candidate",
+    )
+    session.commit()
+    page = open_as(cara.email)
+    # The notifications page's bell asks for its count on load; that answer (1 unread) is
+    # taken at once but held back until the candidate has marked everything read.
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route("**/notifications/bell", hold_the_first)
+    page.goto("/notifications")
+    for _ in range(100):  # the route handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the bell never asked for its count"
+    page.get_by_role("button", name="Mark all as read").click()
+    expect(page.locator("#toast")).to_contain_text("1 notification marked as read.")
+    route, answer = held[0]
+    with suppress(PlaywrightError):  # the browser may have dropped it: what this test hopes
+        route.fulfill(response=answer)
+    bell = page.locator("#bell")
+    expect(bell).to_have_attribute("hx-trigger", "notifications-changed from:body")
+    expect(bell).to_have_attribute("aria-label", "Notifications")
+    expect(bell.locator(".bell-count")).to_have_count(0)

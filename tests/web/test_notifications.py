@@ -67,7 +67,11 @@ def test_every_page_has_a_bell_that_links_to_the_list_and_htmx_fills_in_on_load(
     log_in(client, cast.candidate)
     link = page(client.get("/candidate")).by_id("bell")
     assert link.tag == "a" and link.get("href") == "/notifications"
-    assert (link.get("hx-get"), link.get("hx-trigger")) == ("/notifications/bell", "load")
+    assert (link.get("hx-get"), link.get("hx-trigger"), link.get("hx-sync")) == (
+        "/notifications/bell",
+        "load, notifications-changed from:body",
+        "this:replace",
+    )
 
 
 def test_anonymous_visitors_have_no_bell_and_the_list_asks_them_to_log_in(
