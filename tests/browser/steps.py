@@ -73,6 +73,7 @@ def sign_up(page: Page, name: str, email: str) -> None:
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("heading", name=f"Hello, {name}")).to_be_visible()
+    page.wait_for_load_state("load")  # htmx and app.js too, as follow() waits
 
 
 def enrollment_card(page: Page, title: str) -> Locator:

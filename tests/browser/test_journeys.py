@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from trainerpath.models import Role, User
 
-from .steps import days_ago, enrol, fire, log_evidence, sign_up, verify_everything
+from .steps import days_ago, enrol, fire, follow, log_evidence, sign_up, verify_everything
 
 pytestmark = pytest.mark.browser
 
@@ -119,7 +119,7 @@ def test_cst_candidate_goes_from_sign_up_to_certified(
 
     # The mentor records the TAC decision and the interview.
     mia.goto("/mentor/")
-    mia.get_by_role("link", name="Cara Candidate").click()
+    follow(mia.get_by_role("link", name="Cara Candidate"))
     fire(mia, "Certified Scrum Trainer", "Record TAC approval", "Interview")
     fire(mia, "Certified Scrum Trainer", "Record interview passed", "Certified")
 
