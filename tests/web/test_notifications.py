@@ -103,6 +103,7 @@ def test_the_bell_counts_unread_and_refreshes_only_when_told(
     assert fetched.get("aria-label") == "Notifications: 3 unread"
     assert "3" in fetched.text
     assert fetched.get("hx-trigger") == "notifications-changed from:body"  # no load loop
+    assert fetched.get("hx-sync") == "this:replace"  # a newer count replaces one on its way
     assert "HX-Request" in response.headers["Vary"]
 
 
