@@ -322,3 +322,36 @@ def test_the_import_and_template_links_start_at_the_same_edge(
         links = page.locator(".import-links a")
         lefts = [links.nth(i).bounding_box()["x"] for i in range(2)]  # type: ignore[index]
         assert abs(lefts[0] - lefts[1]) < 1, (width, lefts)
+
+
+def test_the_eight_step_stepper_breaks_no_word_and_its_line_runs_unbroken(
+    open_as: Callable[..., Page],
+    pair: tuple[User, User],
+    make_enrollment: Callable[..., Enrollment],
+) -> None:
+    make_enrollment(pair[0], "pst", state="pspo2")
+    page = open_as(pair[0].email)
+    steps = page.locator(".stepper .step")
+    expect(steps).to_have_count(8)
+    # Every word of every step label on one line: "Application" was drawn "Applicati" / "on".
+    broken = page.evaluate(
+        """() => [...document.querySelectorAll(".stepper .step-label")].flatMap(label => {
+             const words = label.textContent.trim().split(/\\s+/);
+             label.replaceChildren(...words.flatMap((w, i) => {
+               const span = document.createElement("span"); span.textContent = w;
+               return i ? [" ", span] : [span]; }));
+             return [...label.children].filter(s => s.getClientRects().length > 1)
+                                       .map(s => s.textContent); })"""
+    )
+    assert broken == []
+    # Where one step's line ends the next one's begins, in the same colour: green up to the
+    # current step (PSPO II), grey after it.
+    halves = page.evaluate(
+        """() => [...document.querySelectorAll(".stepper .step")].map(step => [
+             getComputedStyle(step, "::before").backgroundColor,
+             getComputedStyle(step, "::after").backgroundColor])"""
+    )
+    green, grey = halves[1][0], halves[-1][0]
+    assert green != grey
+    joins = [(halves[i][1], halves[i + 1][0]) for i in range(7)]
+    assert joins == [(green, green)] * 3 + [(grey, grey)] * 4
