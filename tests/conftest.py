@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -21,6 +22,9 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
+import limits.storage.memory
+import limits.storage.redis
+import limits.strategies
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -286,6 +290,40 @@ def one_day(monkeypatch: pytest.MonkeyPatch) -> None:
     they are collected ("tomorrow" is in the future) stay right if the run passes midnight.
     A test that moves the day patches ``clock.today`` over this."""
     monkeypatch.setattr(clock, "today", lambda: TODAY)
+
+
+class WindowClock:
+    """The clock the rate-limit windows are timed by, stopped until ``advance`` moves it.
+
+    The ``limits`` library times its windows with ``time.time()``, read in its storage
+    and strategy modules, and ``trainerpath.ratelimit`` turns a window's end into
+    Retry-After with it. On real time a loaded machine decides such a test: one request
+    can take a second, and attempts meant to fall within one window of a second or two
+    did not. Redis still expires a window's key in real time, so a window a test times
+    this way should be longer than the test runs (a minute, say).
+    """
+
+    def __init__(self) -> None:
+        # A whole second: Redis's Lua keeps 14 digits of a stored moment, so a fraction
+        # would come back rounded and add a second to a Retry-After the test checks.
+        self.now = float(int(time.time()))
+
+    def time(self) -> float:
+        """The stopped moment, as ``time.time()`` gives it."""
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock on by ``seconds``."""
+        self.now += seconds
+
+
+@pytest.fixture
+def window_clock(monkeypatch: pytest.MonkeyPatch) -> WindowClock:
+    """Stop the rate-limit windows' clock (``WindowClock``); the test moves it on."""
+    stopped = WindowClock()
+    for module in (limits.storage.memory, limits.storage.redis, limits.strategies, ratelimit):
+        monkeypatch.setattr(module, "time", stopped)
+    return stopped
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import PASSWORD
+from conftest import PASSWORD, WindowClock
 from flask import Flask
 from flask.testing import FlaskClient
 from shared_redis import redis_url
@@ -121,18 +121,18 @@ def test_one_address_failing_across_many_accounts_does_not_lock_out_the_others(
 
 
 def test_past_the_address_limit_an_address_is_slowed_not_blocked(
-    app_config: dict[str, Any], make_user: Callable[..., User]
+    app_config: dict[str, Any], make_user: Callable[..., User], window_clock: WindowClock
 ) -> None:
-    app_config.update(LOGIN_ADDRESS_MAX_FAILURES=6, LOGIN_ADDRESS_SLOWDOWN=1)
+    app_config.update(LOGIN_ADDRESS_MAX_FAILURES=6, LOGIN_ADDRESS_SLOWDOWN=60)
     client = create_app(app_config).test_client()
     colleague = make_user(email="colleague@example.org")
     fail_across_accounts(client, 6)
     assert web_login(client, "someone-else@example.org").status_code == 200
     slowed = web_login(client, colleague.email, PASSWORD)
     assert slowed.status_code == 429
-    assert slowed.headers["Retry-After"] == "1"
+    assert slowed.headers["Retry-After"] == "60"
     assert web_login(client, colleague.email, PASSWORD, address=ELSEWHERE).status_code == 303
-    time.sleep(1.1)
+    window_clock.advance(61)
     assert web_login(client, colleague.email, PASSWORD).status_code == 303
 
 
@@ -174,15 +174,15 @@ def test_guessing_one_account_from_many_addresses_locks_that_account_only(
 
 
 def test_the_limit_lifts_as_failures_leave_the_moving_window(
-    app_config: dict[str, Any], cara: User
+    app_config: dict[str, Any], cara: User, window_clock: WindowClock
 ) -> None:
-    app_config["LOGIN_FAILURE_WINDOW"] = 3
+    app_config["LOGIN_FAILURE_WINDOW"] = 60
     client = create_app(app_config).test_client()
     web_login(client, cara.email)
-    time.sleep(1.5)
+    window_clock.advance(30)
     fail(4, web_login, client, cara.email)
     assert web_login(client, cara.email, PASSWORD).status_code == 429
-    time.sleep(1.6)  # the first failure has left the window
+    window_clock.advance(31)  # the first failure has left the window
     assert web_login(client, cara.email, PASSWORD).status_code == 303
 
 
