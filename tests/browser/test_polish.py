@@ -355,3 +355,40 @@ def test_the_eight_step_stepper_breaks_no_word_and_its_line_runs_unbroken(
     assert green != grey
     joins = [(halves[i][1], halves[i + 1][0]) for i in range(7)]
     assert joins == [(green, green)] * 3 + [(grey, grey)] * 4
+
+
+def test_the_filter_forms_draw_square_checkboxes_and_whole_fields(
+    open_as: Callable[..., Page], pair: tuple[User, User], make_user: Callable[..., User]
+) -> None:
+    """The filter forms are search landmarks, and Pico draws a role="search" element as one
+    joined pill: the dashboard's checkboxes came out round, like radio buttons; each box
+    and button was square on one side and round on the other; the audit trail's box sat
+    lower than its Show button; focusing a button wiped the boxes' borders."""
+    _cara, mia = pair
+    make_user(role=Role.ADMIN.value, name="Ada Admin", email="ada@example.org")
+    controls = """form => [...form.querySelectorAll("input:not([type=hidden]), select, button")]
+        .map(c => { const s = getComputedStyle(c), box = c.getBoundingClientRect();
+                    return {type: c.type, width: box.width, bottom: box.bottom,
+                            border: s.borderTopColor,
+                            corners: [s.borderTopLeftRadius, s.borderTopRightRadius,
+                                      s.borderBottomRightRadius, s.borderBottomLeftRadius]}; })"""
+    for email, paths in (
+        (mia.email, ["/mentor/", "/mentor/reviews"]),
+        ("ada@example.org", ["/admin/users", "/admin/audit"]),
+    ):
+        page = open_as(email)
+        for path in paths:
+            page.goto(path)
+            form = page.locator("main :is(form.filters, form.queue-filters)")
+            seen = form.evaluate(controls)
+            # Each control a whole shape: all four corners alike.
+            assert all(len(set(c["corners"])) == 1 for c in seen), (path, seen)
+            boxes = [c for c in seen if c["type"] == "checkbox"]
+            assert all(float(c["corners"][0][:-2]) < c["width"] / 4 for c in boxes), path
+            # The last box before the button ends on the button's line.
+            fields = [c for c in seen if c["type"] not in ("checkbox", "submit")]
+            button = next(c for c in seen if c["type"] == "submit")
+            assert abs(fields[-1]["bottom"] - button["bottom"]) < 1, (path, seen)
+            form.get_by_role("button").first.focus()
+            seen = form.evaluate(controls)
+            assert all(c["border"] != "rgba(0, 0, 0, 0)" for c in seen), (path, seen)

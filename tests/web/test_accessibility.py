@@ -66,7 +66,7 @@ def test_a_review_history_heading_follows_the_heading_it_comes_under(
     assert skipped_heading_levels(queue) == []
 
 
-LANDMARK_TAGS = {"main": "main", "nav": "navigation", "aside": "complementary"}
+LANDMARK_TAGS = {"main": "main", "nav": "navigation", "aside": "complementary", "search": "search"}
 NAMED_LANDMARK_TAGS = {"section": "region", "form": "form"}  # landmarks only when named
 
 
