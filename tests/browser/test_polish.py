@@ -392,3 +392,25 @@ def test_the_filter_forms_draw_square_checkboxes_and_whole_fields(
             form.get_by_role("button").first.focus()
             seen = form.evaluate(controls)
             assert all(c["border"] != "rgba(0, 0, 0, 0)" for c in seen), (path, seen)
+
+
+def test_a_sort_mark_stays_on_the_line_of_its_column_heading(
+    open_as: Callable[..., Page], pair: tuple[User, User], make_enrollment: Callable[..., Any]
+) -> None:
+    """Where a heading wrapped ("Pathway", "To review", "Last active"), its ↕ fell to a
+    line of its own under the words, like a stray character."""
+    cara, mia = pair
+    make_enrollment(cara, "cst")
+    page = open_as(mia.email)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto("/mentor/")
+        expect(page.locator("#candidates tbody tr")).to_have_count(1)
+        alone = page.evaluate(
+            """() => [...document.querySelectorAll("#candidates th .sort-mark")].filter(mark => {
+                 const th = mark.closest("th"), start = th.getBoundingClientRect().left
+                   + parseFloat(getComputedStyle(th).paddingLeft);
+                 return mark.getBoundingClientRect().left < start + 1; })
+               .map(mark => mark.closest("th").textContent.trim())"""
+        )
+        assert alone == [], width
