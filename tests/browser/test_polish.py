@@ -414,3 +414,21 @@ def test_a_sort_mark_stays_on_the_line_of_its_column_heading(
                .map(mark => mark.closest("th").textContent.trim())"""
         )
         assert alone == [], width
+
+
+def test_on_a_phone_the_dossiers_back_link_and_pdf_button_keep_to_one_line(
+    open_as: Callable[..., Page], pair: tuple[User, User], make_enrollment: Callable[..., Any]
+) -> None:
+    """At 390 px the dossier's top row squeezed "← Back" into "←" over "Back", and the
+    button into "Download" over "PDF", to leave room for the print hint beside them."""
+    enrollment = make_enrollment(pair[0], "cst")
+    page = open_as(pair[0].email)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/enrollments/{enrollment.id}/dossier")
+    lines = page.locator(".dossier-actions a").evaluate_all(
+        """links => links.map(a => { const words = document.createRange();
+             words.selectNodeContents(a);  // one rectangle a line
+             return [a.textContent, words.getClientRects().length]; })"""
+    )
+    assert lines == [["← Back", 1], ["Download PDF", 1]]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
