@@ -432,3 +432,30 @@ def test_on_a_phone_the_dossiers_back_link_and_pdf_button_keep_to_one_line(
     )
     assert lines == [["← Back", 1], ["Download PDF", 1]]
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_a_radio_label_that_wraps_goes_on_under_its_text_not_under_the_button(
+    open_as: Callable[..., Page],
+    pair: tuple[User, User],
+    make_enrollment: Callable[..., Enrollment],
+) -> None:
+    make_enrollment(pair[0], "pst")  # CST is then offered in the narrow side column
+    page = open_as(pair[0].email)
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll(".radio-group label")]
+             .filter(label => label.offsetParent !== null).map(label => {
+               const button = label.querySelector("input[type=radio]").getBoundingClientRect();
+               const range = document.createRange();
+               range.selectNodeContents(label);
+               range.setStartAfter(label.querySelector("input"));
+               const rects = [...range.getClientRects()].filter(r => r.width > 0);
+               const first = rects[0];
+               return {text: label.textContent.trim(), lines: rects.length,
+                       under_button: rects.filter(r => r.left < button.right).length,
+                       off_centre: Math.abs((first.top + first.bottom) / 2
+                                            - (button.top + button.bottom) / 2)};
+             })"""
+    )
+    assert any(label["lines"] > 1 for label in lines), lines  # the case this test is about
+    assert [label["text"] for label in lines if label["under_button"]] == []
+    assert [label["text"] for label in lines if label["off_centre"] > 2] == []
